@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The plans a fresh Berth offers; operators change them through /v1/admin/plans afterwards. */
-export class SeedPlans1795443400000 implements MigrationInterface {
-  name = 'SeedPlans1795443400000';
+export class SeedPlans1795443800000 implements MigrationInterface {
+  name = 'SeedPlans1795443800000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`

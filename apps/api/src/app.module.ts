@@ -1,0 +1,59 @@
+import type { Writable } from 'node:stream';
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from '../../../libs/audit/audit.module.js';
+import type { BerthConfig } from '../../../libs/config/config.js';
+import { ConfigModule } from '../../../libs/config/config.module.js';
+import { DatabaseModule } from '../../../libs/db/database.module.js';
+import { IdentityModule } from '../../../libs/identity/identity.module.js';
+import { PlansModule } from '../../../libs/plans/plans.module.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { HealthController } from './health/health.controller.js';
+import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { loggerOptions } from './http/logging.js';
+import { ApiKeysController, PlatformApiKeysController } from './identity/api-keys.controller.js';
+import { AuthController } from './identity/auth.controller.js';
+import { UsersController } from './identity/users.controller.js';
+import { AdminPlansController, PlansController } from './plans/plans.controller.js';
+
+export interface AppModuleOptions {
+  config: BerthConfig;
+  databaseUrl: string;
+  /** False for tools that only read the route decorators (OpenAPI generation). */
+  connectDatabase?: boolean;
+  /** Where JSON log lines go (stdout when unset); tests read them to prove secrets stay out. */
+  logStream?: Writable;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        LoggerModule.forRoot(loggerOptions(options.config, options.logStream)),
+        DatabaseModule.forRoot({ url: options.databaseUrl, connect: options.connectDatabase }),
+        TerminusModule,
+        AuditModule,
+        IdentityModule,
+        PlansModule,
+      ],
+      controllers: [
+        HealthController,
+        AuthController,
+        UsersController,
+        ApiKeysController,
+        PlatformApiKeysController,
+        PlansController,
+        AdminPlansController,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

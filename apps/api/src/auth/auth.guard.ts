@@ -1,0 +1,52 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { problems } from '../../../../libs/errors/problem.js';
+import { AuthService } from '../../../../libs/identity/auth.service.js';
+import type { Principal } from '../../../../libs/identity/permissions.js';
+import { AUTHORIZATION_KEY, type AuthorizationRule } from './authorization.js';
+
+export function bearerOf(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/**
+ * Global guard: authenticates the bearer (JWT or API key) and checks the route's rule. A route without a
+ * rule is denied, so forgetting the decorator fails closed.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const rule = this.reflector.getAllAndOverride<AuthorizationRule | undefined>(AUTHORIZATION_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (rule?.public) return true;
+    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const bearer = bearerOf(request.headers.authorization);
+    const principal = bearer ? await this.auth.authenticate(bearer) : undefined;
+    if (!principal) throw problems.unauthorized();
+    request.principal = principal;
+    if (!rule) throw problems.forbidden('This route has no authorization rule');
+    if (rule.platform) {
+      if (!principal.platform) throw problems.notFound('route');
+      if (rule.operatorOnly && !principal.operator) throw problems.forbidden('Operators only');
+      if (rule.permission && !principal.operator && !principal.permissions.has(rule.permission)) {
+        throw problems.forbidden(`This needs the '${rule.permission}' scope`);
+      }
+      return true;
+    }
+    if (!principal.tenantId) throw problems.forbidden('Platform keys cannot act on tenant resources');
+    if (rule.permission && !principal.permissions.has(rule.permission)) {
+      throw problems.forbidden(`This needs the '${rule.permission}' permission`);
+    }
+    return true;
+  }
+}

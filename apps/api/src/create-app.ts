@@ -1,0 +1,38 @@
+import type { Writable } from 'node:stream';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { Logger } from 'nestjs-pino';
+import type { BerthConfig } from '../../../libs/config/config.js';
+import { OperatorBootstrap } from '../../../libs/identity/operator-bootstrap.js';
+import { AppModule } from './app.module.js';
+import { authRateLimit } from './http/auth-rate-limit.js';
+import { createValidationPipe } from './http/validation.js';
+import { setupOpenApi } from './openapi.js';
+
+export interface CreateAppOptions {
+  config: BerthConfig;
+  databaseUrl: string;
+  connectDatabase?: boolean;
+  logStream?: Writable;
+}
+
+/** Builds the configured HTTP + WebSocket app; main.ts and the e2e tests both start Berth through this. */
+export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bufferLogs: true,
+    rawBody: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useWebSocketAdapter(new WsAdapter(app));
+  app.useGlobalPipes(createValidationPipe());
+  app.useBodyParser('json', { limit: '1mb' });
+  app.set('trust proxy', 'loopback');
+  app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+  if (options.connectDatabase !== false) {
+    await app.get(OperatorBootstrap).ensureOperator();
+  }
+  return app;
+}

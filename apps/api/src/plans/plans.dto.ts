@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import type { Plan } from '../../../../libs/plans/plan.entity.js';
+
+export class PlanLimitsRequest {
+  @ApiProperty({ example: 'Team', maxLength: 80 }) @IsString() @Length(1, 80) name: string;
+  @ApiProperty({ example: 512, description: 'Memory of one container, MB' })
+  @IsInt()
+  @Min(32)
+  @Max(65536)
+  memoryMb: number;
+  @ApiProperty({ example: 1000, description: 'CPU of one container, thousandths of a core' })
+  @IsInt()
+  @Min(10)
+  @Max(64000)
+  cpuMillis: number;
+  @ApiProperty({ example: 20 }) @IsInt() @Min(0) @Max(10000) maxApps: number;
+  @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(1000) maxReplicasPerApp: number;
+  @ApiProperty({ example: 8192 }) @IsInt() @Min(0) @Max(10_000_000) maxTotalMemoryMb: number;
+  @ApiProperty({ example: true }) @IsBoolean() loadBalancerAllowed: boolean;
+  @ApiProperty({ example: 50 }) @IsInt() @Min(1) @Max(2048) maxUploadMb: number;
+  @ApiProperty({ example: 900 }) @IsInt() @Min(30) @Max(7200) buildTimeoutSeconds: number;
+  @ApiProperty({ example: 4 }) @IsInt() @Min(1) @Max(100) concurrentBuilds: number;
+  @ApiPropertyOptional({ example: false }) @IsOptional() @IsBoolean() isDefault?: boolean;
+}
+
+export class CreatePlanRequest extends PlanLimitsRequest {
+  @ApiProperty({ example: 'team', description: 'Stable id: lower-case letters, digits and dashes' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9-]{1,39}$/, { message: 'id must be 2-40 lower-case letters, digits or dashes' })
+  id: string;
+}
+
+export class UpdatePlanRequest extends PartialType(PlanLimitsRequest) {}
+
+export class SwitchPlanRequest {
+  @ApiProperty({ example: 'pro' }) @IsString() @Length(1, 40) planId: string;
+}
+
+export class PlanView {
+  @ApiProperty({ example: 'hobby' }) id: string;
+  @ApiProperty({ example: 'Hobby' }) name: string;
+  @ApiProperty({ example: 256 }) memoryMb: number;
+  @ApiProperty({ example: 500 }) cpuMillis: number;
+  @ApiProperty({ example: 5 }) maxApps: number;
+  @ApiProperty({ example: 5 }) maxReplicasPerApp: number;
+  @ApiProperty({ example: 2048 }) maxTotalMemoryMb: number;
+  @ApiProperty({ example: true }) loadBalancerAllowed: boolean;
+  @ApiProperty({ example: 25 }) maxUploadMb: number;
+  @ApiProperty({ example: 600 }) buildTimeoutSeconds: number;
+  @ApiProperty({ example: 2 }) concurrentBuilds: number;
+  @ApiProperty({ example: false }) isDefault: boolean;
+  @ApiProperty({ nullable: true, type: String, example: null }) retiredAt: string | null;
+
+  static from(plan: Plan): PlanView {
+    return Object.assign(new PlanView(), {
+      id: plan.id,
+      name: plan.name,
+      memoryMb: plan.memoryMb,
+      cpuMillis: plan.cpuMillis,
+      maxApps: plan.maxApps,
+      maxReplicasPerApp: plan.maxReplicasPerApp,
+      maxTotalMemoryMb: plan.maxTotalMemoryMb,
+      loadBalancerAllowed: plan.loadBalancerAllowed,
+      maxUploadMb: plan.maxUploadMb,
+      buildTimeoutSeconds: plan.buildTimeoutSeconds,
+      concurrentBuilds: plan.concurrentBuilds,
+      isDefault: plan.isDefault,
+      retiredAt: plan.retiredAt?.toISOString() ?? null,
+    });
+  }
+}

@@ -1,0 +1,266 @@
+import crypto from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
+import { randomToken, tokenHash } from '../crypto/secret-box.js';
+import { ProblemError, problems } from '../errors/problem.js';
+import { Plan } from '../plans/plan.entity.js';
+import { signAccessToken, verifyAccessToken, type AccessTokenSettings } from './access-tokens.js';
+import { ApiKey } from './api-key.entity.js';
+import { AddressLoginBackoff, loginDelaySeconds } from './login-backoff.js';
+import { PasswordHasher } from './password-hasher.js';
+import { ROLE_PERMISSIONS, type Permission, type Principal } from './permissions.js';
+import { RefreshToken } from './refresh-token.entity.js';
+import { Tenant } from './tenant.entity.js';
+import { User } from './user.entity.js';
+
+export interface TokenPair {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+}
+
+export const API_KEY_PREFIX = 'brk';
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return (
+    (err as { code?: string; driverError?: { code?: string } })?.driverError?.code === '23505' ||
+    (err as { code?: string })?.code === '23505'
+  );
+}
+
+@Injectable()
+export class AuthService {
+  private readonly addressBackoff = new AddressLoginBackoff();
+  private readonly tokenSettings: AccessTokenSettings;
+
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @Inject(BERTH_KEYS) keys: BerthKeys,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(RefreshToken) private readonly refreshTokens: Repository<RefreshToken>,
+    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
+    private readonly passwords: PasswordHasher,
+    private readonly audit: AuditService,
+  ) {
+    this.tokenSettings = {
+      key: keys.jwtSigningKey,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    };
+  }
+
+  /** Creates a tenant on the default plan and its owner. */
+  async signup(input: {
+    email: string;
+    password: string;
+    tenantName?: string;
+  }): Promise<{ user: User; tenant: Tenant }> {
+    const email = normalizeEmail(input.email);
+    const passwordHash = await this.passwords.hash(input.password);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const plan = await manager.findOne(Plan, { where: { isDefault: true, retiredAt: IsNull() } });
+        if (!plan) throw new Error('no default plan is configured');
+        const tenant = await manager.save(
+          manager.create(Tenant, {
+            name: input.tenantName ?? email.split('@')[0],
+            planId: plan.id,
+            kind: 'customer',
+          }),
+        );
+        const user = await manager.save(
+          manager.create(User, {
+            tenantId: tenant.id,
+            email,
+            passwordHash,
+            role: 'owner',
+            isOperator: false,
+          }),
+        );
+        await this.audit.record(
+          {
+            tenantId: tenant.id,
+            actor: `user:${user.id}`,
+            action: 'tenant.signup',
+            target: `tenant:${tenant.id}`,
+          },
+          manager,
+        );
+        return { user, tenant };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw problems.conflict('email_taken', 'An account with this email already exists');
+      throw err;
+    }
+  }
+
+  async login(input: { email: string; password: string; address: string }): Promise<TokenPair> {
+    const addressWait = this.addressBackoff.retryAfterSeconds(input.address);
+    if (addressWait > 0) {
+      throw problems.tooManyRequests(
+        'login_throttled',
+        'Too many failed logins from this address',
+        addressWait,
+      );
+    }
+    const user = await this.users.findOne({ where: { email: normalizeEmail(input.email) } });
+    if (user?.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
+      const wait = Math.ceil((user.lockedUntil.getTime() - Date.now()) / 1000);
+      throw problems.tooManyRequests('login_throttled', 'Too many failed logins for this account', wait);
+    }
+    const valid = await this.passwords.verify(input.password, user?.passwordHash);
+    if (!user || !valid) {
+      this.addressBackoff.recordFailure(input.address);
+      if (user) {
+        // Atomic increment: concurrent failures each count, none is lost.
+        const [rows] = (await this.dataSource.query(
+          'UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins',
+          [user.id],
+        )) as [{ failed_logins: number }[], number];
+        const delay = loginDelaySeconds(rows[0]?.failed_logins ?? 0);
+        if (delay > 0) {
+          await this.dataSource.query(
+            "UPDATE users SET locked_until = now() + $2 * interval '1 second' WHERE id = $1",
+            [user.id, delay],
+          );
+        }
+      }
+      throw problems.unauthorized('Email or password is incorrect');
+    }
+    this.addressBackoff.recordSuccess(input.address);
+    if (user.failedLogins > 0) await this.users.update(user.id, { failedLogins: 0, lockedUntil: null });
+    await this.assertTenantActive(user.tenantId);
+    return this.issueTokens(user, crypto.randomUUID());
+  }
+
+  /** Rotates a refresh token. Presenting one that was already rotated revokes its whole family. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const hash = tokenHash(refreshToken);
+    const rotated: RefreshToken[] = await this.dataSource
+      .query(
+        `UPDATE refresh_tokens SET rotated_at = now()
+         WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+       RETURNING id, user_id AS "userId", family_id AS "familyId"`,
+        [hash],
+      )
+      .then((result: [RefreshToken[], number]) => result[0]);
+    if (rotated.length === 0) {
+      const known = await this.refreshTokens.findOne({ where: { tokenHash: hash } });
+      if (known && (known.rotatedAt || known.revokedAt)) {
+        await this.refreshTokens.update(
+          { familyId: known.familyId, revokedAt: IsNull() },
+          { revokedAt: new Date() },
+        );
+        await this.audit.record({
+          tenantId: null,
+          actor: `user:${known.userId}`,
+          action: 'auth.refresh_reuse_detected',
+          target: `refresh-family:${known.familyId}`,
+        });
+        throw new ProblemError(
+          401,
+          'refresh_token_reused',
+          'Unauthorized',
+          'This refresh token was already used; every session of this login has been revoked',
+        );
+      }
+      throw problems.unauthorized('The refresh token is invalid or expired');
+    }
+    const user = await this.users.findOne({ where: { id: rotated[0].userId } });
+    if (!user) throw problems.unauthorized('The refresh token is invalid or expired');
+    await this.assertTenantActive(user.tenantId);
+    return this.issueTokens(user, rotated[0].familyId);
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    const known = await this.refreshTokens.findOne({ where: { tokenHash: tokenHash(refreshToken) } });
+    if (!known) return;
+    await this.refreshTokens.update(
+      { familyId: known.familyId, revokedAt: IsNull() },
+      { revokedAt: new Date() },
+    );
+  }
+
+  /** Resolves `Authorization: Bearer …` (an access JWT or an API key) to a principal, or undefined. */
+  async authenticate(bearer: string): Promise<Principal | undefined> {
+    if (bearer.startsWith(`${API_KEY_PREFIX}_`)) return this.authenticateApiKey(bearer);
+    const claims = verifyAccessToken(bearer, this.tokenSettings);
+    if (!claims) return undefined;
+    // The user is read on every request so a removed user or a changed role takes effect at once.
+    const user = await this.users.findOne({ where: { id: claims.sub } });
+    if (!user || user.tenantId !== claims.tid) return undefined;
+    const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: user.tenantId } });
+    if (!tenant || tenant.status !== 'active') return undefined;
+    return {
+      kind: 'user',
+      id: user.id,
+      tenantId: user.tenantId,
+      role: user.role,
+      operator: user.isOperator,
+      platform: user.isOperator,
+      permissions: ROLE_PERMISSIONS[user.role],
+    };
+  }
+
+  private async authenticateApiKey(secret: string): Promise<Principal | undefined> {
+    const key = await this.apiKeys.findOne({ where: { keyHash: tokenHash(secret), revokedAt: IsNull() } });
+    if (!key) return undefined;
+    if (key.tenantId) {
+      const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: key.tenantId } });
+      if (!tenant || tenant.status !== 'active') return undefined;
+    }
+    // Recording every use would write on every request; a minute of precision is what operators need.
+    if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
+      await this.apiKeys.update(key.id, { lastUsedAt: new Date() });
+    }
+    return {
+      kind: 'apikey',
+      id: key.id,
+      tenantId: key.tenantId,
+      operator: false,
+      platform: key.tenantId === null,
+      permissions: new Set(key.scopes as Permission[]),
+    };
+  }
+
+  private async issueTokens(user: User, familyId: string): Promise<TokenPair> {
+    const refreshToken = randomToken('rt');
+    const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000);
+    await this.refreshTokens.insert({
+      userId: user.id,
+      familyId,
+      tokenHash: tokenHash(refreshToken),
+      expiresAt,
+    });
+    return {
+      accessToken: signAccessToken(
+        { sub: user.id, tid: user.tenantId, role: user.role, op: user.isOperator },
+        this.tokenSettings,
+      ),
+      tokenType: 'Bearer',
+      expiresIn: this.tokenSettings.ttlSeconds,
+      refreshToken,
+      refreshTokenExpiresAt: expiresAt.toISOString(),
+    };
+  }
+
+  private async assertTenantActive(tenantId: string): Promise<void> {
+    const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: tenantId } });
+    if (!tenant || tenant.status !== 'active') {
+      throw problems.forbidden('This account is suspended');
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { Plan } from '../plans/plan.entity.js';
+import { normalizeEmail } from './auth.service.js';
+import { PasswordHasher } from './password-hasher.js';
+import { Tenant } from './tenant.entity.js';
+import { User } from './user.entity.js';
+
+/**
+ * Creates the platform tenant and the first operator from BERTH_OPERATOR_EMAIL/PASSWORD on first start.
+ * Later starts leave an existing operator untouched (its password may have been changed since).
+ */
+@Injectable()
+export class OperatorBootstrap {
+  private readonly logger = new Logger('OperatorBootstrap');
+
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly passwords: PasswordHasher,
+  ) {}
+
+  async ensureOperator(): Promise<void> {
+    if (!this.config.operatorEmail || !this.config.operatorPassword) return;
+    const email = normalizeEmail(this.config.operatorEmail);
+    if (await this.dataSource.getRepository(User).exists({ where: { email } })) return;
+    if (this.config.operatorPassword.length < 12)
+      throw new Error('BERTH_OPERATOR_PASSWORD must have 12 characters or more');
+    const passwordHash = await this.passwords.hash(this.config.operatorPassword);
+    await this.dataSource.transaction(async (manager) => {
+      let platform = await manager.findOne(Tenant, { where: { kind: 'platform' } });
+      if (!platform) {
+        const plan = await manager.findOneOrFail(Plan, { where: { isDefault: true, retiredAt: IsNull() } });
+        platform = await manager.save(
+          manager.create(Tenant, { name: 'platform', kind: 'platform', planId: plan.id }),
+        );
+      }
+      await manager.save(
+        manager.create(User, { tenantId: platform.id, email, passwordHash, role: 'owner', isOperator: true }),
+      );
+    });
+    this.logger.log(`operator ${email} created`);
+  }
+}

@@ -1,0 +1,44 @@
+import type { Role } from './user.entity.js';
+
+/** What a caller may do. Users get them from their role; API keys from the scopes chosen at creation. */
+export const PERMISSIONS = [
+  'apps:read',
+  'apps:write',
+  'logs:read',
+  'usage:read',
+  'users:manage',
+  'keys:manage',
+  'plan:manage',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Scopes an API key may carry: keys drive apps and read usage, they never manage people or billing. */
+export const API_KEY_SCOPES = ['apps:read', 'apps:write', 'logs:read', 'usage:read'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+/** Platform keys (operator-made, no tenant) exist for billing jobs reading every tenant's usage. */
+export const PLATFORM_KEY_SCOPES = ['usage:read'] as const;
+
+const MEMBER: Permission[] = ['apps:read', 'apps:write', 'logs:read', 'usage:read'];
+export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
+  owner: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'plan:manage']),
+  admin: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage']),
+  member: new Set<Permission>(MEMBER),
+};
+
+/** The authenticated caller of a request. */
+export interface Principal {
+  kind: 'user' | 'apikey';
+  /** User id or API key id. */
+  id: string;
+  /** Null only for platform API keys. */
+  tenantId: string | null;
+  role?: Role;
+  /** Operators (users) and platform keys may reach /v1/admin routes their permissions allow. */
+  platform: boolean;
+  operator: boolean;
+  permissions: ReadonlySet<Permission>;
+}
+
+export function actorOf(principal: Principal): string {
+  return `${principal.kind === 'user' ? 'user' : 'apikey'}:${principal.id}`;
+}

@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, MoreThan, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { randomToken, tokenHash } from '../crypto/secret-box.js';
+import { ProblemError, problems } from '../errors/problem.js';
+import { isUniqueViolation, normalizeEmail } from './auth.service.js';
+import { Invitation } from './invitation.entity.js';
+import { PasswordHasher } from './password-hasher.js';
+import { actorOf, type Principal } from './permissions.js';
+import { Tenant } from './tenant.entity.js';
+import { User, type Role } from './user.entity.js';
+
+const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+function tenantOf(principal: Principal): string {
+  if (!principal.tenantId) throw problems.forbidden('Platform keys have no tenant');
+  return principal.tenantId;
+}
+
+/** Only an owner may grant or take away the owner role; admins manage admins and members. */
+function assertMayAssign(principal: Principal, role: Role): void {
+  if (role === 'owner' && principal.role !== 'owner')
+    throw problems.forbidden('Only an owner can grant the owner role');
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(Invitation) private readonly invitations: Repository<Invitation>,
+    private readonly passwords: PasswordHasher,
+    private readonly audit: AuditService,
+  ) {}
+
+  async me(
+    principal: Principal,
+  ): Promise<{ user: User | null; tenant: Tenant | null; principal: Principal }> {
+    const tenant = principal.tenantId
+      ? await this.dataSource.getRepository(Tenant).findOne({ where: { id: principal.tenantId } })
+      : null;
+    const user = principal.kind === 'user' ? await this.users.findOne({ where: { id: principal.id } }) : null;
+    return { user, tenant, principal };
+  }
+
+  list(principal: Principal): Promise<User[]> {
+    return this.users.find({ where: { tenantId: tenantOf(principal) }, order: { createdAt: 'ASC' } });
+  }
+
+  async invite(
+    principal: Principal,
+    input: { email: string; role: Role },
+  ): Promise<{ invitation: Invitation; token: string }> {
+    const tenantId = tenantOf(principal);
+    assertMayAssign(principal, input.role);
+    const email = normalizeEmail(input.email);
+    if (await this.users.exists({ where: { email } })) {
+      throw problems.conflict('email_taken', 'An account with this email already exists');
+    }
+    const token = randomToken('inv');
+    const invitation = await this.invitations.save(
+      this.invitations.create({
+        tenantId,
+        email,
+        role: input.role,
+        tokenHash: tokenHash(token),
+        invitedBy: principal.id,
+        expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+      }),
+    );
+    await this.audit.record({
+      tenantId,
+      actor: actorOf(principal),
+      action: 'user.invite',
+      target: `invitation:${invitation.id}`,
+      data: { email, role: input.role },
+    });
+    return { invitation, token };
+  }
+
+  /** The invitee sets a password and joins the inviting tenant with the invited role. */
+  async acceptInvitation(input: { token: string; password: string }): Promise<User> {
+    const passwordHash = await this.passwords.hash(input.password);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const invitation = await manager.findOne(Invitation, {
+          where: { tokenHash: tokenHash(input.token), acceptedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!invitation) throw problems.notFound('invitation');
+        await manager.update(Invitation, invitation.id, { acceptedAt: new Date() });
+        const user = await manager.save(
+          manager.create(User, {
+            tenantId: invitation.tenantId,
+            email: invitation.email,
+            passwordHash,
+            role: invitation.role,
+          }),
+        );
+        await this.audit.record(
+          {
+            tenantId: invitation.tenantId,
+            actor: `user:${user.id}`,
+            action: 'user.join',
+            target: `user:${user.id}`,
+          },
+          manager,
+        );
+        return user;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw problems.conflict('email_taken', 'An account with this email already exists');
+      throw err;
+    }
+  }
+
+  async changeRole(principal: Principal, userId: string, role: Role): Promise<User> {
+    const tenantId = tenantOf(principal);
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOne(User, {
+        where: { id: userId, tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!user) throw problems.notFound('user', userId);
+      assertMayAssign(principal, role);
+      if (user.role === 'owner') assertMayAssign(principal, 'owner');
+      if (user.role === 'owner' && role !== 'owner')
+        await this.assertAnotherOwner(manager.getRepository(User), user);
+      await manager.update(User, user.id, { role });
+      await this.audit.record(
+        {
+          tenantId,
+          actor: actorOf(principal),
+          action: 'user.role',
+          target: `user:${user.id}`,
+          data: { from: user.role, to: role },
+        },
+        manager,
+      );
+      return { ...user, role };
+    });
+  }
+
+  async remove(principal: Principal, userId: string): Promise<void> {
+    const tenantId = tenantOf(principal);
+    await this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOne(User, {
+        where: { id: userId, tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!user) throw problems.notFound('user', userId);
+      if (user.role === 'owner') {
+        assertMayAssign(principal, 'owner');
+        await this.assertAnotherOwner(manager.getRepository(User), user);
+      }
+      await manager.delete(User, user.id);
+      await this.audit.record(
+        { tenantId, actor: actorOf(principal), action: 'user.remove', target: `user:${user.id}` },
+        manager,
+      );
+    });
+  }
+
+  private async assertAnotherOwner(users: Repository<User>, leaving: User): Promise<void> {
+    const owners = await users.count({ where: { tenantId: leaving.tenantId, role: 'owner' } });
+    if (owners <= 1) {
+      throw new ProblemError(409, 'last_owner', 'Conflict', 'A tenant must keep at least one owner');
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { ProblemError, problems } from '../errors/problem.js';
+import { Tenant } from '../identity/tenant.entity.js';
+import { actorOf, type Principal } from '../identity/permissions.js';
+import { Plan } from './plan.entity.js';
+import { TENANT_USAGE_READER, planViolations, type TenantUsageReader } from './plan-fit.js';
+
+export type PlanLimits = Omit<Plan, 'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault'>;
+
+@Injectable()
+export class PlansService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(Plan) private readonly plans: Repository<Plan>,
+    private readonly audit: AuditService,
+    @Optional() @Inject(TENANT_USAGE_READER) private readonly usage?: TenantUsageReader,
+  ) {}
+
+  listOffered(): Promise<Plan[]> {
+    return this.plans.find({ where: { retiredAt: IsNull() }, order: { memoryMb: 'ASC' } });
+  }
+
+  listAll(): Promise<Plan[]> {
+    return this.plans.find({ order: { memoryMb: 'ASC' } });
+  }
+
+  async get(id: string): Promise<Plan> {
+    const plan = await this.plans.findOne({ where: { id } });
+    if (!plan) throw problems.notFound('plan', id);
+    return plan;
+  }
+
+  async planOfTenant(tenantId: string): Promise<Plan> {
+    const tenant = await this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id: tenantId } });
+    return this.plans.findOneOrFail({ where: { id: tenant.planId } });
+  }
+
+  async create(principal: Principal, input: PlanLimits & { isDefault?: boolean }): Promise<Plan> {
+    if (await this.plans.exists({ where: { id: input.id } })) {
+      throw problems.conflict('plan_exists', `A plan with id '${input.id}' already exists`);
+    }
+    const plan = await this.dataSource.transaction(async (manager) => {
+      if (input.isDefault) await manager.update(Plan, { isDefault: true }, { isDefault: false });
+      const saved = await manager.save(
+        manager.create(Plan, { ...input, isDefault: input.isDefault ?? false }),
+      );
+      await this.audit.record(
+        {
+          tenantId: null,
+          actor: actorOf(principal),
+          action: 'plan.create',
+          target: `plan:${saved.id}`,
+          data: { ...input },
+        },
+        manager,
+      );
+      return saved;
+    });
+    return plan;
+  }
+
+  /** Changes apply to tenants already on the plan (containers are resized at their next deploy). */
+  async update(
+    principal: Principal,
+    id: string,
+    changes: Partial<PlanLimits> & { isDefault?: boolean },
+  ): Promise<Plan> {
+    return this.dataSource.transaction(async (manager) => {
+      const plan = await manager.findOne(Plan, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!plan) throw problems.notFound('plan', id);
+      if (changes.isDefault === false && plan.isDefault) {
+        throw problems.conflict('default_plan_required', 'Make another plan the default instead');
+      }
+      if (changes.isDefault) {
+        if (plan.retiredAt) throw problems.conflict('plan_retired', 'A retired plan cannot be the default');
+        await manager.update(Plan, { isDefault: true }, { isDefault: false });
+      }
+      await manager.update(Plan, id, changes);
+      await this.audit.record(
+        {
+          tenantId: null,
+          actor: actorOf(principal),
+          action: 'plan.update',
+          target: `plan:${id}`,
+          data: { ...changes },
+        },
+        manager,
+      );
+      return manager.findOneOrFail(Plan, { where: { id } });
+    });
+  }
+
+  /** A retired plan is no longer offered; tenants on it keep it until they switch. */
+  async retire(principal: Principal, id: string): Promise<Plan> {
+    const plan = await this.get(id);
+    if (plan.isDefault)
+      throw problems.conflict('default_plan_required', 'The default plan cannot be retired');
+    if (!plan.retiredAt) await this.plans.update(id, { retiredAt: new Date() });
+    await this.audit.record({
+      tenantId: null,
+      actor: actorOf(principal),
+      action: 'plan.retire',
+      target: `plan:${id}`,
+    });
+    return this.get(id);
+  }
+
+  /** Switches the caller's tenant to another offered plan, refusing a downgrade its current use does not fit. */
+  async switchPlan(principal: Principal, planId: string): Promise<Tenant> {
+    const tenantId = principal.tenantId!;
+    return this.dataSource.transaction(async (manager) => {
+      const tenant = await manager.findOneOrFail(Tenant, {
+        where: { id: tenantId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const plan = await manager.findOne(Plan, { where: { id: planId, retiredAt: IsNull() } });
+      if (!plan) throw problems.notFound('plan', planId);
+      if (this.usage) {
+        const usage = await this.usage.usageOf(tenantId);
+        const violations = planViolations(plan, usage, usage.containers);
+        if (violations.length > 0) {
+          throw new ProblemError(
+            409,
+            'plan_does_not_fit',
+            'Conflict',
+            `Current use does not fit plan '${plan.id}': ${violations
+              .map((v) => `${v.quota} is ${v.limit}, current use is ${v.current}`)
+              .join('; ')}`,
+            { violations },
+          );
+        }
+      }
+      const from = tenant.planId;
+      await manager.update(Tenant, tenantId, { planId: plan.id });
+      await this.audit.record(
+        {
+          tenantId,
+          actor: actorOf(principal),
+          action: 'plan.switch',
+          target: `tenant:${tenantId}`,
+          data: { from, to: plan.id },
+        },
+        manager,
+      );
+      return { ...tenant, planId: plan.id };
+    });
+  }
+}

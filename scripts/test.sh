@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: dependencies, a Docker Engine and the offline base images,
+# then type-check, lint, unit tests and e2e tests on real PostgreSQL and real Docker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { echo; echo "[test] $* ($(( $(date +%s) - start ))s)"; }
+
+step "dependencies"
+bash scripts/ensure-deps.sh
+step "docker engine"
+bash scripts/docker-bootstrap.sh
+step "base images"
+bash scripts/build-base-images.sh
+
+# Whatever happens below, no container, network or image made by a test run survives it.
+sweep() {
+  bash scripts/sweep-test-resources.sh || true
+}
+trap sweep EXIT
+
+step "type-check and build"
+npx tsc -p tsconfig.json --noEmit
+npm run --silent build
+step "lint"
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+step "unit tests"
+NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects unit --ci
+step "e2e tests (real PostgreSQL, real Docker)"
+NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit
+step "done"

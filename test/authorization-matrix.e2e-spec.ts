@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  OPERATOR,
+  inviteUser,
+  login,
+  signupOwner,
+  startTestApi,
+  uniqueEmail,
+  type Session,
+  type TestApi,
+} from './support/api.js';
+
+type Caller = 'anonymous' | 'owner' | 'admin' | 'member' | 'appsReadKey' | 'operator';
+
+interface RouteCase {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  body?: () => object;
+  expect: Record<Caller, number>;
+}
+
+describe('role x route matrix', () => {
+  let api: TestApi;
+  const callers = {} as Record<Caller, Record<string, string>>;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    const owner = await signupOwner(api);
+    const admin = await inviteUser(api, owner, 'admin');
+    const member = await inviteUser(api, owner, 'member');
+    const key = await api.http
+      .post('/v1/api-keys')
+      .set(owner.auth)
+      .send({ name: 'ro', scopes: ['apps:read'] })
+      .expect(201);
+    const operator = await login(api, OPERATOR.email, OPERATOR.password);
+    callers.anonymous = {};
+    callers.owner = owner.auth;
+    callers.admin = admin.auth;
+    callers.member = member.auth;
+    callers.appsReadKey = { Authorization: `Bearer ${key.body.secret}` };
+    callers.operator = operator.auth;
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const routes: RouteCase[] = [
+    {
+      method: 'get',
+      path: '/v1/me',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 200, appsReadKey: 200, operator: 200 },
+    },
+    {
+      method: 'get',
+      path: '/v1/users',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 403, appsReadKey: 403, operator: 200 },
+    },
+    {
+      method: 'post',
+      path: '/v1/invitations',
+      body: () => ({ email: uniqueEmail('matrix'), role: 'member' }),
+      expect: { anonymous: 401, owner: 201, admin: 201, member: 403, appsReadKey: 403, operator: 201 },
+    },
+    {
+      method: 'get',
+      path: '/v1/api-keys',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 403, appsReadKey: 403, operator: 200 },
+    },
+    {
+      method: 'post',
+      path: '/v1/api-keys',
+      body: () => ({ name: 'matrix', scopes: ['apps:read'] }),
+      expect: { anonymous: 401, owner: 201, admin: 201, member: 403, appsReadKey: 403, operator: 201 },
+    },
+    {
+      method: 'put',
+      path: '/v1/tenant/plan',
+      body: () => ({ planId: 'free' }),
+      expect: { anonymous: 401, owner: 200, admin: 403, member: 403, appsReadKey: 403, operator: 200 },
+    },
+    {
+      method: 'get',
+      path: '/v1/plans',
+      expect: { anonymous: 200, owner: 200, admin: 200, member: 200, appsReadKey: 200, operator: 200 },
+    },
+    // Admin routes are invisible (404) to tenants, so their existence cannot be probed.
+    {
+      method: 'get',
+      path: '/v1/admin/plans',
+      expect: { anonymous: 401, owner: 404, admin: 404, member: 404, appsReadKey: 404, operator: 200 },
+    },
+    {
+      method: 'post',
+      path: '/v1/admin/api-keys',
+      body: () => ({ name: 'billing', scopes: ['usage:read'] }),
+      expect: { anonymous: 401, owner: 404, admin: 404, member: 404, appsReadKey: 404, operator: 201 },
+    },
+  ];
+
+  for (const route of routes) {
+    it(`${route.method.toUpperCase()} ${route.path}`, async () => {
+      const seen = {} as Record<Caller, number>;
+      for (const caller of Object.keys(route.expect) as Caller[]) {
+        let req = api.http[route.method](route.path).set(callers[caller]);
+        if (route.body) req = req.send(route.body());
+        const res = await req;
+        seen[caller] = res.status;
+        if (res.status >= 400) expect(res.headers['content-type']).toContain('application/problem+json');
+      }
+      expect(seen).toEqual(route.expect);
+    });
+  }
+});
+
+describe('cross-tenant matrix: another tenant’s resource is 404, never 403', () => {
+  let api: TestApi;
+  let a: Session;
+  let aMember: Session;
+  let b: Session;
+  let aKeyId: string;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    a = await signupOwner(api, 'tenant-a');
+    aMember = await inviteUser(api, a, 'member');
+    b = await signupOwner(api, 'tenant-b');
+    aKeyId = (
+      await api.http
+        .post('/v1/api-keys')
+        .set(a.auth)
+        .send({ name: 'a', scopes: ['apps:read'] })
+        .expect(201)
+    ).body.id;
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it.each([
+    ['PATCH a user', () => api.http.patch(`/v1/users/${aMember.userId}`).set(b.auth).send({ role: 'admin' })],
+    ['DELETE a user', () => api.http.delete(`/v1/users/${aMember.userId}`).set(b.auth)],
+    ['DELETE an API key', () => api.http.delete(`/v1/api-keys/${aKeyId}`).set(b.auth)],
+  ])('%s of tenant A as tenant B', async (_name, call) => {
+    const res = await call();
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('not_found');
+    // …and the resource is untouched.
+    const users = await api.http.get('/v1/users').set(a.auth).expect(200);
+    expect(users.body.map((u: { id: string }) => u.id)).toContain(aMember.userId);
+    const keys = await api.http.get('/v1/api-keys').set(a.auth).expect(200);
+    expect(keys.body.find((k: { id: string }) => k.id === aKeyId).revokedAt).toBeNull();
+  });
+
+  it('lists only the caller’s own tenant', async () => {
+    const users = await api.http.get('/v1/users').set(b.auth).expect(200);
+    expect(users.body.map((u: { email: string }) => u.email)).toEqual([b.email]);
+  });
+});
