@@ -1,3 +1,6 @@
+import { App } from '../apps/app.entity.js';
+import { IdempotencyRecord } from '../apps/idempotency-record.entity.js';
+import { Release } from '../apps/release.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { ApiKey } from '../identity/api-key.entity.js';
 import { RefreshToken } from '../identity/refresh-token.entity.js';
@@ -5,6 +8,27 @@ import { Tenant } from '../identity/tenant.entity.js';
 import { Invitation } from '../identity/invitation.entity.js';
 import { User } from '../identity/user.entity.js';
 import { Plan } from '../plans/plan.entity.js';
+import { BuildLogLine } from '../builds/build-log-line.entity.js';
+import { Build } from '../builds/build.entity.js';
+import { Host } from '../hosts/host.entity.js';
+import { ReplicaRun } from '../runtime/replica-run.entity.js';
+import { Replica } from '../runtime/replica.entity.js';
 
 /** Every entity of every domain; the DataSource and the "no pending migration" test share this list. */
-export const ENTITIES = [Plan, Tenant, User, Invitation, RefreshToken, ApiKey, AuditEvent];
+export const ENTITIES = [
+  Plan,
+  Tenant,
+  User,
+  Invitation,
+  RefreshToken,
+  ApiKey,
+  AuditEvent,
+  Host,
+  App,
+  Release,
+  Build,
+  BuildLogLine,
+  Replica,
+  ReplicaRun,
+  IdempotencyRecord,
+];

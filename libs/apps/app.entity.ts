@@ -1,0 +1,55 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type DesiredState = 'running' | 'stopped';
+
+export interface LoadBalancerSettings {
+  algorithm: 'roundrobin' | 'leastconn';
+  healthCheckPath: string;
+  healthCheckIntervalMs: number;
+}
+
+/** A tenant's application: what should run (desired state), and the release it should run. */
+@Entity('apps')
+@Index(['tenantId', 'name'], { unique: true })
+export class App {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  /** DNS-safe, unique per tenant. */
+  @Column({ type: 'varchar', length: 40 })
+  name: string;
+
+  @Column({ name: 'desired_state', type: 'varchar', length: 16, default: 'stopped' })
+  desiredState: DesiredState;
+
+  @Column({ type: 'integer', default: 1 })
+  replicas: number;
+
+  @Column({ name: 'current_release_id', type: 'uuid', nullable: true })
+  currentReleaseId: string | null;
+
+  /** The app's env vars as one sealed JSON object (AES-GCM, app id as context); never stored in clear. */
+  @Column({ name: 'env_sealed', type: 'text', nullable: true })
+  envSealed: string | null;
+
+  /** Null when the app has no load balancer. */
+  @Column({ name: 'load_balancer', type: 'jsonb', nullable: true })
+  loadBalancer: LoadBalancerSettings | null;
+
+  /** Bumped by every change of what should run; the reconciler reports convergence against it. */
+  @Column({ type: 'integer', default: 0 })
+  generation: number;
+
+  /** Set when deletion was asked; the reconciler removes containers, network use and images, then the row. */
+  @Column({ name: 'deleting_at', type: 'timestamptz', nullable: true })
+  deletingAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,50 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * Release vN of an app: everything needed to run it again exactly (rollback copies these fields into a
+ * new release): the image, the sealed env snapshot, the container size and the replica count.
+ */
+@Entity('releases')
+@Index(['appId', 'version'], { unique: true })
+export class Release {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'app_id', type: 'uuid' })
+  appId: string;
+
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Column({ type: 'integer' })
+  version: number;
+
+  @Column({ name: 'build_id', type: 'uuid', nullable: true })
+  buildId: string | null;
+
+  /** Image reference (`berth/<tenant>/<app>:<build>`), present on the build host and loaded elsewhere on demand. */
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  image: string | null;
+
+  @Column({ name: 'env_sealed', type: 'text', nullable: true })
+  envSealed: string | null;
+
+  @Column({ name: 'memory_mb', type: 'integer' })
+  memoryMb: number;
+
+  @Column({ name: 'cpu_millis', type: 'integer' })
+  cpuMillis: number;
+
+  @Column({ type: 'integer' })
+  replicas: number;
+
+  /** Why it exists: `build <id>`, `env change`, `rollback to v3`. */
+  @Column({ type: 'varchar', length: 200 })
+  description: string;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 80 })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,75 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type BuildStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** One image build of an uploaded source archive; also a job in the PostgreSQL build queue. */
+@Entity('builds')
+@Index(['status', 'createdAt'])
+export class Build {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index()
+  @Column({ name: 'app_id', type: 'uuid' })
+  appId: string;
+
+  @Index()
+  @Column({ name: 'tenant_id', type: 'uuid' })
+  tenantId: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'queued' })
+  status: BuildStatus;
+
+  /** Key of the normalized source archive in the blob store. */
+  @Column({ name: 'source_key', type: 'varchar', length: 200 })
+  sourceKey: string;
+
+  @Column({ name: 'source_sha256', type: 'varchar', length: 64 })
+  sourceSha256: string;
+
+  @Column({ name: 'source_bytes', type: 'bigint' })
+  sourceBytes: string;
+
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  image: string | null;
+
+  @Column({ name: 'host_id', type: 'uuid', nullable: true })
+  hostId: string | null;
+
+  @Column({ name: 'timeout_seconds', type: 'integer' })
+  timeoutSeconds: number;
+
+  @Column({ name: 'memory_mb', type: 'integer' })
+  memoryMb: number;
+
+  @Column({ name: 'cpu_millis', type: 'integer' })
+  cpuMillis: number;
+
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  error: string | null;
+
+  @Column({ name: 'cancel_requested', type: 'boolean', default: false })
+  cancelRequested: boolean;
+
+  /** Worker holding the job and until when; a lease that lapses means the worker died. */
+  @Column({ name: 'lease_owner', type: 'varchar', length: 80, nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'release_id', type: 'uuid', nullable: true })
+  releaseId: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+}
