@@ -1,6 +1,6 @@
 import { InitialSchema1795443751774 } from './1795443751774-InitialSchema.js';
 import { SeedPlans1795443800000 } from './1795443800000-SeedPlans.js';
-import { Runtime1795444071244 } from './1795444071244-Runtime.js';
+import { Runtime1795444210956 } from './1795444210956-Runtime.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -8,5 +8,5 @@ import { Runtime1795444071244 } from './1795444071244-Runtime.js';
 export const MIGRATIONS: Function[] = [
   InitialSchema1795443751774,
   SeedPlans1795443800000,
-  Runtime1795444071244,
+  Runtime1795444210956,
 ];

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export type DesiredState = 'running' | 'stopped';
+export type AppPhase = 'converging' | 'running' | 'stopped' | 'crashloop' | 'failed';
 
 export interface LoadBalancerSettings {
   algorithm: 'roundrobin' | 'leastconn';
@@ -42,6 +43,21 @@ export class App {
   /** Bumped by every change of what should run; the reconciler reports convergence against it. */
   @Column({ type: 'integer', default: 0 })
   generation: number;
+
+  /** The generation the reconciler last brought to convergence (or gave up on, with a reason). */
+  @Column({ name: 'observed_generation', type: 'integer', default: 0 })
+  observedGeneration: number;
+
+  /** What the reconciler reports: converging, running, stopped, crashloop, failed. */
+  @Column({ type: 'varchar', length: 16, default: 'stopped' })
+  phase: AppPhase;
+
+  @Column({ name: 'status_reason', type: 'varchar', length: 500, nullable: true })
+  statusReason: string | null;
+
+  /** Replicas created before this instant are replaced, one at a time (POST /restart). */
+  @Column({ name: 'restart_requested_at', type: 'timestamptz', nullable: true })
+  restartRequestedAt: Date | null;
 
   /** Set when deletion was asked; the reconciler removes containers, network use and images, then the row. */
   @Column({ name: 'deleting_at', type: 'timestamptz', nullable: true })

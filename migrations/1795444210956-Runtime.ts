@@ -1,11 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Runtime1795444071244 implements MigrationInterface {
-  name = 'Runtime1795444071244';
+export class Runtime1795444210956 implements MigrationInterface {
+  name = 'Runtime1795444210956';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
-      `CREATE TABLE "apps" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "tenant_id" uuid NOT NULL, "name" character varying(40) NOT NULL, "desired_state" character varying(16) NOT NULL DEFAULT 'stopped', "replicas" integer NOT NULL DEFAULT '1', "current_release_id" uuid, "env_sealed" text, "load_balancer" jsonb, "generation" integer NOT NULL DEFAULT '0', "deleting_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_c5121fda0f8268f1f7f84134e19" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "apps" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "tenant_id" uuid NOT NULL, "name" character varying(40) NOT NULL, "desired_state" character varying(16) NOT NULL DEFAULT 'stopped', "replicas" integer NOT NULL DEFAULT '1', "current_release_id" uuid, "env_sealed" text, "load_balancer" jsonb, "generation" integer NOT NULL DEFAULT '0', "observed_generation" integer NOT NULL DEFAULT '0', "phase" character varying(16) NOT NULL DEFAULT 'stopped', "status_reason" character varying(500), "restart_requested_at" TIMESTAMP WITH TIME ZONE, "deleting_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_c5121fda0f8268f1f7f84134e19" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
       `CREATE UNIQUE INDEX "IDX_aa8c6eba131318fd2bf3e9428f" ON "apps"  ("tenant_id", "name") `,
