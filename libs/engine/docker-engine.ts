@@ -1,0 +1,334 @@
+import Docker from 'dockerode';
+import type {
+  BuildImageOptions,
+  ContainerDetails,
+  ContainerEngine,
+  ContainerLogsOptions,
+  ContainerStats,
+  ContainerSummary,
+  EngineEvent,
+  EngineInfo,
+  ImageInfo,
+  ImageSummary,
+  LogLine,
+  NetworkSummary,
+} from './container-engine.js';
+import type { ContainerSpec } from './container-spec.js';
+import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
+import { toDockerCreateOptions } from './docker-create-options.js';
+import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
+import { EngineError } from './engine-errors.js';
+import { dockerEvents } from './docker-events.js';
+import {
+  dockerBuildImage,
+  dockerInspectImage,
+  dockerListImages,
+  dockerLoadImage,
+  dockerRemoveImage,
+  dockerSaveImage,
+  labelFilter,
+} from './docker-images.js';
+import { dockerContainerLogs } from './docker-logs.js';
+
+export interface DockerEngineOptions {
+  /** unix:///var/run/docker.sock, or tcp://host:port (https when `tls` is given). */
+  endpoint: string;
+  /** PEM material for a tcp endpoint protected by TLS client certificates. */
+  tls?: { ca: string; cert: string; key: string };
+  /** Added to every container, network and image this engine creates (e.g. the host, the test run). */
+  extraLabels?: Record<string, string>;
+  /** Bound for ping() when the caller gives no signal. */
+  pingTimeoutMs?: number;
+}
+
+/** The ContainerEngine of one Docker Engine host, through dockerode. The only class that holds a Docker client. */
+export class DockerEngine implements ContainerEngine {
+  private readonly docker: Docker;
+  private readonly extraLabels: Record<string, string>;
+  private readonly pingTimeoutMs: number;
+  /** In-flight ensureNetwork calls by name, so concurrent callers share one creation. */
+  private readonly networkCreations = new Map<string, Promise<{ id: string }>>();
+
+  constructor(options: DockerEngineOptions) {
+    this.docker = new Docker(dockerClientOptions(options));
+    this.extraLabels = { ...options.extraLabels };
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+  }
+
+  async ping(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = options.signal ?? AbortSignal.timeout(this.pingTimeoutMs);
+    // dockerode 5 takes { abortSignal } here; @types/dockerode does not declare it.
+    const ping = this.docker.ping.bind(this.docker) as unknown as (options: {
+      abortSignal: AbortSignal;
+    }) => Promise<unknown>;
+    await dockerCall('ping', () => ping({ abortSignal: signal }));
+  }
+
+  async info(): Promise<EngineInfo> {
+    const [info, version] = await dockerCall('info', () =>
+      Promise.all([this.docker.info(), this.docker.version()]),
+    );
+    return {
+      engineVersion: String(info.ServerVersion),
+      apiVersion: String(version.ApiVersion),
+      cpus: Number(info.NCPU),
+      memoryMb: Math.floor(Number(info.MemTotal) / (1024 * 1024)),
+      os: String(info.OSType),
+      architecture: String(info.Architecture),
+    };
+  }
+
+  // Images
+
+  buildImage(options: BuildImageOptions): Promise<{ imageId: string }> {
+    return dockerBuildImage(this.docker, this.extraLabels, options);
+  }
+
+  inspectImage(options: { ref: string }): Promise<ImageInfo | undefined> {
+    return dockerInspectImage(this.docker, options.ref);
+  }
+
+  removeImage(options: { ref: string; force?: boolean }): Promise<void> {
+    return dockerRemoveImage(this.docker, options.ref, options.force ?? false);
+  }
+
+  saveImage(options: { ref: string }): Promise<NodeJS.ReadableStream> {
+    return dockerSaveImage(this.docker, options.ref);
+  }
+
+  loadImage(options: { tar: NodeJS.ReadableStream }): Promise<void> {
+    return dockerLoadImage(this.docker, options.tar);
+  }
+
+  listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]> {
+    return dockerListImages(this.docker, options.labels);
+  }
+
+  // Networks
+
+  ensureNetwork(options: { name: string; labels: Record<string, string>; internal?: boolean }): Promise<{
+    id: string;
+  }> {
+    const inFlight = this.networkCreations.get(options.name);
+    if (inFlight) return inFlight;
+    const creation = this.ensureNetworkOnce(options).finally(() =>
+      this.networkCreations.delete(options.name),
+    );
+    this.networkCreations.set(options.name, creation);
+    return creation;
+  }
+
+  private async ensureNetworkOnce(options: {
+    name: string;
+    labels: Record<string, string>;
+    internal?: boolean;
+  }): Promise<{ id: string }> {
+    const existing = await this.findNetworks(options.name);
+    if (existing.length > 0) return this.foldDuplicateNetworks(existing);
+    try {
+      await this.docker.createNetwork({
+        Name: options.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Internal: options.internal ?? false,
+        Attachable: false,
+        Labels: { ...this.extraLabels, ...options.labels },
+      });
+    } catch (error) {
+      if (statusOf(error) !== 409) throw toEngineError('ensureNetwork', error);
+    }
+    const created = await this.findNetworks(options.name);
+    if (created.length === 0) {
+      throw new EngineError({
+        operation: 'ensureNetwork',
+        message: `network ${options.name} vanished after creation`,
+      });
+    }
+    return this.foldDuplicateNetworks(created);
+  }
+
+  /**
+   * Docker's CheckDuplicate is not atomic: processes racing to create one name can make several
+   * networks. Every call folds them into one survivor (the one containers use, else the oldest) and
+   * removes the empty others. Containers join networks by name, which Docker refuses while the name is
+   * ambiguous, so a duplicate never gets used and the survivor is the same for every caller.
+   */
+  private async foldDuplicateNetworks(networks: Docker.NetworkInspectInfo[]): Promise<{ id: string }> {
+    if (networks.length === 1) return { id: networks[0]!.Id };
+    const detailed = await Promise.all(
+      networks.map((network) =>
+        dockerCallAbsentOn404('ensureNetwork', () => this.docker.getNetwork(network.Id).inspect()),
+      ),
+    );
+    const present = detailed.filter((network): network is Docker.NetworkInspectInfo => network !== undefined);
+    const inUse = (network: Docker.NetworkInspectInfo) => Object.keys(network.Containers ?? {}).length > 0;
+    present.sort(
+      (a, b) =>
+        Number(inUse(b)) - Number(inUse(a)) || a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id),
+    );
+    const [survivor, ...duplicates] = present;
+    if (!survivor)
+      throw new EngineError({ operation: 'ensureNetwork', message: 'networks vanished while folding' });
+    for (const duplicate of duplicates.filter((network) => !inUse(network))) {
+      try {
+        await this.docker.getNetwork(duplicate.Id).remove();
+      } catch {
+        // Another caller removed it, or a container just joined it: the next call folds again.
+      }
+    }
+    return { id: survivor.Id };
+  }
+
+  async removeNetwork(options: { name: string }): Promise<void> {
+    for (const network of await this.findNetworks(options.name)) {
+      await dockerCallAbsentOn404('removeNetwork', () => this.docker.getNetwork(network.Id).remove());
+    }
+  }
+
+  async listNetworks(options: { labels: Record<string, string> }): Promise<NetworkSummary[]> {
+    const networks = await dockerCall('listNetworks', () =>
+      this.docker.listNetworks({ filters: { label: labelFilter(options.labels) } }),
+    );
+    return networks.map((network) => ({
+      id: network.Id,
+      name: network.Name,
+      labels: network.Labels ?? {},
+      internal: network.Internal,
+    }));
+  }
+
+  /** Networks named exactly `name` (the API's name filter also matches substrings). */
+  private async findNetworks(name: string): Promise<Docker.NetworkInspectInfo[]> {
+    const candidates = await dockerCall('listNetworks', () =>
+      this.docker.listNetworks({ filters: { name: [name] } }),
+    );
+    return candidates.filter((network) => network.Name === name);
+  }
+
+  // Containers
+
+  async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
+    const options = toDockerCreateOptions(spec);
+    options.Labels = { ...this.extraLabels, ...options.Labels };
+    const container = await dockerCall('createContainer', () => this.docker.createContainer(options));
+    return { id: container.id };
+  }
+
+  async startContainer(options: { id: string }): Promise<void> {
+    await this.ignoring304('startContainer', () => this.docker.getContainer(options.id).start());
+  }
+
+  async stopContainer(options: { id: string; graceSeconds: number }): Promise<void> {
+    await this.ignoring304('stopContainer', () =>
+      this.docker.getContainer(options.id).stop({ t: options.graceSeconds }),
+    );
+  }
+
+  async killContainer(options: { id: string; signal?: string }): Promise<void> {
+    await dockerCall('killContainer', () =>
+      this.docker.getContainer(options.id).kill({ signal: options.signal ?? 'SIGKILL' }),
+    );
+  }
+
+  async removeContainer(options: { id: string; force?: boolean }): Promise<void> {
+    await dockerCallAbsentOn404('removeContainer', () =>
+      this.docker.getContainer(options.id).remove({ force: options.force ?? false, v: true }),
+    );
+  }
+
+  async inspectContainer(options: { id: string }): Promise<ContainerDetails | undefined> {
+    const raw = await dockerCallAbsentOn404('inspectContainer', () =>
+      this.docker.getContainer(options.id).inspect(),
+    );
+    return raw && toContainerDetails(raw);
+  }
+
+  async listContainers(options: {
+    labels: Record<string, string>;
+    all?: boolean;
+  }): Promise<ContainerSummary[]> {
+    const containers = await dockerCall('listContainers', () =>
+      this.docker.listContainers({
+        all: options.all ?? false,
+        filters: { label: labelFilter(options.labels) },
+      }),
+    );
+    return containers.map(toContainerSummary);
+  }
+
+  async waitContainer(options: { id: string; signal?: AbortSignal }): Promise<{ exitCode: number }> {
+    const result = (await dockerCall('waitContainer', () =>
+      this.docker.getContainer(options.id).wait({ condition: 'not-running', abortSignal: options.signal }),
+    )) as { StatusCode: number };
+    return { exitCode: result.StatusCode };
+  }
+
+  // Logs, events, stats
+
+  containerLogs(options: ContainerLogsOptions): AsyncIterable<LogLine> {
+    return dockerContainerLogs(this.docker, options);
+  }
+
+  events(options: { labels: Record<string, string>; signal?: AbortSignal }): AsyncIterable<EngineEvent> {
+    return dockerEvents(this.docker, options);
+  }
+
+  async stats(options: { id: string }): Promise<ContainerStats> {
+    const raw = await dockerCall('stats', () =>
+      this.docker.getContainer(options.id).stats({ stream: false }),
+    );
+    return toContainerStats(raw);
+  }
+
+  async removeLabelled(options: {
+    label: string;
+  }): Promise<{ containers: number; networks: number; images: number }> {
+    const filters = { label: [options.label] };
+    const containers = await dockerCall('removeLabelled', () =>
+      this.docker.listContainers({ all: true, filters }),
+    );
+    for (const container of containers) await this.removeContainer({ id: container.Id, force: true });
+
+    const networks = await dockerCall('removeLabelled', () => this.docker.listNetworks({ filters }));
+    for (const network of networks) {
+      await dockerCallAbsentOn404('removeLabelled', () => this.docker.getNetwork(network.Id).remove());
+    }
+
+    // Newest first, so an image built FROM another labelled image goes before its parent.
+    const images = await dockerCall('removeLabelled', () => this.docker.listImages({ filters }));
+    images.sort((a, b) => b.Created - a.Created);
+    for (const image of images) await this.removeImage({ ref: image.Id, force: true });
+    return { containers: containers.length, networks: networks.length, images: images.length };
+  }
+
+  /** Start/stop answer 304 when the container is already in the wanted state: that is success. */
+  private async ignoring304(operation: string, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      if (statusOf(error) !== 304) throw toEngineError(operation, error);
+    }
+  }
+}
+
+/** dockerode options from an endpoint URL. Every field is set, so DOCKER_HOST & co. never leak in. */
+export function dockerClientOptions(options: DockerEngineOptions): Docker.DockerOptions {
+  const url = new URL(options.endpoint);
+  const base = { timeout: undefined, version: undefined, ca: undefined, cert: undefined, key: undefined };
+  if (url.protocol === 'unix:') {
+    if (options.tls) throw new RangeError('tls applies to tcp endpoints only');
+    return { ...base, socketPath: url.pathname, host: undefined, port: undefined, protocol: 'http' };
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RangeError(`unsupported Docker endpoint ${options.endpoint}`);
+  }
+  const secure = options.tls !== undefined || url.protocol === 'https:';
+  return {
+    ...base,
+    socketPath: undefined,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port || (secure ? 2376 : 2375)),
+    protocol: secure ? 'https' : 'http',
+    ...(options.tls ?? {}),
+  };
+}

@@ -1,0 +1,87 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable, finished } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ContainerLogsOptions, LogLine } from './container-engine.js';
+import { toEngineError } from './docker-errors.js';
+import { LogLineAssembler } from './log-lines.js';
+
+/** Lines buffered ahead of a slow consumer before the Engine stream is paused. */
+const HIGH_WATER_LINES = 256;
+
+/**
+ * Docker's multiplexed log stream as LogLines. Demultiplexing is docker-modem's (demuxStream); this
+ * joins the frames into lines (LogLineAssembler), applies backpressure (pauses the HTTP response while
+ * the consumer is behind) and destroys the response when the consumer stops or `signal` fires.
+ */
+export async function* dockerContainerLogs(
+  docker: Docker,
+  options: ContainerLogsOptions,
+): AsyncGenerator<LogLine> {
+  const { signal } = options;
+  if (signal?.aborted) return;
+  const query: Record<string, unknown> = {
+    follow: options.follow,
+    stdout: true,
+    stderr: true,
+    timestamps: true,
+  };
+  if (options.since) query.since = unixSeconds(options.since);
+  if (options.until) query.until = unixSeconds(options.until);
+  if (options.tail !== undefined) query.tail = options.tail;
+
+  let response: IncomingMessage;
+  try {
+    response = await new Promise<IncomingMessage>((resolve, reject) => {
+      // dockerode's container.logs buffers the whole answer unless following; dial keeps it a stream.
+      docker.modem.dial(
+        {
+          path: `/containers/${encodeURIComponent(options.id)}/logs?`,
+          method: 'GET',
+          options: query,
+          isStream: true,
+          abortSignal: signal,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        },
+        (error, result) => (error ? reject(error) : resolve(result as IncomingMessage)),
+      );
+    });
+  } catch (error) {
+    if (signal?.aborted) return;
+    throw toEngineError('containerLogs', error);
+  }
+
+  const lines = new Readable({
+    objectMode: true,
+    highWaterMark: HIGH_WATER_LINES,
+    read: () => response.resume(),
+  });
+  const assembler = new LogLineAssembler((line) => {
+    if (!lines.push(line)) response.pause();
+  });
+  // demuxStream only calls write(); plain sinks keep stdout and stderr frames in arrival order.
+  const sink = (stream: LogLine['stream']) =>
+    ({ write: (frame: Buffer) => (assembler.push(stream, frame), true) }) as unknown as NodeJS.WritableStream;
+  docker.modem.demuxStream(response, sink('stdout'), sink('stderr'));
+  finished(response, (error) => {
+    if (error && !signal?.aborted) {
+      lines.destroy(toEngineError('containerLogs', error));
+      return;
+    }
+    assembler.flush();
+    lines.push(null);
+  });
+  const onAbort = () => response.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const line of lines) yield line as LogLine;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    response.destroy();
+    lines.destroy();
+  }
+}
+
+/** Docker's since/until: seconds since the epoch, with a fraction. */
+function unixSeconds(date: Date): string {
+  return (date.getTime() / 1000).toFixed(3);
+}

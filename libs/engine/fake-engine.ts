@@ -1,0 +1,521 @@
+import { EventEmitter, on } from 'node:events';
+import { Readable } from 'node:stream';
+import type {
+  BuildImageOptions,
+  ContainerDetails,
+  ContainerEngine,
+  ContainerLogsOptions,
+  ContainerStats,
+  ContainerSummary,
+  EngineEvent,
+  EngineEventType,
+  EngineInfo,
+  ImageInfo,
+  ImageSummary,
+  LogLine,
+  NetworkSummary,
+} from './container-engine.js';
+import type { ContainerSpec } from './container-spec.js';
+import { toDockerCreateOptions } from './docker-create-options.js';
+import { EngineError } from './engine-errors.js';
+
+type Method = keyof ContainerEngine;
+
+interface FakeContainer {
+  details: ContainerDetails;
+  spec: ContainerSpec;
+  createdAt: Date;
+  logs: LogLine[];
+  stats: ContainerStats;
+}
+
+interface FakeImage extends ImageInfo {
+  /** Bytes saveImage returns; a small JSON document when the image was not given real tar bytes. */
+  tar?: Buffer;
+}
+
+const SAVED_IMAGE_MARKER = 'berth-fake-engine-image';
+const SIGNALS: Record<string, number> = {
+  SIGKILL: 9,
+  SIGTERM: 15,
+  SIGINT: 2,
+  SIGHUP: 1,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+};
+
+/**
+ * In-memory ContainerEngine for unit tests of code above the engine (reconciler, scheduler, builds).
+ * It keeps Docker's contract where callers depend on it (404 → undefined / no-op where the interface
+ * says so, 409 on name clashes and on killing a stopped container, lifecycle events) and adds test
+ * controls: failNext(method, error), setReachable(false), simulateExit(...), appendLog(...), addImage(...).
+ * Containers do not run anything: they stay 'running' until stopped, killed or simulateExit'ed.
+ */
+export class FakeEngine implements ContainerEngine {
+  readonly calls: { method: Method; options: unknown }[] = [];
+  private readonly failures = new Map<Method, Error[]>();
+  private readonly images = new Map<string, FakeImage>();
+  private readonly networks = new Map<string, NetworkSummary>();
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private reachable = true;
+  private sequence = 0;
+
+  constructor(
+    private readonly options: { extraLabels?: Record<string, string>; info?: Partial<EngineInfo> } = {},
+  ) {}
+
+  // Test controls
+
+  /** The next call of `method` rejects with `error` (queued: call twice to fail twice). */
+  failNext(method: Method, error: Error = this.error(method, 500, 'injected failure')): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
+  }
+
+  /** An unreachable host rejects every call until it is reachable again. */
+  setReachable(reachable: boolean): void {
+    this.reachable = reachable;
+  }
+
+  addImage(options: { ref: string; labels?: Record<string, string>; tar?: Buffer }): string {
+    const id = `sha256:${this.nextId()}`;
+    this.images.set(id, this.newImage(id, [options.ref], options.labels ?? {}, options.tar));
+    return id;
+  }
+
+  /** The container's process ends on its own (crash, OOM kill, normal exit). */
+  simulateExit(options: { id: string; exitCode: number; oomKilled?: boolean }): void {
+    const container = this.mustFind(options.id, 'simulateExit');
+    if (options.oomKilled) this.emitEvent('oom', container);
+    this.exit(container, options.exitCode, options.oomKilled ?? false);
+  }
+
+  appendLog(options: { id: string; stream: LogLine['stream']; text: string }): void {
+    const container = this.mustFind(options.id, 'appendLog');
+    const line = { stream: options.stream, timestamp: rfc3339Nano(new Date()), text: options.text };
+    container.logs.push(line);
+    this.emitter.emit(`log:${container.details.id}`);
+  }
+
+  setStats(options: { id: string; stats: Partial<ContainerStats> }): void {
+    const container = this.mustFind(options.id, 'setStats');
+    container.stats = { ...container.stats, ...options.stats };
+  }
+
+  // ContainerEngine
+
+  async ping(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.enter('ping', options);
+  }
+
+  async info(): Promise<EngineInfo> {
+    this.enter('info', {});
+    return {
+      engineVersion: 'fake',
+      apiVersion: '1.41',
+      cpus: 2,
+      memoryMb: 4096,
+      os: 'linux',
+      architecture: 'x86_64',
+      ...this.options.info,
+    };
+  }
+
+  async buildImage(options: BuildImageOptions): Promise<{ imageId: string }> {
+    this.enter('buildImage', options);
+    for await (const _chunk of options.context); // read the whole context, as a host would
+    options.signal?.throwIfAborted();
+    options.onLog?.(`fake build of ${options.tag}`);
+    const id = `sha256:${this.nextId()}`;
+    this.untag(options.tag);
+    this.images.set(id, this.newImage(id, [options.tag], { ...this.options.extraLabels, ...options.labels }));
+    return { imageId: id };
+  }
+
+  async inspectImage(options: { ref: string }): Promise<ImageInfo | undefined> {
+    this.enter('inspectImage', options);
+    const image = this.findImage(options.ref);
+    if (!image) return undefined;
+    const { tar: _tar, ...info } = image;
+    return { ...info, tags: [...info.tags], labels: { ...info.labels } };
+  }
+
+  async removeImage(options: { ref: string; force?: boolean }): Promise<void> {
+    this.enter('removeImage', options);
+    const image = this.findImage(options.ref);
+    if (!image) return;
+    const inUse = [...this.containers.values()].some((c) => c.details.imageId === image.id);
+    if (inUse && !options.force) throw this.error('removeImage', 409, `image ${options.ref} is in use`);
+    this.images.delete(image.id);
+  }
+
+  async saveImage(options: { ref: string }): Promise<NodeJS.ReadableStream> {
+    this.enter('saveImage', options);
+    const image = this.findImage(options.ref);
+    if (!image) throw this.error('saveImage', 404, `no such image: ${options.ref}`);
+    return Readable.from([image.tar ?? Buffer.from(JSON.stringify({ [SAVED_IMAGE_MARKER]: image }))]);
+  }
+
+  async loadImage(options: { tar: NodeJS.ReadableStream }): Promise<void> {
+    this.enter('loadImage', options);
+    const chunks: Buffer[] = [];
+    for await (const chunk of options.tar) chunks.push(Buffer.from(chunk as Buffer));
+    let saved: FakeImage | undefined;
+    try {
+      saved = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, FakeImage>)[
+        SAVED_IMAGE_MARKER
+      ];
+    } catch {
+      saved = undefined;
+    }
+    if (!saved) throw this.error('loadImage', 500, 'the fake engine loads only what a fake engine saved');
+    for (const tag of saved.tags) this.untag(tag);
+    this.images.set(saved.id, { ...saved, createdAt: new Date(saved.createdAt) });
+  }
+
+  async listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]> {
+    this.enter('listImages', options);
+    return [...this.images.values()]
+      .filter((image) => hasLabels(image.labels, options.labels))
+      .map(({ id, tags, labels, sizeBytes, createdAt }) => ({ id, tags, labels, sizeBytes, createdAt }));
+  }
+
+  async ensureNetwork(options: {
+    name: string;
+    labels: Record<string, string>;
+    internal?: boolean;
+  }): Promise<{
+    id: string;
+  }> {
+    this.enter('ensureNetwork', options);
+    const existing = this.networks.get(options.name);
+    if (existing) return { id: existing.id };
+    const network = {
+      id: this.nextId(),
+      name: options.name,
+      labels: { ...this.options.extraLabels, ...options.labels },
+      internal: options.internal ?? false,
+    };
+    this.networks.set(options.name, network);
+    return { id: network.id };
+  }
+
+  async removeNetwork(options: { name: string }): Promise<void> {
+    this.enter('removeNetwork', options);
+    const attached = [...this.containers.values()].some((c) => c.spec.networkName === options.name);
+    if (attached && this.networks.has(options.name)) {
+      throw this.error('removeNetwork', 409, `network ${options.name} has active endpoints`);
+    }
+    this.networks.delete(options.name);
+  }
+
+  async listNetworks(options: { labels: Record<string, string> }): Promise<NetworkSummary[]> {
+    this.enter('listNetworks', options);
+    return [...this.networks.values()].filter((network) => hasLabels(network.labels, options.labels));
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
+    this.enter('createContainer', spec);
+    const create = toDockerCreateOptions(spec); // the same validation the real engine applies
+    const image = this.findImage(spec.image);
+    if (!image) throw this.error('createContainer', 404, `No such image: ${spec.image}`);
+    const network = this.networks.get(spec.networkName);
+    if (!network) throw this.error('createContainer', 404, `network ${spec.networkName} not found`);
+    if (this.findContainer(spec.name))
+      throw this.error('createContainer', 409, `name ${spec.name} is in use`);
+    const id = this.nextId().padEnd(64, '0');
+    const details: ContainerDetails = {
+      id,
+      name: spec.name,
+      image: spec.image,
+      imageId: image.id,
+      state: 'created',
+      running: false,
+      exitCode: 0,
+      oomKilled: false,
+      error: '',
+      startedAt: undefined,
+      finishedAt: undefined,
+      restartCount: 0,
+      labels: { ...this.options.extraLabels, ...spec.labels },
+      ports: [],
+      networks: { [spec.networkName]: { ipAddress: '', aliases: spec.networkAliases ?? [] } },
+      resources: {
+        memoryBytes: create.HostConfig?.Memory ?? 0,
+        memorySwapBytes: create.HostConfig?.MemorySwap ?? 0,
+        nanoCpus: create.HostConfig?.NanoCpus ?? 0,
+        pidsLimit: create.HostConfig?.PidsLimit ?? 0,
+        readOnlyRootfs: spec.readOnlyRootfs,
+        user: spec.user,
+      },
+    };
+    const stats = { memoryBytes: 0, memoryLimitBytes: details.resources.memoryBytes, cpuPercent: 0, pids: 0 };
+    this.containers.set(id, { details, spec, createdAt: new Date(), logs: [], stats });
+    return { id };
+  }
+
+  async startContainer(options: { id: string }): Promise<void> {
+    this.enter('startContainer', options);
+    const container = this.mustFind(options.id, 'startContainer');
+    if (container.details.running) return;
+    const octet = (this.sequence % 250) + 2;
+    Object.assign(container.details, { state: 'running', running: true, startedAt: new Date(), exitCode: 0 });
+    Object.assign(container.details, { oomKilled: false, finishedAt: undefined });
+    container.details.networks[container.spec.networkName]!.ipAddress = `172.30.0.${octet}`;
+    if (container.spec.publish && container.spec.containerPort !== undefined) {
+      const { hostIp, hostPort } = container.spec.publish;
+      const port = hostPort || 32768 + (this.sequence % 28000);
+      container.details.ports = [
+        { containerPort: container.spec.containerPort, protocol: 'tcp', hostIp, hostPort: port },
+      ];
+    }
+    container.stats.pids = 1;
+    this.emitEvent('start', container);
+  }
+
+  async stopContainer(options: { id: string; graceSeconds: number }): Promise<void> {
+    this.enter('stopContainer', options);
+    const container = this.mustFind(options.id, 'stopContainer');
+    if (container.details.running) this.exit(container, 143, false);
+  }
+
+  async killContainer(options: { id: string; signal?: string }): Promise<void> {
+    this.enter('killContainer', options);
+    const container = this.mustFind(options.id, 'killContainer');
+    if (!container.details.running)
+      throw this.error('killContainer', 409, `container ${options.id} is not running`);
+    this.exit(container, 128 + (SIGNALS[options.signal ?? 'SIGKILL'] ?? 9), false);
+  }
+
+  async removeContainer(options: { id: string; force?: boolean }): Promise<void> {
+    this.enter('removeContainer', options);
+    const container = this.findContainer(options.id);
+    if (!container) return;
+    if (container.details.running) {
+      if (!options.force) throw this.error('removeContainer', 409, `container ${options.id} is running`);
+      this.exit(container, 137, false);
+    }
+    this.containers.delete(container.details.id);
+    this.emitEvent('destroy', container);
+  }
+
+  async inspectContainer(options: { id: string }): Promise<ContainerDetails | undefined> {
+    this.enter('inspectContainer', options);
+    const container = this.findContainer(options.id);
+    return container && cloneDetails(container.details);
+  }
+
+  async listContainers(options: {
+    labels: Record<string, string>;
+    all?: boolean;
+  }): Promise<ContainerSummary[]> {
+    this.enter('listContainers', options);
+    return [...this.containers.values()]
+      .filter((c) => (options.all || c.details.running) && hasLabels(c.details.labels, options.labels))
+      .map((c) => ({
+        id: c.details.id,
+        name: c.details.name,
+        image: c.details.image,
+        state: c.details.state,
+        status: c.details.running ? 'Up' : `Exited (${c.details.exitCode})`,
+        labels: { ...c.details.labels },
+        createdAt: c.createdAt,
+      }));
+  }
+
+  async waitContainer(options: { id: string; signal?: AbortSignal }): Promise<{ exitCode: number }> {
+    this.enter('waitContainer', options);
+    const container = this.mustFind(options.id, 'waitContainer');
+    const id = container.details.id;
+    while (this.containers.get(id)?.details.running) {
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          options.signal?.removeEventListener('abort', aborted);
+          resolve();
+        };
+        const aborted = () => {
+          this.emitter.off(`exit:${id}`, done);
+          reject(options.signal?.reason);
+        };
+        this.emitter.once(`exit:${id}`, done);
+        options.signal?.addEventListener('abort', aborted, { once: true });
+      });
+    }
+    return { exitCode: container.details.exitCode };
+  }
+
+  async *containerLogs(options: ContainerLogsOptions): AsyncIterable<LogLine> {
+    this.enter('containerLogs', options);
+    const container = this.mustFind(options.id, 'containerLogs');
+    const inWindow = (line: LogLine) =>
+      (!options.since || line.timestamp >= rfc3339Nano(options.since)) &&
+      (!options.until || line.timestamp <= rfc3339Nano(options.until));
+    let lines = container.logs.filter(inWindow);
+    if (options.tail !== undefined) lines = lines.slice(Math.max(0, lines.length - options.tail));
+    yield* lines;
+    if (!options.follow) return;
+    let seen = container.logs.length;
+    while (container.details.running && !options.signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.emitter.off(`log:${container.details.id}`, wake);
+          this.emitter.off(`exit:${container.details.id}`, wake);
+          options.signal?.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.emitter.on(`log:${container.details.id}`, wake);
+        this.emitter.on(`exit:${container.details.id}`, wake);
+        options.signal?.addEventListener('abort', wake);
+      });
+      if (options.signal?.aborted) return;
+      yield* container.logs.slice(seen).filter(inWindow);
+      seen = container.logs.length;
+    }
+  }
+
+  async *events(options: {
+    labels: Record<string, string>;
+    signal?: AbortSignal;
+  }): AsyncIterable<EngineEvent> {
+    this.enter('events', options);
+    if (options.signal?.aborted) return;
+    try {
+      for await (const [event] of on(this.emitter, 'engine-event', { signal: options.signal })) {
+        if (hasLabels((event as EngineEvent).labels, options.labels)) yield event as EngineEvent;
+      }
+    } catch (error) {
+      if (!options.signal?.aborted) throw error;
+    }
+  }
+
+  async stats(options: { id: string }): Promise<ContainerStats> {
+    this.enter('stats', options);
+    const container = this.mustFind(options.id, 'stats');
+    if (!container.details.running) return { ...container.stats, memoryBytes: 0, cpuPercent: 0, pids: 0 };
+    return { ...container.stats };
+  }
+
+  async removeLabelled(options: {
+    label: string;
+  }): Promise<{ containers: number; networks: number; images: number }> {
+    this.enter('removeLabelled', options);
+    const [key = '', value] = options.label.split(/=(.*)/s);
+    const matches = (labels: Record<string, string>) =>
+      key in labels && (value === undefined || labels[key] === value);
+    const containers = [...this.containers.values()].filter((c) => matches(c.details.labels));
+    for (const container of containers) await this.removeContainer({ id: container.details.id, force: true });
+    const networks = [...this.networks.values()].filter((n) => matches(n.labels));
+    for (const network of networks) this.networks.delete(network.name);
+    const images = [...this.images.values()].filter((i) => matches(i.labels));
+    for (const image of images) this.images.delete(image.id);
+    return { containers: containers.length, networks: networks.length, images: images.length };
+  }
+
+  // Internals
+
+  private enter(method: Method, options: unknown): void {
+    this.calls.push({ method, options });
+    if (!this.reachable) throw this.error(method, undefined, 'connect ECONNREFUSED (fake host is down)');
+    const failure = this.failures.get(method)?.shift();
+    if (failure) throw failure;
+  }
+
+  private error(operation: string, statusCode: number | undefined, message: string): EngineError {
+    return new EngineError({ operation, statusCode, message });
+  }
+
+  private nextId(): string {
+    this.sequence += 1;
+    return this.sequence.toString(16).padStart(12, '0');
+  }
+
+  private newImage(id: string, tags: string[], labels: Record<string, string>, tar?: Buffer): FakeImage {
+    return {
+      id,
+      tags,
+      labels,
+      sizeBytes: tar?.length ?? 0,
+      createdAt: new Date(),
+      user: '',
+      os: 'linux',
+      architecture: 'amd64',
+      tar,
+    };
+  }
+
+  private findImage(ref: string): FakeImage | undefined {
+    const withTag = ref.includes(':') ? ref : `${ref}:latest`;
+    return (
+      this.images.get(ref) ??
+      [...this.images.values()].find(
+        (image) => image.tags.includes(withTag) || image.id.startsWith(`sha256:${ref}`),
+      )
+    );
+  }
+
+  private untag(tag: string): void {
+    for (const image of this.images.values()) image.tags = image.tags.filter((t) => t !== tag);
+  }
+
+  private findContainer(idOrName: string): FakeContainer | undefined {
+    return (
+      this.containers.get(idOrName) ??
+      [...this.containers.values()].find(
+        (c) => c.details.name === idOrName || (idOrName.length >= 12 && c.details.id.startsWith(idOrName)),
+      )
+    );
+  }
+
+  private mustFind(id: string, operation: string): FakeContainer {
+    const container = this.findContainer(id);
+    if (!container) throw this.error(operation, 404, `No such container: ${id}`);
+    return container;
+  }
+
+  private exit(container: FakeContainer, exitCode: number, oomKilled: boolean): void {
+    Object.assign(container.details, {
+      state: 'exited',
+      running: false,
+      exitCode,
+      oomKilled,
+      finishedAt: new Date(),
+    });
+    container.details.ports = [];
+    container.stats.pids = 0;
+    this.emitEvent('die', container, exitCode);
+    this.emitter.emit(`exit:${container.details.id}`);
+  }
+
+  private emitEvent(type: EngineEventType, container: FakeContainer, exitCode?: number): void {
+    const event: EngineEvent = {
+      type,
+      containerId: container.details.id,
+      labels: { ...container.details.labels },
+      exitCode,
+      time: new Date(),
+    };
+    this.emitter.emit('engine-event', event);
+  }
+}
+
+function cloneDetails(details: ContainerDetails): ContainerDetails {
+  const networks: ContainerDetails['networks'] = {};
+  for (const [name, network] of Object.entries(details.networks)) {
+    networks[name] = { ...network, aliases: [...network.aliases] };
+  }
+  return {
+    ...details,
+    labels: { ...details.labels },
+    ports: details.ports.map((port) => ({ ...port })),
+    networks,
+    resources: { ...details.resources },
+  };
+}
+
+function hasLabels(labels: Record<string, string>, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+}
+
+function rfc3339Nano(date: Date): string {
+  return date.toISOString().replace('Z', '000000Z');
+}

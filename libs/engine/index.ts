@@ -1,0 +1,42 @@
+// The public API of libs/engine. Everything outside this folder imports from here, never from dockerode.
+export type {
+  BuildImageOptions,
+  ContainerDetails,
+  ContainerEngine,
+  ContainerLogsOptions,
+  ContainerState,
+  ContainerStats,
+  ContainerSummary,
+  EngineEvent,
+  EngineEventType,
+  EngineInfo,
+  ImageInfo,
+  ImageSummary,
+  LogLine,
+  NetworkSummary,
+  PublishedPort,
+} from './container-engine.js';
+export {
+  DEFAULT_LOG_MAX_FILES,
+  DEFAULT_LOG_MAX_SIZE_MB,
+  DEFAULT_NOFILE_LIMIT,
+  DEFAULT_PIDS_LIMIT,
+  LABELS,
+  TENANT_UID,
+  TMPFS_MB,
+  hardenedContainerSpec,
+  tenantNetworkName,
+} from './container-spec.js';
+export type { ContainerRole, ContainerSpec, HardenedContainerInput } from './container-spec.js';
+export { toDockerCreateOptions } from './docker-create-options.js';
+export { DockerEngine } from './docker-engine.js';
+export type { DockerEngineOptions } from './docker-engine.js';
+export {
+  BuildFailedError,
+  EngineCapabilityNotSupportedError,
+  EngineError,
+  ImageUnavailableError,
+} from './engine-errors.js';
+export { FakeEngine } from './fake-engine.js';
+export { ensureImage } from './image-transfer.js';
+export { LogLineAssembler } from './log-lines.js';

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DockerEngine, FakeEngine } from '../../libs/engine/index.js';
+import {
+  RUNTIME_IMAGE,
+  TEST_DOCKER_ENDPOINT,
+  TEST_RUN_LABEL,
+  cleanupTestRun,
+  ensureRuntimeImage,
+  testEngine,
+  testRunId,
+  uniqueId,
+} from '../support/docker.js';
+import { describeEngineContract } from './engine-contract.js';
+
+const docker = testEngine();
+
+beforeAll(async () => {
+  await ensureRuntimeImage(docker);
+});
+
+afterAll(async () => {
+  await cleanupTestRun(docker);
+});
+
+describeEngineContract('FakeEngine', () => {
+  const fake = new FakeEngine({ extraLabels: { [TEST_RUN_LABEL]: testRunId() } });
+  fake.addImage({ ref: RUNTIME_IMAGE });
+  return fake;
+});
+
+describeEngineContract('DockerEngine (local Docker Engine)', () => docker);
+
+describe('DockerEngine across processes', () => {
+  it('ends with one network when separate clients (as separate processes would) race for a name', async () => {
+    // Docker's own CheckDuplicate lets concurrent creations through; ensureNetwork folds them back.
+    const name = `berth-race-${uniqueId('n')}`;
+    const labels = { 'berth.race': name };
+    const clients = [testEngine(), testEngine(), testEngine()];
+    await Promise.all(clients.flatMap((client) => [1, 2].map(() => client.ensureNetwork({ name, labels }))));
+    const { id } = await testEngine().ensureNetwork({ name, labels });
+    expect((await docker.listNetworks({ labels })).map((network) => network.id)).toEqual([id]);
+  });
+
+  it('answers ping and info, and a dead endpoint fails ping with an EngineError', async () => {
+    await docker.ping();
+    const info = await docker.info();
+    expect(info).toMatchObject({ os: 'linux', cpus: expect.any(Number), memoryMb: expect.any(Number) });
+    expect(info.apiVersion).toMatch(/^1\.\d+$/);
+    const dead = new DockerEngine({ endpoint: 'unix:///run/berth-no-such.sock', pingTimeoutMs: 500 });
+    await expect(dead.ping()).rejects.toMatchObject({ name: 'EngineError', operation: 'ping' });
+    expect(TEST_DOCKER_ENDPOINT).toMatch(/^(unix|tcp):\/\//);
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  type ContainerEngine,
+  type EngineEvent,
+  EngineError,
+  hardenedContainerSpec,
+  tenantNetworkName,
+} from '../../libs/engine/index.js';
+import { RUNTIME_IMAGE, uniqueId, waitFor } from '../support/docker.js';
+
+/**
+ * One contract, run against the FakeEngine and the real Docker Engine, so the fake that drives the
+ * reconciler's unit tests cannot drift from what Docker does. Only behaviour callers rely on is here.
+ */
+export function describeEngineContract(name: string, makeEngine: () => ContainerEngine): void {
+  describe(`ContainerEngine contract: ${name}`, () => {
+    const engine = makeEngine();
+
+    /** A long-running web container of a fresh tenant, created (not started). */
+    async function newContainer(overrides: { tenantId?: string; instance?: string; scope?: string } = {}) {
+      const tenantId = overrides.tenantId ?? uniqueId('ct');
+      const scope = overrides.scope ?? uniqueId('scope');
+      await engine.ensureNetwork({ name: tenantNetworkName(tenantId), labels: { 'berth.contract': scope } });
+      const spec = hardenedContainerSpec({
+        tenantId,
+        appId: uniqueId('app'),
+        appName: 'contract',
+        releaseVersion: 1,
+        role: 'web',
+        instance: overrides.instance ?? 'r0',
+        image: RUNTIME_IMAGE,
+        cmd: ['node', '-e', 'setInterval(() => {}, 1000)'],
+        env: {},
+        plan: { memoryMb: 64, cpuMillis: 250 },
+        containerPort: 8080,
+        publishAddress: '127.0.0.1',
+        extraLabels: { 'berth.contract': scope },
+        stopGraceSeconds: 1,
+      });
+      const { id } = await engine.createContainer(spec);
+      return { id, spec, tenantId, scope };
+    }
+
+    it('answers "absent" for objects that do not exist, and removing them is a no-op', async () => {
+      expect(await engine.inspectContainer({ id: 'berth-contract-missing' })).toBeUndefined();
+      expect(await engine.inspectImage({ ref: 'berth-contract/missing:none' })).toBeUndefined();
+      await engine.removeContainer({ id: 'berth-contract-missing', force: true });
+      await engine.removeImage({ ref: 'berth-contract/missing:none' });
+      await engine.removeNetwork({ name: 'berth-contract-missing' });
+    });
+
+    it('rejects with a 404 EngineError when starting a container that does not exist', async () => {
+      const error = await engine.startContainer({ id: 'berth-contract-missing' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineError);
+      expect((error as EngineError).statusCode).toBe(404);
+    });
+
+    it('creates one network however many concurrent ensureNetwork calls race for it', async () => {
+      const scope = uniqueId('net');
+      const name = tenantNetworkName(scope);
+      const ids = await Promise.all(
+        [1, 2, 3, 4].map(() => engine.ensureNetwork({ name, labels: { 'berth.contract': scope } })),
+      );
+      expect(new Set(ids.map((network) => network.id)).size).toBe(1);
+      expect(await engine.ensureNetwork({ name, labels: { 'berth.contract': scope } })).toEqual(ids[0]);
+      const listed = await engine.listNetworks({ labels: { 'berth.contract': scope } });
+      expect(listed.map((network) => network.name)).toEqual([name]);
+      await engine.removeNetwork({ name });
+      expect(await engine.listNetworks({ labels: { 'berth.contract': scope } })).toEqual([]);
+    });
+
+    it('walks a container through created → running → exited → removed', async () => {
+      const { id, spec, tenantId, scope } = await newContainer();
+      const created = await engine.inspectContainer({ id });
+      expect(created).toMatchObject({ id, name: spec.name, state: 'created', running: false });
+      expect(created?.labels).toMatchObject(spec.labels);
+      expect((await engine.inspectContainer({ id: spec.name }))?.id).toBe(id);
+
+      await engine.startContainer({ id });
+      await engine.startContainer({ id }); // already running: a no-op
+      const running = await engine.inspectContainer({ id });
+      expect(running).toMatchObject({ state: 'running', running: true });
+      expect(running?.startedAt).toBeInstanceOf(Date);
+      expect(running?.networks[tenantNetworkName(tenantId)]?.ipAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(running?.ports).toEqual([
+        { containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: expect.any(Number) },
+      ]);
+      expect(running?.ports[0]?.hostPort).toBeGreaterThan(0);
+      const labels = { 'berth.contract': scope };
+      expect((await engine.listContainers({ labels })).map((c) => c.id)).toEqual([id]);
+
+      await engine.stopContainer({ id, graceSeconds: 1 });
+      await engine.stopContainer({ id, graceSeconds: 1 }); // already stopped: a no-op
+      const exited = await engine.inspectContainer({ id });
+      expect(exited).toMatchObject({ state: 'exited', running: false, oomKilled: false });
+      expect(exited?.finishedAt).toBeInstanceOf(Date);
+      expect(await engine.listContainers({ labels })).toEqual([]);
+      expect((await engine.listContainers({ labels, all: true })).map((c) => c.state)).toEqual(['exited']);
+
+      const killStopped = await engine.killContainer({ id }).catch((e: unknown) => e);
+      expect(killStopped).toMatchObject({ name: 'EngineError', statusCode: 409 });
+
+      await engine.removeContainer({ id });
+      expect(await engine.inspectContainer({ id })).toBeUndefined();
+    });
+
+    it('refuses a second container with the same name (409) and removing a running one without force', async () => {
+      const first = await newContainer({ instance: 'dup' });
+      const second = await engine.createContainer(first.spec).catch((e: unknown) => e);
+      expect(second).toMatchObject({ name: 'EngineError', statusCode: 409 });
+
+      await engine.startContainer({ id: first.id });
+      const removeRunning = await engine.removeContainer({ id: first.id }).catch((e: unknown) => e);
+      expect(removeRunning).toMatchObject({ name: 'EngineError', statusCode: 409 });
+      await engine.removeContainer({ id: first.id, force: true });
+      expect(await engine.inspectContainer({ id: first.id })).toBeUndefined();
+    });
+
+    it('reports start, die (with the exit code) and destroy events for labelled containers only', async () => {
+      const scope = uniqueId('events');
+      const abort = new AbortController();
+      const events: EngineEvent[] = [];
+      const listening = (async () => {
+        for await (const event of engine.events({
+          labels: { 'berth.contract': scope },
+          signal: abort.signal,
+        })) {
+          events.push(event);
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let the subscription reach the engine
+      const other = await newContainer(); // another scope: must not show up
+      const { id } = await newContainer({ scope });
+      await engine.startContainer({ id: other.id });
+      await engine.startContainer({ id });
+      await engine.killContainer({ id });
+      expect(await engine.waitContainer({ id })).toEqual({ exitCode: 137 });
+      await engine.removeContainer({ id });
+      await waitFor('the destroy event', async () => events.some((event) => event.type === 'destroy'));
+      abort.abort();
+      await listening;
+
+      expect(events.map((event) => event.type)).toEqual(['start', 'die', 'destroy']);
+      expect(
+        events.every((event) => event.containerId === id && event.labels['berth.contract'] === scope),
+      ).toBe(true);
+      expect(events[1]?.exitCode).toBe(137);
+      expect(events[0]?.time).toBeInstanceOf(Date);
+      await engine.removeContainer({ id: other.id, force: true });
+    });
+
+    it('force-removes everything carrying a label', async () => {
+      const scope = uniqueId('sweep');
+      const running = await newContainer({ scope });
+      await newContainer({ scope, tenantId: running.tenantId, instance: 'r1' });
+      await engine.startContainer({ id: running.id });
+      const removed = await engine.removeLabelled({ label: `berth.contract=${scope}` });
+      expect(removed).toEqual({ containers: 2, networks: 1, images: 0 });
+      expect(await engine.listContainers({ labels: { 'berth.contract': scope }, all: true })).toEqual([]);
+      expect(await engine.listNetworks({ labels: { 'berth.contract': scope } })).toEqual([]);
+    });
+
+    it('refuses a spec that would run as root before asking the engine', async () => {
+      const { spec } = await newContainer({ instance: 'root' });
+      await expect(
+        engine.createContainer({ ...spec, name: `${spec.name}-x`, user: '0' }),
+      ).rejects.toBeInstanceOf(RangeError);
+    });
+  });
+}
