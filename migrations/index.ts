@@ -1,6 +1,7 @@
 import { InitialSchema1795443751774 } from './1795443751774-InitialSchema.js';
 import { SeedPlans1795443800000 } from './1795443800000-SeedPlans.js';
 import { Runtime1795444210956 } from './1795444210956-Runtime.js';
+import { BuildManifest1795444900000 } from './1795444900000-BuildManifest.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -9,4 +10,5 @@ export const MIGRATIONS: Function[] = [
   InitialSchema1795443751774,
   SeedPlans1795443800000,
   Runtime1795444210956,
+  BuildManifest1795444900000,
 ];

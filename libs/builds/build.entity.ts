@@ -1,5 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+export interface BuildManifest {
+  hasLockfile?: boolean;
+  start?: { kind: 'script' } | { kind: 'main'; main: string };
+  enginesNode?: string;
+  format?: string;
+  entries?: number;
+  expandedBytes?: number;
+}
+
 export type BuildStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One image build of an uploaded source archive; also a job in the PostgreSQL build queue. */
@@ -32,6 +41,10 @@ export class Build {
 
   @Column({ type: 'varchar', length: 300, nullable: true })
   image: string | null;
+
+  /** What intake learned from package.json, for the generated Dockerfile. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  manifest: BuildManifest;
 
   @Column({ name: 'host_id', type: 'uuid', nullable: true })
   hostId: string | null;
