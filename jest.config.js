@@ -8,6 +8,8 @@ const shared = {
   testEnvironment: 'node',
 };
 export default {
+  // Per-project testTimeout is ignored by Jest 30; e2e tests on real Docker need minutes.
+  testTimeout: 120000,
   projects: [
     {
       ...shared,
@@ -22,7 +24,6 @@ export default {
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      testTimeout: 120000,
     },
   ],
 };

@@ -1,0 +1,170 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { EnginePool } from './engine-pool.js';
+import { nextHostHealth, type HostProbeResult } from './host-health.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine, type EngineProbe } from './host-probe.js';
+import { Host, type HostStatus } from './host.entity.js';
+
+export interface HostMonitorOptions {
+  /** Pause between the end of one round of probes and the start of the next. */
+  intervalMs: number;
+  /** Failed probes in a row before a host is `down`. */
+  failureThreshold: number;
+  /** Bound of one probe (ping + info). */
+  probeTimeoutMs: number;
+}
+
+export const DEFAULT_HOST_MONITOR_OPTIONS: HostMonitorOptions = {
+  intervalMs: 5000,
+  failureThreshold: 3,
+  probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
+};
+
+/** Optional provider overriding some of DEFAULT_HOST_MONITOR_OPTIONS. */
+export const HOST_MONITOR_OPTIONS = Symbol('HOST_MONITOR_OPTIONS');
+
+export interface HostProbeReport {
+  hostId: string;
+  name: string;
+  ok: boolean;
+  status: HostStatus;
+  consecutiveFailures: number;
+  event: 'down' | 'up' | undefined;
+}
+
+/**
+ * Pings every host in rounds. A host that misses `failureThreshold` probes in a row is `down` (with the
+ * last error); its first answer after that puts it back to its admin status. Heartbeat time, engine
+ * version, CPUs and memory are refreshed on every answer. Runs inside the api only when
+ * config.runWorkers is set; tests call probeAll() themselves.
+ */
+@Injectable()
+export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly options: HostMonitorOptions;
+  private readonly logger = new Logger('HostMonitor');
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @InjectRepository(Host) private readonly hosts: Repository<Host>,
+    private readonly pool: EnginePool,
+    private readonly audit: AuditService,
+    @Optional() @Inject(HOST_MONITOR_OPTIONS) options?: Partial<HostMonitorOptions>,
+  ) {
+    this.options = { ...DEFAULT_HOST_MONITOR_OPTIONS, ...options };
+  }
+
+  onApplicationBootstrap(): void {
+    // Tools that build the app without a database (OpenAPI generation) have nothing to monitor.
+    if (this.config.runWorkers && this.hosts.manager.dataSource.isInitialized) this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts the loop (a first round at once). Calling it while running does nothing. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for a round in progress to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.round;
+  }
+
+  /** One round: probes every host at once and records the outcome. */
+  async probeAll(): Promise<HostProbeReport[]> {
+    const hosts = await this.pool.hosts();
+    return Promise.all(hosts.map((host) => this.probeHost(host)));
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.round = this.probeAll()
+        .then(
+          () => undefined,
+          (error: unknown) => this.logger.error(`host probe round failed: ${String(error)}`),
+        )
+        .finally(() => {
+          this.round = undefined;
+          if (this.running) this.schedule(this.options.intervalMs);
+        });
+    }, delayMs);
+    // The loop never keeps the process alive on its own.
+    this.timer.unref();
+  }
+
+  private async probeHost(host: Host): Promise<HostProbeReport> {
+    let probe: EngineProbe;
+    try {
+      probe = await probeEngine(await this.pool.engineFor(host), this.options.probeTimeoutMs);
+    } catch (error) {
+      // engineFor fails only on the host's own record (e.g. TLS sealed under another master key).
+      probe = { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    const result: HostProbeResult = probe.ok ? { ok: true } : { ok: false, error: probe.error };
+    const next = nextHostHealth(host, result, this.options.failureThreshold);
+    await this.hosts
+      .createQueryBuilder()
+      .update(Host)
+      .set({
+        consecutiveFailures: next.consecutiveFailures,
+        lastError: next.lastError,
+        // From admin_status as it is when this row is written, so an operator's cordon that lands
+        // between this probe's read and its write is kept.
+        status: () => (next.status === 'down' ? `'down'` : 'admin_status'),
+        ...(probe.ok
+          ? {
+              lastHeartbeatAt: new Date(),
+              engineVersion: probe.info.engineVersion.slice(0, 40),
+              cpus: probe.info.cpus,
+              memoryMb: probe.info.memoryMb,
+            }
+          : {}),
+      })
+      .where('id = :id', { id: host.id })
+      .execute();
+    if (next.event) await this.recordEvent(host, next.event, next.lastError);
+    return {
+      hostId: host.id,
+      name: host.name,
+      ok: probe.ok,
+      status: next.status,
+      consecutiveFailures: next.consecutiveFailures,
+      event: next.event,
+    };
+  }
+
+  private async recordEvent(host: Host, event: 'down' | 'up', lastError: string | null): Promise<void> {
+    if (event === 'down') {
+      this.logger.warn(`host ${host.name} (${host.endpoint}) is down: ${lastError}`);
+    } else {
+      this.logger.log(`host ${host.name} (${host.endpoint}) answers again`);
+    }
+    await this.audit.record({
+      tenantId: null,
+      actor: 'system',
+      action: `host.${event}`,
+      target: `host:${host.id}`,
+      data: { name: host.name, ...(event === 'down' ? { error: lastError } : {}) },
+    });
+  }
+}

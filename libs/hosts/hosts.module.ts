@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Replica } from '../runtime/replica.entity.js';
+import { EnginePool } from './engine-pool.js';
+import { HostMonitor } from './host-monitor.js';
+import { Host } from './host.entity.js';
+import { HostsService } from './hosts.service.js';
+
+/** The Docker host pool: registration and status (HostsService), engines (EnginePool), health (HostMonitor). */
+@Module({
+  imports: [TypeOrmModule.forFeature([Host, Replica])],
+  providers: [EnginePool, HostsService, HostMonitor],
+  exports: [EnginePool, HostsService],
+})
+export class HostsModule {}
