@@ -1,0 +1,34 @@
+// The public API of libs/logs: engine-agnostic log plumbing (no Nest, no database, no sockets).
+export {
+  type AppLogEntry,
+  type AppLogEntryWithoutSeq,
+  type AppLogStream,
+  type LogCursor,
+  type LogPosition,
+  type SourceLogLine,
+  InvalidCursorError,
+  InvalidTimestampError,
+  OrdinalCounter,
+  compareLogPositions,
+  compareTimestamps,
+  cursorOf,
+  limitTextBytes,
+  nanosToTimestamp,
+  normalizeTimestamp,
+  parseCursor,
+  samePosition,
+  timestampToNanos,
+  toAppEntries,
+} from './log-entry.js';
+export { type LogRingOptions, type RingRead, LogRing, entryBytes } from './log-ring.js';
+export { type LogFilter, TailBuffer, mergeByTimestamp } from './log-merge.js';
+export { type DroppedMarker, type LogDelivery, type SendLogs, resumePoint } from './log-subscriber.js';
+export { LogHub } from './log-fanout.js';
+export type {
+  AttachOptions,
+  LogHubOptions,
+  LogSubscription,
+  OpenLogs,
+  SubscribeOptions,
+} from './log-hub-types.js';
+export { FakeLogFollow, settle } from './fake-log-follow.js';
