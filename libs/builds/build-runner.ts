@@ -1,0 +1,218 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppChanges } from '../apps/app-changes.js';
+import { App } from '../apps/app.entity.js';
+import { ReleasesService } from '../apps/releases.service.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BuildFailedError, ensureImage, tenantNetworkName } from '../engine/index.js';
+import { EnginePool } from '../hosts/engine-pool.js';
+import { chooseBuildHost } from '../scheduler/placement.js';
+import type { BlobStore } from './blob-store.js';
+import { BLOB_STORE } from './builds-storage.module.js';
+import { BuildLogStore } from './build-log.store.js';
+import { BuildQueue } from './build-queue.js';
+import { Build } from './build.entity.js';
+import { buildContextTar, generateDockerfile } from './dockerfile.js';
+
+export const RUNTIME_IMAGE = process.env.BERTH_NODE_IMAGE ?? 'berth/node-runtime:local';
+/** npm needs room to unpack; a build gets at least this much memory whatever the plan's container size. */
+const MIN_BUILD_MEMORY_MB = 512;
+
+export function imageTagFor(build: Pick<Build, 'appId' | 'id'>): string {
+  return `berth-app-${build.appId}:b-${build.id.slice(0, 13).replace(/-/g, '')}`;
+}
+
+/**
+ * Runs queued builds on pool hosts (never in this process): places the build, makes sure the host has
+ * the runtime image, builds with the plan's limits and timeout, streams the log, and turns a successful
+ * build into the app's next release.
+ */
+@Injectable()
+export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('BuildRunner');
+  private readonly worker = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  private readonly active = new Map<string, AbortController>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly queue: BuildQueue,
+    private readonly logs: BuildLogStore,
+    private readonly pool: EnginePool,
+    private readonly releases: ReleasesService,
+    private readonly changes: AppChanges,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runWorkers) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const controller of this.active.values())
+      controller.abort(new Error('the build worker is shutting down'));
+  }
+
+  /** Wakes the runner (after an upload) instead of waiting for the next poll. */
+  poke(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      for (const id of await this.queue.failAbandoned()) this.logs.finish(id);
+      while (!this.stopped && this.active.size < this.config.buildConcurrency) {
+        const build = await this.queue.claim(this.worker);
+        if (!build) break;
+        const controller = new AbortController();
+        this.active.set(build.id, controller);
+        void this.run(build, controller).finally(() => {
+          this.active.delete(build.id);
+          this.poke();
+        });
+      }
+    } catch (err) {
+      this.logger.error(`build queue: ${err instanceof Error ? err.message : err}`);
+    } finally {
+      if (!this.stopped) this.schedule(1000);
+    }
+  }
+
+  private async run(build: Build, controller: AbortController): Promise<void> {
+    const log = (line: string) => this.pending(build.id, line);
+    const timeout = setTimeout(
+      () => controller.abort(new Error(`build timed out after ${build.timeoutSeconds} s (plan limit)`)),
+      build.timeoutSeconds * 1000,
+    );
+    const heartbeat = setInterval(() => {
+      void (async () => {
+        if (!(await this.queue.renew(build.id, this.worker))) controller.abort(new Error('build lease lost'));
+        if (await this.queue.cancelRequested(build.id)) controller.abort(new CancelledError());
+      })().catch(() => undefined);
+    }, 2000);
+    try {
+      const hosts = await this.pool.schedulableHosts();
+      const memoryMb = Math.max(build.memoryMb, MIN_BUILD_MEMORY_MB);
+      const hostId = chooseBuildHost(
+        hosts.map((h) => ({ id: h.id, status: h.status, memoryMb: h.memoryMb, allocatedMb: 0 })),
+        memoryMb,
+      );
+      const host = hosts.find((h) => h.id === hostId)!;
+      await this.dataSource.getRepository(Build).update(build.id, { hostId });
+      log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
+      const engine = await this.pool.engineFor(host);
+      const others = await Promise.all(
+        (await this.pool.hosts())
+          .filter((h) => h.id !== host.id && h.status !== 'down')
+          .map((h) => this.pool.engineFor(h)),
+      );
+      await ensureImage({ ref: RUNTIME_IMAGE, target: engine, sources: others });
+      await engine.ensureNetwork({
+        name: tenantNetworkName(build.tenantId),
+        labels: { 'berth.tenant': build.tenantId },
+      });
+      const manifest = build.manifest;
+      const { dockerfile, warnings } = generateDockerfile({
+        baseImage: RUNTIME_IMAGE,
+        hasLockfile: manifest.hasLockfile ?? false,
+        start: manifest.start ?? { kind: 'script' },
+        nodeEnginesRange: manifest.enginesNode,
+        runtimeNodeVersion: process.versions.node,
+      });
+      for (const warning of warnings) log(`[berth] warning: ${warning}`);
+      const image = imageTagFor(build);
+      await engine.buildImage({
+        context: buildContextTar({ normalizedTar: this.blobs.get(build.sourceKey), dockerfile }),
+        tag: image,
+        labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
+        memoryMb,
+        cpuMillis: build.cpuMillis,
+        networkName: tenantNetworkName(build.tenantId),
+        signal: controller.signal,
+        onLog: log,
+      });
+      await this.flush(build.id);
+      await this.succeed(build, image);
+    } catch (err) {
+      await this.flush(build.id).catch(() => undefined);
+      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      const cancelled = reason instanceof CancelledError;
+      const message =
+        reason instanceof BuildFailedError
+          ? reason.message
+          : reason instanceof Error
+            ? reason.message
+            : String(reason);
+      await this.logs
+        .append(build.id, [cancelled ? '[berth] build cancelled' : `[berth] build failed: ${message}`])
+        .catch(() => undefined);
+      await this.queue.finish(build.id, this.worker, {
+        status: cancelled ? 'cancelled' : 'failed',
+        error: cancelled ? 'cancelled' : message,
+      });
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(heartbeat);
+      this.logs.finish(build.id);
+    }
+  }
+
+  private async succeed(build: Build, image: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const app = await manager.findOne(App, { where: { id: build.appId } });
+      const [, count] = (await manager.query(
+        `UPDATE builds SET status = 'succeeded', image = $3, finished_at = now(), lease_owner = NULL
+          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+        [build.id, this.worker, image],
+      )) as [unknown, number];
+      if (count !== 1 || !app || app.deletingAt) return;
+      const release = await this.releases.createFromBuild(
+        manager,
+        app,
+        { id: build.id, image },
+        `build:${build.id}`,
+      );
+      await manager.update(Build, build.id, { releaseId: release.id });
+      await this.logs.append(build.id, [`[berth] release v${release.version} created`]);
+    });
+    this.changes.notify(build.appId);
+  }
+
+  // Build output arrives line by line; lines are written in small batches to keep inserts few.
+  private readonly buffers = new Map<string, { lines: string[]; timer?: NodeJS.Timeout }>();
+
+  private pending(buildId: string, line: string): void {
+    const buffer = this.buffers.get(buildId) ?? { lines: [] };
+    buffer.lines.push(line);
+    this.buffers.set(buildId, buffer);
+    buffer.timer ??= setTimeout(() => void this.flush(buildId).catch(() => undefined), 200);
+  }
+
+  private async flush(buildId: string): Promise<void> {
+    const buffer = this.buffers.get(buildId);
+    if (!buffer) return;
+    this.buffers.delete(buildId);
+    if (buffer.timer) clearTimeout(buffer.timer);
+    await this.logs.append(buildId, buffer.lines);
+  }
+}
+
+class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}

