@@ -26,6 +26,9 @@ export function toDockerCreateOptions(spec: ContainerSpec): Docker.ContainerCrea
   const tmpfsOptions = ['rw', spec.tmpfsExec ? 'exec' : 'noexec', 'nosuid', 'nodev', `size=${spec.tmpfsMb}m`];
   const hostConfig: Docker.HostConfig = {
     Privileged: false,
+    // Docker's tiny init as PID 1 forwards SIGTERM and reaps zombies: node as PID 1 ignores SIGTERM unless the
+    // app handles it, so every stop would wait out the grace period and end in SIGKILL.
+    Init: true,
     CapDrop: ['ALL'],
     CapAdd: [],
     SecurityOpt: ['no-new-privileges:true'],

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
@@ -16,7 +16,7 @@ export class PlansService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(Plan) private readonly plans: Repository<Plan>,
     private readonly audit: AuditService,
-    @Optional() @Inject(TENANT_USAGE_READER) private readonly usage?: TenantUsageReader,
+    @Inject(TENANT_USAGE_READER) private readonly usage: TenantUsageReader,
   ) {}
 
   listOffered(): Promise<Plan[]> {
@@ -118,20 +118,18 @@ export class PlansService {
       });
       const plan = await manager.findOne(Plan, { where: { id: planId, retiredAt: IsNull() } });
       if (!plan) throw problems.notFound('plan', planId);
-      if (this.usage) {
-        const usage = await this.usage.usageOf(tenantId);
-        const violations = planViolations(plan, usage, usage.containers);
-        if (violations.length > 0) {
-          throw new ProblemError(
-            409,
-            'plan_does_not_fit',
-            'Conflict',
-            `Current use does not fit plan '${plan.id}': ${violations
-              .map((v) => `${v.quota} is ${v.limit}, current use is ${v.current}`)
-              .join('; ')}`,
-            { violations },
-          );
-        }
+      const usage = await this.usage.usageOf(tenantId);
+      const violations = planViolations(plan, usage, usage.containers);
+      if (violations.length > 0) {
+        throw new ProblemError(
+          409,
+          'plan_does_not_fit',
+          'Conflict',
+          `Current use does not fit plan '${plan.id}': ${violations
+            .map((v) => `${v.quota} is ${v.limit}, current use is ${v.current}`)
+            .join('; ')}`,
+          { violations },
+        );
       }
       const from = tenant.planId;
       await manager.update(Tenant, tenantId, { planId: plan.id });

@@ -1,0 +1,211 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+  Put,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AppsFacade } from '../../../../libs/apps/apps.facade.js';
+import type { Principal } from '../../../../libs/identity/permissions.js';
+import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
+import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
+import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
+import {
+  AppView,
+  ContainerView,
+  CreateAppRequest,
+  EnvView,
+  LoadBalancerRequest,
+  PutEnvRequest,
+  QuotaView,
+  ReleaseView,
+  ScaleAppRequest,
+} from './apps.dto.js';
+
+const QUOTA = {
+  description: 'Over a plan limit (problem+json, code quota_exceeded, with limit, current and requested)',
+};
+
+@ApiTags('apps')
+@Controller('v1')
+@ApiNotFoundResponse({ description: 'No such app in your tenant (code not_found)' })
+export class AppsController {
+  constructor(private readonly apps: AppsFacade) {}
+
+  @Post('apps')
+  @Authorize('apps:write')
+  @UseInterceptors(IdempotencyInterceptor)
+  @IdempotencyKeyHeader()
+  @ApiOperation({ summary: 'Create an app (it runs once its first build succeeds)' })
+  @ApiCreatedResponse({ type: AppView })
+  @ApiConflictResponse({ description: 'Name taken (code app_exists)' })
+  @ApiForbiddenResponse(QUOTA)
+  async create(@CurrentPrincipal() p: Principal, @Body() body: CreateAppRequest): Promise<AppView> {
+    return AppView.from(await this.apps.create(p, body));
+  }
+
+  @Get('apps')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: "List the tenant's apps" })
+  @ApiOkResponse({ type: AppView, isArray: true })
+  async list(@CurrentPrincipal() p: Principal): Promise<AppView[]> {
+    return (await this.apps.list(p)).map(AppView.from);
+  }
+
+  @Get('apps/:app')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: 'An app with its release, state and endpoints' })
+  @ApiOkResponse({ type: AppView })
+  async get(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+    return AppView.from(await this.apps.describe(p, name));
+  }
+
+  @Get('apps/:app/status')
+  @Authorize('apps:read')
+  @ApiOperation({
+    summary: 'Convergence status: poll after a 202 until converged is true or phase is failed',
+  })
+  @ApiOkResponse({ type: AppView })
+  async status(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+    return AppView.from(await this.apps.describe(p, name));
+  }
+
+  @Patch('apps/:app')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'Scaling; poll the Location until converged')
+  @ApiOperation({ summary: 'Scale the app to a number of replicas' })
+  @ApiForbiddenResponse(QUOTA)
+  async scale(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') name: string,
+    @Body() body: ScaleAppRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.scale(p, name, body.replicas));
+  }
+
+  @Post('apps/:app/start')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'Starting; poll the Location until converged')
+  @ApiOperation({ summary: 'Run the current release with the desired replicas' })
+  @ApiConflictResponse({ description: 'No release yet (code no_release)' })
+  @ApiForbiddenResponse(QUOTA)
+  async start(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+    return AppView.from(await this.apps.start(p, name));
+  }
+
+  @Post('apps/:app/stop')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'Stopping; poll the Location until converged')
+  @ApiOperation({ summary: 'Stop every replica (SIGTERM, then SIGKILL after the grace period)' })
+  async stop(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+    return AppView.from(await this.apps.stop(p, name));
+  }
+
+  @Post('apps/:app/restart')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'Restarting one replica at a time; poll the Location until converged')
+  @ApiOperation({ summary: 'Replace every replica with a fresh container, without downtime' })
+  async restart(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+    return AppView.from(await this.apps.restart(p, name));
+  }
+
+  @Delete('apps/:app')
+  @Authorize('apps:write')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Delete the app: containers, images, sources and releases are removed' })
+  async remove(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<void> {
+    await this.apps.delete(p, name);
+  }
+
+  @Get('apps/:app/containers')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: 'The app’s containers: host, state, restarts, exit code, OOM kills, endpoint' })
+  @ApiOkResponse({ type: ContainerView, isArray: true })
+  async containers(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<ContainerView[]> {
+    return (await this.apps.describe(p, name)).replicas.map(ContainerView.from);
+  }
+
+  @Get('apps/:app/env')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: 'Env var names with masked values' })
+  @ApiOkResponse({ type: EnvView })
+  async env(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<EnvView> {
+    return { vars: await this.apps.maskedEnv(p, name) };
+  }
+
+  @Put('apps/:app/env')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release carries the env; poll until converged')
+  @ApiOperation({ summary: 'Replace the env vars (encrypted at rest); makes a new release when one exists' })
+  async putEnv(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') name: string,
+    @Body() body: PutEnvRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.putEnv(p, name, body.vars));
+  }
+
+  @Get('apps/:app/releases')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: 'Releases, newest first' })
+  @ApiOkResponse({ type: ReleaseView, isArray: true })
+  async releases(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<ReleaseView[]> {
+    return ReleaseView.list(await this.apps.releases(p, name));
+  }
+
+  @Post('apps/:app/releases/:version/rollback')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release restores the old one; poll until converged')
+  @ApiOperation({ summary: 'Make a new release from an old one: same image, env, size and replicas' })
+  async rollback(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') name: string,
+    @Param('version', ParseIntPipe) version: number,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.rollback(p, name, version));
+  }
+
+  @Put('apps/:app/load-balancer')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'The balancer starts; poll until converged')
+  @ApiOperation({ summary: 'Put a load-balancer container in front of the replicas (plans that allow it)' })
+  @ApiForbiddenResponse(QUOTA)
+  async enableLoadBalancer(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') name: string,
+    @Body() body: LoadBalancerRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.setLoadBalancer(p, name, body));
+  }
+
+  @Delete('apps/:app/load-balancer')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'The balancer is removed; poll until converged')
+  @ApiOperation({ summary: 'Remove the load balancer' })
+  async removeLoadBalancer(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+    return AppView.from(await this.apps.setLoadBalancer(p, name, null));
+  }
+
+  @Get('tenant/quota')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: "The plan's limits and the tenant's current use" })
+  @ApiOkResponse({ type: QuotaView })
+  async quota(@CurrentPrincipal() p: Principal): Promise<QuotaView> {
+    return this.apps.quota(p);
+  }
+}

@@ -1,0 +1,228 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import type { AppOverview, ReplicaOverview } from '../../../../libs/apps/app-overview.service.js';
+import type { LoadBalancerSettings } from '../../../../libs/apps/app.entity.js';
+import type { Release } from '../../../../libs/apps/release.entity.js';
+
+export const APP_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+export class CreateAppRequest {
+  @ApiProperty({
+    example: 'billing-api',
+    description: 'DNS-safe: lower-case letters, digits, dashes; 1-40 chars',
+  })
+  @IsString()
+  @Matches(APP_NAME_PATTERN, {
+    message: 'name must be 1-40 lower-case letters, digits or dashes, starting with a letter',
+  })
+  name: string;
+
+  @ApiPropertyOptional({ example: 1, minimum: 0, maximum: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  replicas?: number;
+}
+
+export class ScaleAppRequest {
+  @ApiProperty({ example: 3, minimum: 0, maximum: 1000 })
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  replicas: number;
+}
+
+export class PutEnvRequest {
+  @ApiProperty({
+    example: { DATABASE_URL: 'postgres://…', FEATURE_X: 'on' },
+    description: 'The complete set of env vars (replaces the previous set). Names: [A-Za-z_][A-Za-z0-9_]*',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  @IsObject()
+  vars: Record<string, string>;
+}
+
+export class LoadBalancerRequest {
+  @ApiPropertyOptional({ enum: ['roundrobin', 'leastconn'], example: 'roundrobin' })
+  @IsOptional()
+  @IsIn(['roundrobin', 'leastconn'])
+  algorithm?: 'roundrobin' | 'leastconn';
+
+  @ApiPropertyOptional({ example: '/healthz', description: 'HTTP path checked on every replica' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @Matches(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, { message: 'healthCheckPath must be an absolute URL path' })
+  healthCheckPath?: string;
+
+  @ApiPropertyOptional({ example: 2000, minimum: 500, maximum: 60000 })
+  @IsOptional()
+  @IsInt()
+  @Min(500)
+  @Max(60000)
+  healthCheckIntervalMs?: number;
+}
+
+export class ReleaseSummaryView {
+  @ApiProperty({ example: 3 }) version: number;
+  @ApiProperty({ example: 'build 1f2e3d4c' }) description: string;
+  @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
+}
+
+export class AppView {
+  @ApiProperty({ example: '0b1c…' }) id: string;
+  @ApiProperty({ example: 'billing-api' }) name: string;
+  @ApiProperty({ enum: ['running', 'stopped'], example: 'running' }) desiredState: string;
+  @ApiProperty({ example: 2 }) replicas: number;
+  @ApiProperty({ enum: ['converging', 'running', 'stopped', 'crashloop', 'failed'], example: 'running' })
+  phase: string;
+  @ApiProperty({ nullable: true, type: String, example: null }) statusReason: string | null;
+  @ApiProperty({ example: 7, description: 'Bumped by every change of what should run' }) generation: number;
+  @ApiProperty({ example: 7, description: 'The generation the platform has converged to' })
+  observedGeneration: number;
+  @ApiProperty({ example: true }) converged: boolean;
+  @ApiProperty({ type: ReleaseSummaryView, nullable: true }) release: ReleaseSummaryView | null;
+  @ApiProperty({ example: ['http://127.0.0.1:49153'], isArray: true, type: String }) endpoints: string[];
+  @ApiProperty({ nullable: true, type: Object, example: null }) loadBalancer: LoadBalancerSettings | null;
+  @ApiProperty({ nullable: true, type: String, example: 'http://127.0.0.1:49160' }) loadBalancerEndpoint:
+    string | null;
+  @ApiProperty({ example: '/v1/apps/billing-api/status', description: 'Poll until converged' })
+  statusUrl: string;
+  @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
+
+  static from(o: AppOverview): AppView {
+    const { app } = o;
+    return Object.assign(new AppView(), {
+      id: app.id,
+      name: app.name,
+      desiredState: app.desiredState,
+      replicas: app.replicas,
+      phase: app.phase,
+      statusReason: app.statusReason,
+      generation: app.generation,
+      observedGeneration: app.observedGeneration,
+      converged: app.observedGeneration >= app.generation && app.phase !== 'converging',
+      release: o.release
+        ? {
+            version: o.release.version,
+            description: o.release.description,
+            createdAt: o.release.createdAt.toISOString(),
+          }
+        : null,
+      endpoints: o.endpoints,
+      loadBalancer: app.loadBalancer,
+      loadBalancerEndpoint: o.loadBalancerEndpoint,
+      statusUrl: `/v1/apps/${app.name}/status`,
+      createdAt: app.createdAt.toISOString(),
+    });
+  }
+}
+
+export class ContainerView {
+  @ApiProperty({ example: '5d6e…' }) id: string;
+  @ApiProperty({ enum: ['web', 'lb'], example: 'web' }) role: string;
+  @ApiProperty({
+    enum: ['pending', 'starting', 'running', 'crashed', 'stopping', 'gone'],
+    example: 'running',
+  })
+  state: string;
+  @ApiProperty({ example: { id: '9f8e…', name: 'local' } }) host: { id: string; name: string } | null;
+  @ApiProperty({ nullable: true, type: Number, example: 3 }) releaseVersion: number | null;
+  @ApiProperty({ nullable: true, type: String, example: '3f4a5b6c7d8e' }) containerId: string | null;
+  @ApiProperty({ example: 0 }) restarts: number;
+  @ApiProperty({ nullable: true, type: Number, example: null }) exitCode: number | null;
+  @ApiProperty({ example: false }) oomKilled: boolean;
+  @ApiProperty({ nullable: true, type: String, example: null }) lastError: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'http://127.0.0.1:49153' }) endpoint: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '2026-11-23T14:00:00.000Z' }) startedAt:
+    string | null;
+
+  static from(o: ReplicaOverview): ContainerView {
+    const r = o.replica;
+    return Object.assign(new ContainerView(), {
+      id: r.id,
+      role: r.role,
+      state: r.state,
+      host: o.host ? { id: o.host.id, name: o.host.name } : null,
+      releaseVersion: o.releaseVersion,
+      containerId: r.containerId?.slice(0, 12) ?? null,
+      restarts: r.restarts,
+      exitCode: r.exitCode,
+      oomKilled: r.oomKilled,
+      lastError: r.lastError,
+      endpoint: o.endpoint,
+      startedAt: r.startedAt?.toISOString() ?? null,
+    });
+  }
+}
+
+export class ReleaseView {
+  @ApiProperty({ example: 3 }) version: number;
+  @ApiProperty({ example: 'build 1f2e3d4c' }) description: string;
+  @ApiProperty({ nullable: true, type: String, example: '1f2e…' }) buildId: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'berth-app-0b1c…:b-1f2e3d4c' }) image: string | null;
+  @ApiProperty({ example: 256 }) memoryMb: number;
+  @ApiProperty({ example: 500 }) cpuMillis: number;
+  @ApiProperty({ example: 2 }) replicas: number;
+  @ApiProperty({ example: true }) current: boolean;
+  @ApiProperty({ example: 'user:6f1c…' }) createdBy: string;
+  @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
+
+  static list(result: { releases: Release[]; currentReleaseId: string | null }): ReleaseView[] {
+    return result.releases.map((release) => ReleaseView.from(release, result.currentReleaseId));
+  }
+
+  static from(release: Release, currentId: string | null): ReleaseView {
+    return Object.assign(new ReleaseView(), {
+      version: release.version,
+      description: release.description,
+      buildId: release.buildId,
+      image: release.image,
+      memoryMb: release.memoryMb,
+      cpuMillis: release.cpuMillis,
+      replicas: release.replicas,
+      current: release.id === currentId,
+      createdBy: release.createdBy,
+      createdAt: release.createdAt.toISOString(),
+    });
+  }
+}
+
+export class EnvView {
+  @ApiProperty({
+    example: { DATABASE_URL: '********b/db', FEATURE_X: '********' },
+    description: 'Values masked: never echoed in full',
+  })
+  vars: Record<string, string>;
+}
+
+export class QuotaView {
+  @ApiProperty({ example: 'hobby' }) planId: string;
+  @ApiProperty({
+    example: {
+      maxApps: 5,
+      maxReplicasPerApp: 5,
+      maxTotalMemoryMb: 2048,
+      loadBalancerAllowed: true,
+      maxUploadMb: 25,
+      buildTimeoutSeconds: 600,
+      concurrentBuilds: 2,
+      memoryMb: 256,
+      cpuMillis: 500,
+    },
+  })
+  limits: Record<string, number | boolean>;
+  @ApiProperty({
+    example: {
+      apps: 2,
+      maxReplicasOfAnyApp: 3,
+      containers: 4,
+      totalMemoryMb: 1024,
+      loadBalancers: 1,
+      runningBuilds: 0,
+    },
+  })
+  usage: Record<string, number>;
+}

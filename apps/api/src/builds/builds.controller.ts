@@ -1,0 +1,127 @@
+import {
+  Controller,
+  DefaultValuePipe,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { BuildsService } from '../../../../libs/builds/builds.service.js';
+import type { Principal } from '../../../../libs/identity/permissions.js';
+import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
+import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
+import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
+import { BuildLogView, BuildView } from './builds.dto.js';
+import { uploadStream } from './upload-body.js';
+
+@ApiTags('builds')
+@Controller('v1/apps/:app/builds')
+export class BuildsController {
+  constructor(private readonly builds: BuildsService) {}
+
+  @Post()
+  @Authorize('apps:write')
+  @IdempotencyKeyHeader()
+  @Accepted(BuildView, 'Upload accepted and build queued; poll the Location or follow the log')
+  @ApiOperation({
+    summary: 'Upload a Node.js project (tar.gz or zip; raw body or multipart field "source") and build it',
+  })
+  @ApiConsumes('application/gzip', 'application/zip', 'application/octet-stream', 'multipart/form-data')
+  @ApiBody({
+    schema: { type: 'string', format: 'binary' },
+    description: 'The archive; needs package.json with scripts.start or main',
+  })
+  @ApiPayloadTooLargeResponse({
+    description:
+      'Over the plan upload size or expands too much (codes upload_too_large, archive_too_large_expanded)',
+  })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'Unsafe or invalid archive (codes unsafe_path, unsafe_link, unsupported_entry, too_many_entries, corrupt_archive, no_package_json, invalid_package_json, no_start_command)',
+  })
+  async upload(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Req() request: Request,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<BuildView> {
+    return BuildView.in(app)(
+      (await this.builds.upload(p, app, { body: await uploadStream(request), idempotencyKey })).build,
+    );
+  }
+
+  @Get()
+  @Authorize('apps:read')
+  @ApiOperation({ summary: 'Builds of the app, newest first' })
+  @ApiOkResponse({ type: BuildView, isArray: true })
+  async list(@CurrentPrincipal() p: Principal, @Param('app') app: string): Promise<BuildView[]> {
+    return (await this.builds.list(p, app)).map(BuildView.in(app));
+  }
+
+  @Get(':id')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: 'One build' })
+  @ApiOkResponse({ type: BuildView })
+  async get(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<BuildView> {
+    return BuildView.in(app)(await this.builds.get(p, app, id));
+  }
+
+  @Post(':id/cancel')
+  @Authorize('apps:write')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a queued or running build' })
+  @ApiOkResponse({ type: BuildView })
+  async cancel(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<BuildView> {
+    return BuildView.in(app)(await this.builds.cancel(p, app, id));
+  }
+
+  @Get(':id/log')
+  @Authorize('logs:read')
+  @ApiOperation({
+    summary:
+      'The build log, readable while the build runs; with Accept: application/x-ndjson it streams until the build ends',
+  })
+  @ApiQuery({ name: 'after', required: false, example: 0, description: 'Return lines after this seq' })
+  @ApiHeader({ name: 'Accept', required: false, description: 'application/x-ndjson to follow live' })
+  @ApiProduces('application/json', 'application/x-ndjson')
+  @ApiOkResponse({ type: BuildLogView })
+  async log(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query('after', new DefaultValuePipe(0), ParseIntPipe) after: number,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<BuildLogView | void> {
+    const result = await this.builds.log(p, app, id, after);
+    if (!wantsNdjson(request)) return BuildLogView.from(result, after);
+    await streamNdjson(request, response, (signal) => this.builds.follow(result.build, after, signal));
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../identity/permissions.js';
+import { AppOverviewService, type AppOverview } from './app-overview.service.js';
+import type { EnvVars } from './app-env.js';
+import type { LoadBalancerSettings } from './app.entity.js';
+import type { Release } from './release.entity.js';
+import { AppsService, tenantIdOf } from './apps.service.js';
+import { QuotaService } from './quota.service.js';
+import { ReleasesService } from './releases.service.js';
+
+export const DEFAULT_LOAD_BALANCER: LoadBalancerSettings = {
+  algorithm: 'roundrobin',
+  healthCheckPath: '/',
+  healthCheckIntervalMs: 2000,
+};
+
+/** What the HTTP edge calls: each method one use case, returning what the views need. */
+@Injectable()
+export class AppsFacade {
+  constructor(
+    private readonly apps: AppsService,
+    private readonly overviews: AppOverviewService,
+    private readonly releasesService: ReleasesService,
+    private readonly quotas: QuotaService,
+  ) {}
+
+  async create(p: Principal, input: { name: string; replicas?: number }): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.create(p, input));
+  }
+
+  async list(p: Principal): Promise<AppOverview[]> {
+    return Promise.all((await this.apps.list(p)).map((app) => this.overviews.overview(app)));
+  }
+
+  async describe(p: Principal, name: string): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.get(p, name));
+  }
+
+  async scale(p: Principal, name: string, replicas: number): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.scale(p, name, replicas));
+  }
+
+  async start(p: Principal, name: string): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.start(p, name));
+  }
+
+  async stop(p: Principal, name: string): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.stop(p, name));
+  }
+
+  async restart(p: Principal, name: string): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.restart(p, name));
+  }
+
+  delete(p: Principal, name: string): Promise<void> {
+    return this.apps.delete(p, name);
+  }
+
+  async maskedEnv(p: Principal, name: string): Promise<Record<string, string>> {
+    return this.apps.maskedEnv(await this.apps.get(p, name));
+  }
+
+  async putEnv(p: Principal, name: string, vars: EnvVars): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.putEnv(p, name, vars));
+  }
+
+  async releases(
+    p: Principal,
+    name: string,
+  ): Promise<{ releases: Release[]; currentReleaseId: string | null }> {
+    const app = await this.apps.get(p, name);
+    return { releases: await this.releasesService.list(app), currentReleaseId: app.currentReleaseId };
+  }
+
+  async rollback(p: Principal, name: string, version: number): Promise<AppOverview> {
+    const app = await this.apps.get(p, name);
+    await this.releasesService.rollback(p, app, version);
+    return this.overviews.overview(await this.apps.get(p, name));
+  }
+
+  async setLoadBalancer(
+    p: Principal,
+    name: string,
+    settings: Partial<LoadBalancerSettings> | null,
+  ): Promise<AppOverview> {
+    const full = settings ? { ...DEFAULT_LOAD_BALANCER, ...settings } : null;
+    return this.overviews.overview(await this.apps.setLoadBalancer(p, name, full));
+  }
+
+  async quota(p: Principal) {
+    const { plan, usage } = await this.quotas.quotaOf(tenantIdOf(p));
+    return {
+      planId: plan.id,
+      limits: {
+        memoryMb: plan.memoryMb,
+        cpuMillis: plan.cpuMillis,
+        maxApps: plan.maxApps,
+        maxReplicasPerApp: plan.maxReplicasPerApp,
+        maxTotalMemoryMb: plan.maxTotalMemoryMb,
+        loadBalancerAllowed: plan.loadBalancerAllowed,
+        maxUploadMb: plan.maxUploadMb,
+        buildTimeoutSeconds: plan.buildTimeoutSeconds,
+        concurrentBuilds: plan.concurrentBuilds,
+      },
+      usage: { ...usage },
+    };
+  }
+}

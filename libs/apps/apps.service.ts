@@ -1,0 +1,250 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
+import { ProblemError, problems } from '../errors/problem.js';
+import { isUniqueViolation } from '../identity/auth.service.js';
+import { actorOf, type Principal } from '../identity/permissions.js';
+import { Tenant } from '../identity/tenant.entity.js';
+import { AppChanges } from './app-changes.js';
+import { App, type LoadBalancerSettings } from './app.entity.js';
+import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
+import { QuotaService } from './quota.service.js';
+import { ReleasesService } from './releases.service.js';
+
+export function tenantIdOf(principal: Principal): string {
+  if (!principal.tenantId) throw problems.forbidden('Platform keys have no tenant');
+  return principal.tenantId;
+}
+
+/** Containers of this app that should run, for memory quota: replicas plus its balancer. */
+export function containersOf(
+  app: Pick<App, 'desiredState' | 'currentReleaseId' | 'replicas' | 'loadBalancer'>,
+): number {
+  if (app.desiredState !== 'running' || !app.currentReleaseId) return 0;
+  return app.replicas + (app.loadBalancer ? 1 : 0);
+}
+
+@Injectable()
+export class AppsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
+    private readonly quota: QuotaService,
+    private readonly releases: ReleasesService,
+    private readonly audit: AuditService,
+    private readonly changes: AppChanges,
+  ) {}
+
+  async create(principal: Principal, input: { name: string; replicas?: number }): Promise<App> {
+    const tenantId = tenantIdOf(principal);
+    try {
+      return await this.inTenantTransaction(tenantId, async (manager) => {
+        await this.quota.assertCanCreateApp(tenantId, manager);
+        const plan = await this.quota.planOf(tenantId, manager);
+        const replicas = input.replicas ?? 1;
+        this.quota.assertReplicas(plan, replicas);
+        const app = await manager.save(
+          manager.create(App, {
+            tenantId,
+            name: input.name,
+            replicas,
+            desiredState: 'running',
+            phase: 'stopped',
+          }),
+        );
+        await this.audit.record(
+          {
+            tenantId,
+            actor: actorOf(principal),
+            action: 'app.create',
+            target: `app:${app.id}`,
+            data: { name: app.name, replicas },
+          },
+          manager,
+        );
+        return app;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err))
+        throw problems.conflict('app_exists', `An app named '${input.name}' already exists`);
+      throw err;
+    }
+  }
+
+  list(principal: Principal): Promise<App[]> {
+    return this.dataSource.getRepository(App).find({
+      where: { tenantId: tenantIdOf(principal), deletingAt: IsNull() },
+      order: { name: 'ASC' },
+    });
+  }
+
+  /** The caller's app by name; another tenant's app is "not found", exactly like a missing one. */
+  async get(
+    principal: Principal,
+    name: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<App> {
+    const app = await manager.findOne(App, {
+      where: { tenantId: tenantIdOf(principal), name, deletingAt: IsNull() },
+    });
+    if (!app) throw problems.notFound('app', name);
+    return app;
+  }
+
+  async scale(principal: Principal, name: string, replicas: number): Promise<App> {
+    return this.mutate(principal, name, 'app.scale', { replicas }, async (app, manager) => {
+      const plan = await this.quota.planOf(app.tenantId, manager);
+      this.quota.assertReplicas(plan, replicas);
+      await this.quota.assertMemory(
+        app.tenantId,
+        containersOf(app),
+        containersOf({ ...app, replicas }),
+        manager,
+      );
+      return { replicas };
+    });
+  }
+
+  async start(principal: Principal, name: string): Promise<App> {
+    return this.mutate(principal, name, 'app.start', {}, async (app, manager) => {
+      if (!app.currentReleaseId) {
+        throw new ProblemError(
+          409,
+          'no_release',
+          'Conflict',
+          `App '${name}' has no release yet: upload a build first`,
+        );
+      }
+      await this.quota.assertMemory(
+        app.tenantId,
+        containersOf(app),
+        containersOf({ ...app, desiredState: 'running' }),
+        manager,
+      );
+      return { desiredState: 'running' };
+    });
+  }
+
+  async stop(principal: Principal, name: string): Promise<App> {
+    return this.mutate(principal, name, 'app.stop', {}, async () => ({ desiredState: 'stopped' }));
+  }
+
+  /** Replaces every replica, one at a time, with a fresh container of the same release. */
+  async restart(principal: Principal, name: string): Promise<App> {
+    return this.mutate(principal, name, 'app.restart', {}, async (app) => {
+      if (app.desiredState !== 'running' || !app.currentReleaseId) {
+        throw new ProblemError(409, 'not_running', 'Conflict', `App '${name}' is not running`);
+      }
+      return { restartRequestedAt: new Date() };
+    });
+  }
+
+  async setLoadBalancer(
+    principal: Principal,
+    name: string,
+    settings: LoadBalancerSettings | null,
+  ): Promise<App> {
+    return this.mutate(
+      principal,
+      name,
+      settings ? 'app.lb.enable' : 'app.lb.remove',
+      { ...(settings ?? {}) },
+      async (app, manager) => {
+        if (settings) {
+          this.quota.assertLoadBalancerAllowed(await this.quota.planOf(app.tenantId, manager));
+          await this.quota.assertMemory(
+            app.tenantId,
+            containersOf(app),
+            containersOf({ ...app, loadBalancer: settings }),
+            manager,
+          );
+        }
+        return { loadBalancer: settings };
+      },
+    );
+  }
+
+  /** Marks the app for deletion; the reconciler removes its containers, images and blobs, then the rows. */
+  async delete(principal: Principal, name: string): Promise<void> {
+    await this.mutate(principal, name, 'app.delete', {}, async (app) => ({
+      deletingAt: new Date(),
+      desiredState: 'stopped',
+      // Frees the name at once for a new app while the old one is being cleaned up.
+      name: `${app.name}~deleted~${app.id.slice(0, 8)}`.slice(0, 40),
+    }));
+  }
+
+  maskedEnv(app: App): Record<string, string> {
+    const env = openEnv(this.keys.secretBox, app.id, app.envSealed);
+    return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, maskValue(value)]));
+  }
+
+  /** Replaces the app's env vars; with a release in place this makes a new release (vN+1) that carries them. */
+  async putEnv(principal: Principal, name: string, vars: EnvVars): Promise<App> {
+    const reserved = Object.keys(vars).filter((key) => RESERVED_ENV.has(key));
+    if (reserved.length > 0) {
+      throw problems.validation(
+        reserved.map((key) => ({ field: `vars.${key}`, message: `${key} is set by the platform` })),
+      );
+    }
+    const result = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
+      const app = await this.get(principal, name, manager);
+      const envSealed = sealEnv(this.keys.secretBox, app.id, vars);
+      await manager.update(App, app.id, { envSealed });
+      // Keys only: values never reach the audit log.
+      await this.audit.record(
+        {
+          tenantId: app.tenantId,
+          actor: actorOf(principal),
+          action: 'app.env',
+          target: `app:${app.id}`,
+          data: { keys: Object.keys(vars).sort() },
+        },
+        manager,
+      );
+      const updated = { ...app, envSealed };
+      if (app.currentReleaseId) {
+        await this.releases.createFromEnvChange(manager, updated, actorOf(principal));
+      }
+      return manager.findOneOrFail(App, { where: { id: app.id } });
+    });
+    this.changes.notify(result.id);
+    return result;
+  }
+
+  private async mutate(
+    principal: Principal,
+    name: string,
+    action: string,
+    data: Record<string, unknown>,
+    change: (app: App, manager: EntityManager) => Promise<Partial<App>>,
+  ): Promise<App> {
+    const updated = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
+      const app = await this.get(principal, name, manager);
+      const changes = await change(app, manager);
+      await manager.update(App, app.id, {
+        ...changes,
+        generation: app.generation + 1,
+        phase: 'converging',
+        statusReason: null,
+      });
+      await this.audit.record(
+        { tenantId: app.tenantId, actor: actorOf(principal), action, target: `app:${app.id}`, data },
+        manager,
+      );
+      return manager.findOneOrFail(App, { where: { id: app.id } });
+    });
+    this.changes.notify(updated.id);
+    return updated;
+  }
+
+  /** Serialises a tenant's quota-relevant changes: two concurrent scale-ups cannot both slip under a cap. */
+  private inTenantTransaction<T>(tenantId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.findOne(Tenant, { where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
+      return work(manager);
+    });
+  }
+}

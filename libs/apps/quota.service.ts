@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { problems } from '../errors/problem.js';
+import { Tenant } from '../identity/tenant.entity.js';
+import { Plan } from '../plans/plan.entity.js';
+import type { TenantUsage, TenantUsageReader } from '../plans/plan-fit.js';
+
+export interface TenantQuota {
+  plan: Plan;
+  usage: TenantUsage & { containers: number };
+}
+
+/**
+ * Counts what a tenant uses against its plan. Memory counts every container that *should* run (web
+ * replicas of running apps with a release, plus their load balancers) at the plan's container size, so a
+ * request is judged before anything starts.
+ */
+@Injectable()
+export class QuotaService implements TenantUsageReader {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async usageOf(
+    tenantId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<TenantUsage & { containers: number }> {
+    const [row] = await manager.query(
+      `SELECT count(*)::int AS apps,
+              coalesce(max(replicas), 0)::int AS "maxReplicasOfAnyApp",
+              coalesce(sum(CASE WHEN desired_state = 'running' AND current_release_id IS NOT NULL
+                               THEN replicas + (CASE WHEN load_balancer IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)::int AS containers,
+              count(load_balancer)::int AS "loadBalancers"
+         FROM apps WHERE tenant_id = $1 AND deleting_at IS NULL`,
+      [tenantId],
+    );
+    const [builds] = await manager.query(
+      `SELECT count(*)::int AS running FROM builds WHERE tenant_id = $1 AND status IN ('queued', 'running')`,
+      [tenantId],
+    );
+    const plan = await this.planOf(tenantId, manager);
+    return {
+      apps: row.apps,
+      maxReplicasOfAnyApp: row.maxReplicasOfAnyApp,
+      containers: row.containers,
+      totalMemoryMb: row.containers * plan.memoryMb,
+      loadBalancers: row.loadBalancers,
+      runningBuilds: builds.running,
+    };
+  }
+
+  async quotaOf(tenantId: string): Promise<TenantQuota> {
+    return { plan: await this.planOf(tenantId), usage: await this.usageOf(tenantId) };
+  }
+
+  async planOf(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<Plan> {
+    const tenant = await manager.findOneOrFail(Tenant, { where: { id: tenantId } });
+    return manager.findOneOrFail(Plan, { where: { id: tenant.planId } });
+  }
+
+  /** Refuses an app beyond the plan's app count. */
+  async assertCanCreateApp(tenantId: string, manager: EntityManager): Promise<void> {
+    const usage = await this.usageOf(tenantId, manager);
+    const plan = await this.planOf(tenantId, manager);
+    if (usage.apps + 1 > plan.maxApps) {
+      throw problems.quotaExceeded('maxApps', {
+        limit: plan.maxApps,
+        current: usage.apps,
+        requested: 1,
+        unit: 'apps',
+      });
+    }
+  }
+
+  assertReplicas(plan: Plan, replicas: number): void {
+    if (replicas > plan.maxReplicasPerApp) {
+      throw problems.quotaExceeded('maxReplicasPerApp', {
+        limit: plan.maxReplicasPerApp,
+        current: 0,
+        requested: replicas,
+        unit: 'replicas',
+      });
+    }
+  }
+
+  /**
+   * Refuses a change that would make the tenant's running containers exceed its memory cap.
+   * `containersBefore`/`containersAfter` are this app's containers that should run before and after.
+   */
+  async assertMemory(
+    tenantId: string,
+    containersBefore: number,
+    containersAfter: number,
+    manager: EntityManager,
+  ): Promise<void> {
+    if (containersAfter <= containersBefore) return;
+    const usage = await this.usageOf(tenantId, manager);
+    const plan = await this.planOf(tenantId, manager);
+    const after = (usage.containers - containersBefore + containersAfter) * plan.memoryMb;
+    if (after > plan.maxTotalMemoryMb) {
+      throw problems.quotaExceeded('maxTotalMemoryMb', {
+        limit: plan.maxTotalMemoryMb,
+        current: usage.totalMemoryMb,
+        requested: (containersAfter - containersBefore) * plan.memoryMb,
+        unit: 'MB',
+      });
+    }
+  }
+
+  async assertCanBuild(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const usage = await this.usageOf(tenantId, manager);
+    const plan = await this.planOf(tenantId, manager);
+    if (usage.runningBuilds + 1 > plan.concurrentBuilds) {
+      throw problems.quotaExceeded('concurrentBuilds', {
+        limit: plan.concurrentBuilds,
+        current: usage.runningBuilds,
+        requested: 1,
+        unit: 'builds',
+      });
+    }
+  }
+
+  assertLoadBalancerAllowed(plan: Plan): void {
+    if (!plan.loadBalancerAllowed) {
+      throw problems.quotaExceeded('loadBalancerAllowed', {
+        limit: 0,
+        current: 0,
+        requested: 1,
+        unit: 'load balancers',
+      });
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { problems } from '../errors/problem.js';
+import { actorOf, type Principal } from '../identity/permissions.js';
+import { Tenant } from '../identity/tenant.entity.js';
+import { Plan } from '../plans/plan.entity.js';
+import { AppChanges } from './app-changes.js';
+import { App } from './app.entity.js';
+import { Release } from './release.entity.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
+
+@Injectable()
+export class ReleasesService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
+    private readonly audit: AuditService,
+    private readonly changes: AppChanges,
+  ) {}
+
+  list(app: App): Promise<Release[]> {
+    return this.dataSource
+      .getRepository(Release)
+      .find({ where: { appId: app.id }, order: { version: 'DESC' } });
+  }
+
+  async byId(id: string | null): Promise<Release | null> {
+    return id ? this.dataSource.getRepository(Release).findOne({ where: { id } }) : null;
+  }
+
+  /** A successful build of `app` becomes its next release and what the reconciler rolls out. */
+  async createFromBuild(
+    manager: EntityManager,
+    app: App,
+    build: { id: string; image: string },
+    actor: string,
+  ): Promise<Release> {
+    return this.append(
+      manager,
+      app,
+      { buildId: build.id, image: build.image, description: `build ${build.id.slice(0, 8)}` },
+      actor,
+    );
+  }
+
+  async createFromEnvChange(manager: EntityManager, app: App, actor: string): Promise<Release> {
+    const current = await manager.findOneOrFail(Release, { where: { id: app.currentReleaseId! } });
+    return this.append(
+      manager,
+      app,
+      { buildId: current.buildId, image: current.image, description: 'env change' },
+      actor,
+    );
+  }
+
+  /**
+   * Makes vN+1 from an old release and restores exactly what it recorded: image, env, container size and
+   * replica count.
+   */
+  async rollback(principal: Principal, app: App, version: number): Promise<Release> {
+    const release = await this.dataSource.transaction(async (manager) => {
+      await manager.findOne(Tenant, { where: { id: app.tenantId }, lock: { mode: 'pessimistic_write' } });
+      const target = await manager.findOne(Release, { where: { appId: app.id, version } });
+      if (!target) throw problems.notFound('release', `v${version}`);
+      const locked = await manager.findOneOrFail(App, {
+        where: { id: app.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const next = await this.nextVersion(manager, app.id);
+      const release = await manager.save(
+        manager.create(Release, {
+          appId: app.id,
+          tenantId: app.tenantId,
+          version: next,
+          buildId: target.buildId,
+          image: target.image,
+          envSealed: target.envSealed,
+          memoryMb: target.memoryMb,
+          cpuMillis: target.cpuMillis,
+          replicas: target.replicas,
+          description: `rollback to v${target.version}`,
+          createdBy: actorOf(principal),
+        }),
+      );
+      await manager.update(App, app.id, {
+        currentReleaseId: release.id,
+        envSealed: target.envSealed,
+        replicas: target.replicas,
+        generation: locked.generation + 1,
+        phase: 'converging',
+        statusReason: null,
+      });
+      await this.audit.record(
+        {
+          tenantId: app.tenantId,
+          actor: actorOf(principal),
+          action: 'release.rollback',
+          target: `app:${app.id}`,
+          data: { to: target.version, release: next },
+        },
+        manager,
+      );
+      return release;
+    });
+    this.changes.notify(app.id);
+    return release;
+  }
+
+  private async append(
+    manager: EntityManager,
+    app: App,
+    source: { buildId: string | null; image: string | null; description: string },
+    actor: string,
+  ): Promise<Release> {
+    const locked = await manager.findOneOrFail(App, {
+      where: { id: app.id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    const tenant = await manager.findOneOrFail(Tenant, { where: { id: app.tenantId } });
+    const plan = await manager.findOneOrFail(Plan, { where: { id: tenant.planId } });
+    const release = await manager.save(
+      manager.create(Release, {
+        appId: app.id,
+        tenantId: app.tenantId,
+        version: await this.nextVersion(manager, app.id),
+        buildId: source.buildId,
+        image: source.image,
+        envSealed: locked.envSealed,
+        memoryMb: plan.memoryMb,
+        cpuMillis: plan.cpuMillis,
+        replicas: locked.replicas,
+        description: source.description,
+        createdBy: actor,
+      }),
+    );
+    await manager.update(App, app.id, {
+      currentReleaseId: release.id,
+      generation: locked.generation + 1,
+      phase: 'converging',
+      statusReason: null,
+    });
+    return release;
+  }
+
+  private async nextVersion(manager: EntityManager, appId: string): Promise<number> {
+    const [row] = await manager.query(
+      'SELECT coalesce(max(version), 0) + 1 AS next FROM releases WHERE app_id = $1',
+      [appId],
+    );
+    return Number(row.next);
+  }
+
+  /** For rollback and env: the sealed env a release recorded, opened. */
+  envOf(release: Release): Record<string, string> {
+    return release.envSealed
+      ? (JSON.parse(this.keys.secretBox.open(release.envSealed, `app-env:${release.appId}`)) as Record<
+          string,
+          string
+        >)
+      : {};
+  }
+}

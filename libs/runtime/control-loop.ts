@@ -1,0 +1,82 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/**
+ * Runs `work` every `intervalMs` (never overlapping itself) while this process holds a PostgreSQL advisory
+ * lock, so with several api/worker processes exactly one runs each loop; another takes over when the
+ * holder dies (its session, and so its lock, ends with it).
+ */
+export class ControlLoop {
+  private readonly logger: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private runner: QueryRunner | undefined;
+  private running = false;
+  private stopped = true;
+  private wakeRequested = false;
+
+  constructor(
+    private readonly options: {
+      name: string;
+      lockKey: number;
+      intervalMs: number;
+      dataSource: DataSource;
+      work: () => Promise<void>;
+    },
+  ) {
+    this.logger = new Logger(options.name);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Runs a pass soon (e.g. after an API change or a Docker event) instead of waiting for the interval. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.runner) {
+      await this.runner.query('SELECT pg_advisory_unlock($1)', [this.options.lockKey]).catch(() => undefined);
+      await this.runner.release();
+      this.runner = undefined;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.running) return;
+    this.running = true;
+    this.wakeRequested = false;
+    try {
+      if (await this.holdLock()) await this.options.work();
+    } catch (err) {
+      this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    } finally {
+      this.running = false;
+      if (!this.stopped) this.schedule(this.wakeRequested ? 0 : this.options.intervalMs);
+    }
+  }
+
+  private async holdLock(): Promise<boolean> {
+    if (!this.runner || this.runner.isReleased) {
+      this.runner = this.options.dataSource.createQueryRunner();
+      await this.runner.connect();
+    }
+    const [row] = await this.runner.query('SELECT pg_try_advisory_lock($1) AS held', [this.options.lockKey]);
+    return row.held === true;
+  }
+}

@@ -1,0 +1,311 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, Not } from 'typeorm';
+import { App } from '../apps/app.entity.js';
+import { Release } from '../apps/release.entity.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { LABELS, type ContainerSummary } from '../engine/index.js';
+import type { Host } from '../hosts/host.entity.js';
+import { EnginePool } from '../hosts/engine-pool.js';
+import { NoCapacityError, placeReplicas, type PlacementHost } from '../scheduler/placement.js';
+import { CRASHLOOP_THRESHOLD, planConvergence, restartBackoffMs } from './convergence.js';
+import { acceptsConnections } from './readiness.js';
+import { ReplicaLifecycle } from './replica-lifecycle.js';
+import { Replica } from './replica.entity.js';
+import { AppCleanup } from './app-cleanup.js';
+
+/** How long a started replica may take to accept connections before it counts as crashed. */
+const READINESS_TIMEOUT_MS = 60_000;
+
+/**
+ * Brings actual state (containers on hosts, read through their labels) to desired state (apps in
+ * PostgreSQL), one app at a time. Idempotent: a restarted process re-reads every host and adopts what it
+ * finds, so nothing is orphaned and nothing duplicated.
+ */
+@Injectable()
+export class Reconciler {
+  private readonly logger = new Logger('Reconciler');
+  private readonly appLocks = new Map<string, Promise<void>>();
+
+  constructor(
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly pool: EnginePool,
+    private readonly lifecycle: ReplicaLifecycle,
+    private readonly cleanup: AppCleanup,
+  ) {}
+
+  /** One pass over every app. */
+  async reconcileAll(): Promise<void> {
+    const hosts = await this.pool.hosts();
+    const observed = await this.observeHosts(hosts);
+    await this.removeOrphans(hosts, observed);
+    const apps = await this.dataSource.getRepository(App).find();
+    const withReplicas = await this.dataSource.query(
+      `SELECT DISTINCT app_id AS "appId" FROM replicas WHERE state <> 'gone'`,
+    );
+    const ids = new Set([...apps.map((a) => a.id), ...withReplicas.map((r: { appId: string }) => r.appId)]);
+    await Promise.all(
+      [...ids].map((id) =>
+        this.reconcileApp(id, hosts, observed).catch((err) =>
+          this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`),
+        ),
+      ),
+    );
+  }
+
+  /** Reconciles one app; calls for the same app never overlap. */
+  reconcileApp(appId: string, hosts?: Host[], observed?: Map<string, ContainerSummary>): Promise<void> {
+    const previous = this.appLocks.get(appId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const allHosts = hosts ?? (await this.pool.hosts());
+      await this.reconcileAppNow(appId, allHosts, observed ?? (await this.observeHosts(allHosts)));
+    });
+    const settled = next.catch(() => undefined);
+    this.appLocks.set(appId, settled);
+    void settled.then(() => {
+      if (this.appLocks.get(appId) === settled) this.appLocks.delete(appId);
+    });
+    return next;
+  }
+
+  /** Every Berth container on every reachable host, by container id. */
+  private async observeHosts(hosts: Host[]): Promise<Map<string, ContainerSummary>> {
+    const observed = new Map<string, ContainerSummary>();
+    await Promise.all(
+      hosts
+        .filter((h) => h.status !== 'down')
+        .map(async (host) => {
+          const engine = await this.pool.engineFor(host);
+          for (const c of await engine.listContainers({
+            labels: { [LABELS.managedBy]: 'berth' },
+            all: true,
+          })) {
+            observed.set(c.id, c);
+          }
+        }),
+    );
+    return observed;
+  }
+
+  private async reconcileAppNow(
+    appId: string,
+    hosts: Host[],
+    observed: Map<string, ContainerSummary>,
+  ): Promise<void> {
+    const app = await this.dataSource.getRepository(App).findOne({ where: { id: appId } });
+    const replicasRepo = this.dataSource.getRepository(Replica);
+    const hostById = new Map(hosts.map((h) => [h.id, h]));
+    let replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
+
+    // 1. Observe: what Docker says about each replica's container.
+    for (const replica of replicas)
+      await this.observeReplica(replica, hostById.get(replica.hostId), observed);
+    replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
+
+    const release = app?.currentReleaseId
+      ? await this.dataSource.getRepository(Release).findOne({ where: { id: app.currentReleaseId } })
+      : null;
+    const desired =
+      app && !app.deletingAt && app.desiredState === 'running' && release?.image ? app.replicas : 0;
+    const step = planConvergence({
+      desiredReplicas: desired,
+      currentReleaseId: release?.id ?? null,
+      restartRequestedAt: app?.restartRequestedAt ?? null,
+      replicas: replicas.map((r) => ({
+        id: r.id,
+        releaseId: r.releaseId,
+        state: r.state,
+        hostStatus: hostById.get(r.hostId)?.status ?? 'down',
+        createdAt: r.createdAt,
+        nextRestartAt: r.nextRestartAt,
+      })),
+      now: new Date(),
+    });
+
+    let failure: string | null = null;
+    // 2. Act: restart due crashed replicas, create missing ones, remove surplus and stale ones.
+    for (const id of step.restart) {
+      const replica = replicas.find((r) => r.id === id)!;
+      await this.lifecycle.restart(replica, hostById.get(replica.hostId)!).catch(async (err) => {
+        const restarts = replica.restarts + 1;
+        await this.dataSource.getRepository(Replica).update(id, {
+          restarts,
+          nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
+          lastError: `restart failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500),
+        });
+      });
+    }
+    if (step.create > 0 && app && release) {
+      try {
+        const placements = placeReplicas(await this.placementHosts(hosts), {
+          appId,
+          count: step.create,
+          memoryMb: release.memoryMb,
+          existing: replicas.map((r) => ({ hostId: r.hostId })),
+        });
+        await Promise.all(
+          placements.map((p) =>
+            this.lifecycle.createWebReplica(app, release, hostById.get(p.hostId)!).catch((err) => {
+              failure = `a replica failed to start: ${err instanceof Error ? err.message : String(err)}`;
+            }),
+          ),
+        );
+      } catch (err) {
+        if (!(err instanceof NoCapacityError)) throw err;
+        failure = err.message;
+      }
+    }
+    await Promise.all(
+      step.remove.map((id) => {
+        const replica = replicas.find((r) => r.id === id)!;
+        return this.lifecycle
+          .remove(replica, hostById.get(replica.hostId), this.config.drainDelayMs)
+          .catch((err) => this.logger.warn(`remove ${id}: ${err}`));
+      }),
+    );
+
+    if (!app) return;
+    if (app.deletingAt) {
+      if (step.converged) await this.cleanup.finishDeletion(app, hosts);
+      return;
+    }
+    await this.reportStatus(app, step.converged, failure);
+  }
+
+  /** Folds what Docker reports into the replica row: started, ready, crashed (exit code, OOM), vanished. */
+  private async observeReplica(
+    replica: Replica,
+    host: Host | undefined,
+    observed: Map<string, ContainerSummary>,
+  ): Promise<void> {
+    const repo = this.dataSource.getRepository(Replica);
+    if (!host || host.status === 'down') return;
+    if (!replica.containerId) {
+      // Created in the database but the process died before Docker answered: adopt it by its label.
+      const adopted = [...observed.values()].find((c) => c.labels['berth.replica'] === replica.id);
+      if (adopted) {
+        await repo.update(replica.id, { containerId: adopted.id });
+        replica.containerId = adopted.id;
+      } else if (Date.now() - replica.createdAt.getTime() > 30_000) {
+        await repo.update(replica.id, { state: 'gone', lastError: 'container was never created' });
+        return;
+      } else {
+        return;
+      }
+    }
+    const summary = observed.get(replica.containerId);
+    if (!summary) {
+      if (replica.state === 'pending') return;
+      await this.lifecycle.closeRun(replica.id, new Date());
+      await repo.update(replica.id, {
+        state: 'gone',
+        stoppedAt: new Date(),
+        lastError: 'container disappeared',
+      });
+      return;
+    }
+    const engine = await this.pool.engineFor(host);
+    if (summary.state === 'running') {
+      if (replica.state === 'crashed' || replica.state === 'pending') {
+        await this.lifecycle.recordStarted(
+          replica.id,
+          await engine.inspectContainer({ id: replica.containerId }),
+        );
+        replica.state = 'starting';
+      }
+      if (replica.state === 'starting' && replica.hostPort) {
+        if (await acceptsConnections(host.publicAddress, replica.hostPort, 500)) {
+          await repo.update(replica.id, { state: 'running', lastError: null });
+        } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
+          await repo.update(replica.id, {
+            lastError: `not accepting connections on $PORT after ${READINESS_TIMEOUT_MS / 1000} s`,
+          });
+        }
+      }
+      return;
+    }
+    if (
+      (summary.state === 'exited' || summary.state === 'dead') &&
+      (replica.state === 'running' || replica.state === 'starting')
+    ) {
+      const details = await engine.inspectContainer({ id: replica.containerId });
+      const stoppedAt = details?.finishedAt ?? new Date();
+      await this.lifecycle.closeRun(replica.id, stoppedAt);
+      const restarts = replica.restarts + 1;
+      await repo.update(replica.id, {
+        state: 'crashed',
+        exitCode: details?.exitCode ?? null,
+        oomKilled: details?.oomKilled ?? false,
+        restarts,
+        stoppedAt,
+        nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
+        lastError: details?.oomKilled ? 'killed: out of memory' : `exited with code ${details?.exitCode}`,
+      });
+    }
+  }
+
+  /** Ready hosts with the memory that live replicas (of every app) already take. */
+  private async placementHosts(hosts: Host[]): Promise<PlacementHost[]> {
+    const rows: { hostId: string; mb: number }[] = await this.dataSource.query(
+      `SELECT host_id AS "hostId", sum(memory_mb)::int AS mb FROM replicas WHERE state <> 'gone' GROUP BY host_id`,
+    );
+    const allocated = new Map(rows.map((r) => [r.hostId, r.mb]));
+    return hosts.map((h) => ({
+      id: h.id,
+      status: h.status,
+      memoryMb: h.memoryMb,
+      allocatedMb: allocated.get(h.id) ?? 0,
+    }));
+  }
+
+  private async reportStatus(app: App, converged: boolean, failure: string | null): Promise<void> {
+    const crashed = await this.dataSource.getRepository(Replica).findOne({
+      where: { appId: app.id, role: 'web', state: 'crashed' },
+      order: { restarts: 'DESC' },
+    });
+    let phase: App['phase'] = 'converging';
+    let reason: string | null = null;
+    if (failure) {
+      phase = 'failed';
+      reason = failure;
+    } else if (crashed && crashed.restarts >= CRASHLOOP_THRESHOLD) {
+      phase = 'crashloop';
+      reason = `replica ${crashed.id.slice(0, 8)} ${crashed.lastError ?? 'keeps exiting'} (${crashed.restarts} restarts)`;
+    } else if (converged) {
+      phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
+    }
+    const settled = phase !== 'converging';
+    await this.dataSource.query(
+      `UPDATE apps SET phase = $2, status_reason = $3,
+              observed_generation = CASE WHEN $4 THEN generation ELSE observed_generation END
+        WHERE id = $1`,
+      [app.id, phase, reason, settled],
+    );
+  }
+
+  /** Containers labelled as Berth's whose replica row is gone or unknown (e.g. from a crash mid-removal). */
+  private async removeOrphans(hosts: Host[], observed: Map<string, ContainerSummary>): Promise<void> {
+    const candidates = [...observed.values()].filter(
+      (c) => c.labels['berth.replica'] && c.labels[LABELS.role] === 'web',
+    );
+    if (candidates.length === 0) return;
+    const ids = candidates.map((c) => c.labels['berth.replica']);
+    const live: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM replicas WHERE id = ANY($1::uuid[]) AND state <> 'gone'`,
+      [ids],
+    );
+    const liveIds = new Set(live.map((r) => r.id));
+    for (const container of candidates) {
+      if (liveIds.has(container.labels['berth.replica'])) continue;
+      if (Date.now() - container.createdAt.getTime() < 30_000) continue;
+      for (const host of hosts.filter((h) => h.status !== 'down')) {
+        const engine = await this.pool.engineFor(host);
+        if (await engine.inspectContainer({ id: container.id })) {
+          this.logger.warn(`removing orphan container ${container.name}`);
+          await engine.removeContainer({ id: container.id, force: true });
+        }
+      }
+    }
+  }
+}
