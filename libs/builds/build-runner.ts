@@ -105,7 +105,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       })().catch(() => undefined);
     }, 2000);
     try {
-      const hosts = await this.pool.schedulableHosts();
+      // Builds fetch dependencies from the npm registry: hosts labelled `builds: "false"` (no outbound
+      // network, e.g. engines started with --iptables=false) only run replicas.
+      const hosts = (await this.pool.schedulableHosts()).filter((h) => h.labels?.builds !== 'false');
       const memoryMb = Math.max(build.memoryMb, MIN_BUILD_MEMORY_MB);
       const hostId = chooseBuildHost(
         hosts.map((h) => ({ id: h.id, status: h.status, memoryMb: h.memoryMb, allocatedMb: 0 })),
