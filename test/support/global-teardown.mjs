@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import pg from 'pg';
 
 /** Drops this run's database and stops the embedded server that global-setup started. */
@@ -10,5 +11,9 @@ export default async function globalTeardown() {
     await admin.query(`DROP DATABASE IF EXISTS "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
     await admin.end();
   }
-  await globalThis.__berthTestDb?.stop();
+  const embedded = globalThis.__berthTestDb;
+  if (embedded) {
+    await embedded.server.stop();
+    fs.rmSync(embedded.dir, { recursive: true, force: true });
+  }
 }
