@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { App } from '../apps/app.entity.js';
 import type { BlobStore } from '../builds/blob-store.js';
 import { BLOB_STORE } from '../builds/builds-storage.module.js';
+import { tenantNetworkName } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 
@@ -33,6 +34,9 @@ export class AppCleanup {
           .removeImage({ ref: image, force: true })
           .catch((err) => this.logger.warn(`image ${image}: ${err}`));
       }
+      // The tenant's network goes once nothing uses it; Docker refuses (409) while containers are attached,
+      // which means another app of the tenant still runs on that host.
+      await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
     }
     const sources: { key: string }[] = await this.dataSource.query(
       `SELECT source_key AS key FROM builds WHERE app_id = $1`,

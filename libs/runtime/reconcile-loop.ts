@@ -3,7 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { AppChanges } from '../apps/app-changes.js';
+import { EnginePool } from '../hosts/engine-pool.js';
 import { ControlLoop } from './control-loop.js';
+import { EngineEventWatch } from './engine-event-watch.js';
 import { Reconciler } from './reconciler.service.js';
 
 /** Advisory lock ids of Berth's singleton loops. */
@@ -17,19 +19,26 @@ export const LOCK_KEYS = {
 @Injectable()
 export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: ControlLoop;
+  private readonly events: EngineEventWatch;
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() dataSource: DataSource,
     reconciler: Reconciler,
+    pool: EnginePool,
     private readonly changes: AppChanges,
   ) {
+    // Docker events (a container died, was OOM-killed) wake the loop; the interval is the safety net.
+    this.events = new EngineEventWatch(pool, () => this.loop.wake());
     this.loop = new ControlLoop({
       name: 'ReconcileLoop',
       lockKey: LOCK_KEYS.reconciler,
       intervalMs: config.reconcileIntervalMs,
       dataSource,
-      work: () => reconciler.reconcileAll(),
+      work: async () => {
+        await reconciler.reconcileAll();
+        await this.events.ensure(await pool.hosts());
+      },
     });
   }
 
@@ -40,6 +49,7 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.events.stop();
     await this.loop.stop();
   }
 

@@ -50,6 +50,7 @@ export function expressApp(body: string, extra: ArchiveEntry[] = []): Promise<Bu
 const app = express();
 app.get('/', (req, res) => res.send(${JSON.stringify(body)}));
 app.get('/healthz', (req, res) => res.send('ok'));
+app.get('/greeting', (req, res) => res.send(process.env.GREETING ?? '(unset)'));
 const server = app.listen(process.env.PORT, () => console.log('listening on ' + process.env.PORT + ' serving ' + ${JSON.stringify(body)}));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `,

@@ -28,7 +28,7 @@ import type { Request, Response } from 'express';
 import { BuildsService } from '../../../../libs/builds/builds.service.js';
 import type { Principal } from '../../../../libs/identity/permissions.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
-import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
+import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
 import { BuildLogView, BuildView } from './builds.dto.js';
 import { uploadStream } from './upload-body.js';
@@ -62,10 +62,14 @@ export class BuildsController {
     @CurrentPrincipal() p: Principal,
     @Param('app') app: string,
     @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<BuildView> {
     return BuildView.in(app)(
-      (await this.builds.upload(p, app, { body: await uploadStream(request), idempotencyKey })).build,
+      markReplayed(
+        response,
+        await this.builds.upload(p, app, { body: await uploadStream(request), idempotencyKey }),
+      ).build,
     );
   }
 

@@ -43,3 +43,9 @@ export const IdempotencyKeyHeader = () =>
     required: false,
     description: 'Retries with the same key and body replay the first response',
   });
+
+/** Tells a client its retry was answered from the first request's stored response. */
+export function markReplayed<T extends { replayed: boolean }>(response: Response, result: T): T {
+  if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+  return result;
+}
