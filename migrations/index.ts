@@ -2,6 +2,7 @@ import { InitialSchema1795443751774 } from './1795443751774-InitialSchema.js';
 import { SeedPlans1795443800000 } from './1795443800000-SeedPlans.js';
 import { Runtime1795444210956 } from './1795444210956-Runtime.js';
 import { BuildManifest1795444900000 } from './1795444900000-BuildManifest.js';
+import { UsageRecords1795445100000 } from './1795445100000-UsageRecords.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -11,4 +12,5 @@ export const MIGRATIONS: Function[] = [
   SeedPlans1795443800000,
   Runtime1795444210956,
   BuildManifest1795444900000,
+  UsageRecords1795445100000,
 ];

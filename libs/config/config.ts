@@ -34,6 +34,28 @@ export interface BerthConfig {
   publishAddress: string;
   /** Run the control loops (reconciler, meter, host monitor) inside the API process. */
   runWorkers: boolean;
+  /** Pause between reconciler passes (a change of desired state also wakes it at once). */
+  reconcileIntervalMs: number;
+  /** How long a replica being removed keeps serving after it left the endpoint list and load balancer. */
+  drainDelayMs: number;
+  /** Builds this process runs at once (each on a pool host, never in the API process). */
+  buildConcurrency: number;
+  /** Length of a usage window (aligned to the epoch); usage records are cut per replica/build and window. */
+  usageWindowSeconds: number;
+  /** Pause between usage meter passes. */
+  meterIntervalMs: number;
+  /** Lifetime of a log-session token (WebSocket log streams for browsers). */
+  logSessionTtlSeconds: number;
+  /** Open log streams (WebSocket and followed NDJSON) per tenant and API process. */
+  logStreamsPerTenant: number;
+  /** WebSocket ping interval; a peer that misses one pong is terminated at the next ping. */
+  logStreamPingIntervalMs: number;
+  /** How far a log stream client may fall behind (lines) before its oldest waiting lines are dropped. */
+  logStreamBufferLines: number;
+  /** Bytes written to a stream's socket but not yet flushed before the stream pauses (its lines wait in the ring). */
+  logStreamBufferBytes: number;
+  /** How long an app's container follows and log ring outlive its last stream (exact resume on reconnect). */
+  logLingerMs: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -64,6 +86,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     localDockerSocket: env.BERTH_LOCAL_DOCKER_SOCKET ?? '/var/run/docker.sock',
     publishAddress: env.BERTH_PUBLISH_ADDRESS ?? '127.0.0.1',
     runWorkers: (env.BERTH_RUN_WORKERS ?? 'true') !== 'false',
+    reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),
+    drainDelayMs: intFrom(env.BERTH_DRAIN_DELAY_MS, 3000, 'BERTH_DRAIN_DELAY_MS'),
+    buildConcurrency: Math.max(1, intFrom(env.BERTH_BUILD_CONCURRENCY, 2, 'BERTH_BUILD_CONCURRENCY')),
+    usageWindowSeconds: Math.max(
+      1,
+      intFrom(env.BERTH_USAGE_WINDOW_SECONDS, 60, 'BERTH_USAGE_WINDOW_SECONDS'),
+    ),
+    meterIntervalMs: intFrom(env.BERTH_METER_INTERVAL_MS, 10_000, 'BERTH_METER_INTERVAL_MS'),
+    logSessionTtlSeconds: Math.min(
+      3600,
+      Math.max(10, intFrom(env.BERTH_LOG_SESSION_TTL, 300, 'BERTH_LOG_SESSION_TTL')),
+    ),
+    logStreamsPerTenant: intFrom(env.BERTH_LOG_STREAMS_PER_TENANT, 10, 'BERTH_LOG_STREAMS_PER_TENANT'),
+    logStreamPingIntervalMs: Math.max(
+      100,
+      intFrom(env.BERTH_LOG_STREAM_PING_MS, 30_000, 'BERTH_LOG_STREAM_PING_MS'),
+    ),
+    logStreamBufferLines: Math.max(
+      1,
+      intFrom(env.BERTH_LOG_STREAM_BUFFER_LINES, 5000, 'BERTH_LOG_STREAM_BUFFER_LINES'),
+    ),
+    logStreamBufferBytes: Math.max(
+      16 * 1024,
+      intFrom(env.BERTH_LOG_STREAM_BUFFER_BYTES, 1024 * 1024, 'BERTH_LOG_STREAM_BUFFER_BYTES'),
+    ),
+    logLingerMs: intFrom(env.BERTH_LOG_LINGER_MS, 15_000, 'BERTH_LOG_LINGER_MS'),
   };
 }
 

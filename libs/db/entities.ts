@@ -13,6 +13,8 @@ import { Build } from '../builds/build.entity.js';
 import { Host } from '../hosts/host.entity.js';
 import { ReplicaRun } from '../runtime/replica-run.entity.js';
 import { Replica } from '../runtime/replica.entity.js';
+import { UsageMeterState } from '../metering/usage-meter-state.entity.js';
+import { UsageRecord } from '../metering/usage-record.entity.js';
 
 /** Every entity of every domain; the DataSource and the "no pending migration" test share this list. */
 export const ENTITIES = [
@@ -31,4 +33,6 @@ export const ENTITIES = [
   Replica,
   ReplicaRun,
   IdempotencyRecord,
+  UsageRecord,
+  UsageMeterState,
 ];

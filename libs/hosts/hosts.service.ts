@@ -122,7 +122,11 @@ export class HostsService {
     if (!socket) return undefined;
     if ((await this.hosts.count()) > 0) return undefined;
     try {
-      const host = await this.registerAs('system', { name: LOCAL_HOST_NAME, endpoint: `unix://${socket}` });
+      const host = await this.registerAs('system', {
+        name: LOCAL_HOST_NAME,
+        endpoint: `unix://${socket}`,
+        publicAddress: this.config.publishAddress,
+      });
       this.logger.log(
         `registered the local Docker Engine ${host.endpoint} as host '${host.name}' (Docker ${host.engineVersion})`,
       );

@@ -3,20 +3,29 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { AppsModule } from '../../../libs/apps/apps.module.js';
 import { AuditModule } from '../../../libs/audit/audit.module.js';
+import { BuildsModule } from '../../../libs/builds/builds.module.js';
 import type { BerthConfig } from '../../../libs/config/config.js';
 import { ConfigModule } from '../../../libs/config/config.module.js';
 import { DatabaseModule } from '../../../libs/db/database.module.js';
+import { HostsModule } from '../../../libs/hosts/hosts.module.js';
 import { IdentityModule } from '../../../libs/identity/identity.module.js';
 import { PlansModule } from '../../../libs/plans/plans.module.js';
+import { RuntimeModule } from '../../../libs/runtime/runtime.module.js';
+import { MeteringModule } from '../../../libs/metering/metering.module.js';
+import { AppsController } from './apps/apps.controller.js';
+import { BuildsController } from './builds/builds.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { HealthController } from './health/health.controller.js';
+import { HostsController } from './hosts/hosts.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { loggerOptions } from './http/logging.js';
 import { ApiKeysController, PlatformApiKeysController } from './identity/api-keys.controller.js';
 import { AuthController } from './identity/auth.controller.js';
 import { UsersController } from './identity/users.controller.js';
 import { AdminPlansController, PlansController } from './plans/plans.controller.js';
+import { AdminUsageController, UsageController } from './usage/usage.controller.js';
 
 export interface AppModuleOptions {
   config: BerthConfig;
@@ -40,6 +49,11 @@ export class AppModule {
         AuditModule,
         IdentityModule,
         PlansModule,
+        HostsModule,
+        AppsModule,
+        BuildsModule,
+        RuntimeModule,
+        MeteringModule,
       ],
       controllers: [
         HealthController,
@@ -49,6 +63,11 @@ export class AppModule {
         PlatformApiKeysController,
         PlansController,
         AdminPlansController,
+        HostsController,
+        AppsController,
+        BuildsController,
+        UsageController,
+        AdminUsageController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

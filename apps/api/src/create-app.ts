@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
 import type { BerthConfig } from '../../../libs/config/config.js';
+import { HostsService } from '../../../libs/hosts/hosts.service.js';
 import { OperatorBootstrap } from '../../../libs/identity/operator-bootstrap.js';
 import { AppModule } from './app.module.js';
 import { authRateLimit } from './http/auth-rate-limit.js';
@@ -33,6 +34,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   setupOpenApi(app);
   if (options.connectDatabase !== false) {
     await app.get(OperatorBootstrap).ensureOperator();
+    await app.get(HostsService).ensureLocalHost();
   }
   return app;
 }
