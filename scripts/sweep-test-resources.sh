@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Removes every container, network and image that carries a `berth.test-run` label: the safety net behind
-# each test file's own cleanup, for runs that were killed before their afterAll hooks ran.
+# Removes every container, network and image labelled `berth.test-run=<id>` (the run id given as $1, or
+# $BERTH_TEST_RUN): the safety net behind each test file's own cleanup, for runs killed before their
+# afterAll hooks ran. Other runs' resources (a developer's concurrent run) are left alone.
 set -uo pipefail
+run_id="${1:-${BERTH_TEST_RUN:-}}"
+[ -n "$run_id" ] || { echo "[sweep] no run id given" >&2; exit 0; }
 docker info >/dev/null 2>&1 || exit 0
-containers=$(docker ps -aq --filter label=berth.test-run)
-[ -n "$containers" ] && docker rm -f $containers >/dev/null && echo "[sweep] removed $(echo "$containers" | wc -l) test container(s)"
-networks=$(docker network ls -q --filter label=berth.test-run)
-[ -n "$networks" ] && docker network rm $networks >/dev/null && echo "[sweep] removed $(echo "$networks" | wc -l) test network(s)"
-images=$(docker images -q --filter label=berth.test-run | sort -u)
-[ -n "$images" ] && docker rmi -f $images >/dev/null && echo "[sweep] removed $(echo "$images" | wc -l) test image(s)"
+filter="label=berth.test-run=$run_id"
+mapfile -t containers < <(docker ps -aq --filter "$filter")
+if [ ${#containers[@]} -gt 0 ]; then
+  docker rm -f "${containers[@]}" >/dev/null && echo "[sweep] removed ${#containers[@]} test container(s)"
+fi
+mapfile -t networks < <(docker network ls -q --filter "$filter")
+if [ ${#networks[@]} -gt 0 ]; then
+  docker network rm "${networks[@]}" >/dev/null && echo "[sweep] removed ${#networks[@]} test network(s)"
+fi
+mapfile -t images < <(docker images -q --filter "$filter" | sort -u)
+if [ ${#images[@]} -gt 0 ]; then
+  docker rmi -f "${images[@]}" >/dev/null && echo "[sweep] removed ${#images[@]} test image(s)"
+fi
 exit 0

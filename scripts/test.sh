@@ -13,9 +13,11 @@ bash scripts/docker-bootstrap.sh
 step "base images"
 bash scripts/build-base-images.sh
 
-# Whatever happens below, no container, network or image made by a test run survives it.
+# Whatever happens below, no container, network or image made by this test run survives it.
+BERTH_TEST_RUN="t$(date +%s)$$"
+export BERTH_TEST_RUN
 sweep() {
-  bash scripts/sweep-test-resources.sh || true
+  bash scripts/sweep-test-resources.sh "$BERTH_TEST_RUN" || true
 }
 trap sweep EXIT
 
@@ -25,8 +27,15 @@ npm run --silent build
 step "lint"
 npx eslint .
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+mkdir -p .data
 step "unit tests"
-NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects unit --ci
+NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects unit --ci --json --outputFile=.data/jest-unit.json
 step "e2e tests (real PostgreSQL, real Docker)"
-NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit
+NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit --json --outputFile=.data/jest-e2e.json
 step "done"
+# One closing line for both runs, in the plain form CI reads.
+node -e '
+  const runs = [".data/jest-unit.json", ".data/jest-e2e.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
+  const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
+  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
+'

@@ -13,7 +13,8 @@ import pg from 'pg';
  * object the tests create, so teardown can find and remove them.
  */
 export default async function globalSetup() {
-  const runId = `t${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
+  // scripts/test.sh chooses the id so its final sweep removes exactly this run's leftovers.
+  const runId = process.env.BERTH_TEST_RUN || `t${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
   process.env.BERTH_TEST_RUN = runId;
   const database = `berth_${runId}`;
   let adminUrl = process.env.DATABASE_URL;
