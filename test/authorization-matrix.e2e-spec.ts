@@ -34,6 +34,8 @@ describe('role x route matrix', () => {
       .send({ name: 'ro', scopes: ['apps:read'] })
       .expect(201);
     const operator = await login(api, OPERATOR.email, OPERATOR.password);
+    // Room for the apps the matrix creates (the free plan allows two).
+    await api.http.put('/v1/tenant/plan').set(owner.auth).send({ planId: 'hobby' }).expect(200);
     callers.anonymous = {};
     callers.owner = owner.auth;
     callers.admin = admin.auth;
@@ -45,7 +47,24 @@ describe('role x route matrix', () => {
     await api.close();
   });
 
+  let appCounter = 0;
   const routes: RouteCase[] = [
+    {
+      method: 'post',
+      path: '/v1/apps',
+      body: () => ({ name: `matrix-${++appCounter}` }),
+      expect: { anonymous: 401, owner: 201, admin: 201, member: 201, appsReadKey: 403, operator: 201 },
+    },
+    {
+      method: 'get',
+      path: '/v1/apps',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 200, appsReadKey: 200, operator: 200 },
+    },
+    {
+      method: 'get',
+      path: '/v1/tenant/quota',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 200, appsReadKey: 200, operator: 200 },
+    },
     {
       method: 'get',
       path: '/v1/me',
@@ -76,7 +95,7 @@ describe('role x route matrix', () => {
     {
       method: 'put',
       path: '/v1/tenant/plan',
-      body: () => ({ planId: 'free' }),
+      body: () => ({ planId: 'hobby' }),
       expect: { anonymous: 401, owner: 200, admin: 403, member: 403, appsReadKey: 403, operator: 200 },
     },
     {
@@ -125,6 +144,7 @@ describe('cross-tenant matrix: another tenant’s resource is 404, never 403', (
     a = await signupOwner(api, 'tenant-a');
     aMember = await inviteUser(api, a, 'member');
     b = await signupOwner(api, 'tenant-b');
+    await api.http.post('/v1/apps').set(a.auth).send({ name: 'private-app' }).expect(201);
     aKeyId = (
       await api.http
         .post('/v1/api-keys')
@@ -141,6 +161,31 @@ describe('cross-tenant matrix: another tenant’s resource is 404, never 403', (
     ['PATCH a user', () => api.http.patch(`/v1/users/${aMember.userId}`).set(b.auth).send({ role: 'admin' })],
     ['DELETE a user', () => api.http.delete(`/v1/users/${aMember.userId}`).set(b.auth)],
     ['DELETE an API key', () => api.http.delete(`/v1/api-keys/${aKeyId}`).set(b.auth)],
+    ['GET an app', () => api.http.get('/v1/apps/private-app').set(b.auth)],
+    ['scale an app', () => api.http.patch('/v1/apps/private-app').set(b.auth).send({ replicas: 2 })],
+    ['stop an app', () => api.http.post('/v1/apps/private-app/stop').set(b.auth)],
+    ['DELETE an app', () => api.http.delete('/v1/apps/private-app').set(b.auth)],
+    ['read env of an app', () => api.http.get('/v1/apps/private-app/env').set(b.auth)],
+    [
+      'replace env of an app',
+      () =>
+        api.http
+          .put('/v1/apps/private-app/env')
+          .set(b.auth)
+          .send({ vars: { A: 'b' } }),
+    ],
+    ['list builds of an app', () => api.http.get('/v1/apps/private-app/builds').set(b.auth)],
+    [
+      'upload to an app',
+      () =>
+        api.http
+          .post('/v1/apps/private-app/builds')
+          .set(b.auth)
+          .set('Content-Type', 'application/gzip')
+          .send(Buffer.from([0x1f, 0x8b])),
+    ],
+    ['list containers of an app', () => api.http.get('/v1/apps/private-app/containers').set(b.auth)],
+    ['list releases of an app', () => api.http.get('/v1/apps/private-app/releases').set(b.auth)],
   ])('%s of tenant A as tenant B', async (_name, call) => {
     const res = await call();
     expect(res.status).toBe(404);
@@ -148,6 +193,8 @@ describe('cross-tenant matrix: another tenant’s resource is 404, never 403', (
     // …and the resource is untouched.
     const users = await api.http.get('/v1/users').set(a.auth).expect(200);
     expect(users.body.map((u: { id: string }) => u.id)).toContain(aMember.userId);
+    const app = await api.http.get('/v1/apps/private-app').set(a.auth).expect(200);
+    expect(app.body).toMatchObject({ replicas: 1, desiredState: 'running' });
     const keys = await api.http.get('/v1/api-keys').set(a.auth).expect(200);
     expect(keys.body.find((k: { id: string }) => k.id === aKeyId).revokedAt).toBeNull();
   });
