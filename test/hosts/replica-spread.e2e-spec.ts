@@ -78,7 +78,7 @@ describe('replicas on a pool of hosts', () => {
       await api.http.post(`/v1/admin/hosts/${host.id}/cordon`).set(operator.auth).expect(200);
     const before = new Set(rows.map((r) => r.id));
     await api.http.patch('/v1/apps/spread').set(owner.auth).send({ replicas: 3 }).expect(202);
-    state = await waitConverged(api, owner, 'spread', 120_000);
+    await waitConverged(api, owner, 'spread', 120_000);
     rows = await containers();
     const added = rows.filter((r) => !before.has(r.id));
     expect(added.map((r) => r.host.id)).toEqual([hostIds.h2]);
