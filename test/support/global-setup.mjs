@@ -14,7 +14,8 @@ import pg from 'pg';
  */
 export default async function globalSetup() {
   // scripts/test.sh chooses the id so its final sweep removes exactly this run's leftovers.
-  const runId = process.env.BERTH_TEST_RUN || `t${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
+  const runId =
+    process.env.BERTH_TEST_RUN || `t${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
   process.env.BERTH_TEST_RUN = runId;
   const database = `berth_${runId}`;
   let adminUrl = process.env.DATABASE_URL;
