@@ -48,6 +48,7 @@ interface SpanRow {
 }
 
 const INSERT_CHUNK = 2000;
+const MAX_RECORDS_PER_PASS = 100_000;
 
 /**
  * Epoch milliseconds of a timestamptz, truncated (PostgreSQL keeps microseconds, records keep
@@ -107,15 +108,28 @@ export class UsageMeter {
   /** One bounded pass in one transaction. */
   async pass(now: Date): Promise<MeterPassReport> {
     return this.dataSource.transaction(async (manager) => {
+      // A writer that never lets go makes the pass fail (and the loop retry), rather than hang forever.
+      await manager.query(`SET LOCAL lock_timeout = '60s'`);
       await manager.query('LOCK TABLE usage_records IN EXCLUSIVE MODE');
       const closedMs = closedUntil(now.getTime(), this.graceMs, this.windowMs);
       const settled = await this.settled(manager);
       const runs = await this.runSpans(manager, closedMs, settled.get('replica_runs'));
       const builds = await this.buildSpans(manager, closedMs, settled.get('builds'));
       const progress = await this.progress(manager, [...runs, ...builds]);
-      const options = { windowMs: this.windowMs, nowMs: now.getTime(), graceMs: this.graceMs, progress };
-      const cut = (spans: UsageSpan[]): CutResult =>
-        cutWindows(spans, { ...options, maxWindows: this.maxWindows });
+      // Bounds the records one pass holds in memory: fewer windows per subject when there are many subjects.
+      const subjects = new Set([...runs, ...builds].map((s) => s.subjectId)).size;
+      const maxWindows = Math.max(
+        1,
+        Math.min(this.maxWindows, Math.floor(MAX_RECORDS_PER_PASS / Math.max(1, subjects))),
+      );
+      const options = {
+        windowMs: this.windowMs,
+        nowMs: now.getTime(),
+        graceMs: this.graceMs,
+        progress,
+        maxWindows,
+      };
+      const cut = (spans: UsageSpan[]): CutResult => cutWindows(spans, options);
       const fromRuns = cut(runs);
       const fromBuilds = cut(builds);
       const records = [...fromRuns.records, ...fromBuilds.records].sort(byWindowThenSubject);

@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import type { BerthConfig } from '../../libs/config/config.js';
+import { MeterLoop } from '../../libs/metering/meter-loop.js';
 import { UsageMeter } from '../../libs/metering/usage-meter.js';
+import { LOCK_KEYS } from '../../libs/runtime/reconcile-loop.js';
 import { migratedDataSource } from '../support/database.js';
 import {
   MINUTE,
@@ -142,6 +145,39 @@ describe('usage meter (real PostgreSQL)', () => {
     expect(sum(await recordsOf(db, [running]))).toBe(105 * SECOND);
   });
 
+  it('runs as a control loop on the real clock, in one process at a time (advisory lock)', async () => {
+    const now = Date.now();
+    const run = await insertRun(db, {
+      tenantId: tenant(),
+      startedAt: now - 5 * MINUTE,
+      stoppedAt: now - 2 * MINUTE - 123,
+    });
+    const config = { runWorkers: true, meterIntervalMs: 50 } as BerthConfig;
+    const otherDb = await migratedDataSource();
+    const first = new MeterLoop(config, db, meter);
+    const second = new MeterLoop(config, otherDb, new UsageMeter(otherDb, { windowSeconds: 60 }));
+    try {
+      first.onApplicationBootstrap();
+      for (let i = 0; i < 100 && sum(await recordsOf(db, [run.replicaId])) < 3 * MINUTE - 123; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(sum(await recordsOf(db, [run.replicaId]))).toBe(3 * MINUTE - 123);
+      second.onApplicationBootstrap();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const holders = await db.query(
+        `SELECT pid FROM pg_locks
+          WHERE locktype = 'advisory' AND objid = $1 AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        [LOCK_KEYS.meter],
+      );
+      expect(holders).toHaveLength(1);
+    } finally {
+      await first.onApplicationShutdown();
+      await second.onApplicationShutdown();
+      await otherDb.destroy();
+    }
+  });
+
   /** Runs of every shape, same times for every copy: a long one, a crash loop, a balancer, an open one, a build. */
   async function scenario(t0: number): Promise<{ tenantId: string; subjects: string[] }> {
     const tenantId = tenant();
@@ -199,6 +235,7 @@ describe('usage meter (real PostgreSQL)', () => {
     expect(prefix).toBeGreaterThan(0);
 
     // Block the next pass after it inserted its records (on its bookmark write), then kill its backend.
+    const idBefore = await lastId(db);
     const holder = db.createQueryRunner();
     await holder.connect();
     await holder.startTransaction();
@@ -210,7 +247,9 @@ describe('usage meter (real PostgreSQL)', () => {
       () => 'failed',
     );
     const pid = await waitForBlockedPass(db);
-    expect((await recordsOf(db, subjects)).length).toBe(prefix); // its inserts are not visible (uncommitted)
+    // It has inserted its records (ids were drawn), but they are not visible: not committed.
+    expect(await lastId(db)).toBeGreaterThan(idBefore);
+    expect((await recordsOf(db, subjects)).length).toBe(prefix);
     await db.query('SELECT pg_terminate_backend($1)', [pid]);
     expect(await pass).toBe('failed');
     await holder.rollbackTransaction();
@@ -238,7 +277,7 @@ describe('usage meter (real PostgreSQL)', () => {
       const a = new UsageMeter(dbA, { windowSeconds: 60, maxWindowsPerPass: 3 });
       const b = new UsageMeter(dbB, { windowSeconds: 60, maxWindowsPerPass: 3 });
       let inserted = 0;
-      for (let minute = 1; minute <= 40; minute += 3) {
+      for (let minute = 1; minute <= 37; minute += 3) {
         const now = t0 + minute * MINUTE + 30 * SECOND;
         const reports = await Promise.all([
           a.meterUntil(new Date(now)),
@@ -259,6 +298,11 @@ describe('usage meter (real PostgreSQL)', () => {
     }
   });
 });
+
+async function lastId(db: DataSource): Promise<number> {
+  const [row] = await db.query(`SELECT last_value::int AS id FROM usage_records_id_seq`);
+  return row.id;
+}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

@@ -6,6 +6,7 @@ import { ConfigModule } from '../../../libs/config/config.module.js';
 import { DatabaseModule } from '../../../libs/db/database.module.js';
 import { BuildsModule } from '../../../libs/builds/builds.module.js';
 import { HostsModule } from '../../../libs/hosts/hosts.module.js';
+import { MeteringModule } from '../../../libs/metering/metering.module.js';
 import { RuntimeModule } from '../../../libs/runtime/runtime.module.js';
 import { loggerOptions } from '../../api/src/http/logging.js';
 
@@ -23,6 +24,7 @@ export class WorkerModule {
         HostsModule,
         BuildsModule,
         RuntimeModule,
+        MeteringModule,
       ],
     };
   }

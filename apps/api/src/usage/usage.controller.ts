@@ -5,11 +5,13 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
+  ApiExtraModels,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../../../../libs/identity/permissions.js';
+import { USAGE_CSV_COLUMNS } from '../../../../libs/metering/usage-csv.js';
 import { UsageService } from '../../../../libs/metering/usage.service.js';
 import { Authorize, CurrentPrincipal, PlatformAuthorize } from '../auth/authorization.js';
 import { usageListResponse } from './usage-http.js';
@@ -27,15 +29,30 @@ const BAD_FILTER = {
     'Bad filter (problem+json): validation_failed (limit, kind, dates, unknown parameter), invalid_cursor, invalid_range',
 };
 const LIST = {
-  type: UsagePageView,
   description:
-    'JSON page, or with Accept: text/csv (or format=csv) a CSV stream of the records after the cursor ' +
-    '(limit rows, default all) with the resume point in the X-Next-Cursor header',
+    'JSON: one page. CSV (Accept: text/csv or format=csv): the records after the cursor (limit rows, default ' +
+    'all), header row first; resume with the X-Next-Cursor header',
+  headers: {
+    'X-Next-Cursor': {
+      description: 'CSV only: the cursor after the last exported record',
+      schema: { type: 'string' },
+    },
+  },
+  content: {
+    'application/json': { schema: { $ref: getSchemaPath(UsagePageView) } },
+    'text/csv': {
+      schema: { type: 'string' },
+      example:
+        `${USAGE_CSV_COLUMNS.join(',')}\r\n1234,5f0c…,9a1b…,3e4d…,web,2026-11-23T14:00:00.000Z,` +
+        '2026-11-23T14:01:00.000Z,59.250,256,500,hobby,2026-11-23T14:01:30.120Z\r\n',
+    },
+  },
 };
 const ACCEPT = { name: 'Accept', required: false, description: 'text/csv to stream CSV' };
 
 @ApiTags('usage')
 @Controller('v1/usage')
+@ApiExtraModels(UsagePageView)
 @ApiBadRequestResponse(BAD_FILTER)
 export class UsageController {
   constructor(private readonly usage: UsageService) {}
@@ -44,7 +61,6 @@ export class UsageController {
   @Authorize('usage:read')
   @ApiOperation({ summary: "The tenant's usage records, paged by cursor in the order they were written" })
   @ApiHeader(ACCEPT)
-  @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse(LIST)
   @ApiNotFoundResponse({ description: 'No such app in your tenant (code not_found)' })
   async list(
@@ -71,6 +87,7 @@ export class UsageController {
 
 @ApiTags('admin')
 @Controller('v1/admin/usage')
+@ApiExtraModels(UsagePageView)
 @ApiBadRequestResponse(BAD_FILTER)
 export class AdminUsageController {
   constructor(private readonly usage: UsageService) {}
@@ -81,7 +98,6 @@ export class AdminUsageController {
     summary: "Every tenant's usage records, paged by cursor (operators, platform keys with usage:read)",
   })
   @ApiHeader(ACCEPT)
-  @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse(LIST)
   async list(
     @CurrentPrincipal() p: Principal,
