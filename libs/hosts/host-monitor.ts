@@ -10,6 +10,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { ControlLoop, LOCK_KEYS } from '../db/control-loop.js';
 import { EnginePool } from './engine-pool.js';
 import { nextHostHealth, type HostProbeResult } from './host-health.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine, type EngineProbe } from './host-probe.js';
@@ -52,9 +53,7 @@ export interface HostProbeReport {
 export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly options: HostMonitorOptions;
   private readonly logger = new Logger('HostMonitor');
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> | undefined;
+  private loop: ControlLoop | undefined;
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -75,41 +74,32 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     await this.stop();
   }
 
-  /** Starts the loop (a first round at once). Calling it while running does nothing. */
+  /**
+   * Starts the loop (a first round at once). It runs in one process at a time (advisory lock), so several
+   * api/worker processes do not count one missed probe several times.
+   */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.loop ??= new ControlLoop({
+      name: 'HostMonitor',
+      lockKey: LOCK_KEYS.hostMonitor,
+      intervalMs: this.options.intervalMs,
+      dataSource: this.hosts.manager.dataSource,
+      work: async () => {
+        await this.probeAll();
+      },
+    });
+    this.loop.start();
   }
 
   /** Stops the loop and waits for a round in progress to finish. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.round;
+    await this.loop?.stop();
   }
 
   /** One round: probes every host at once and records the outcome. */
   async probeAll(): Promise<HostProbeReport[]> {
     const hosts = await this.pool.hosts();
     return Promise.all(hosts.map((host) => this.probeHost(host)));
-  }
-
-  private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      this.round = this.probeAll()
-        .then(
-          () => undefined,
-          (error: unknown) => this.logger.error(`host probe round failed: ${String(error)}`),
-        )
-        .finally(() => {
-          this.round = undefined;
-          if (this.running) this.schedule(this.options.intervalMs);
-        });
-    }, delayMs);
-    // The loop never keeps the process alive on its own.
-    this.timer.unref();
   }
 
   private async probeHost(host: Host): Promise<HostProbeReport> {

@@ -4,17 +4,9 @@ import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { AppChanges } from '../apps/app-changes.js';
 import { EnginePool } from '../hosts/engine-pool.js';
-import { ControlLoop } from './control-loop.js';
+import { ControlLoop, LOCK_KEYS } from '../db/control-loop.js';
 import { EngineEventWatch } from './engine-event-watch.js';
 import { Reconciler } from './reconciler.service.js';
-
-/** Advisory lock ids of Berth's singleton loops. */
-export const LOCK_KEYS = {
-  reconciler: 7_310_001,
-  builds: 7_310_002,
-  meter: 7_310_003,
-  hostMonitor: 7_310_004,
-} as const;
 
 @Injectable()
 export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutdown {

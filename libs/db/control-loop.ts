@@ -1,6 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 
+/** Advisory lock ids of Berth's singleton loops. */
+export const LOCK_KEYS = {
+  reconciler: 7_310_001,
+  builds: 7_310_002,
+  meter: 7_310_003,
+  hostMonitor: 7_310_004,
+} as const;
+
 /**
  * Runs `work` every `intervalMs` (never overlapping itself) while this process holds a PostgreSQL advisory
  * lock, so with several api/worker processes exactly one runs each loop; another takes over when the
