@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../identity/permissions.js';
+import { limitsOf } from '../plans/plan.entity.js';
 import { AppOverviewService, type AppOverview } from './app-overview.service.js';
 import type { EnvVars } from './app-env.js';
 import type { LoadBalancerSettings } from './app.entity.js';
@@ -91,17 +92,7 @@ export class AppsFacade {
     const { plan, usage } = await this.quotas.quotaOf(tenantIdOf(p));
     return {
       planId: plan.id,
-      limits: {
-        memoryMb: plan.memoryMb,
-        cpuMillis: plan.cpuMillis,
-        maxApps: plan.maxApps,
-        maxReplicasPerApp: plan.maxReplicasPerApp,
-        maxTotalMemoryMb: plan.maxTotalMemoryMb,
-        loadBalancerAllowed: plan.loadBalancerAllowed,
-        maxUploadMb: plan.maxUploadMb,
-        buildTimeoutSeconds: plan.buildTimeoutSeconds,
-        concurrentBuilds: plan.concurrentBuilds,
-      },
+      limits: limitsOf(plan),
       usage: { ...usage },
     };
   }

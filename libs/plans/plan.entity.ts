@@ -54,3 +54,31 @@ export class Plan {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }
+
+export type PlanLimitValues = Pick<
+  Plan,
+  | 'memoryMb'
+  | 'cpuMillis'
+  | 'maxApps'
+  | 'maxReplicasPerApp'
+  | 'maxTotalMemoryMb'
+  | 'loadBalancerAllowed'
+  | 'maxUploadMb'
+  | 'buildTimeoutSeconds'
+  | 'concurrentBuilds'
+>;
+
+/** The limits a plan sets, without its identity or bookkeeping: what quota views show. */
+export function limitsOf(plan: Plan): PlanLimitValues {
+  return {
+    memoryMb: plan.memoryMb,
+    cpuMillis: plan.cpuMillis,
+    maxApps: plan.maxApps,
+    maxReplicasPerApp: plan.maxReplicasPerApp,
+    maxTotalMemoryMb: plan.maxTotalMemoryMb,
+    loadBalancerAllowed: plan.loadBalancerAllowed,
+    maxUploadMb: plan.maxUploadMb,
+    buildTimeoutSeconds: plan.buildTimeoutSeconds,
+    concurrentBuilds: plan.concurrentBuilds,
+  };
+}

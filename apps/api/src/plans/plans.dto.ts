@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import type { Plan } from '../../../../libs/plans/plan.entity.js';
+import { limitsOf, type Plan } from '../../../../libs/plans/plan.entity.js';
 
 export class PlanLimitsRequest {
   @ApiProperty({ example: 'Team', maxLength: 80 }) @IsString() @Length(1, 80) name: string;
@@ -56,15 +56,7 @@ export class PlanView {
     return Object.assign(new PlanView(), {
       id: plan.id,
       name: plan.name,
-      memoryMb: plan.memoryMb,
-      cpuMillis: plan.cpuMillis,
-      maxApps: plan.maxApps,
-      maxReplicasPerApp: plan.maxReplicasPerApp,
-      maxTotalMemoryMb: plan.maxTotalMemoryMb,
-      loadBalancerAllowed: plan.loadBalancerAllowed,
-      maxUploadMb: plan.maxUploadMb,
-      buildTimeoutSeconds: plan.buildTimeoutSeconds,
-      concurrentBuilds: plan.concurrentBuilds,
+      ...limitsOf(plan),
       isDefault: plan.isDefault,
       retiredAt: plan.retiredAt?.toISOString() ?? null,
     });
