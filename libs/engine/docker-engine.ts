@@ -13,12 +13,14 @@ import type {
   LogLine,
   NetworkSummary,
 } from './container-engine.js';
+import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerSpec } from './container-spec.js';
 import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
 import { EngineError } from './engine-errors.js';
 import { dockerEvents } from './docker-events.js';
+import { dockerExec } from './docker-exec.js';
 import {
   dockerBuildImage,
   dockerInspectImage,
@@ -42,7 +44,7 @@ export interface DockerEngineOptions {
 }
 
 /** The ContainerEngine of one Docker Engine host, through dockerode. The only class that holds a Docker client. */
-export class DockerEngine implements ContainerEngine {
+export class DockerEngine implements ContainerEngine, ContainerExecCapability {
   private readonly docker: Docker;
   private readonly extraLabels: Record<string, string>;
   private readonly pingTimeoutMs: number;
@@ -261,6 +263,12 @@ export class DockerEngine implements ContainerEngine {
       this.docker.getContainer(options.id).wait({ condition: 'not-running', abortSignal: options.signal }),
     )) as { StatusCode: number };
     return { exitCode: result.StatusCode };
+  }
+
+  // Optional capabilities
+
+  execInContainer(options: ExecOptions): Promise<ExecResult> {
+    return dockerExec(this.docker, options);
   }
 
   // Logs, events, stats

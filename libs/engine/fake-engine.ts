@@ -15,9 +15,10 @@ import type {
   LogLine,
   NetworkSummary,
 } from './container-engine.js';
+import type { ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerSpec } from './container-spec.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
-import { EngineError } from './engine-errors.js';
+import { EngineCapabilityNotSupportedError, EngineError } from './engine-errors.js';
 
 type Method = keyof ContainerEngine;
 
@@ -409,6 +410,14 @@ export class FakeEngine implements ContainerEngine {
     const images = [...this.images.values()].filter((i) => matches(i.labels));
     for (const image of images) this.images.delete(image.id);
     return { containers: containers.length, networks: networks.length, images: images.length };
+  }
+
+  // Optional capabilities
+
+  /** Fake containers run nothing, so there is nothing to exec into: the typed "not supported" error. */
+  async execInContainer(options: ExecOptions): Promise<ExecResult> {
+    void options;
+    throw new EngineCapabilityNotSupportedError({ capability: 'exec', engine: 'FakeEngine' });
   }
 
   // Internals

@@ -16,6 +16,8 @@ export type {
   NetworkSummary,
   PublishedPort,
 } from './container-engine.js';
+export { execCapabilityOf, hasExecCapability } from './container-exec.js';
+export type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 export {
   DEFAULT_LOG_MAX_FILES,
   DEFAULT_LOG_MAX_SIZE_MB,

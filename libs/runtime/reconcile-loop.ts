@@ -41,8 +41,9 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.events.stop();
+    // The loop first: a pass still running would otherwise open new event streams after events.stop().
     await this.loop.stop();
+    this.events.stop();
   }
 
   /** Asks for a pass now: called after changes of desired state so clients do not wait for the interval. */

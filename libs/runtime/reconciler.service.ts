@@ -13,6 +13,7 @@ import { acceptsConnections } from './readiness.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { Replica } from './replica.entity.js';
 import { AppCleanup } from './app-cleanup.js';
+import { LoadBalancerManager } from './load-balancer-manager.js';
 
 /** How long a started replica may take to accept connections before it counts as crashed. */
 const READINESS_TIMEOUT_MS = 60_000;
@@ -33,6 +34,7 @@ export class Reconciler {
     private readonly pool: EnginePool,
     private readonly lifecycle: ReplicaLifecycle,
     private readonly cleanup: AppCleanup,
+    private readonly loadBalancers: LoadBalancerManager,
   ) {}
 
   /** One pass over every app. */
@@ -165,12 +167,14 @@ export class Reconciler {
       }),
     );
 
+    // 3. The app's load balancer (role 'lb'): created, removed, its backends reloaded.
+    const lb = await this.loadBalancers.reconcile({ appId, app, release, hosts, observed });
     if (!app) return;
     if (app.deletingAt) {
-      if (step.converged) await this.cleanup.finishDeletion(app, hosts);
+      if (step.converged && lb.converged) await this.cleanup.finishDeletion(app, hosts);
       return;
     }
-    await this.reportStatus(app, step.converged, failure);
+    await this.reportStatus(app, step.converged && lb.converged, failure ?? lb.failure);
   }
 
   /** Folds what Docker reports into the replica row: started, ready, crashed (exit code, OOM), vanished. */
@@ -284,20 +288,22 @@ export class Reconciler {
     );
   }
 
-  /** Containers labelled as Berth's whose replica row is gone or unknown (e.g. from a crash mid-removal). */
+  /** Containers of replicas that are gone (a removal that crashed midway, a host that came back after its replicas were replaced). */
   private async removeOrphans(hosts: Host[], observed: Map<string, ContainerSummary>): Promise<void> {
     const candidates = [...observed.values()].filter(
       (c) => c.labels['berth.replica'] && c.labels[LABELS.role] === 'web',
     );
     if (candidates.length === 0) return;
     const ids = candidates.map((c) => c.labels['berth.replica']);
-    const live: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM replicas WHERE id = ANY($1::uuid[]) AND state <> 'gone'`,
+    // Only containers of replicas this installation knows to be gone: an unknown replica id belongs to
+    // another Berth sharing the engine (a second installation, a test run), which is not ours to remove.
+    const gone: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM replicas WHERE id = ANY($1::uuid[]) AND state = 'gone'`,
       [ids],
     );
-    const liveIds = new Set(live.map((r) => r.id));
+    const goneIds = new Set(gone.map((r) => r.id));
     for (const container of candidates) {
-      if (liveIds.has(container.labels['berth.replica'])) continue;
+      if (!goneIds.has(container.labels['berth.replica'])) continue;
       if (Date.now() - container.createdAt.getTime() < 30_000) continue;
       for (const host of hosts.filter((h) => h.status !== 'down')) {
         const engine = await this.pool.engineFor(host);

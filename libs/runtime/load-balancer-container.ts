@@ -1,0 +1,55 @@
+import { hardenedContainerSpec, type ContainerSpec } from '../engine/index.js';
+import { HAPROXY_FILES } from './haproxy-reload.js';
+
+/** Built offline by scripts/build-base-images.sh (HAProxy 2.6 from Debian, user haproxy = 10002, dash). */
+export const LB_IMAGE = process.env.BERTH_HAPROXY_IMAGE ?? 'berth/haproxy:local';
+export const HAPROXY_UID = 10002;
+/** The configuration a balancer starts from (its tmpfs is empty at every start); reloads replace it. */
+export const LB_CONFIG_ENV = 'BERTH_LB_CONFIG';
+
+/**
+ * Writes the start configuration from the env into the tmpfs, then becomes the HAProxy master
+ * (`-W` master-worker: SIGUSR2 reloads, SIGUSR1 soft-stops; `-db` stays in the foreground under Docker's
+ * init, which forwards signals to it). A constant: the configuration comes in through the env only.
+ */
+export const LB_START_COMMAND = [
+  'sh',
+  '-c',
+  `printf '%s' "$${LB_CONFIG_ENV}" > ${HAPROXY_FILES.live} && exec haproxy -W -db -f ${HAPROXY_FILES.live}`,
+];
+
+/**
+ * The balancer's container: hardened like every tenant container (hardenedContainerSpec: non-root uid of
+ * the image's haproxy user, all capabilities dropped, read-only root, /tmp tmpfs, plan memory and CPU), on
+ * the tenant's network, publishing `port` at the host's public address. Pure.
+ */
+export function loadBalancerContainerSpec(input: {
+  tenantId: string;
+  appId: string;
+  appName: string;
+  replicaId: string;
+  instance: string;
+  configFile: string;
+  plan: { memoryMb: number; cpuMillis: number };
+  port: number;
+  publishAddress: string;
+  image?: string;
+}): ContainerSpec {
+  return hardenedContainerSpec({
+    tenantId: input.tenantId,
+    appId: input.appId,
+    appName: input.appName,
+    role: 'lb',
+    instance: input.instance,
+    image: input.image ?? LB_IMAGE,
+    cmd: LB_START_COMMAND,
+    env: { [LB_CONFIG_ENV]: input.configFile },
+    plan: input.plan,
+    containerPort: input.port,
+    publishAddress: input.publishAddress,
+    lbUid: HAPROXY_UID,
+    networkAliases: [`${input.appName}-lb`],
+    extraLabels: { 'berth.replica': input.replicaId },
+    stopGraceSeconds: 5,
+  });
+}
