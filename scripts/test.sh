@@ -12,6 +12,19 @@ step "docker engine"
 bash scripts/docker-bootstrap.sh
 step "base images"
 bash scripts/build-base-images.sh
+step "chromium (the dashboard's browser test)"
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "[test] /usr/bin/chromium is missing: run 'sudo apt-get install -y chromium' (the dashboard test needs it)" >&2
+    exit 1
+  fi
+  echo "[test] /usr/bin/chromium is missing; installing Debian's chromium with apt-get (a minute or two)"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  echo "[test] $(/usr/bin/chromium --version 2>/dev/null | tail -1) installed"
+else
+  echo "[test] $(/usr/bin/chromium --version 2>/dev/null | tail -1)"
+fi
 
 # Whatever happens below, no container, network or image made by this test run survives it.
 BERTH_TEST_RUN="t$(date +%s)$$"

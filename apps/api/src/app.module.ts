@@ -14,6 +14,7 @@ import { IdentityModule } from '../../../libs/identity/identity.module.js';
 import { PlansModule } from '../../../libs/plans/plans.module.js';
 import { RuntimeModule } from '../../../libs/runtime/runtime.module.js';
 import { MeteringModule } from '../../../libs/metering/metering.module.js';
+import { LogsModule } from '../../../libs/logs/logs.module.js';
 import { AppsController } from './apps/apps.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -26,6 +27,9 @@ import { AuthController } from './identity/auth.controller.js';
 import { UsersController } from './identity/users.controller.js';
 import { AdminPlansController, PlansController } from './plans/plans.controller.js';
 import { AdminUsageController, UsageController } from './usage/usage.controller.js';
+import { DashboardController } from './logs/dashboard.controller.js';
+import { LogStreamGateway } from './logs/log-stream.gateway.js';
+import { LogsController } from './logs/logs.controller.js';
 
 export interface AppModuleOptions {
   config: BerthConfig;
@@ -54,6 +58,7 @@ export class AppModule {
         BuildsModule,
         RuntimeModule,
         MeteringModule,
+        LogsModule,
       ],
       controllers: [
         HealthController,
@@ -68,10 +73,13 @@ export class AppModule {
         BuildsController,
         UsageController,
         AdminUsageController,
+        LogsController,
+        DashboardController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        LogStreamGateway,
       ],
     };
   }

@@ -1,0 +1,271 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/config.js';
+import { ProblemError } from '../../../../libs/errors/problem.js';
+import { LogStreamsService, type StreamCredentials } from '../../../../libs/logs/log-streams.service.js';
+import { bearerOf } from '../auth/auth.guard.js';
+import { CLOSE, LogStreamConnection } from './log-stream-connection.js';
+
+type Route = { kind: 'app'; app: string } | { kind: 'build'; app: string; build: string };
+
+const APP_STREAM = /^\/v1\/apps\/([^/]+)\/log-stream\/?$/;
+const BUILD_STREAM = /^\/v1\/apps\/([^/]+)\/builds\/([^/]+)\/log-stream\/?$/;
+/** How long shutdown waits for clients to answer the 1001 close before destroying their sockets. */
+const SHUTDOWN_GRACE_MS = 1500;
+
+/** The route of an upgrade request's path, if it is a log stream. */
+export function logStreamRoute(url: string | undefined): Route | undefined {
+  const path = (url ?? '').split('?')[0];
+  let match = APP_STREAM.exec(path);
+  if (match) return { kind: 'app', app: safeDecode(match[1]) };
+  match = BUILD_STREAM.exec(path);
+  if (match) return { kind: 'build', app: safeDecode(match[1]), build: safeDecode(match[2]) };
+  return undefined;
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * The WebSocket edge of logs (protocol: docs/logs.md):
+ *   /v1/apps/{app}/log-stream                 the app's live log, every replica, starts and stops
+ *   /v1/apps/{app}/builds/{id}/log-stream     a build's log until the build ends
+ *
+ * A plain `ws` server on the API's own HTTP server (its `upgrade` event), not a Nest gateway: Nest's
+ * WsAdapter matches exact paths only, and these paths carry the app name. The upgrade is always accepted
+ * and the verdict sent as a close code, because a browser sees nothing of a refused handshake. Until the
+ * caller is authenticated nothing but the refusal is sent. Query strings (the token) are never logged.
+ */
+@Injectable()
+export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('LogStream');
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    // Clients send nothing; a big frame is refused (close 1009) before it is buffered.
+    maxPayload: 4096,
+  });
+  private readonly connections = new Set<LogStreamConnection>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unroute: (() => void) | undefined;
+  private stopGone: (() => void) | undefined;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly streams: LogStreamsService,
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) return;
+    this.unroute = routeUpgrades(
+      server,
+      (request) => logStreamRoute(request.url) !== undefined,
+      (request, socket, head) => this.upgrade(request, socket, head),
+    );
+    this.heartbeat = setInterval(() => this.beat(), this.config.logStreamPingIntervalMs);
+    this.heartbeat.unref();
+    this.stopGone = this.streams.onAppGone((appId) => {
+      for (const connection of this.connections) {
+        if (connection.appId === appId) connection.close(CLOSE.notFound, 'app_deleted');
+      }
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.stopGone?.();
+    this.unroute?.();
+    await this.closeAll(CLOSE.goingAway, 'server shutting down');
+    this.streams.close();
+  }
+
+  /** What each open stream holds (for tests and metrics): bytes not yet flushed, lines waiting, lines lost. */
+  openStreams(): { appId?: string; bufferedBytes: number; queuedLines: number; droppedLines: number }[] {
+    return [...this.connections].map((connection) => ({
+      appId: connection.appId,
+      bufferedBytes: connection.bufferedBytes,
+      ...(connection.feedStats?.() ?? { queuedLines: 0, droppedLines: 0 }),
+    }));
+  }
+
+  /** Closes every stream with `code` and waits (briefly) for the peers to answer. */
+  async closeAll(code: number, reason: string): Promise<void> {
+    const open = [...this.connections];
+    const closed = open.map(
+      (connection) => new Promise<void>((resolve) => connection.ws.once('close', () => resolve())),
+    );
+    for (const connection of open) connection.close(code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const connection of open) connection.terminate();
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.shuttingDown) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    this.wss.handleUpgrade(request, socket, head, (ws) => void this.open(ws, request));
+  }
+
+  private async open(ws: WebSocket, request: IncomingMessage): Promise<void> {
+    const connection = new LogStreamConnection(ws, this.config.logStreamBufferBytes);
+    this.connections.add(connection);
+    connection.onDispose(() => this.connections.delete(connection));
+    ws.on('pong', () => (connection.awaitingPong = false));
+    ws.on('error', () => undefined); // every error ends in 'close'
+    const route = logStreamRoute(request.url)!;
+    const params = new URL(request.url ?? '/', 'http://localhost').searchParams;
+    const credentials: StreamCredentials = {
+      appName: route.app,
+      token: params.get('token') ?? undefined,
+      bearer: bearerOf(request.headers.authorization),
+    };
+    try {
+      if (route.kind === 'app') await this.openAppStream(connection, credentials, params);
+      else await this.openBuildStream(connection, { ...credentials, buildId: route.build }, params);
+    } catch (error) {
+      const refusal = connection.refuse(error);
+      if (!(error instanceof ProblemError)) {
+        this.logger.error(`log stream of app ${route.app} failed: ${(error as Error)?.stack ?? error}`);
+      } else {
+        this.logger.log(`log stream refused: ${refusal.code} ${refusal.reason} (${route.kind} ${route.app})`);
+      }
+    }
+  }
+
+  private async openAppStream(
+    connection: LogStreamConnection,
+    credentials: StreamCredentials,
+    params: URLSearchParams,
+  ): Promise<void> {
+    const grant = await this.streams.authorize(credentials);
+    if (connection.closed) return;
+    connection.onDispose(this.streams.acquireSlot(grant.tenantId));
+    const cursor = params.get('cursor') ?? undefined;
+    const feed = this.streams.appFeed(grant.app, {
+      cursor,
+      tail: integerParam(params, 'tail', 10_000),
+      sink: { send: (message) => connection.send(message) },
+    });
+    connection.appId = grant.app.id;
+    connection.feedStats = () => ({ queuedLines: feed.queuedLines, droppedLines: feed.droppedLines });
+    connection.onDrain(() => feed.resume());
+    connection.onDispose(() => feed.close());
+    connection.send({
+      type: 'connected',
+      app: grant.app.name,
+      resumedFrom: cursor ?? null,
+      heartbeatMs: this.config.logStreamPingIntervalMs,
+    });
+    feed.start();
+    this.logger.log(`log stream opened: app ${grant.app.id} by ${grant.actor}`);
+  }
+
+  private async openBuildStream(
+    connection: LogStreamConnection,
+    credentials: StreamCredentials & { buildId: string },
+    params: URLSearchParams,
+  ): Promise<void> {
+    const { grant, build } = await this.streams.authorizeBuild(credentials);
+    if (connection.closed) return;
+    connection.onDispose(this.streams.acquireSlot(grant.tenantId));
+    const after = integerParam(params, 'after', Number.MAX_SAFE_INTEGER) ?? 0;
+    const controller = new AbortController();
+    connection.onDispose(() => controller.abort());
+    connection.send({ type: 'connected', app: grant.app.name, build: build.id, resumedFrom: after });
+    for await (const line of this.streams.followBuild(build, after, controller.signal)) {
+      if (!connection.send({ type: 'lines', lines: [{ seq: line.seq, at: line.at, text: line.text }] })) {
+        await connection.drained();
+      }
+      if (connection.closed) return;
+    }
+    if (connection.closed) return;
+    connection.send({ type: 'end', status: await this.streams.buildStatus(build) });
+    connection.close(CLOSE.normal, 'build finished');
+  }
+
+  /** Pings every stream; one that did not answer the previous ping is terminated. */
+  private beat(): void {
+    for (const connection of this.connections) {
+      if (connection.awaitingPong) {
+        this.logger.log('log stream peer missed a heartbeat: terminated');
+        connection.terminate();
+        continue;
+      }
+      connection.awaitingPong = true;
+      try {
+        connection.ws.ping();
+      } catch {
+        connection.terminate();
+      }
+    }
+  }
+}
+
+/** A non-negative integer query parameter (absent: undefined); anything else is a 400. */
+function integerParam(params: URLSearchParams, name: string, max: number): number | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  const value = Number(raw);
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(value) || value > max) {
+    throw new ProblemError(
+      400,
+      `invalid_${name}`,
+      'Bad request',
+      `${name} must be an integer from 0 to ${max}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Puts `handle` in front of the server's `upgrade` listeners for the requests `mine` claims. Other
+ * listeners (a Nest WsAdapter destroys sockets of paths it has no gateway for) only see the rest; with no
+ * other listener, unknown paths get a 404. Returns the undo.
+ */
+function routeUpgrades(
+  server: Server,
+  mine: (request: IncomingMessage) => boolean,
+  handle: (request: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): () => void {
+  const others = server.listeners('upgrade') as ((...args: unknown[]) => void)[];
+  server.removeAllListeners('upgrade');
+  const dispatch = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (mine(request)) return handle(request, socket, head);
+    if (others.length === 0) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    for (const listener of others) listener.call(server, request, socket, head);
+  };
+  server.on('upgrade', dispatch);
+  return () => {
+    server.off('upgrade', dispatch);
+    for (const listener of others) server.on('upgrade', listener);
+  };
+}

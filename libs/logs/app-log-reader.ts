@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { EngineError } from '../engine/index.js';
+import { EnginePool } from '../hosts/engine-pool.js';
+import { Replica } from '../runtime/replica.entity.js';
+import { withoutReplays } from './follow-replays.js';
+import { type AppLogEntryWithoutSeq, parseCursor, toAppEntries } from './log-entry.js';
+import { ceilToDate, floorToDate } from './log-filter.js';
+import { type LogFilter, mergeByTimestamp } from './log-merge.js';
+
+/** Longer lines are cut, as in the live hub. */
+export const MAX_LINE_BYTES = 16 * 1024;
+/** Replicas read per request at most (the newest). */
+const MAX_SOURCES = 50;
+/** A replica removed longer ago than this is not read (its container is gone, or soon will be). */
+const GONE_WINDOW_MS = 3600_000;
+
+export interface LogReadOptions {
+  signal?: AbortSignal;
+  /** A replica whose engine failed (other than "container absent"): its lines are left out. */
+  onUnavailable?: (replicaId: string, error: unknown) => void;
+}
+
+/**
+ * Finite reads of an app's log for REST and for live history: each replica container that may still hold
+ * lines (every replica not gone, and those gone within the last hour: a crashed or stopping container still
+ * has its log) is read from its host's engine and merged in time order (`mergeByTimestamp`). `since`,
+ * `until` and, when it cannot change the result, a per-replica `tail` go to the engine too, so reads stay
+ * short; the merge applies every filter exactly.
+ */
+@Injectable()
+export class AppLogReader {
+  private readonly logger = new Logger('AppLogReader');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly pool: EnginePool,
+  ) {}
+
+  /** `filter` must have been checked (checkedLogFilter). */
+  async *read(
+    appId: string,
+    filter: LogFilter,
+    options: LogReadOptions = {},
+  ): AsyncGenerator<AppLogEntryWithoutSeq> {
+    const replicas = await this.replicasWithLogs(appId, filter);
+    yield* mergeByTimestamp(
+      replicas.map((replica) => this.source(replica, filter, options)),
+      filter,
+    );
+  }
+
+  private replicasWithLogs(appId: string, filter: LogFilter): Promise<Replica[]> {
+    const query = this.dataSource
+      .getRepository(Replica)
+      .createQueryBuilder('r')
+      .where('r.appId = :appId', { appId })
+      .andWhere('r.containerId IS NOT NULL')
+      .andWhere(`(r.state <> 'gone' OR r.stoppedAt > :goneAfter)`, {
+        goneAfter: new Date(Date.now() - GONE_WINDOW_MS),
+      });
+    if (filter.since) {
+      query.andWhere('(r.stoppedAt IS NULL OR r.stoppedAt >= :since)', { since: floorToDate(filter.since) });
+    }
+    if (filter.replicas) {
+      const ids = filter.replicas.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+      if (ids.length === 0) return Promise.resolve([]);
+      query.andWhere('r.id IN (:...ids)', { ids });
+    }
+    return query.orderBy('r.createdAt', 'DESC').limit(MAX_SOURCES).getMany();
+  }
+
+  private async *source(
+    replica: Replica,
+    filter: LogFilter,
+    options: LogReadOptions,
+  ): AsyncGenerator<AppLogEntryWithoutSeq> {
+    const after = filter.after === undefined ? undefined : parseCursor(filter.after).timestamp;
+    const from = [filter.since, after].filter((t): t is string => t !== undefined).map(floorToDate);
+    const since = from.length > 0 ? new Date(Math.max(...from.map((d) => d.getTime()))) : undefined;
+    // Docker's tail counts the last records of the container; it cannot change the merged tail only when no
+    // other filter removes records after it.
+    const engineTail =
+      filter.tail !== undefined && !filter.until && !filter.after && !filter.streams
+        ? filter.tail
+        : undefined;
+    try {
+      const engine = await this.pool.engineFor(replica.hostId);
+      const lines = engine.containerLogs({
+        id: replica.containerId!,
+        follow: false,
+        ...(since ? { since } : {}),
+        ...(filter.until ? { until: ceilToDate(filter.until) } : {}),
+        ...(engineTail !== undefined ? { tail: engineTail } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      yield* toAppEntries(withoutReplays(lines), {
+        replica: replica.id,
+        containerId: replica.containerId!,
+        maxLineBytes: MAX_LINE_BYTES,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      if (error instanceof EngineError && error.notFound) return; // the container is gone, and its log
+      this.logger.warn(`logs of replica ${replica.id} unavailable: ${(error as Error).message}`);
+      options.onUnavailable?.(replica.id, error);
+    }
+  }
+}
