@@ -1,0 +1,257 @@
+/**
+ * Deploy latency: upload of a small Express app until its first replica answers HTTP 200, cold (the
+ * dependency layer is new to this host, so `npm install` runs) and warm (a code-only change: the
+ * dependency layer comes from the build cache), against the raw build + create + start + first 200.
+ * Method: bench/README.md, "Deploy latency".
+ */
+import crypto from 'node:crypto';
+import type { ApiClient } from './api-client.js';
+import { expressApp, minimalApp } from './bench-archives.js';
+import { BENCH_PLAN, type BenchContext } from './bench-stack.js';
+import { deleteApps, waitServing } from './berth-waits.js';
+import { answers200, formatMs, median, now, waitUntil } from './probes.js';
+import { rawBuild, rawRun, type RawTarget } from './raw-docker.js';
+import type { BenchOutcome, BenchRow } from './report.js';
+
+export const DEPLOY_METHOD =
+  'upload → first HTTP 200 from a replica, cold (unique package.json field: npm install runs) and warm ' +
+  '(code-only change, dependency layer cached); raw = DockerEngine.buildImage with the same Dockerfile ' +
+  'and context + create + start + first 200; median of 3 rounds (quick: 1), the side going first alternating';
+
+const DEPLOY_TIMEOUT_MS = 300_000;
+
+interface BerthSample {
+  totalMs: number;
+  uploadMs: number;
+  queueMs: number;
+  buildMs: number;
+  /** After the build: release, placement, container start, readiness seen by the reconciler, client poll. */
+  afterBuildMs: number;
+  dependencyLayerCached: boolean;
+}
+
+interface RawSample {
+  totalMs: number;
+  buildMs: number;
+  createStartMs: number;
+  firstOkMs: number;
+  dependencyLayerCached: boolean;
+}
+
+export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
+  const started = now();
+  const rounds = ctx.quick ? 1 : 3;
+  const client = await ctx.stack.tenant('deploy');
+  const raw: RawTarget = { engine: ctx.stack.engine, runId: ctx.stack.runId, network: ctx.stack.rawNetwork };
+  const apps: { name: string; id: string }[] = [];
+  const rawContainers: string[] = [];
+  const samples = { berthCold: [] as BerthSample[], berthWarm: [] as BerthSample[] };
+  const rawSamples = { cold: [] as RawSample[], warm: [] as RawSample[] };
+  try {
+    // Untimed warm-up on each side: makes the tenant's (and the raw) network and warms the page cache
+    // with the runtime image, so the first timed sample pays for nothing the others do not.
+    ctx.log('warm-up: one dependency-free deploy per side (not timed)');
+    apps.push(await client.createApp('warmup'));
+    await berthDeploy(client, 'warmup', await minimalApp('warm-up'), 'warm-up');
+    await rawBuild(raw, {
+      archive: await minimalApp('warm-up'),
+      tag: rawTag(ctx, 'warmup'),
+      plan: BENCH_PLAN,
+    });
+    rawContainers.push(
+      (await rawRun(raw, { image: rawTag(ctx, 'warmup'), appName: 'warmup', plan: BENCH_PLAN })).id,
+    );
+
+    for (let round = 1; round <= rounds; round++) {
+      const name = `app-${round}`;
+      apps.push(await client.createApp(name));
+      // Keys unique to this run, side and round: neither side can reuse a layer the other (or an earlier
+      // run) built. Same length on both sides, so the contexts are the same size.
+      const key = (side: string) =>
+        `${ctx.stack.runId}-${side}-${round}-${crypto.randomBytes(4).toString('hex')}`;
+      const berthKey = key('berth');
+      const rawKey = key('rawxx');
+
+      const berthStep = async (kind: 'cold' | 'warm') => {
+        const sample = await berthDeploy(
+          client,
+          name,
+          await expressApp({ marker: `${name} ${kind}`, dependencyKey: berthKey }),
+          `${name} ${kind}`,
+        );
+        (kind === 'cold' ? samples.berthCold : samples.berthWarm).push(sample);
+        ctx.log(`round ${round}/${rounds} ${kind}: Berth ${describeBerth(sample)}`);
+      };
+      const rawStep = async (kind: 'cold' | 'warm') => {
+        const { id, sample } = await rawDeploy(
+          raw,
+          ctx,
+          `${name}-${kind}`,
+          await expressApp({ marker: `${name} ${kind}`, dependencyKey: rawKey }),
+          `${name} ${kind}`,
+        );
+        rawContainers.push(id);
+        rawSamples[kind].push(sample);
+        ctx.log(`round ${round}/${rounds} ${kind}: raw   ${describeRaw(sample)}`);
+      };
+      // Sides alternate which goes first, so neither always meets the registry (or the host) second.
+      const [first, second] = round % 2 === 1 ? [berthStep, rawStep] : [rawStep, berthStep];
+      await first('cold');
+      await second('cold');
+      await first('warm');
+      await second('warm');
+    }
+  } finally {
+    await deleteApps(client, ctx.stack.engine, apps).catch((error) => ctx.log(`cleanup: ${error}`));
+    await Promise.all(rawContainers.map((id) => ctx.stack.engine.removeContainer({ id, force: true })));
+  }
+
+  checkCache('Berth cold', samples.berthCold, false);
+  checkCache('Berth warm', samples.berthWarm, true);
+  checkCache('raw cold', rawSamples.cold, false);
+  checkCache('raw warm', rawSamples.warm, true);
+  const row = (label: string, berth: BerthSample[], rawRuns: RawSample[]): BenchRow => {
+    const b = median(berth.map((s) => s.totalMs));
+    const r = median(rawRuns.map((s) => s.totalMs));
+    return {
+      name: `deploy ${label} (upload → first 200)`,
+      berth: `${formatMs(b)} (build ${formatMs(median(berth.map((s) => s.buildMs)))})`,
+      raw: `${formatMs(r)} (build ${formatMs(median(rawRuns.map((s) => s.buildMs)))})`,
+      ratio: b / r,
+    };
+  };
+  return {
+    name: 'deploy',
+    method: DEPLOY_METHOD,
+    rows: [
+      row('cold', samples.berthCold, rawSamples.cold),
+      row('warm', samples.berthWarm, rawSamples.warm),
+      outsideBuild([...samples.berthCold, ...samples.berthWarm], [...rawSamples.cold, ...rawSamples.warm]),
+    ],
+    details: { rounds, berth: samples, raw: rawSamples },
+    durationMs: now() - started,
+  };
+}
+
+/**
+ * Everything but the build, over cold and warm samples: npm's registry round trips make cold builds vary
+ * by seconds between runs, which hides the platform's own share; this row shows it alone.
+ */
+function outsideBuild(berth: readonly BerthSample[], raw: readonly RawSample[]): BenchRow {
+  const b = median(berth.map((s) => s.totalMs - s.buildMs));
+  const r = median(raw.map((s) => s.totalMs - s.buildMs));
+  return {
+    name: 'deploy, all but the build',
+    berth: `${formatMs(b)} (upload, queue, release, start, ready)`,
+    raw: `${formatMs(r)} (create, start, first 200)`,
+    ratio: b / r,
+  };
+}
+
+async function berthDeploy(
+  client: ApiClient,
+  app: string,
+  archive: Buffer,
+  body: string,
+): Promise<BerthSample> {
+  const t0 = now();
+  const buildId = await client.upload(app, archive);
+  const uploadMs = now() - t0;
+  await waitServing(client, app, { count: 1, body, buildId, timeoutMs: DEPLOY_TIMEOUT_MS });
+  const totalMs = now() - t0;
+  const build = (
+    await client.call<{ createdAt: string; startedAt: string; finishedAt: string }>(
+      'GET',
+      `/v1/apps/${app}/builds/${buildId}`,
+      { expect: 200 },
+    )
+  ).body;
+  const log = await client.call<{ lines: { text: string }[] }>(
+    'GET',
+    `/v1/apps/${app}/builds/${buildId}/log`,
+    {
+      expect: 200,
+    },
+  );
+  const queueMs = Date.parse(build.startedAt) - Date.parse(build.createdAt);
+  const buildMs = Date.parse(build.finishedAt) - Date.parse(build.startedAt);
+  return {
+    totalMs,
+    uploadMs,
+    queueMs,
+    buildMs,
+    afterBuildMs: totalMs - uploadMs - queueMs - buildMs,
+    dependencyLayerCached: dependencyLayerCached(log.body.lines.map((l) => l.text)),
+  };
+}
+
+async function rawDeploy(
+  raw: RawTarget,
+  ctx: BenchContext,
+  appName: string,
+  archive: Buffer,
+  body: string,
+): Promise<{ id: string; sample: RawSample }> {
+  const tag = rawTag(ctx, appName);
+  const lines: string[] = [];
+  const t0 = now();
+  await rawBuild(raw, { archive, tag, plan: BENCH_PLAN, onLog: (line) => lines.push(line) });
+  const t1 = now();
+  const container = await rawRun(raw, { image: tag, appName, plan: BENCH_PLAN });
+  const t2 = now();
+  await waitUntil(`${appName} (raw) to answer 200`, () => answers200(container.endpoint, body), {
+    timeoutMs: DEPLOY_TIMEOUT_MS,
+  });
+  const t3 = now();
+  return {
+    id: container.id,
+    sample: {
+      totalMs: t3 - t0,
+      buildMs: t1 - t0,
+      createStartMs: t2 - t1,
+      firstOkMs: t3 - t2,
+      dependencyLayerCached: dependencyLayerCached(lines),
+    },
+  };
+}
+
+function rawTag(ctx: BenchContext, appName: string): string {
+  return `berth-bench-${ctx.stack.runId}-${appName}:latest`;
+}
+
+/**
+ * Whether the classic builder took the `RUN npm install` step from its cache: the step's next output
+ * line is ` ---> Using cache`.
+ */
+export function dependencyLayerCached(lines: readonly string[]): boolean {
+  const step = lines.findIndex((line) => /RUN npm (install|ci)/.test(line));
+  if (step === -1) throw new Error('no RUN npm step in the build output');
+  const next = lines.slice(step + 1).find((line) => line.trim() !== '');
+  return next !== undefined && next.includes('Using cache');
+}
+
+/** A cold sample that hit the cache (or a warm one that missed it) would measure the wrong thing. */
+function checkCache(
+  what: string,
+  samples: readonly { dependencyLayerCached: boolean }[],
+  cached: boolean,
+): void {
+  const wrong = samples.filter((s) => s.dependencyLayerCached !== cached).length;
+  if (wrong > 0) {
+    throw new Error(`${what}: ${wrong} build(s) ${cached ? 'rebuilt' : 'reused'} the dependency layer`);
+  }
+}
+
+function describeBerth(s: BerthSample): string {
+  return (
+    `${formatMs(s.totalMs)} = upload ${formatMs(s.uploadMs)} + queue ${formatMs(s.queueMs)} + ` +
+    `build ${formatMs(s.buildMs)} + release/start/ready ${formatMs(s.afterBuildMs)}`
+  );
+}
+
+function describeRaw(s: RawSample): string {
+  return (
+    `${formatMs(s.totalMs)} = build ${formatMs(s.buildMs)} + create/start ${formatMs(s.createStartMs)} + ` +
+    `first 200 ${formatMs(s.firstOkMs)}`
+  );
+}

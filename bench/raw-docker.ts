@@ -1,0 +1,132 @@
+/**
+ * The raw baselines: what a script calling the Docker Engine API directly does for the same result,
+ * through libs/engine's DockerEngine (thin Engine API calls), with the same inputs Berth uses: the
+ * Dockerfile from generateDockerfile, the context from buildContextTar, the container spec from
+ * hardenedContainerSpec (same limits, read-only root, published port), the plan's memory and CPU.
+ * No database, no queue, no reconciler, no readiness loop: just the calls and an HTTP poll.
+ */
+import crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import { RUNTIME_IMAGE } from '../libs/builds/build-runner.js';
+import { buildContextTar, generateDockerfile } from '../libs/builds/dockerfile.js';
+import { hardenedContainerSpec, type DockerEngine } from '../libs/engine/index.js';
+import { APP_PORT, STOP_GRACE_SECONDS } from '../libs/runtime/replica-lifecycle.js';
+import type { PlanLimits } from './api-client.js';
+import { APP_MAIN } from './bench-archives.js';
+import { BENCH_LABEL } from './bench-stack.js';
+import { waitAll200 } from './probes.js';
+
+/** Builds get at least this much memory, as Berth's build runner gives them (npm needs room). */
+const MIN_BUILD_MEMORY_MB = 512;
+
+export interface RawTarget {
+  engine: DockerEngine;
+  runId: string;
+  network: string;
+}
+
+export interface RawContainer {
+  id: string;
+  endpoint: string;
+}
+
+/** The Dockerfile Berth generates for an app whose package.json has `main` and no lockfile. */
+export function benchDockerfile(): string {
+  return generateDockerfile({
+    baseImage: RUNTIME_IMAGE,
+    hasLockfile: false,
+    start: { kind: 'main', main: APP_MAIN },
+    runtimeNodeVersion: process.versions.node,
+  }).dockerfile;
+}
+
+/** `docker build` of the upload with Berth's Dockerfile and the plan's build limits. */
+export async function rawBuild(
+  target: RawTarget,
+  options: { archive: Buffer; tag: string; plan: PlanLimits; onLog?: (line: string) => void },
+): Promise<void> {
+  await target.engine.buildImage({
+    context: buildContextTar({
+      normalizedTar: Readable.from([options.archive]),
+      dockerfile: benchDockerfile(),
+    }),
+    tag: options.tag,
+    labels: { [BENCH_LABEL]: target.runId },
+    memoryMb: Math.max(options.plan.memoryMb, MIN_BUILD_MEMORY_MB),
+    cpuMillis: options.plan.cpuMillis,
+    networkName: target.network,
+    onLog: options.onLog,
+  });
+}
+
+/** `docker create` + `docker start` of one replica-shaped container; resolves with its published endpoint. */
+export async function rawRun(
+  target: RawTarget,
+  options: { image: string; appName: string; plan: PlanLimits },
+): Promise<RawContainer> {
+  const spec = hardenedContainerSpec({
+    tenantId: `raw-${target.runId}`,
+    appId: options.appName,
+    appName: options.appName,
+    releaseVersion: 1,
+    role: 'web',
+    instance: crypto.randomBytes(4).toString('hex'),
+    image: options.image,
+    env: {},
+    plan: { memoryMb: options.plan.memoryMb, cpuMillis: options.plan.cpuMillis },
+    containerPort: APP_PORT,
+    publishAddress: '127.0.0.1',
+    stopGraceSeconds: STOP_GRACE_SECONDS,
+  });
+  // Raw containers are not Berth's: no berth.managed-by label, so no Berth reconciler ever looks at them.
+  const { id } = await target.engine.createContainer({
+    ...spec,
+    name: `bench-${spec.name}`,
+    networkName: target.network,
+    labels: { [BENCH_LABEL]: target.runId, 'berth.bench.app': options.appName },
+  });
+  await target.engine.startContainer({ id });
+  const details = await target.engine.inspectContainer({ id });
+  const port = details?.ports.find((p) => p.containerPort === APP_PORT);
+  if (!port) throw new Error(`container ${id.slice(0, 12)} has no published port`);
+  return { id, endpoint: `http://${port.hostIp}:${port.hostPort}` };
+}
+
+/** create + start `count` containers in parallel, then wait until every one answers HTTP 200. */
+export async function rawRunAndWait(
+  target: RawTarget,
+  options: {
+    image: string;
+    appName: string;
+    plan: PlanLimits;
+    count: number;
+    body?: string;
+    timeoutMs?: number;
+  },
+): Promise<RawContainer[]> {
+  const containers = await Promise.all(Array.from({ length: options.count }, () => rawRun(target, options)));
+  await waitAll200(
+    `${options.count} raw container(s) of ${options.appName}`,
+    containers.map((c) => c.endpoint),
+    { body: options.body, timeoutMs: options.timeoutMs ?? 120_000 },
+  );
+  return containers;
+}
+
+/** `docker stop` (SIGTERM, Berth's grace period) + `docker rm`, all in parallel. */
+export async function rawStopAndRemove(
+  target: RawTarget,
+  containers: readonly RawContainer[],
+): Promise<void> {
+  await Promise.all(
+    containers.map(async ({ id }) => {
+      await target.engine.stopContainer({ id, graceSeconds: STOP_GRACE_SECONDS });
+      await target.engine.removeContainer({ id, force: true });
+    }),
+  );
+}
+
+/** Force-removes containers (cleanup between measurements, never timed). */
+export async function rawRemove(target: RawTarget, containers: readonly RawContainer[]): Promise<void> {
+  await Promise.all(containers.map(({ id }) => target.engine.removeContainer({ id, force: true })));
+}

@@ -1,0 +1,78 @@
+/**
+ * API throughput: requests/s and p99 of authenticated GET /v1/apps (a tenant with a few apps) and GET
+ * /v1/me, against a bare NestJS route in the same process. Method: bench/README.md, "API throughput".
+ */
+import type { ApiClient } from './api-client.js';
+import type { BenchContext, BenchStack } from './bench-stack.js';
+import { load, startBareNest, type LoadResult } from './load.js';
+import { formatMs, formatRate, now } from './probes.js';
+import type { BenchOutcome, BenchRow } from './report.js';
+
+export const CONNECTIONS = 10;
+/** Apps of the tenant whose list is requested. */
+export const LISTED_APPS = 5;
+
+export const THROUGHPUT_METHOD =
+  `autocannon (worker thread), ${CONNECTIONS} connections, 5 s per target (quick: 2 s) after a 1 s ` +
+  `warm-up: GET /v1/apps (bearer token, tenant with ${LISTED_APPS} apps, no replicas), GET /v1/me and ` +
+  'GET /healthz (public, no database: the HTTP stack alone) against GET /ok of a bare NestJS 12 app ' +
+  '(one handler returning {ok:true}) in the same process';
+
+/** A tenant with LISTED_APPS apps (created, never built): the request the throughput and density runs make. */
+export async function listingTenant(stack: BenchStack, label: string): Promise<ApiClient> {
+  const client = await stack.tenant(label);
+  for (let i = 1; i <= LISTED_APPS; i++) await client.createApp(`listed-${i}`);
+  return client;
+}
+
+export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcome> {
+  const started = now();
+  const durationSeconds = ctx.quick ? 2 : 5;
+  const client = await listingTenant(ctx.stack, 'throughput');
+  const headers = { authorization: await client.authorization() };
+  const bare = await startBareNest();
+  const results: Record<string, LoadResult> = {};
+  try {
+    const targets: [string, string, Record<string, string> | undefined][] = [
+      ['bare', bare.url, undefined],
+      ['healthz', `${ctx.stack.url}/healthz`, undefined],
+      ['me', `${ctx.stack.url}/v1/me`, headers],
+      ['apps', `${ctx.stack.url}/v1/apps`, headers],
+    ];
+    for (const [name, url, targetHeaders] of targets) {
+      await load({ url, headers: targetHeaders, connections: CONNECTIONS, durationSeconds: 1 });
+      results[name] = await load({ url, headers: targetHeaders, connections: CONNECTIONS, durationSeconds });
+      ctx.log(
+        `${new URL(url).pathname}: ${formatRate(results[name].requestsPerSecond)}, p50 ` +
+          `${formatMs(results[name].p50Ms)}, p99 ${formatMs(results[name].p99Ms)}`,
+      );
+    }
+  } finally {
+    await bare.close();
+  }
+  const rows = (label: string, r: LoadResult): BenchRow[] => [
+    {
+      name: `${label} req/s`,
+      berth: formatRate(r.requestsPerSecond),
+      raw: formatRate(results.bare.requestsPerSecond),
+      ratio: r.requestsPerSecond / results.bare.requestsPerSecond,
+    },
+    {
+      name: `${label} p99`,
+      berth: formatMs(r.p99Ms),
+      raw: formatMs(results.bare.p99Ms),
+      ratio: r.p99Ms / results.bare.p99Ms,
+    },
+  ];
+  return {
+    name: 'throughput',
+    method: THROUGHPUT_METHOD,
+    rows: [
+      ...rows('GET /healthz (public, no DB)', results.healthz),
+      ...rows('GET /v1/me', results.me),
+      ...rows(`GET /v1/apps (${LISTED_APPS} apps)`, results.apps),
+    ],
+    details: { connections: CONNECTIONS, durationSeconds, ...results },
+    durationMs: now() - started,
+  };
+}
