@@ -27,6 +27,12 @@ export class AppCleanup {
       `SELECT DISTINCT image FROM builds WHERE app_id = $1 AND image IS NOT NULL`,
       [app.id],
     );
+    // The tenant's network stays while the tenant has other apps: one of them may be creating a replica on
+    // it right now (Docker only refuses removal once a container is attached, not between create and start).
+    const [{ others }] = await this.dataSource.query(
+      `SELECT count(*)::int AS others FROM apps WHERE tenant_id = $1 AND id <> $2`,
+      [app.tenantId, app.id],
+    );
     for (const host of hosts.filter((h) => h.status !== 'down')) {
       const engine = await this.pool.engineFor(host);
       for (const { image } of images) {
@@ -36,7 +42,8 @@ export class AppCleanup {
       }
       // The tenant's network goes once nothing uses it; Docker refuses (409) while containers are attached,
       // which means another app of the tenant still runs on that host.
-      await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
+      if (others === 0)
+        await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
     }
     const sources: { key: string }[] = await this.dataSource.query(
       `SELECT source_key AS key FROM builds WHERE app_id = $1`,
