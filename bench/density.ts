@@ -22,6 +22,7 @@ const BURST_SECONDS = 2;
 const SETTLE_MS = 2000;
 const STEP_TIMEOUT_MS = 300_000;
 const STATS_SAMPLE = 10;
+const RECHECK_PAUSE_MS = 10_000;
 const MARKER = 'density';
 /** The host-memory figure is only shown from this many replicas on (see the row below). */
 const HOST_MEMORY_MIN_REPLICAS = 40;
@@ -30,7 +31,8 @@ export const DENSITY_METHOD =
   `dependency-free app on a ${BENCH_SMALL_PLAN.memoryMb} MB plan scaled ${FULL_STEPS.join(', ')} ` +
   `(quick: ${QUICK_STEPS.join(', ')}); after all answer 200 and ${SETTLE_MS / 1000} s settle, three ` +
   `${BURST_SECONDS} s autocannon bursts (${CONNECTIONS} connections) on GET /v1/apps (${LISTED_APPS} apps), ` +
-  `p99 of the median one; stop at the first step over ${BOUND}× the idle p99, or the cap; raw = the last ` +
+  `p99 of the median one (over the bound: again after ${RECHECK_PAUSE_MS / 1000} s, the lower counts); stop at ` +
+  `the first step over ${BOUND}× the idle p99, or the cap; raw = the last ` +
   `step's count as unmanaged containers, same bursts; memory = mean engine.stats of ${STATS_SAMPLE}`;
 
 interface Step {
@@ -76,10 +78,24 @@ export async function runDensityBench(ctx: BenchContext): Promise<BenchOutcome> 
   );
 
   /** Three bursts; the step's figures are those of the median one (one neighbour's spike is not a limit). */
-  const measure = async () => {
+  const medianBurst = async () => {
     const bursts = [await burst(), await burst(), await burst()];
     bursts.sort((a, b) => a.p99Ms - b.p99Ms);
     return bursts[1];
+  };
+  /**
+   * Other work on a shared machine comes in spells of seconds to minutes: a median over the bound is
+   * measured again after a pause, and the lower of the two counts.
+   */
+  const measure = async () => {
+    const first = await medianBurst();
+    if (first.p99Ms <= bound) return first;
+    ctx.log(
+      `p99 ${formatMs(first.p99Ms)} is over the bound: measuring again in ${RECHECK_PAUSE_MS / 1000} s`,
+    );
+    await sleep(RECHECK_PAUSE_MS);
+    const second = await medianBurst();
+    return second.p99Ms < first.p99Ms ? second : first;
   };
 
   const archive = await minimalApp(MARKER);

@@ -46,6 +46,13 @@ describe('replicas on a pool of hosts', () => {
 
   afterAll(async () => {
     try {
+      // Unregister the pool hosts (other test files register the same endpoints in this run's database).
+      if (api && owner) {
+        await api.http.post('/v1/apps/spread/stop').set(owner.auth);
+        await waitConverged(api, owner, 'spread', 120_000).catch(() => undefined);
+        for (const id of Object.values(hostIds))
+          await api.http.delete(`/v1/admin/hosts/${id}`).set(operator.auth);
+      }
       await api?.close();
       await cleanupTestRun();
     } finally {
