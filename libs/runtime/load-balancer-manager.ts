@@ -333,19 +333,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     }
     if (balancer.state === 'running' || balancer.state === 'starting') {
       this.forget(balancer.containerId);
-      const details = await engine.inspectContainer({ id: balancer.containerId });
-      const stoppedAt = details?.finishedAt ?? new Date();
-      await this.lifecycle.closeRun(balancer.id, stoppedAt);
-      const restarts = balancer.restarts + 1;
-      await repo.update(balancer.id, {
-        state: 'crashed',
-        exitCode: details?.exitCode ?? null,
-        oomKilled: details?.oomKilled ?? false,
-        restarts,
-        stoppedAt,
-        nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
-        lastError: details?.oomKilled ? 'killed: out of memory' : `exited with code ${details?.exitCode}`,
-      });
+      await this.lifecycle.recordCrash(balancer, await engine.inspectContainer({ id: balancer.containerId }));
       return repo.findOneByOrFail({ id: balancer.id });
     }
     if (balancer.state === 'crashed' && balancer.nextRestartAt && balancer.nextRestartAt <= new Date()) {

@@ -233,19 +233,7 @@ export class Reconciler {
       (summary.state === 'exited' || summary.state === 'dead') &&
       (replica.state === 'running' || replica.state === 'starting')
     ) {
-      const details = await engine.inspectContainer({ id: replica.containerId });
-      const stoppedAt = details?.finishedAt ?? new Date();
-      await this.lifecycle.closeRun(replica.id, stoppedAt);
-      const restarts = replica.restarts + 1;
-      await repo.update(replica.id, {
-        state: 'crashed',
-        exitCode: details?.exitCode ?? null,
-        oomKilled: details?.oomKilled ?? false,
-        restarts,
-        stoppedAt,
-        nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
-        lastError: details?.oomKilled ? 'killed: out of memory' : `exited with code ${details?.exitCode}`,
-      });
+      await this.lifecycle.recordCrash(replica, await engine.inspectContainer({ id: replica.containerId }));
     }
   }
 

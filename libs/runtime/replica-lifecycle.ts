@@ -15,6 +15,7 @@ import {
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { Tenant } from '../identity/tenant.entity.js';
+import { restartBackoffMs } from './convergence.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
 
@@ -150,6 +151,25 @@ export class ReplicaLifecycle {
           stoppedAt: null,
         });
       }
+    });
+  }
+
+  /**
+   * A replica's container exited on its own: its run ends at Docker's FinishedAt, the exit code and OOM
+   * kill are kept, and its restart waits out an exponential backoff.
+   */
+  async recordCrash(replica: Replica, details: ContainerDetails | undefined): Promise<void> {
+    const stoppedAt = details?.finishedAt ?? new Date();
+    await this.closeRun(replica.id, stoppedAt);
+    const restarts = replica.restarts + 1;
+    await this.dataSource.getRepository(Replica).update(replica.id, {
+      state: 'crashed',
+      exitCode: details?.exitCode ?? null,
+      oomKilled: details?.oomKilled ?? false,
+      restarts,
+      stoppedAt,
+      nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
+      lastError: details?.oomKilled ? 'killed: out of memory' : `exited with code ${details?.exitCode}`,
     });
   }
 
