@@ -42,6 +42,7 @@ import { selectBackends, type BackendCandidate } from './load-balancer-backends.
 import { LB_IMAGE, loadBalancerContainerSpec } from './load-balancer-container.js';
 import { acceptsConnections } from './readiness.js';
 import { APP_PORT, ReplicaLifecycle } from './replica-lifecycle.js';
+import { placementHosts } from './placement-hosts.js';
 import { Replica } from './replica.entity.js';
 
 /** After SIGUSR1 (soft stop) the balancer gets this long to let its connections finish. */
@@ -197,7 +198,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     const repo = this.dataSource.getRepository(Replica);
     let placement: { hostId: string } | undefined;
     try {
-      [placement] = placeReplicas(await this.placementHosts(hosts), {
+      [placement] = placeReplicas(await placementHosts(this.dataSource, hosts), {
         appId: app.id,
         count: 1,
         memoryMb: release.memoryMb,
@@ -527,20 +528,6 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     for (const map of [this.applied, this.rejected]) {
       for (const key of map.keys()) if (key.startsWith(`${containerId}@`)) map.delete(key);
     }
-  }
-
-  /** Ready hosts with the memory live containers (of every app) already take, as the reconciler counts it. */
-  private async placementHosts(hosts: Host[]) {
-    const rows: { hostId: string; mb: number }[] = await this.dataSource.query(
-      `SELECT host_id AS "hostId", sum(memory_mb)::int AS mb FROM replicas WHERE state <> 'gone' GROUP BY host_id`,
-    );
-    const allocated = new Map(rows.map((r) => [r.hostId, r.mb]));
-    return hosts.map((h) => ({
-      id: h.id,
-      status: h.status,
-      memoryMb: h.memoryMb,
-      allocatedMb: allocated.get(h.id) ?? 0,
-    }));
   }
 
   /** One reload per app across processes: a transaction-scoped advisory lock held while it runs. */

@@ -7,10 +7,11 @@ import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
-import { NoCapacityError, placeReplicas, type PlacementHost } from '../scheduler/placement.js';
+import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
 import { CRASHLOOP_THRESHOLD, planConvergence, restartBackoffMs } from './convergence.js';
 import { acceptsConnections } from './readiness.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
+import { placementHosts } from './placement-hosts.js';
 import { Replica } from './replica.entity.js';
 import { AppCleanup } from './app-cleanup.js';
 import { LoadBalancerManager } from './load-balancer-manager.js';
@@ -140,7 +141,7 @@ export class Reconciler {
     }
     if (step.create > 0 && app && release) {
       try {
-        const placements = placeReplicas(await this.placementHosts(hosts), {
+        const placements = placeReplicas(await placementHosts(this.dataSource, hosts), {
           appId,
           count: step.create,
           memoryMb: release.memoryMb,
@@ -235,20 +236,6 @@ export class Reconciler {
     ) {
       await this.lifecycle.recordCrash(replica, await engine.inspectContainer({ id: replica.containerId }));
     }
-  }
-
-  /** Ready hosts with the memory that live replicas (of every app) already take. */
-  private async placementHosts(hosts: Host[]): Promise<PlacementHost[]> {
-    const rows: { hostId: string; mb: number }[] = await this.dataSource.query(
-      `SELECT host_id AS "hostId", sum(memory_mb)::int AS mb FROM replicas WHERE state <> 'gone' GROUP BY host_id`,
-    );
-    const allocated = new Map(rows.map((r) => [r.hostId, r.mb]));
-    return hosts.map((h) => ({
-      id: h.id,
-      status: h.status,
-      memoryMb: h.memoryMb,
-      allocatedMb: allocated.get(h.id) ?? 0,
-    }));
   }
 
   private async reportStatus(app: App, converged: boolean, failure: string | null): Promise<void> {
