@@ -91,25 +91,36 @@ describe('a tenant container on the real engine', () => {
   });
 
   it('stops a fork bomb at the pids limit while the host keeps answering, and the container can be killed', async () => {
-    // node stays PID 1 (a shell PID 1 would exit and end the container); dash forks without end.
+    // node stays PID 1 (a shell PID 1 would exit and end the container) and relaunches the bomb every
+    // 200 ms: a lone `f | f &` tree can die out when every leaf's fork fails at once, which on a slow,
+    // CPU-throttled machine left the count far below the limit. Relaunching keeps the pressure on.
     const id = await startTenantContainer(engine, {
       tenantId: uniqueId('fork'),
       plan: { memoryMb: 256, cpuMillis: 500 },
       cmd: [
         'node',
         '-e',
-        `require('child_process').spawn('sh', ['-c', 'f() { f | f & }; f'], { stdio: 'ignore' });
-         setInterval(() => {}, 1000);`,
+        `const launch = () => require('child_process')
+           .spawn('sh', ['-c', 'f() { f | f & }; f'], { stdio: 'ignore' })
+           .on('error', () => {});
+         launch();
+         setInterval(launch, 200);`,
       ],
     });
+    let lastPids = 0;
     const atLimit = await waitFor(
       'the fork bomb to reach the pids limit',
       async () => {
-        const { pids } = await engine.stats({ id });
-        return pids >= 250 && pids;
+        lastPids = (await engine.stats({ id })).pids;
+        return lastPids >= 250 && lastPids;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
-    );
+    ).catch(async (error: unknown) => {
+      const state = await engine.inspectContainer({ id });
+      throw new Error(
+        `${(error as Error).message}; last pids ${lastPids}, running ${String(state?.running)}, exit code ${String(state?.exitCode)}`,
+      );
+    });
     expect(atLimit).toBeLessThanOrEqual(256);
 
     // The host is not starved: the engine answers promptly while the bomb keeps pushing.
