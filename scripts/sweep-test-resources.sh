@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Removes every container, network and image labelled `berth.test-run=<id>` (the run id given as $1, or
-# $BERTH_TEST_RUN): the safety net behind each test file's own cleanup, for runs killed before their
-# afterAll hooks ran. Other runs' resources (a developer's concurrent run) are left alone.
+# $BERTH_TEST_RUN), and the image registries that run started: the safety net behind each test file's
+# own cleanup, for runs killed before their afterAll hooks ran. Other runs' resources (a developer's
+# concurrent run) are left alone.
 set -uo pipefail
 run_id="${1:-${BERTH_TEST_RUN:-}}"
 [ -n "$run_id" ] || { echo "[sweep] no run id given" >&2; exit 0; }
+# Registries the run started (test/support/registry.ts) and did not purge: stop them, drop their storage.
+registries_dir="$(dirname "$0")/../.data/test-registries/$run_id"
+if [ -d "$registries_dir" ]; then
+  for dir in "$registries_dir"/registry/*/; do
+    [ -d "$dir" ] || continue
+    BERTH_DATA_DIR="$registries_dir" bash "$(dirname "$0")/registry.sh" purge "$(basename "$dir")" 2>/dev/null &&
+      echo "[sweep] stopped test registry on port $(basename "$dir")"
+  done
+  rm -rf "$registries_dir"
+fi
 docker info >/dev/null 2>&1 || exit 0
 filter="label=berth.test-run=$run_id"
 mapfile -t containers < <(docker ps -aq --filter "$filter")

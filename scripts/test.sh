@@ -12,6 +12,8 @@ step "docker engine"
 bash scripts/docker-bootstrap.sh
 step "base images"
 bash scripts/build-base-images.sh
+step "image registry (Debian's docker-registry, for the BERTH_REGISTRY tests)"
+bash scripts/registry.sh install
 step "chromium (the dashboard's browser test)"
 if [[ ! -x /usr/bin/chromium ]]; then
   if [[ "$(id -u)" -ne 0 ]]; then

@@ -7,8 +7,10 @@ import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/app.entity.js';
 import { ReleasesService } from '../apps/releases.service.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { BuildFailedError, ensureImage, tenantNetworkName } from '../engine/index.js';
+import { BuildFailedError, type ContainerEngine, tenantNetworkName } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
+import type { Host } from '../hosts/host.entity.js';
+import { ImageDistribution } from '../hosts/image-distribution.js';
 import { chooseBuildHost } from '../scheduler/placement.js';
 import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
@@ -45,6 +47,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly queue: BuildQueue,
     private readonly logs: BuildLogStore,
     private readonly pool: EnginePool,
+    private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
   ) {}
@@ -117,12 +120,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       await this.dataSource.getRepository(Build).update(build.id, { hostId });
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
-      const others = await Promise.all(
-        (await this.pool.hosts())
-          .filter((h) => h.id !== host.id && h.status !== 'down')
-          .map((h) => this.pool.engineFor(h)),
-      );
-      await ensureImage({ ref: RUNTIME_IMAGE, target: engine, sources: others });
+      await this.images.ensureOn(host, RUNTIME_IMAGE);
       await engine.ensureNetwork({
         name: tenantNetworkName(build.tenantId),
         labels: { 'berth.tenant': build.tenantId },
@@ -147,6 +145,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         signal: controller.signal,
         onLog: log,
       });
+      await this.publish({ engine, host, image, signal: controller.signal, log });
       await this.flush(build.id);
       await this.succeed(build, image);
     } catch (err) {
@@ -170,6 +169,34 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       clearTimeout(timeout);
       clearInterval(heartbeat);
       this.logs.finish(build.id);
+    }
+  }
+
+  /**
+   * With a registry, the image goes there before its release exists, so any host can pull it (and the
+   * release outlives the host that built it). A failed push is a warning, not a failed build: hosts then
+   * copy the image from the build host, as without a registry.
+   */
+  private async publish(options: {
+    engine: ContainerEngine;
+    host: Host;
+    image: string;
+    signal: AbortSignal;
+    log: (line: string) => void;
+  }): Promise<void> {
+    const { log, signal } = options;
+    if (this.images.registry === undefined) return;
+    log(`[berth] pushing the image to registry ${this.images.registry}`);
+    const started = Date.now();
+    try {
+      await this.images.publish({ engine: options.engine, ref: options.image, signal });
+      log(`[berth] pushed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      log(
+        `[berth] warning: the push to registry ${this.images.registry} failed (${(error as Error).message}); ` +
+          `other hosts will copy the image from host ${options.host.name}`,
+      );
     }
   }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseRegistrySetting, type RegistrySettings } from './registry-setting.js';
 
 /** Every setting Berth reads from the environment, in one typed place (the README's table mirrors it). */
 export interface BerthConfig {
@@ -32,6 +33,8 @@ export interface BerthConfig {
   localDockerSocket: string;
   /** Address replicas publish their port on. */
   publishAddress: string;
+  /** Registry images move through between hosts (pushed after each build); unset: host to host. */
+  registry: RegistrySettings | undefined;
   /** Run the control loops (reconciler, meter, host monitor) inside the API process. */
   runWorkers: boolean;
   /** Pause between reconciler passes (a change of desired state also wakes it at once). */
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     loginRateLimitPerMinute: intFrom(env.BERTH_LOGIN_RATE_LIMIT, 20, 'BERTH_LOGIN_RATE_LIMIT'),
     localDockerSocket: env.BERTH_LOCAL_DOCKER_SOCKET ?? '/var/run/docker.sock',
     publishAddress: env.BERTH_PUBLISH_ADDRESS ?? '127.0.0.1',
+    registry: parseRegistrySetting(env.BERTH_REGISTRY),
     runWorkers: (env.BERTH_RUN_WORKERS ?? 'true') !== 'false',
     reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),
     drainDelayMs: intFrom(env.BERTH_DRAIN_DELAY_MS, 3000, 'BERTH_DRAIN_DELAY_MS'),

@@ -26,6 +26,15 @@ export interface ContainerEngine {
   saveImage(options: { ref: string }): Promise<NodeJS.ReadableStream>;
   /** Loads a tar made by saveImage (`docker load`); resolves once the host has read all of it. */
   loadImage(options: { tar: NodeJS.ReadableStream }): Promise<void>;
+  /** Gives image `ref` the extra name `target` ("repository:tag"). Rejects (404) when `ref` is absent. */
+  tagImage(options: { ref: string; target: string }): Promise<void>;
+  /** Pushes `ref` to the registry its repository names ("host:port/name:tag"); resolves once the
+   * registry holds all of it. Anonymous: the registry must accept this host's pushes. Rejects with
+   * EngineError (404 when `ref` is absent here) when the push fails, with `signal.reason` when aborted. */
+  pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void>;
+  /** Pulls `ref` ("host:port/name:tag") from its registry. Rejects with EngineError: 404 when the
+   * registry does not have it, another status when the registry cannot be reached. */
+  pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void>;
   /** Images carrying every given label (`{}`: all images). */
   listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]>;
 

@@ -26,8 +26,11 @@ import {
   dockerInspectImage,
   dockerListImages,
   dockerLoadImage,
+  dockerPullImage,
+  dockerPushImage,
   dockerRemoveImage,
   dockerSaveImage,
+  dockerTagImage,
   labelFilter,
 } from './docker-images.js';
 import { dockerContainerLogs } from './docker-logs.js';
@@ -100,6 +103,18 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
 
   loadImage(options: { tar: NodeJS.ReadableStream }): Promise<void> {
     return dockerLoadImage(this.docker, options.tar);
+  }
+
+  tagImage(options: { ref: string; target: string }): Promise<void> {
+    return dockerTagImage(this.docker, options.ref, options.target);
+  }
+
+  pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
+    return dockerPushImage(this.docker, options.ref, options.signal);
+  }
+
+  pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
+    return dockerPullImage(this.docker, options.ref, options.signal);
   }
 
   listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]> {

@@ -144,6 +144,69 @@ export async function dockerLoadImage(docker: Docker, tar: NodeJS.ReadableStream
   }
 }
 
+export async function dockerTagImage(docker: Docker, ref: string, target: string): Promise<void> {
+  const { repository, tag } = splitReference(target);
+  await dockerCall('tagImage', () => docker.getImage(ref).tag({ repo: repository, tag }));
+}
+
+/**
+ * Anonymous auth: the Engine API refuses a push without an X-Registry-Auth header ("missing
+ * X-Registry-Auth"), and dockerode sends the header only when given an authconfig, so it gets an empty one.
+ */
+const ANONYMOUS = {} as Docker.AuthConfig;
+
+export async function dockerPushImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<void> {
+  const { repository, tag } = splitReference(ref);
+  if (signal?.aborted) throw abortReason(signal);
+  const output = await dockerCall('pushImage', () =>
+    docker.getImage(repository).push({ tag, authconfig: ANONYMOUS, abortSignal: signal }),
+  );
+  await readProgress('pushImage', output, signal);
+}
+
+export async function dockerPullImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw abortReason(signal);
+  const output = (await dockerCall('pullImage', () =>
+    docker.pull(ref, { authconfig: ANONYMOUS, abortSignal: signal }),
+  )) as NodeJS.ReadableStream;
+  await readProgress('pullImage', output, signal);
+}
+
+/**
+ * Reads a push/pull progress stream to its end. The Engine answers 200 before the registry is contacted,
+ * so a failure arrives as an error message in the stream, not as an HTTP status.
+ */
+async function readProgress(
+  operation: string,
+  output: NodeJS.ReadableStream,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const stopListening = destroyOnAbort(output, signal);
+  try {
+    for await (const line of streamLines(output)) {
+      const message = parseJsonLine<ProgressMessage>(line);
+      if (message && (message.error !== undefined || message.errorDetail !== undefined)) {
+        const text = message.errorDetail?.message ?? message.error ?? `unknown ${operation} error`;
+        // "does not exist locally" is the push's 404, said in the stream.
+        const statusCode = /does not exist locally|no such image/i.test(text) ? 404 : undefined;
+        throw new EngineError({ operation, message: text, ...(statusCode ? { statusCode } : {}) });
+      }
+    }
+  } catch (error) {
+    if (signal?.aborted) throw abortReason(signal);
+    throw toEngineError(operation, error);
+  } finally {
+    stopListening();
+  }
+}
+
+/** "host:5000/a/b:tag" → repository "host:5000/a/b", tag "tag" (the registry port is not a tag). */
+export function splitReference(ref: string): { repository: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repository: ref, tag: 'latest' };
+}
+
 export async function dockerListImages(
   docker: Docker,
   labels: Record<string, string>,

@@ -38,13 +38,15 @@ export class BuildFailedError extends Error {
   }
 }
 
-/** The image is on none of the hosts it was looked for on (and no registry is configured). */
+/** The image is on none of the hosts it was looked for on, nor in the registry when one was given. */
 export class ImageUnavailableError extends Error {
   override name = 'ImageUnavailableError';
   readonly ref: string;
 
-  constructor(options: { ref: string }) {
-    super(`image ${options.ref} is on no host`);
+  constructor(options: { ref: string; registry?: string }) {
+    super(
+      `image ${options.ref} is on no host${options.registry === undefined ? '' : ` and not in registry ${options.registry}`}`,
+    );
     this.ref = options.ref;
   }
 }

@@ -19,6 +19,13 @@ import type { ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerSpec } from './container-spec.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
 import { EngineCapabilityNotSupportedError, EngineError } from './engine-errors.js';
+import {
+  FakeImageStore,
+  type FakeRegistry,
+  newFakeImage,
+  parseSavedImage,
+  savedImageBytes,
+} from './fake-images.js';
 
 type Method = keyof ContainerEngine;
 
@@ -30,12 +37,6 @@ interface FakeContainer {
   stats: ContainerStats;
 }
 
-interface FakeImage extends ImageInfo {
-  /** Bytes saveImage returns; a small JSON document when the image was not given real tar bytes. */
-  tar?: Buffer;
-}
-
-const SAVED_IMAGE_MARKER = 'berth-fake-engine-image';
 const SIGNALS: Record<string, number> = {
   SIGKILL: 9,
   SIGTERM: 15,
@@ -55,7 +56,7 @@ const SIGNALS: Record<string, number> = {
 export class FakeEngine implements ContainerEngine {
   readonly calls: { method: Method; options: unknown }[] = [];
   private readonly failures = new Map<Method, Error[]>();
-  private readonly images = new Map<string, FakeImage>();
+  private readonly images = new FakeImageStore();
   private readonly networks = new Map<string, NetworkSummary>();
   private readonly containers = new Map<string, FakeContainer>();
   private readonly emitter = new EventEmitter().setMaxListeners(0);
@@ -63,7 +64,12 @@ export class FakeEngine implements ContainerEngine {
   private sequence = 0;
 
   constructor(
-    private readonly options: { extraLabels?: Record<string, string>; info?: Partial<EngineInfo> } = {},
+    private readonly options: {
+      extraLabels?: Record<string, string>;
+      info?: Partial<EngineInfo>;
+      /** The registry pushImage and pullImage reach (none: every push and pull fails to connect). */
+      registry?: FakeRegistry;
+    } = {},
   ) {}
 
   // Test controls
@@ -80,7 +86,7 @@ export class FakeEngine implements ContainerEngine {
 
   addImage(options: { ref: string; labels?: Record<string, string>; tar?: Buffer }): string {
     const id = `sha256:${this.nextId()}`;
-    this.images.set(id, this.newImage(id, [options.ref], options.labels ?? {}, options.tar));
+    this.images.add(newFakeImage(id, [options.ref], options.labels ?? {}, options.tar));
     return id;
   }
 
@@ -128,57 +134,71 @@ export class FakeEngine implements ContainerEngine {
     options.signal?.throwIfAborted();
     options.onLog?.(`fake build of ${options.tag}`);
     const id = `sha256:${this.nextId()}`;
-    this.untag(options.tag);
-    this.images.set(id, this.newImage(id, [options.tag], { ...this.options.extraLabels, ...options.labels }));
+    this.images.add(newFakeImage(id, [options.tag], { ...this.options.extraLabels, ...options.labels }));
     return { imageId: id };
   }
 
   async inspectImage(options: { ref: string }): Promise<ImageInfo | undefined> {
     this.enter('inspectImage', options);
-    const image = this.findImage(options.ref);
-    if (!image) return undefined;
-    const { tar: _tar, ...info } = image;
-    return { ...info, tags: [...info.tags], labels: { ...info.labels } };
+    return this.images.info(options.ref);
   }
 
   async removeImage(options: { ref: string; force?: boolean }): Promise<void> {
     this.enter('removeImage', options);
-    const image = this.findImage(options.ref);
+    const image = this.images.find(options.ref);
     if (!image) return;
     const inUse = [...this.containers.values()].some((c) => c.details.imageId === image.id);
-    if (inUse && !options.force) throw this.error('removeImage', 409, `image ${options.ref} is in use`);
-    this.images.delete(image.id);
+    if (inUse && !options.force && image.tags.length <= 1)
+      throw this.error('removeImage', 409, `image ${options.ref} is in use`);
+    this.images.remove(options.ref, image);
   }
 
   async saveImage(options: { ref: string }): Promise<NodeJS.ReadableStream> {
     this.enter('saveImage', options);
-    const image = this.findImage(options.ref);
+    const image = this.images.find(options.ref);
     if (!image) throw this.error('saveImage', 404, `no such image: ${options.ref}`);
-    return Readable.from([image.tar ?? Buffer.from(JSON.stringify({ [SAVED_IMAGE_MARKER]: image }))]);
+    return Readable.from([savedImageBytes(image)]);
   }
 
   async loadImage(options: { tar: NodeJS.ReadableStream }): Promise<void> {
     this.enter('loadImage', options);
     const chunks: Buffer[] = [];
     for await (const chunk of options.tar) chunks.push(Buffer.from(chunk as Buffer));
-    let saved: FakeImage | undefined;
-    try {
-      saved = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, FakeImage>)[
-        SAVED_IMAGE_MARKER
-      ];
-    } catch {
-      saved = undefined;
-    }
+    const saved = parseSavedImage(Buffer.concat(chunks));
     if (!saved) throw this.error('loadImage', 500, 'the fake engine loads only what a fake engine saved');
-    for (const tag of saved.tags) this.untag(tag);
-    this.images.set(saved.id, { ...saved, createdAt: new Date(saved.createdAt) });
+    this.images.add(saved);
+  }
+
+  async tagImage(options: { ref: string; target: string }): Promise<void> {
+    this.enter('tagImage', options);
+    const image = this.images.find(options.ref);
+    if (!image) throw this.error('tagImage', 404, `No such image: ${options.ref}`);
+    this.images.tag(image, options.target);
+  }
+
+  async pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
+    this.enter('pushImage', options);
+    options.signal?.throwIfAborted();
+    const image = this.images.find(options.ref);
+    if (!image)
+      throw this.error('pushImage', 404, `An image does not exist locally with the tag: ${options.ref}`);
+    this.registryFor('pushImage', options.ref).put(options.ref, image);
+  }
+
+  async pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
+    this.enter('pullImage', options);
+    options.signal?.throwIfAborted();
+    const registry = this.registryFor('pullImage', options.ref);
+    const image = registry.get(options.ref);
+    if (!image) throw this.error('pullImage', 404, `manifest for ${options.ref} not found: manifest unknown`);
+    const existing = this.images.find(image.id);
+    if (existing) this.images.tag(existing, options.ref);
+    else this.images.add({ ...image, tags: [options.ref] });
   }
 
   async listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]> {
     this.enter('listImages', options);
-    return [...this.images.values()]
-      .filter((image) => hasLabels(image.labels, options.labels))
-      .map(({ id, tags, labels, sizeBytes, createdAt }) => ({ id, tags, labels, sizeBytes, createdAt }));
+    return this.images.summaries((labels) => hasLabels(labels, options.labels));
   }
 
   async ensureNetwork(options: {
@@ -218,7 +238,7 @@ export class FakeEngine implements ContainerEngine {
   async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
     this.enter('createContainer', spec);
     const create = toDockerCreateOptions(spec); // the same validation the real engine applies
-    const image = this.findImage(spec.image);
+    const image = this.images.find(spec.image);
     if (!image) throw this.error('createContainer', 404, `No such image: ${spec.image}`);
     const network = this.networks.get(spec.networkName);
     if (!network) throw this.error('createContainer', 404, `network ${spec.networkName} not found`);
@@ -407,7 +427,7 @@ export class FakeEngine implements ContainerEngine {
     for (const container of containers) await this.removeContainer({ id: container.details.id, force: true });
     const networks = [...this.networks.values()].filter((n) => matches(n.labels));
     for (const network of networks) this.networks.delete(network.name);
-    const images = [...this.images.values()].filter((i) => matches(i.labels));
+    const images = this.images.list(matches);
     for (const image of images) this.images.delete(image.id);
     return { containers: containers.length, networks: networks.length, images: images.length };
   }
@@ -429,6 +449,14 @@ export class FakeEngine implements ContainerEngine {
     if (failure) throw failure;
   }
 
+  /** The registry `ref` names, when this engine can reach it; else the connection error a host reports. */
+  private registryFor(operation: string, ref: string): FakeRegistry {
+    const registry = this.options.registry;
+    const refusal = registry ? registry.refusal(ref) : `no registry answers for ${ref}`;
+    if (!registry || refusal !== undefined) throw this.error(operation, 500, refusal ?? 'unreachable');
+    return registry;
+  }
+
   private error(operation: string, statusCode: number | undefined, message: string): EngineError {
     return new EngineError({ operation, statusCode, message });
   }
@@ -436,34 +464,6 @@ export class FakeEngine implements ContainerEngine {
   private nextId(): string {
     this.sequence += 1;
     return this.sequence.toString(16).padStart(12, '0');
-  }
-
-  private newImage(id: string, tags: string[], labels: Record<string, string>, tar?: Buffer): FakeImage {
-    return {
-      id,
-      tags,
-      labels,
-      sizeBytes: tar?.length ?? 0,
-      createdAt: new Date(),
-      user: '',
-      os: 'linux',
-      architecture: 'amd64',
-      tar,
-    };
-  }
-
-  private findImage(ref: string): FakeImage | undefined {
-    const withTag = ref.includes(':') ? ref : `${ref}:latest`;
-    return (
-      this.images.get(ref) ??
-      [...this.images.values()].find(
-        (image) => image.tags.includes(withTag) || image.id.startsWith(`sha256:${ref}`),
-      )
-    );
-  }
-
-  private untag(tag: string): void {
-    for (const image of this.images.values()) image.tags = image.tags.filter((t) => t !== tag);
   }
 
   private findContainer(idOrName: string): FakeContainer | undefined {

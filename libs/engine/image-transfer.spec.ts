@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { EngineError, ImageUnavailableError } from './engine-errors.js';
 import { FakeEngine } from './fake-engine.js';
-import { ensureImage } from './image-transfer.js';
+import { FakeRegistry } from './fake-images.js';
+import { ensureImage, publishImage, registryRef } from './image-transfer.js';
 
 const REF = 'berth/app-1:v3';
 
@@ -11,7 +12,9 @@ describe('ensureImage', () => {
     const source = new FakeEngine();
     target.addImage({ ref: REF });
     source.addImage({ ref: REF });
-    expect(await ensureImage({ ref: REF, target, sources: [source] })).toEqual({ transferred: false });
+    expect(await ensureImage({ ref: REF, target, sources: [source] })).toEqual({
+      path: 'present',
+    });
     expect(source.calls.map((call) => call.method)).not.toContain('saveImage');
   });
 
@@ -23,7 +26,7 @@ describe('ensureImage', () => {
     const id = first.addImage({ ref: REF, labels: { 'berth.app': 'app-1' } });
     second.addImage({ ref: REF });
     expect(await ensureImage({ ref: REF, target, sources: [without, first, second] })).toEqual({
-      transferred: true,
+      path: 'host',
     });
     expect(await target.inspectImage({ ref: REF })).toMatchObject({
       id,
@@ -49,5 +52,102 @@ describe('ensureImage', () => {
     );
     await expect(ensureImage({ ref: REF, target, sources: [source] })).rejects.toThrow('disk full');
     expect(await target.inspectImage({ ref: REF })).toBeUndefined();
+  });
+});
+
+describe('ensureImage with a registry', () => {
+  const REGISTRY = '127.0.0.1:5000/berth';
+  const REMOTE = `${REGISTRY}/${REF}`;
+  const setup = () => {
+    const registry = new FakeRegistry('127.0.0.1:5000');
+    return {
+      registry,
+      target: new FakeEngine({ registry }),
+      builder: new FakeEngine({ registry }),
+    };
+  };
+  const methods = (engine: FakeEngine) => engine.calls.map((call) => call.method);
+
+  it('names images in the registry by the registry address in front of the local name', () => {
+    expect(registryRef('127.0.0.1:5000', 'berth-app-1:b-2')).toBe('127.0.0.1:5000/berth-app-1:b-2');
+    expect(registryRef('reg.example:443/berth/', REF)).toBe('reg.example:443/berth/berth/app-1:v3');
+  });
+
+  it('pulls from the registry, never from another host, and keeps only the local name', async () => {
+    const { registry, target, builder } = setup();
+    const id = builder.addImage({ ref: REF, labels: { 'berth.app': 'app-1' } });
+    expect(await publishImage({ engine: builder, ref: REF, registry: REGISTRY })).toEqual({ remote: REMOTE });
+    expect(registry.refs()).toEqual([REMOTE]);
+    expect((await builder.inspectImage({ ref: REF }))?.tags).toEqual([REF]);
+
+    expect(await ensureImage({ ref: REF, target, sources: [builder], registry: REGISTRY })).toEqual({
+      path: 'registry',
+    });
+    expect(await target.inspectImage({ ref: REF })).toMatchObject({
+      id,
+      tags: [REF],
+      labels: { 'berth.app': 'app-1' },
+    });
+    expect(methods(builder)).not.toContain('saveImage');
+    expect(methods(target)).not.toContain('loadImage');
+  });
+
+  it('pushes from a host that has the image when the registry lacks it, then pulls', async () => {
+    const { registry, target, builder } = setup();
+    builder.addImage({ ref: REF });
+    const other = new FakeEngine({ registry });
+    const result = await ensureImage({ ref: REF, target, sources: [other, builder], registry: REGISTRY });
+    expect(result.path).toBe('registry');
+    expect(registry.refs()).toEqual([REMOTE]);
+    expect(methods(builder)).toEqual(expect.arrayContaining(['tagImage', 'pushImage']));
+    expect(methods(builder)).not.toContain('saveImage');
+    expect((await target.inspectImage({ ref: REF }))?.tags).toEqual([REF]);
+  });
+
+  it('pushes once when several hosts need an image the registry lacks at the same time', async () => {
+    const { registry, builder } = setup();
+    builder.addImage({ ref: REF });
+    const targets = [1, 2, 3].map(() => new FakeEngine({ registry }));
+    const results = await Promise.all(
+      targets.map((target) => ensureImage({ ref: REF, target, sources: [builder], registry: REGISTRY })),
+    );
+    expect(results.map((r) => r.path)).toEqual(['registry', 'registry', 'registry']);
+    expect(methods(builder).filter((m) => m === 'pushImage')).toHaveLength(1);
+    expect((await builder.inspectImage({ ref: REF }))?.tags).toEqual([REF]);
+  });
+
+  it('copies host to host, with a warning, while the registry cannot be reached', async () => {
+    const { registry, target, builder } = setup();
+    builder.addImage({ ref: REF });
+    registry.setReachable(false);
+    const warnings: string[] = [];
+    const result = await ensureImage({
+      ref: REF,
+      target,
+      sources: [builder],
+      registry: REGISTRY,
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(result).toEqual({ path: 'host' });
+    expect(await target.inspectImage({ ref: REF })).toBeDefined();
+    expect(warnings).toEqual([expect.stringContaining(`registry ${REGISTRY} failed for ${REF}`)]);
+    expect(warnings[0]).toContain('connection refused');
+  });
+
+  it('says the image is neither on a host nor in the registry when nobody has it', async () => {
+    const { target } = setup();
+    const promise = ensureImage({ ref: REF, target, sources: [new FakeEngine()], registry: REGISTRY });
+    await expect(promise).rejects.toBeInstanceOf(ImageUnavailableError);
+    await expect(promise).rejects.toThrow(`image ${REF} is on no host and not in registry ${REGISTRY}`);
+  });
+
+  it('leaves the built image as it was when the push fails', async () => {
+    const { registry, builder } = setup();
+    builder.addImage({ ref: REF });
+    registry.setReachable(false);
+    await expect(publishImage({ engine: builder, ref: REF, registry: REGISTRY })).rejects.toThrow(
+      'connection refused',
+    );
+    expect((await builder.inspectImage({ ref: REF }))?.tags).toEqual([REF]);
   });
 });

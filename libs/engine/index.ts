@@ -40,5 +40,9 @@ export {
   ImageUnavailableError,
 } from './engine-errors.js';
 export { FakeEngine } from './fake-engine.js';
-export { ensureImage } from './image-transfer.js';
+export { FakeRegistry } from './fake-images.js';
+export { ensureImage, publishImage, registryRef } from './image-transfer.js';
+export { RegistryClient } from './registry-client.js';
+export type { RegistryDeletion, RegistryEndpoint } from './registry-client.js';
+export type { EnsureImageOptions, ImagePath } from './image-transfer.js';
 export { LogLineAssembler } from './log-lines.js';

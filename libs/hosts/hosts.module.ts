@@ -5,11 +5,15 @@ import { EnginePool } from './engine-pool.js';
 import { HostMonitor } from './host-monitor.js';
 import { Host } from './host.entity.js';
 import { HostsService } from './hosts.service.js';
+import { ImageDistribution } from './image-distribution.js';
 
-/** The Docker host pool: registration and status (HostsService), engines (EnginePool), health (HostMonitor). */
+/**
+ * The Docker host pool: registration and status (HostsService), engines (EnginePool), health
+ * (HostMonitor), and how images reach hosts (ImageDistribution).
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([Host, Replica])],
-  providers: [EnginePool, HostsService, HostMonitor],
-  exports: [EnginePool, HostsService],
+  providers: [EnginePool, HostsService, HostMonitor, ImageDistribution],
+  exports: [EnginePool, HostsService, ImageDistribution],
 })
 export class HostsModule {}

@@ -7,10 +7,11 @@ import { BLOB_STORE } from '../builds/builds-storage.module.js';
 import { tenantNetworkName } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
+import { ImageDistribution } from '../hosts/image-distribution.js';
 
 /**
- * The end of an app's deletion, once its containers are gone: its images on every host, its source
- * blobs, builds and releases. Replica rows and their runs stay: they are the tenant's usage history.
+ * The end of an app's deletion, once its containers are gone: its images on every host and in the
+ * registry, its source blobs, builds and releases. Replica rows and their runs stay: they are the tenant's usage history.
  */
 @Injectable()
 export class AppCleanup {
@@ -19,6 +20,7 @@ export class AppCleanup {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pool: EnginePool,
+    private readonly images: ImageDistribution,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
@@ -45,6 +47,7 @@ export class AppCleanup {
       if (others === 0)
         await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
     }
+    for (const { image } of images) await this.images.forget(image);
     const sources: { key: string }[] = await this.dataSource.query(
       `SELECT source_key AS key FROM builds WHERE app_id = $1`,
       [app.id],

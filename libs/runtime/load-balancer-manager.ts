@@ -14,13 +14,13 @@ import type { Release } from '../apps/release.entity.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import {
   EngineError,
-  ensureImage,
   LABELS,
   tenantNetworkName,
   type ContainerEngine,
   type ContainerSummary,
 } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
+import { ImageDistribution } from '../hosts/image-distribution.js';
 import type { Host } from '../hosts/host.entity.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
 import { restartBackoffMs } from './convergence.js';
@@ -88,6 +88,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pool: EnginePool,
+    private readonly images: ImageDistribution,
     private readonly lifecycle: ReplicaLifecycle,
     private readonly changes: AppChanges,
   ) {}
@@ -228,12 +229,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     );
     try {
       const engine = await this.pool.engineFor(host);
-      const others = hosts.filter((h) => h.id !== host.id && h.status !== 'down');
-      await ensureImage({
-        ref: LB_IMAGE,
-        target: engine,
-        sources: await Promise.all(others.map((h) => this.pool.engineFor(h))),
-      });
+      await this.images.ensureOn(host, LB_IMAGE);
       await engine.ensureNetwork({
         name: tenantNetworkName(app.tenantId),
         labels: { 'berth.tenant': app.tenantId },

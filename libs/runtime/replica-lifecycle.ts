@@ -6,14 +6,10 @@ import type { App } from '../apps/app.entity.js';
 import type { Release } from '../apps/release.entity.js';
 import { AppChanges } from '../apps/app-changes.js';
 import { ReleasesService } from '../apps/releases.service.js';
-import {
-  ensureImage,
-  hardenedContainerSpec,
-  tenantNetworkName,
-  type ContainerDetails,
-} from '../engine/index.js';
+import { hardenedContainerSpec, tenantNetworkName, type ContainerDetails } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
+import { ImageDistribution } from '../hosts/image-distribution.js';
 import { Tenant } from '../identity/tenant.entity.js';
 import { restartBackoffMs } from './convergence.js';
 import { ReplicaRun } from './replica-run.entity.js';
@@ -34,6 +30,7 @@ export class ReplicaLifecycle {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pool: EnginePool,
+    private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
   ) {}
@@ -57,12 +54,7 @@ export class ReplicaLifecycle {
     );
     try {
       const engine = await this.pool.engineFor(host);
-      const others = (await this.pool.hosts()).filter((h) => h.id !== host.id && h.status !== 'down');
-      await ensureImage({
-        ref: release.image!,
-        target: engine,
-        sources: await Promise.all(others.map((h) => this.pool.engineFor(h))),
-      });
+      await this.images.ensureOn(host, release.image!);
       await engine.ensureNetwork({
         name: tenantNetworkName(app.tenantId),
         labels: { 'berth.tenant': app.tenantId },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DockerEngine, FakeEngine } from '../../libs/engine/index.js';
+import { DockerEngine, FakeEngine, FakeRegistry } from '../../libs/engine/index.js';
 import {
   RUNTIME_IMAGE,
   TEST_DOCKER_ENDPOINT,
@@ -11,24 +11,41 @@ import {
   uniqueId,
 } from '../support/docker.js';
 import { describeEngineContract } from './engine-contract.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
 const docker = testEngine();
+let registry: TestRegistry | undefined;
+/** Port 1 on loopback: nothing listens there, so a connection is refused at once. */
+const DEAD_REGISTRY = '127.0.0.1:1';
 
 beforeAll(async () => {
   await ensureRuntimeImage(docker);
-});
+  registry = await startTestRegistry();
+}, 180_000);
 
 afterAll(async () => {
-  await cleanupTestRun(docker);
+  try {
+    await cleanupTestRun(docker);
+  } finally {
+    await registry?.purge();
+  }
 });
 
-describeEngineContract('FakeEngine', () => {
-  const fake = new FakeEngine({ extraLabels: { [TEST_RUN_LABEL]: testRunId() } });
-  fake.addImage({ ref: RUNTIME_IMAGE });
-  return fake;
-});
+const fakeRegistry = new FakeRegistry('127.0.0.1:5999');
+describeEngineContract(
+  'FakeEngine',
+  () => {
+    const fake = new FakeEngine({ extraLabels: { [TEST_RUN_LABEL]: testRunId() }, registry: fakeRegistry });
+    fake.addImage({ ref: RUNTIME_IMAGE });
+    return fake;
+  },
+  { registry: () => fakeRegistry.address, deadRegistry: DEAD_REGISTRY },
+);
 
-describeEngineContract('DockerEngine (local Docker Engine)', () => docker);
+describeEngineContract('DockerEngine (local Docker Engine)', () => docker, {
+  registry: () => registry!.address,
+  deadRegistry: DEAD_REGISTRY,
+});
 
 describe('DockerEngine across processes', () => {
   it('ends with one network when separate clients (as separate processes would) race for a name', async () => {

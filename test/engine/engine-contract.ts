@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
+import tar from 'tar-stream';
 import {
   type ContainerEngine,
   type EngineEvent,
@@ -12,7 +14,16 @@ import { RUNTIME_IMAGE, uniqueId, waitFor } from '../support/docker.js';
  * One contract, run against the FakeEngine and the real Docker Engine, so the fake that drives the
  * reconciler's unit tests cannot drift from what Docker does. Only behaviour callers rely on is here.
  */
-export function describeEngineContract(name: string, makeEngine: () => ContainerEngine): void {
+export function describeEngineContract(
+  name: string,
+  makeEngine: () => ContainerEngine,
+  options: {
+    /** Address of a registry the engine can push to (known once the file's beforeAll started it). */
+    registry: () => string;
+    /** An address where no registry answers. */
+    deadRegistry: string;
+  },
+): void {
   describe(`ContainerEngine contract: ${name}`, () => {
     const engine = makeEngine();
 
@@ -158,6 +169,78 @@ export function describeEngineContract(name: string, makeEngine: () => Container
       expect(removed).toEqual({ containers: 2, networks: 1, images: 0 });
       expect(await engine.listContainers({ labels: { 'berth.contract': scope }, all: true })).toEqual([]);
       expect(await engine.listNetworks({ labels: { 'berth.contract': scope } })).toEqual([]);
+    });
+
+    /** A one-file image (FROM scratch, no RUN step), labelled with `scope`, as `ref`. */
+    async function tinyImage(ref: string, scope: string): Promise<string> {
+      const pack = tar.pack();
+      pack.entry({ name: 'Dockerfile' }, 'FROM scratch\nCOPY hello.txt /hello.txt\n');
+      pack.entry({ name: 'hello.txt' }, scope);
+      pack.finalize();
+      const { imageId } = await engine.buildImage({
+        context: Readable.from(pack),
+        tag: ref,
+        labels: { 'berth.contract': scope },
+        memoryMb: 64,
+        cpuMillis: 500,
+      });
+      return imageId;
+    }
+
+    it('moves an image through a registry: tag, push, remove, pull keep its id and labels', async () => {
+      const scope = uniqueId('reg');
+      const ref = `berth-contract/tiny:${scope}`;
+      const remote = `${options.registry()}/${ref}`;
+      const imageId = await tinyImage(ref, scope);
+
+      await engine.tagImage({ ref, target: remote });
+      expect((await engine.inspectImage({ ref: remote }))?.id).toBe(imageId);
+      await engine.pushImage({ ref: remote });
+      // Removing one of two names only drops that name.
+      await engine.removeImage({ ref: remote });
+      expect((await engine.inspectImage({ ref }))?.tags).toEqual([ref]);
+      await engine.removeImage({ ref });
+      expect(await engine.inspectImage({ ref })).toBeUndefined();
+
+      await engine.pullImage({ ref: remote });
+      const pulled = await engine.inspectImage({ ref: remote });
+      expect(pulled?.id).toBe(imageId);
+      expect(pulled?.labels).toMatchObject({ 'berth.contract': scope });
+      await engine.removeImage({ ref: remote });
+    });
+
+    it('answers 404 for a pull the registry lacks and a push of an image the host lacks', async () => {
+      const missing = `${options.registry()}/berth-contract/missing:${uniqueId('none')}`;
+      for (const attempt of [engine.pullImage({ ref: missing }), engine.pushImage({ ref: missing })]) {
+        const error = await attempt.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EngineError);
+        expect((error as EngineError).statusCode).toBe(404);
+      }
+      const untaggable = await engine
+        .tagImage({ ref: missing, target: `${missing}-x` })
+        .catch((e: unknown) => e);
+      expect((untaggable as EngineError).statusCode).toBe(404);
+    });
+
+    it('fails push and pull with an EngineError that is not a 404 when no registry answers', async () => {
+      const scope = uniqueId('dead');
+      const ref = `berth-contract/tiny:${scope}`;
+      const remote = `${options.deadRegistry}/${ref}`;
+      await tinyImage(ref, scope);
+      await engine.tagImage({ ref, target: remote });
+      try {
+        for (const attempt of [
+          engine.pushImage({ ref: remote }),
+          engine.pullImage({ ref: `${remote}-other` }),
+        ]) {
+          const error = await attempt.catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(EngineError);
+          expect((error as EngineError).notFound).toBe(false);
+        }
+      } finally {
+        await engine.removeImage({ ref: remote });
+        await engine.removeImage({ ref });
+      }
     });
 
     it('refuses a spec that would run as root before asking the engine', async () => {

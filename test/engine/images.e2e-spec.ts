@@ -164,11 +164,11 @@ describe('images on the real engine', () => {
     await engine.removeImage({ ref: tag, force: true });
 
     expect(await ensureImage({ ref: tag, target: engine, sources: [new FakeEngine(), sourceHost] })).toEqual({
-      transferred: true,
+      path: 'host',
     });
     expect((await engine.inspectImage({ ref: tag }))?.id).toBe(imageId);
     expect(await ensureImage({ ref: tag, target: engine, sources: [sourceHost] })).toEqual({
-      transferred: false,
+      path: 'present',
     });
     await expect(
       ensureImage({ ref: `berth-test/nowhere:${testRunId()}`, target: engine, sources: [sourceHost] }),

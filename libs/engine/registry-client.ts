@@ -1,0 +1,87 @@
+import { splitReference } from './docker-images.js';
+import { registryRef } from './image-transfer.js';
+
+/** Where a registry is: what engines are told ("host:port[/prefix]") and where its HTTP API answers. */
+export interface RegistryEndpoint {
+  address: string;
+  apiBase: string;
+}
+
+export type RegistryDeletion = 'deleted' | 'absent' | 'not-allowed';
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+/**
+ * The registry's HTTP API (distribution v2), for what engines cannot do: deleting an image. Deleting
+ * removes the tag's manifest; the layers are freed by the registry's own garbage collection
+ * (`docker-registry garbage-collect`), as with every distribution registry.
+ */
+export class RegistryClient {
+  constructor(
+    private readonly settings: RegistryEndpoint,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  /** Deletes the manifest `ref` has in the registry. 'not-allowed' when the registry has deletes off. */
+  async deleteImage(ref: string): Promise<RegistryDeletion> {
+    const { repository, tag } = splitReference(this.repositoryPath(ref));
+    const manifest = `${this.settings.apiBase}/v2/${repository}/manifests/`;
+    const head = await this.call(`${manifest}${encodeURIComponent(tag)}`, {
+      method: 'HEAD',
+      headers: { Accept: MANIFEST_TYPES },
+    });
+    if (head.status === 404) return 'absent';
+    if (!head.ok) throw new Error(`registry answered ${head.status} to HEAD ${repository}:${tag}`);
+    const digest = head.headers.get('docker-content-digest');
+    if (!digest) throw new Error(`registry gave no digest for ${repository}:${tag}`);
+    const deletion = await this.call(`${manifest}${digest}`, { method: 'DELETE' });
+    if (deletion.status === 404) return 'absent';
+    // distribution answers 405 (UNSUPPORTED) when storage.delete.enabled is off.
+    if (deletion.status === 405) return 'not-allowed';
+    if (!deletion.ok)
+      throw new Error(`registry answered ${deletion.status} to DELETE ${repository}@${digest}`);
+    return 'deleted';
+  }
+
+  /** Resolves when the registry's API answers (401 counts: it is there, and wants credentials). */
+  async ping(): Promise<void> {
+    const res = await this.call(`${this.settings.apiBase}/v2/`, { method: 'GET' });
+    if (!res.ok && res.status !== 401) throw new Error(`registry answered ${res.status} to GET /v2/`);
+  }
+
+  /** Whether the registry holds `ref` (its manifest answers). */
+  async hasImage(ref: string): Promise<boolean> {
+    const { repository, tag } = splitReference(this.repositoryPath(ref));
+    const head = await this.call(
+      `${this.settings.apiBase}/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
+      {
+        method: 'HEAD',
+        headers: { Accept: MANIFEST_TYPES },
+      },
+    );
+    if (head.status === 404) return false;
+    if (!head.ok) throw new Error(`registry answered ${head.status} to HEAD ${repository}:${tag}`);
+    return true;
+  }
+
+  /** "prefix/name:tag": the image's name inside the registry, without the registry's host. */
+  private repositoryPath(ref: string): string {
+    const remote = registryRef(this.settings.address, ref);
+    return remote.slice(remote.indexOf('/') + 1);
+  }
+
+  private async call(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      throw new Error(`registry ${this.settings.apiBase} did not answer: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}
