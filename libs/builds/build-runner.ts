@@ -15,6 +15,7 @@ import { chooseBuildHost } from '../scheduler/placement.js';
 import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore } from './build-log.store.js';
+import { buildWithLostLayerRetry } from './build-retry.js';
 import { BuildQueue } from './build-queue.js';
 import { Build } from './build.entity.js';
 import { buildContextTar, generateDockerfile } from './dockerfile.js';
@@ -135,8 +136,8 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       });
       for (const warning of warnings) log(`[berth] warning: ${warning}`);
       const image = imageTagFor(build);
-      await engine.buildImage({
-        context: buildContextTar({ normalizedTar: this.blobs.get(build.sourceKey), dockerfile }),
+      await buildWithLostLayerRetry(engine, {
+        context: () => buildContextTar({ normalizedTar: this.blobs.get(build.sourceKey), dockerfile }),
         tag: image,
         labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
         memoryMb,
