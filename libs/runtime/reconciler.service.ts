@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import pLimit from 'p-limit';
 import { DataSource, Not } from 'typeorm';
 import { App } from '../apps/app.entity.js';
 import { Release } from '../apps/release.entity.js';
@@ -18,6 +19,12 @@ import { LoadBalancerManager } from './load-balancer-manager.js';
 
 /** How long a started replica may take to accept connections before it counts as crashed. */
 const READINESS_TIMEOUT_MS = 60_000;
+/**
+ * Replicas of one app observed at once. Each starting replica's readiness probe waits up to 500 ms, so
+ * one after another a scale to 10 spent seconds per pass probing; the bound keeps a 1,000-replica app
+ * from opening 1,000 sockets and database queries at once.
+ */
+const OBSERVE_CONCURRENCY = 16;
 
 /**
  * Brings actual state (containers on hosts, read through their labels) to desired state (apps in
@@ -101,9 +108,15 @@ export class Reconciler {
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     let replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
 
-    // 1. Observe: what Docker says about each replica's container.
-    for (const replica of replicas)
-      await this.observeReplica(replica, hostById.get(replica.hostId), observed);
+    // 1. Observe: what Docker says about each replica's container (each replica's rows are its own).
+    const observeLimit = pLimit(OBSERVE_CONCURRENCY);
+    const observations = await Promise.allSettled(
+      replicas.map((replica) =>
+        observeLimit(() => this.observeReplica(replica, hostById.get(replica.hostId), observed)),
+      ),
+    );
+    const failedObservation = observations.find((o) => o.status === 'rejected');
+    if (failedObservation) throw failedObservation.reason;
     replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
 
     const release = app?.currentReleaseId
