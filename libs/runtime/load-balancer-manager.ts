@@ -12,33 +12,14 @@ import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/app.entity.js';
 import type { Release } from '../apps/release.entity.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import {
-  EngineError,
-  LABELS,
-  tenantNetworkName,
-  type ContainerEngine,
-  type ContainerSummary,
-} from '../engine/index.js';
+import { EngineError, LABELS, tenantNetworkName, type ContainerSummary } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { ImageDistribution } from '../hosts/image-distribution.js';
 import type { Host } from '../hosts/host.entity.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
 import { restartBackoffMs } from './convergence.js';
-import { ContainerHaproxyControl } from './haproxy-control.js';
-import {
-  configHash,
-  idleTimeoutForDrain,
-  normalizeLoadBalancerSettings,
-  renderHaproxyConfig,
-} from './haproxy-config.js';
-import {
-  appliedHashOf,
-  applyHaproxyConfig,
-  ConfigRejectedError,
-  configFileText,
-  HAPROXY_FILES,
-} from './haproxy-reload.js';
-import { selectBackends, type BackendCandidate } from './load-balancer-backends.js';
+import { configFileText } from './haproxy-reload.js';
+import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LB_IMAGE, loadBalancerContainerSpec } from './load-balancer-container.js';
 import { acceptsConnections } from './readiness.js';
 import { APP_PORT, ReplicaLifecycle } from './replica-lifecycle.js';
@@ -48,8 +29,6 @@ import { Replica } from './replica.entity.js';
 /** After SIGUSR1 (soft stop) the balancer gets this long to let its connections finish. */
 const SOFT_STOP_MS = 8_000;
 const READINESS_TIMEOUT_MS = 60_000;
-/** Advisory lock class of balancer reloads (two-int form; never collides with the loops' one-bigint keys). */
-const RELOAD_LOCK_CLASS = 7_310_100;
 /** A container younger than this may still be getting its row's container id written: never an orphan. */
 const ORPHAN_GRACE_MS = 30_000;
 
@@ -75,12 +54,6 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
   private readonly appLocks = new Map<string, Promise<unknown>>();
   private readonly syncQueued = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Hash of the configuration each balancer run has loaded, by `containerId@startedAt`. */
-  private readonly applied = new Map<string, string>();
-  /** A configuration `haproxy -c` refused for that run: not retried until something changes. */
-  private readonly rejected = new Map<string, string>();
-  /** Tenant-network addresses of web replicas, by app, by `containerId@startedAt`. */
-  private readonly replicaIps = new Map<string, Map<string, string>>();
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
 
@@ -91,6 +64,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     private readonly images: ImageDistribution,
     private readonly lifecycle: ReplicaLifecycle,
     private readonly changes: AppChanges,
+    private readonly configs: LoadBalancerConfigSync,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -158,7 +132,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
       if (balancer !== keep) await this.remove(balancer, hostById.get(balancer.hostId));
     }
     if (!wanted) {
-      this.replicaIps.delete(input.appId);
+      this.configs.forgetApp(input.appId);
       return { converged: balancers.length === 0, failure: null };
     }
     if (!keep) {
@@ -171,7 +145,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     if (!observedRow || (observedRow.state !== 'starting' && observedRow.state !== 'running')) {
       return { converged: false, failure: null };
     }
-    const sync = await this.syncConfig(app, observedRow, host, hosts);
+    const sync = await this.configs.sync(app, observedRow, host, hosts);
     return {
       converged: sync === 'in-sync' && observedRow.state === 'running',
       // Never expected (the renderer validates its input): shown so an operator looks at the lb's lastError.
@@ -191,7 +165,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     const hosts = await this.pool.hosts();
     const host = hosts.find((h) => h.id === balancer.hostId);
     if (!host || host.status === 'down') return;
-    await this.syncConfig(app, balancer, host, hosts);
+    await this.configs.sync(app, balancer, host, hosts);
   }
 
   /** Places, records, creates and starts the balancer container (the same steps as a web replica's). */
@@ -234,7 +208,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
         name: tenantNetworkName(app.tenantId),
         labels: { 'berth.tenant': app.tenantId },
       });
-      const { text, hash } = await this.desiredConfig(app, host, hosts);
+      const { text, hash } = await this.configs.desired(app, host, hosts);
       const spec = loadBalancerContainerSpec({
         tenantId: app.tenantId,
         appId: app.id,
@@ -251,7 +225,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
       await engine.startContainer({ id });
       await this.lifecycle.recordStarted(balancer.id, await engine.inspectContainer({ id }));
       const { startedAt } = await repo.findOneByOrFail({ id: balancer.id });
-      if (startedAt) this.applied.set(`${id}@${startedAt.getTime()}`, hash);
+      if (startedAt) this.configs.markApplied({ containerId: id, startedAt, hash });
       this.logger.log(`app ${app.id}: load balancer ${id.slice(0, 12)} started on host ${host.name}`);
       return null;
     } catch (err) {
@@ -300,7 +274,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     const summary = observed.get(balancer.containerId);
     if (!summary) {
       if (balancer.state === 'pending') return balancer;
-      this.forget(balancer.containerId);
+      this.configs.forget(balancer.containerId);
       await this.lifecycle.closeRun(balancer.id, new Date());
       await repo.update(balancer.id, {
         state: 'gone',
@@ -329,7 +303,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
       return balancer;
     }
     if (balancer.state === 'running' || balancer.state === 'starting') {
-      this.forget(balancer.containerId);
+      this.configs.forget(balancer.containerId);
       await this.lifecycle.recordCrash(balancer, await engine.inspectContainer({ id: balancer.containerId }));
       return repo.findOneByOrFail({ id: balancer.id });
     }
@@ -345,118 +319,6 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
       return repo.findOneByOrFail({ id: balancer.id });
     }
     return balancer;
-  }
-
-  /**
-   * Renders the configuration for the app's current backends and, when the balancer runs something else,
-   * applies it (validate, swap, reload, restore on failure). True when the balancer runs the current one.
-   */
-  private async syncConfig(
-    app: App,
-    balancer: Replica,
-    host: Host,
-    hosts: Host[],
-  ): Promise<'in-sync' | 'pending' | 'rejected'> {
-    if (!balancer.containerId || !balancer.startedAt) return 'pending';
-    const run = `${balancer.containerId}@${balancer.startedAt.getTime()}`;
-    const repo = this.dataSource.getRepository(Replica);
-    try {
-      const { text, hash, backends } = await this.desiredConfig(app, host, hosts);
-      if (this.applied.get(run) === hash) return 'in-sync';
-      if (this.rejected.get(run) === hash) return 'rejected';
-
-      const control = new ContainerHaproxyControl(await this.pool.engineFor(host), balancer.containerId);
-      if (!this.applied.has(run)) {
-        // First look at this run (new container, restart, or another process applied it): ask the file.
-        const current = appliedHashOf(await control.readFile(HAPROXY_FILES.live));
-        if (current) this.applied.set(run, current);
-        if (current === hash) return 'in-sync';
-      }
-      const marker = `berth-lb-apply ${hash} ${crypto.randomBytes(4).toString('hex')}`;
-      const started = Date.now();
-      try {
-        await this.withReloadLock(app.id, () => applyHaproxyConfig(control, { text, hash, marker }));
-      } catch (err) {
-        if (!(err instanceof ConfigRejectedError)) throw err;
-        this.rejected.set(run, hash);
-        this.logger.error(`app ${app.id}: load balancer configuration refused: ${err.message}`);
-        await repo.update(balancer.id, { lastError: err.message.slice(0, 500) });
-        return 'rejected';
-      }
-      this.applied.set(run, hash);
-      if (balancer.lastError) await repo.update(balancer.id, { lastError: null });
-      this.logger.log(
-        `app ${app.id}: load balancer reloaded with ${backends} backend(s) in ${Date.now() - started} ms (${hash})`,
-      );
-      return 'in-sync';
-    } catch (err) {
-      // The balancer keeps serving what it has; the next pass (or change) tries again.
-      this.logger.warn(`app ${app.id}: load balancer configuration not applied: ${describe(err)}`);
-      await repo.update(balancer.id, { lastError: describe(err).slice(0, 500) });
-      return 'pending';
-    }
-  }
-
-  /** The configuration the app's balancer on `host` should run now. */
-  private async desiredConfig(
-    app: App,
-    host: Host,
-    hosts: Host[],
-  ): Promise<{ text: string; hash: string; backends: number }> {
-    const hostById = new Map(hosts.map((h) => [h.id, h]));
-    const web = await this.dataSource.getRepository(Replica).find({
-      where: { appId: app.id, role: 'web', state: 'running' },
-    });
-    const engine = await this.pool.engineFor(host);
-    const ips = await this.sameHostAddresses(
-      app,
-      web.filter((r) => r.hostId === host.id),
-      engine,
-    );
-    const candidates: BackendCandidate[] = web.map((r) => ({
-      replicaId: r.id,
-      state: r.state,
-      hostId: r.hostId,
-      hostStatus: hostById.get(r.hostId)?.status,
-      hostAddress: hostById.get(r.hostId)?.publicAddress,
-      hostPort: r.hostPort,
-      containerIp: ips.get(r.id),
-    }));
-    const backends = selectBackends({ lbHostId: host.id, appPort: APP_PORT, replicas: candidates });
-    const text = renderHaproxyConfig({
-      settings: normalizeLoadBalancerSettings(app.loadBalancer),
-      backends,
-      listenPort: APP_PORT,
-      keepAliveTimeoutMs: idleTimeoutForDrain(this.config.drainDelayMs),
-    });
-    return { text, hash: configHash(text), backends: backends.length };
-  }
-
-  /** Tenant-network addresses of replicas on the balancer's host (inspected once per container run). */
-  private async sameHostAddresses(
-    app: App,
-    replicas: Replica[],
-    engine: ContainerEngine,
-  ): Promise<Map<string, string>> {
-    const previous = this.replicaIps.get(app.id) ?? new Map<string, string>();
-    const next = new Map<string, string>();
-    const byReplica = new Map<string, string>();
-    const network = tenantNetworkName(app.tenantId);
-    for (const replica of replicas) {
-      if (!replica.containerId) continue;
-      const run = `${replica.containerId}@${replica.startedAt?.getTime() ?? 0}`;
-      let ip = previous.get(run);
-      if (!ip) {
-        const details = await engine.inspectContainer({ id: replica.containerId });
-        ip = details?.networks[network]?.ipAddress || undefined;
-      }
-      if (ip) {
-        next.set(run, ip);
-        byReplica.set(replica.id, ip);
-      }
-    }
-    this.replicaIps.set(app.id, next);
-    return byReplica;
   }
 
   /**
@@ -485,7 +347,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
       stoppedAt = details?.finishedAt ?? stoppedAt;
       await engine.removeContainer({ id, force: true });
     }
-    if (balancer.containerId) this.forget(balancer.containerId);
+    if (balancer.containerId) this.configs.forget(balancer.containerId);
     await this.lifecycle.closeRun(balancer.id, stoppedAt);
     await repo.update(balancer.id, { state: 'gone', stoppedAt });
     this.logger.log(`app ${balancer.appId}: load balancer ${balancer.id} removed`);
@@ -518,20 +380,6 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
         await engine.removeContainer({ id: container.id, force: true });
       }
     }
-  }
-
-  private forget(containerId: string): void {
-    for (const map of [this.applied, this.rejected]) {
-      for (const key of map.keys()) if (key.startsWith(`${containerId}@`)) map.delete(key);
-    }
-  }
-
-  /** One reload per app across processes: a transaction-scoped advisory lock held while it runs. */
-  private withReloadLock<T>(appId: string, work: () => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RELOAD_LOCK_CLASS, appId]);
-      return work();
-    });
   }
 
   private withAppLock<T>(appId: string, work: () => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@ import { AppsModule } from '../apps/apps.module.js';
 import { BuildsStorageModule } from '../builds/builds-storage.module.js';
 import { HostsModule } from '../hosts/hosts.module.js';
 import { AppCleanup } from './app-cleanup.js';
+import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LoadBalancerManager } from './load-balancer-manager.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { Reconciler } from './reconciler.service.js';
@@ -13,7 +14,14 @@ import { Replica } from './replica.entity.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Replica, ReplicaRun]), AppsModule, HostsModule, BuildsStorageModule],
-  providers: [Reconciler, ReplicaLifecycle, AppCleanup, ReconcileLoop, LoadBalancerManager],
+  providers: [
+    Reconciler,
+    ReplicaLifecycle,
+    AppCleanup,
+    ReconcileLoop,
+    LoadBalancerManager,
+    LoadBalancerConfigSync,
+  ],
   exports: [Reconciler, ReplicaLifecycle, ReconcileLoop],
 })
 export class RuntimeModule {}
