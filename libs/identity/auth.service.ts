@@ -199,11 +199,15 @@ export class AuthService {
     if (bearer.startsWith(`${API_KEY_PREFIX}_`)) return this.authenticateApiKey(bearer);
     const claims = verifyAccessToken(bearer, this.tokenSettings);
     if (!claims) return undefined;
-    // The user is read on every request so a removed user or a changed role takes effect at once.
-    const user = await this.users.findOne({ where: { id: claims.sub } });
-    if (!user || user.tenantId !== claims.tid) return undefined;
-    const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: user.tenantId } });
-    if (!tenant || tenant.status !== 'active') return undefined;
+    // The user is read on every request so a removed user, a changed role or a suspended tenant takes
+    // effect at once; one indexed join, not two entity loads, since every authenticated request pays it.
+    const [user] = (await this.dataSource.query(
+      `SELECT u.id, u.tenant_id AS "tenantId", u.role, u.is_operator AS "isOperator"
+         FROM users u JOIN tenants t ON t.id = u.tenant_id
+        WHERE u.id = $1 AND u.tenant_id = $2 AND t.status = 'active'`,
+      [claims.sub, claims.tid],
+    )) as Pick<User, 'id' | 'tenantId' | 'role' | 'isOperator'>[];
+    if (!user) return undefined;
     return {
       kind: 'user',
       id: user.id,

@@ -268,11 +268,13 @@ export class Reconciler {
       phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
     }
     const settled = phase !== 'converging';
+    // Only the generation this pass read: a change made during the pass (a build's new release, a scale)
+    // was not acted on, so the pass must neither report on it nor mark it observed. Its own pass will.
     await this.dataSource.query(
       `UPDATE apps SET phase = $2, status_reason = $3,
               observed_generation = CASE WHEN $4 THEN generation ELSE observed_generation END
-        WHERE id = $1`,
-      [app.id, phase, reason, settled],
+        WHERE id = $1 AND generation = $5`,
+      [app.id, phase, reason, settled, app.generation],
     );
   }
 

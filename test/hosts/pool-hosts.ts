@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Session, TestApi } from '../support/api.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.resolve('scripts/pool-hosts.sh');
@@ -74,4 +75,21 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Unregisters a host at the end of a test file, waiting while its last replicas finish leaving (409
+ * host_not_empty): other files register the same endpoints in this run's database, so a host left
+ * behind would make their registrations fail. Throws with the last answer when it cannot.
+ */
+export async function unregisterHost(api: TestApi, operator: Session, hostId: string): Promise<void> {
+  let last = '';
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const res = await api.http.delete(`/v1/admin/hosts/${hostId}`).set(operator.auth);
+    if (res.status === 204 || res.status === 404) return;
+    last = `${res.status} ${JSON.stringify(res.body)}`;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`host ${hostId} could not be unregistered: ${last}`);
 }

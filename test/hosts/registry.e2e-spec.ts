@@ -6,7 +6,7 @@ import { expressApp } from '../support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
 import { buildLog, httpGet, uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
-import { startPoolHosts, stopPoolHosts, type PoolHosts } from './pool-hosts.js';
+import { startPoolHosts, stopPoolHosts, unregisterHost, type PoolHosts } from './pool-hosts.js';
 
 interface ContainerRow {
   state: string;
@@ -64,7 +64,7 @@ describe('images through a configured registry', () => {
             async () => (await api.http.get('/v1/apps/pulled').set(owner.auth)).status === 404,
             { timeoutMs: 120_000, intervalMs: 500 },
           ).catch(() => undefined);
-          await api.http.delete(`/v1/admin/hosts/${poolHostId}`).set(operator.auth);
+          await unregisterHost(api, operator, poolHostId);
         }
       }
       await api?.close();

@@ -4,7 +4,7 @@ import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi 
 import { expressApp } from '../support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from '../support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
-import { startPoolHosts, stopPoolHost, stopPoolHosts, type PoolHosts } from './pool-hosts.js';
+import { startPoolHosts, stopPoolHost, stopPoolHosts, unregisterHost, type PoolHosts } from './pool-hosts.js';
 
 interface ContainerRow {
   id: string;
@@ -50,8 +50,7 @@ describe('replicas on a pool of hosts', () => {
       if (api && owner) {
         await api.http.post('/v1/apps/spread/stop').set(owner.auth);
         await waitConverged(api, owner, 'spread', 120_000).catch(() => undefined);
-        for (const id of Object.values(hostIds))
-          await api.http.delete(`/v1/admin/hosts/${id}`).set(operator.auth);
+        for (const id of Object.values(hostIds)) await unregisterHost(api, operator, id);
       }
       await api?.close();
       await cleanupTestRun();
