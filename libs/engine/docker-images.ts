@@ -3,6 +3,7 @@ import type { BuildImageOptions, ImageInfo, ImageSummary } from './container-eng
 import { DEFAULT_NOFILE_LIMIT, assertPositiveInteger } from './container-spec.js';
 import { dockerCall, dockerCallAbsentOn404, toEngineError } from './docker-errors.js';
 import { BuildFailedError, EngineError } from './engine-errors.js';
+import { splitReference } from './image-transfer.js';
 import { abortReason, destroyOnAbort, parseJsonLine, streamLines } from './stream-lines.js';
 
 const MB = 1024 * 1024;
@@ -198,13 +199,6 @@ async function readProgress(
   } finally {
     stopListening();
   }
-}
-
-/** "host:5000/a/b:tag" → repository "host:5000/a/b", tag "tag" (the registry port is not a tag). */
-export function splitReference(ref: string): { repository: string; tag: string } {
-  const colon = ref.lastIndexOf(':');
-  if (colon > ref.lastIndexOf('/')) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { repository: ref, tag: 'latest' };
 }
 
 export async function dockerListImages(

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { EngineError, ImageUnavailableError } from './engine-errors.js';
 import { FakeEngine } from './fake-engine.js';
 import { FakeRegistry } from './fake-images.js';
-import { ensureImage, publishImage, registryRef } from './image-transfer.js';
+import { ensureImage, publishImage, registryRef, splitReference } from './image-transfer.js';
 
 const REF = 'berth/app-1:v3';
 
@@ -71,6 +71,17 @@ describe('ensureImage with a registry', () => {
   it('names images in the registry by the registry address in front of the local name', () => {
     expect(registryRef('127.0.0.1:5000', 'berth-app-1:b-2')).toBe('127.0.0.1:5000/berth-app-1:b-2');
     expect(registryRef('reg.example:443/berth/', REF)).toBe('reg.example:443/berth/berth/app-1:v3');
+  });
+
+  it('splits a reference at its tag, never at the registry port', () => {
+    expect(splitReference('127.0.0.1:5000/berth/app-1:v3')).toEqual({
+      repository: '127.0.0.1:5000/berth/app-1',
+      tag: 'v3',
+    });
+    expect(splitReference('127.0.0.1:5000/berth/app-1')).toEqual({
+      repository: '127.0.0.1:5000/berth/app-1',
+      tag: 'latest',
+    });
   });
 
   it('pulls from the registry, never from another host, and keeps only the local name', async () => {

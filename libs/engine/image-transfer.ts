@@ -10,6 +10,13 @@ export function registryRef(registry: string, ref: string): string {
   return `${registry.replace(/\/+$/, '')}/${ref}`;
 }
 
+/** "host:5000/a/b:tag" → repository "host:5000/a/b", tag "tag" (the registry port is not a tag). */
+export function splitReference(ref: string): { repository: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repository: ref, tag: 'latest' };
+}
+
 export interface EnsureImageOptions {
   ref: string;
   target: ContainerEngine;

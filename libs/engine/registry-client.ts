@@ -1,5 +1,4 @@
-import { splitReference } from './docker-images.js';
-import { registryRef } from './image-transfer.js';
+import { registryRef, splitReference } from './image-transfer.js';
 
 /** Where a registry is: what engines are told ("host:port[/prefix]") and where its HTTP API answers. */
 export interface RegistryEndpoint {
@@ -29,44 +28,43 @@ export class RegistryClient {
 
   /** Deletes the manifest `ref` has in the registry. 'not-allowed' when the registry has deletes off. */
   async deleteImage(ref: string): Promise<RegistryDeletion> {
-    const { repository, tag } = splitReference(this.repositoryPath(ref));
-    const manifest = `${this.settings.apiBase}/v2/${repository}/manifests/`;
-    const head = await this.call(`${manifest}${encodeURIComponent(tag)}`, {
-      method: 'HEAD',
-      headers: { Accept: MANIFEST_TYPES },
-    });
-    if (head.status === 404) return 'absent';
-    if (!head.ok) throw new Error(`registry answered ${head.status} to HEAD ${repository}:${tag}`);
-    const digest = head.headers.get('docker-content-digest');
-    if (!digest) throw new Error(`registry gave no digest for ${repository}:${tag}`);
-    const deletion = await this.call(`${manifest}${digest}`, { method: 'DELETE' });
+    const manifest = await this.manifestOf(ref);
+    if (!manifest) return 'absent';
+    const deletion = await this.call(`${manifest.url}${manifest.digest}`, { method: 'DELETE' });
+    await deletion.body?.cancel();
     if (deletion.status === 404) return 'absent';
     // distribution answers 405 (UNSUPPORTED) when storage.delete.enabled is off.
     if (deletion.status === 405) return 'not-allowed';
-    if (!deletion.ok)
-      throw new Error(`registry answered ${deletion.status} to DELETE ${repository}@${digest}`);
+    if (!deletion.ok) throw new Error(`registry answered ${deletion.status} to DELETE ${manifest.name}`);
     return 'deleted';
   }
 
   /** Resolves when the registry's API answers (401 counts: it is there, and wants credentials). */
   async ping(): Promise<void> {
     const res = await this.call(`${this.settings.apiBase}/v2/`, { method: 'GET' });
+    await res.body?.cancel();
     if (!res.ok && res.status !== 401) throw new Error(`registry answered ${res.status} to GET /v2/`);
   }
 
   /** Whether the registry holds `ref` (its manifest answers). */
   async hasImage(ref: string): Promise<boolean> {
+    return (await this.manifestOf(ref)) !== undefined;
+  }
+
+  /** The digest of `ref`'s manifest (HEAD), undefined when the registry does not have it. */
+  private async manifestOf(ref: string): Promise<{ url: string; name: string; digest: string } | undefined> {
     const { repository, tag } = splitReference(this.repositoryPath(ref));
-    const head = await this.call(
-      `${this.settings.apiBase}/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
-      {
-        method: 'HEAD',
-        headers: { Accept: MANIFEST_TYPES },
-      },
-    );
-    if (head.status === 404) return false;
-    if (!head.ok) throw new Error(`registry answered ${head.status} to HEAD ${repository}:${tag}`);
-    return true;
+    const url = `${this.settings.apiBase}/v2/${repository}/manifests/`;
+    const name = `${repository}:${tag}`;
+    const head = await this.call(`${url}${encodeURIComponent(tag)}`, {
+      method: 'HEAD',
+      headers: { Accept: MANIFEST_TYPES },
+    });
+    if (head.status === 404) return undefined;
+    if (!head.ok) throw new Error(`registry answered ${head.status} to HEAD ${name}`);
+    const digest = head.headers.get('docker-content-digest');
+    if (!digest) throw new Error(`registry gave no digest for ${name}`);
+    return { url, name, digest };
   }
 
   /** "prefix/name:tag": the image's name inside the registry, without the registry's host. */

@@ -56,7 +56,10 @@ export class ImageDistribution implements OnApplicationBootstrap {
       ...(this.registry === undefined ? {} : { registry: this.registry }),
       onWarning: (message) => this.logger.warn(message),
     });
-    if (path !== 'present') this.logger.log(`image ${ref} reached host ${host.name} from the ${path}`);
+    if (path !== 'present') {
+      const from = path === 'registry' ? 'the registry' : 'another host';
+      this.logger.log(`image ${ref} reached host ${host.name} from ${from}`);
+    }
     return path;
   }
 
