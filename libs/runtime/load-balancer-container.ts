@@ -1,4 +1,9 @@
-import { hardenedContainerSpec, type ContainerSpec } from '../engine/index.js';
+import {
+  EngineError,
+  hardenedContainerSpec,
+  type ContainerEngine,
+  type ContainerSpec,
+} from '../engine/index.js';
 import { HAPROXY_FILES } from './haproxy-reload.js';
 
 /** Built offline by scripts/build-base-images.sh (HAProxy 2.6 from Debian, user haproxy = 10002, dash). */
@@ -52,4 +57,37 @@ export function loadBalancerContainerSpec(input: {
     extraLabels: { 'berth.replica': input.replicaId },
     stopGraceSeconds: 5,
   });
+}
+
+/** After SIGUSR1 (soft stop) the balancer gets this long to let its connections finish. */
+const SOFT_STOP_MS = 8_000;
+
+/**
+ * Soft stop (SIGUSR1: HAProxy stops listening and lets open connections finish, for up to 8 s), then
+ * stop and remove the container. Resolves with the time it stopped (undefined when it was already gone).
+ */
+export async function softStopBalancer(engine: ContainerEngine, id: string): Promise<Date | undefined> {
+  // SIGUSR1 again every second: a master that has just reloaded ignores signals for a moment.
+  const deadline = Date.now() + SOFT_STOP_MS;
+  let exited = !(await engine.inspectContainer({ id }))?.running;
+  while (!exited && Date.now() < deadline) {
+    await ignoreAbsentOrStopped(engine.killContainer({ id, signal: 'SIGUSR1' }));
+    exited = await engine
+      .waitContainer({ id, signal: AbortSignal.timeout(1000) })
+      .then(() => true)
+      .catch(() => false);
+  }
+  await ignoreAbsentOrStopped(engine.stopContainer({ id, graceSeconds: 2 }));
+  const stoppedAt = (await engine.inspectContainer({ id }))?.finishedAt;
+  await engine.removeContainer({ id, force: true });
+  return stoppedAt;
+}
+
+async function ignoreAbsentOrStopped(call: Promise<void>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof EngineError && (err.notFound || err.conflict)) return;
+    throw err;
+  }
 }

@@ -12,7 +12,7 @@ import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/app.entity.js';
 import type { Release } from '../apps/release.entity.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { EngineError, LABELS, tenantNetworkName, type ContainerSummary } from '../engine/index.js';
+import { LABELS, tenantNetworkName, type ContainerSummary } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { ImageDistribution } from '../hosts/image-distribution.js';
 import type { Host } from '../hosts/host.entity.js';
@@ -20,14 +20,12 @@ import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
 import { restartBackoffMs } from './convergence.js';
 import { configFileText } from './haproxy-reload.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
-import { LB_IMAGE, loadBalancerContainerSpec } from './load-balancer-container.js';
+import { LB_IMAGE, loadBalancerContainerSpec, softStopBalancer } from './load-balancer-container.js';
 import { acceptsConnections } from './readiness.js';
 import { APP_PORT, ReplicaLifecycle } from './replica-lifecycle.js';
 import { placementHosts } from './placement-hosts.js';
 import { Replica } from './replica.entity.js';
 
-/** After SIGUSR1 (soft stop) the balancer gets this long to let its connections finish. */
-const SOFT_STOP_MS = 8_000;
 const READINESS_TIMEOUT_MS = 60_000;
 /** A container younger than this may still be getting its row's container id written: never an orphan. */
 const ORPHAN_GRACE_MS = 30_000;
@@ -330,22 +328,8 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     await repo.update(balancer.id, { state: 'stopping' });
     let stoppedAt = new Date();
     if (host && host.status !== 'down' && balancer.containerId) {
-      const engine = await this.pool.engineFor(host);
-      const id = balancer.containerId;
-      // SIGUSR1 again every second: a master that has just reloaded ignores signals for a moment.
-      const deadline = Date.now() + SOFT_STOP_MS;
-      let exited = !(await engine.inspectContainer({ id }))?.running;
-      while (!exited && Date.now() < deadline) {
-        await ignoreAbsentOrStopped(engine.killContainer({ id, signal: 'SIGUSR1' }));
-        exited = await engine
-          .waitContainer({ id, signal: AbortSignal.timeout(1000) })
-          .then(() => true)
-          .catch(() => false);
-      }
-      await ignoreAbsentOrStopped(engine.stopContainer({ id, graceSeconds: 2 }));
-      const details = await engine.inspectContainer({ id });
-      stoppedAt = details?.finishedAt ?? stoppedAt;
-      await engine.removeContainer({ id, force: true });
+      stoppedAt =
+        (await softStopBalancer(await this.pool.engineFor(host), balancer.containerId)) ?? stoppedAt;
     }
     if (balancer.containerId) this.configs.forget(balancer.containerId);
     await this.lifecycle.closeRun(balancer.id, stoppedAt);
@@ -402,15 +386,6 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
 /** A host that may keep a balancer: ready or cordoned (draining and down hosts hand it elsewhere). */
 function keepsWork(host: Host | undefined): boolean {
   return !!host && (host.status === 'ready' || host.status === 'cordoned');
-}
-
-async function ignoreAbsentOrStopped(call: Promise<void>): Promise<void> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof EngineError && (err.notFound || err.conflict)) return;
-    throw err;
-  }
 }
 
 function describe(err: unknown): string {
