@@ -17,7 +17,6 @@ import type {
 } from './container-engine.js';
 import type { ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerSpec } from './container-spec.js';
-import { toDockerCreateOptions } from './docker-create-options.js';
 import { EngineCapabilityNotSupportedError, EngineError } from './engine-errors.js';
 import {
   FakeImageStore,
@@ -26,25 +25,21 @@ import {
   parseSavedImage,
   savedImageBytes,
 } from './fake-images.js';
+import {
+  SIGNAL_NUMBERS,
+  cloneDetails,
+  containerSummary,
+  hasLabels,
+  logsInWindow,
+  markExited,
+  markStarted,
+  newFakeContainer,
+  nextEvent,
+  rfc3339Nano,
+  type FakeContainer,
+} from './fake-containers.js';
 
 type Method = keyof ContainerEngine;
-
-interface FakeContainer {
-  details: ContainerDetails;
-  spec: ContainerSpec;
-  createdAt: Date;
-  logs: LogLine[];
-  stats: ContainerStats;
-}
-
-const SIGNALS: Record<string, number> = {
-  SIGKILL: 9,
-  SIGTERM: 15,
-  SIGINT: 2,
-  SIGHUP: 1,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-};
 
 /**
  * In-memory ContainerEngine for unit tests of code above the engine (reconciler, scheduler, builds).
@@ -237,7 +232,6 @@ export class FakeEngine implements ContainerEngine {
 
   async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
     this.enter('createContainer', spec);
-    const create = toDockerCreateOptions(spec); // the same validation the real engine applies
     const image = this.images.find(spec.image);
     if (!image) throw this.error('createContainer', 404, `No such image: ${spec.image}`);
     const network = this.networks.get(spec.networkName);
@@ -245,33 +239,8 @@ export class FakeEngine implements ContainerEngine {
     if (this.findContainer(spec.name))
       throw this.error('createContainer', 409, `name ${spec.name} is in use`);
     const id = this.nextId().padEnd(64, '0');
-    const details: ContainerDetails = {
-      id,
-      name: spec.name,
-      image: spec.image,
-      imageId: image.id,
-      state: 'created',
-      running: false,
-      exitCode: 0,
-      oomKilled: false,
-      error: '',
-      startedAt: undefined,
-      finishedAt: undefined,
-      restartCount: 0,
-      labels: { ...this.options.extraLabels, ...spec.labels },
-      ports: [],
-      networks: { [spec.networkName]: { ipAddress: '', aliases: spec.networkAliases ?? [] } },
-      resources: {
-        memoryBytes: create.HostConfig?.Memory ?? 0,
-        memorySwapBytes: create.HostConfig?.MemorySwap ?? 0,
-        nanoCpus: create.HostConfig?.NanoCpus ?? 0,
-        pidsLimit: create.HostConfig?.PidsLimit ?? 0,
-        readOnlyRootfs: spec.readOnlyRootfs,
-        user: spec.user,
-      },
-    };
-    const stats = { memoryBytes: 0, memoryLimitBytes: details.resources.memoryBytes, cpuPercent: 0, pids: 0 };
-    this.containers.set(id, { details, spec, createdAt: new Date(), logs: [], stats });
+    const extraLabels = this.options.extraLabels;
+    this.containers.set(id, newFakeContainer({ id, spec, imageId: image.id, extraLabels }));
     return { id };
   }
 
@@ -279,18 +248,7 @@ export class FakeEngine implements ContainerEngine {
     this.enter('startContainer', options);
     const container = this.mustFind(options.id, 'startContainer');
     if (container.details.running) return;
-    const octet = (this.sequence % 250) + 2;
-    Object.assign(container.details, { state: 'running', running: true, startedAt: new Date(), exitCode: 0 });
-    Object.assign(container.details, { oomKilled: false, finishedAt: undefined });
-    container.details.networks[container.spec.networkName]!.ipAddress = `172.30.0.${octet}`;
-    if (container.spec.publish && container.spec.containerPort !== undefined) {
-      const { hostIp, hostPort } = container.spec.publish;
-      const port = hostPort || 32768 + (this.sequence % 28000);
-      container.details.ports = [
-        { containerPort: container.spec.containerPort, protocol: 'tcp', hostIp, hostPort: port },
-      ];
-    }
-    container.stats.pids = 1;
+    markStarted(container, this.sequence);
     this.emitEvent('start', container);
   }
 
@@ -305,7 +263,7 @@ export class FakeEngine implements ContainerEngine {
     const container = this.mustFind(options.id, 'killContainer');
     if (!container.details.running)
       throw this.error('killContainer', 409, `container ${options.id} is not running`);
-    this.exit(container, 128 + (SIGNALS[options.signal ?? 'SIGKILL'] ?? 9), false);
+    this.exit(container, 128 + (SIGNAL_NUMBERS[options.signal ?? 'SIGKILL'] ?? 9), false);
   }
 
   async removeContainer(options: { id: string; force?: boolean }): Promise<void> {
@@ -333,15 +291,7 @@ export class FakeEngine implements ContainerEngine {
     this.enter('listContainers', options);
     return [...this.containers.values()]
       .filter((c) => (options.all || c.details.running) && hasLabels(c.details.labels, options.labels))
-      .map((c) => ({
-        id: c.details.id,
-        name: c.details.name,
-        image: c.details.image,
-        state: c.details.state,
-        status: c.details.running ? 'Up' : `Exited (${c.details.exitCode})`,
-        labels: { ...c.details.labels },
-        createdAt: c.createdAt,
-      }));
+      .map(containerSummary);
   }
 
   async waitContainer(options: { id: string; signal?: AbortSignal }): Promise<{ exitCode: number }> {
@@ -368,28 +318,14 @@ export class FakeEngine implements ContainerEngine {
   async *containerLogs(options: ContainerLogsOptions): AsyncIterable<LogLine> {
     this.enter('containerLogs', options);
     const container = this.mustFind(options.id, 'containerLogs');
-    const inWindow = (line: LogLine) =>
-      (!options.since || line.timestamp >= rfc3339Nano(options.since)) &&
-      (!options.until || line.timestamp <= rfc3339Nano(options.until));
-    let lines = container.logs.filter(inWindow);
-    if (options.tail !== undefined) lines = lines.slice(Math.max(0, lines.length - options.tail));
-    yield* lines;
+    const id = container.details.id;
+    yield* logsInWindow(container.logs, options);
     if (!options.follow) return;
     let seen = container.logs.length;
     while (container.details.running && !options.signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.emitter.off(`log:${container.details.id}`, wake);
-          this.emitter.off(`exit:${container.details.id}`, wake);
-          options.signal?.removeEventListener('abort', wake);
-          resolve();
-        };
-        this.emitter.on(`log:${container.details.id}`, wake);
-        this.emitter.on(`exit:${container.details.id}`, wake);
-        options.signal?.addEventListener('abort', wake);
-      });
+      await nextEvent(this.emitter, [`log:${id}`, `exit:${id}`], options.signal);
       if (options.signal?.aborted) return;
-      yield* container.logs.slice(seen).filter(inWindow);
+      yield* logsInWindow(container.logs.slice(seen), { ...options, tail: undefined });
       seen = container.logs.length;
     }
   }
@@ -482,15 +418,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   private exit(container: FakeContainer, exitCode: number, oomKilled: boolean): void {
-    Object.assign(container.details, {
-      state: 'exited',
-      running: false,
-      exitCode,
-      oomKilled,
-      finishedAt: new Date(),
-    });
-    container.details.ports = [];
-    container.stats.pids = 0;
+    markExited(container, exitCode, oomKilled);
     this.emitEvent('die', container, exitCode);
     this.emitter.emit(`exit:${container.details.id}`);
   }
@@ -505,26 +433,4 @@ export class FakeEngine implements ContainerEngine {
     };
     this.emitter.emit('engine-event', event);
   }
-}
-
-function cloneDetails(details: ContainerDetails): ContainerDetails {
-  const networks: ContainerDetails['networks'] = {};
-  for (const [name, network] of Object.entries(details.networks)) {
-    networks[name] = { ...network, aliases: [...network.aliases] };
-  }
-  return {
-    ...details,
-    labels: { ...details.labels },
-    ports: details.ports.map((port) => ({ ...port })),
-    networks,
-    resources: { ...details.resources },
-  };
-}
-
-function hasLabels(labels: Record<string, string>, wanted: Record<string, string>): boolean {
-  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
-}
-
-function rfc3339Nano(date: Date): string {
-  return date.toISOString().replace('Z', '000000Z');
 }
