@@ -79,6 +79,27 @@ describe('apps: env, uploads, adoption and deletion', () => {
     expect(reserved.status).toBe(400);
   }, 180_000);
 
+  it("lists every app with its own release and endpoints, as each app's own GET shows them", async () => {
+    await api.http.post('/v1/apps').set(owner.auth).send({ name: 'listed', replicas: 0 }).expect(201);
+    try {
+      await waitConverged(api, owner, 'web');
+      const list = (await api.http.get('/v1/apps').set(owner.auth).expect(200)).body as {
+        name: string;
+        endpoints: string[];
+      }[];
+      expect(list.map((app) => app.name)).toEqual(expect.arrayContaining(['web', 'listed']));
+      for (const listed of list) {
+        const own = (await api.http.get(`/v1/apps/${listed.name}`).set(owner.auth).expect(200)).body;
+        expect(listed).toEqual(own);
+      }
+      const web = list.find((app) => app.name === 'web')!;
+      expect(web.endpoints).toHaveLength(2);
+      expect(list.find((app) => app.name === 'listed')).toMatchObject({ endpoints: [], release: null });
+    } finally {
+      await api.http.delete('/v1/apps/listed').set(owner.auth).expect(202);
+    }
+  });
+
   it('accepts a multipart upload and cancels a running build', async () => {
     const slow = await tarGz([
       {

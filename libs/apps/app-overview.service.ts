@@ -34,39 +34,56 @@ export class AppOverviewService {
       order: { createdAt: 'ASC' },
       take: 200,
     });
+    const [overview] = await this.assemble([app], replicas);
+    return overview!;
+  }
+
+  /** Overviews of many apps (the app list) in three queries, whatever the number of apps. */
+  async overviews(apps: App[]): Promise<AppOverview[]> {
+    if (apps.length === 0) return [];
+    const replicas = await this.dataSource.getRepository(Replica).find({
+      where: { appId: In(apps.map((a) => a.id)), state: Not('gone') },
+      order: { createdAt: 'ASC' },
+    });
+    return this.assemble(apps, replicas);
+  }
+
+  private async assemble(apps: App[], replicas: Replica[]): Promise<AppOverview[]> {
     const hosts = await this.dataSource
       .getRepository(Host)
       .find({ where: { id: In([...new Set(replicas.map((r) => r.hostId))]) } });
-    const releases = await this.dataSource.getRepository(Release).find({
-      where: {
-        id: In([
-          ...new Set(replicas.map((r) => r.releaseId).filter((id): id is string => !!id)),
-          app.currentReleaseId ?? '00000000-0000-0000-0000-000000000000',
-        ]),
-      },
-    });
+    const releaseIds = new Set(replicas.map((r) => r.releaseId).filter((id): id is string => !!id));
+    for (const app of apps) if (app.currentReleaseId) releaseIds.add(app.currentReleaseId);
+    const releases = releaseIds.size
+      ? await this.dataSource.getRepository(Release).find({ where: { id: In([...releaseIds]) } })
+      : [];
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     const releaseById = new Map(releases.map((r) => [r.id, r]));
-    const views = replicas.map((replica) => {
+    const viewsByApp = new Map<string, ReplicaOverview[]>();
+    for (const replica of replicas) {
       const host = hostById.get(replica.hostId);
       const live = replica.state === 'running' || replica.state === 'starting';
-      return {
+      const view = {
         replica,
         host,
         releaseVersion: replica.releaseId ? (releaseById.get(replica.releaseId)?.version ?? null) : null,
         endpoint:
           live && host && replica.hostPort ? `http://${host.publicAddress}:${replica.hostPort}` : null,
       };
+      viewsByApp.set(replica.appId, [...(viewsByApp.get(replica.appId) ?? []), view]);
+    }
+    return apps.map((app) => {
+      const views = viewsByApp.get(app.id) ?? [];
+      const lb = views.find((v) => v.replica.role === 'lb' && v.replica.state === 'running');
+      return {
+        app,
+        release: app.currentReleaseId ? (releaseById.get(app.currentReleaseId) ?? null) : null,
+        replicas: views,
+        endpoints: views
+          .filter((v) => v.replica.role === 'web' && v.replica.state === 'running' && v.endpoint)
+          .map((v) => v.endpoint!),
+        loadBalancerEndpoint: lb?.endpoint ?? null,
+      };
     });
-    const lb = views.find((v) => v.replica.role === 'lb' && v.replica.state === 'running');
-    return {
-      app,
-      release: app.currentReleaseId ? (releaseById.get(app.currentReleaseId) ?? null) : null,
-      replicas: views,
-      endpoints: views
-        .filter((v) => v.replica.role === 'web' && v.replica.state === 'running' && v.endpoint)
-        .map((v) => v.endpoint!),
-      loadBalancerEndpoint: lb?.endpoint ?? null,
-    };
   }
 }

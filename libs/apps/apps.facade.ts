@@ -30,7 +30,7 @@ export class AppsFacade {
   }
 
   async list(p: Principal): Promise<AppOverview[]> {
-    return Promise.all((await this.apps.list(p)).map((app) => this.overviews.overview(app)));
+    return this.overviews.overviews(await this.apps.list(p));
   }
 
   async describe(p: Principal, name: string): Promise<AppOverview> {
