@@ -5,7 +5,6 @@ import {
   cutWindows,
   millisToSeconds,
   type CutResult,
-  type UsageKind,
   type UsageSpan,
   type WindowUsage,
 } from './usage-windows.js';
@@ -33,19 +32,6 @@ export interface MeterReport extends MeterPassReport {
 }
 
 type Source = 'replica_runs' | 'builds';
-
-interface SpanRow {
-  id: string;
-  subjectId: string;
-  kind: UsageKind;
-  tenantId: string;
-  appId: string | null;
-  planId: string | null;
-  memoryMb: number;
-  cpuMillis: number;
-  startMs: number;
-  stopMs: number | null;
-}
 
 const INSERT_CHUNK = 2000;
 const MAX_RECORDS_PER_PASS = 100_000;
@@ -161,7 +147,7 @@ export class UsageMeter {
 
   /** Runs that may still have unmetered closed windows: open ones, and ones stopped since the bookmark. */
   private async runSpans(manager: EntityManager, closedMs: number, settledMs?: number): Promise<UsageSpan[]> {
-    const rows: SpanRow[] = await manager.query(
+    const rows: UsageSpan[] = await manager.query(
       `SELECT id, replica_id AS "subjectId", role AS kind, tenant_id AS "tenantId", app_id AS "appId",
               plan_id AS "planId", memory_mb AS "memoryMb", cpu_millis AS "cpuMillis",
               ${ms('started_at')} AS "startMs", ${ms('stopped_at')} AS "stopMs"
@@ -181,7 +167,7 @@ export class UsageMeter {
     closedMs: number,
     settledMs?: number,
   ): Promise<UsageSpan[]> {
-    const rows: SpanRow[] = await manager.query(
+    const rows: UsageSpan[] = await manager.query(
       `SELECT b.id, b.id AS "subjectId", 'build' AS kind, b.tenant_id AS "tenantId", b.app_id AS "appId",
               t.plan_id AS "planId", b.memory_mb AS "memoryMb", b.cpu_millis AS "cpuMillis",
               ${ms('b.started_at')} AS "startMs", ${ms('b.finished_at')} AS "stopMs"
