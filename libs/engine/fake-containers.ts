@@ -4,6 +4,8 @@ import type {
   ContainerLogsOptions,
   ContainerStats,
   ContainerSummary,
+  EngineEvent,
+  EngineEventType,
   LogLine,
 } from './container-engine.js';
 import type { ContainerSpec } from './container-spec.js';
@@ -105,6 +107,17 @@ export function containerSummary(container: FakeContainer): ContainerSummary {
   };
 }
 
+/** The event Docker reports for a container's lifecycle step (die carries the exit code). */
+export function engineEvent(type: EngineEventType, container: FakeContainer, exitCode?: number): EngineEvent {
+  return {
+    type,
+    containerId: container.details.id,
+    labels: { ...container.details.labels },
+    exitCode,
+    time: new Date(),
+  };
+}
+
 /** A deep copy: callers of inspect must not reach into the fake's state. */
 export function cloneDetails(details: ContainerDetails): ContainerDetails {
   const networks: ContainerDetails['networks'] = {};
@@ -128,6 +141,24 @@ export function logsInWindow(lines: LogLine[], options: ContainerLogsOptions): L
       (!options.until || line.timestamp <= rfc3339Nano(options.until)),
   );
   return options.tail === undefined ? inWindow : inWindow.slice(Math.max(0, inWindow.length - options.tail));
+}
+
+/** containerLogs of a fake container: the window at once, then (with follow) new lines until it exits. */
+export async function* followLogs(
+  container: FakeContainer,
+  emitter: EventEmitter,
+  options: ContainerLogsOptions,
+): AsyncIterable<LogLine> {
+  const id = container.details.id;
+  yield* logsInWindow(container.logs, options);
+  if (!options.follow) return;
+  let seen = container.logs.length;
+  while (container.details.running && !options.signal?.aborted) {
+    await nextEvent(emitter, [`log:${id}`, `exit:${id}`], options.signal);
+    if (options.signal?.aborted) return;
+    yield* logsInWindow(container.logs.slice(seen), { ...options, tail: undefined });
+    seen = container.logs.length;
+  }
 }
 
 /** Resolves at the first of `events` on `emitter`, or when `signal` fires (never rejects). */

@@ -1,4 +1,4 @@
-import { EventEmitter, on } from 'node:events';
+import { EventEmitter, on, once } from 'node:events';
 import { Readable } from 'node:stream';
 import type {
   BuildImageOptions,
@@ -23,18 +23,20 @@ import {
   type FakeRegistry,
   newFakeImage,
   parseSavedImage,
+  pullFromRegistry,
+  pushToRegistry,
   savedImageBytes,
 } from './fake-images.js';
 import {
   SIGNAL_NUMBERS,
   cloneDetails,
   containerSummary,
+  engineEvent,
+  followLogs,
   hasLabels,
-  logsInWindow,
   markExited,
   markStarted,
   newFakeContainer,
-  nextEvent,
   rfc3339Nano,
   type FakeContainer,
 } from './fake-containers.js';
@@ -174,21 +176,13 @@ export class FakeEngine implements ContainerEngine {
   async pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
     this.enter('pushImage', options);
     options.signal?.throwIfAborted();
-    const image = this.images.find(options.ref);
-    if (!image)
-      throw this.error('pushImage', 404, `An image does not exist locally with the tag: ${options.ref}`);
-    this.registryFor('pushImage', options.ref).put(options.ref, image);
+    pushToRegistry(this.images, this.options.registry, options.ref);
   }
 
   async pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
     this.enter('pullImage', options);
     options.signal?.throwIfAborted();
-    const registry = this.registryFor('pullImage', options.ref);
-    const image = registry.get(options.ref);
-    if (!image) throw this.error('pullImage', 404, `manifest for ${options.ref} not found: manifest unknown`);
-    const existing = this.images.find(image.id);
-    if (existing) this.images.tag(existing, options.ref);
-    else this.images.add({ ...image, tags: [options.ref] });
+    pullFromRegistry(this.images, this.options.registry, options.ref);
   }
 
   async listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]> {
@@ -299,17 +293,9 @@ export class FakeEngine implements ContainerEngine {
     const container = this.mustFind(options.id, 'waitContainer');
     const id = container.details.id;
     while (this.containers.get(id)?.details.running) {
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
-          options.signal?.removeEventListener('abort', aborted);
-          resolve();
-        };
-        const aborted = () => {
-          this.emitter.off(`exit:${id}`, done);
-          reject(options.signal?.reason);
-        };
-        this.emitter.once(`exit:${id}`, done);
-        options.signal?.addEventListener('abort', aborted, { once: true });
+      // Rejects with the caller's reason, as the real engine's aborted request does.
+      await once(this.emitter, `exit:${id}`, { signal: options.signal }).catch((error: unknown) => {
+        throw options.signal?.aborted ? options.signal.reason : error;
       });
     }
     return { exitCode: container.details.exitCode };
@@ -317,17 +303,7 @@ export class FakeEngine implements ContainerEngine {
 
   async *containerLogs(options: ContainerLogsOptions): AsyncIterable<LogLine> {
     this.enter('containerLogs', options);
-    const container = this.mustFind(options.id, 'containerLogs');
-    const id = container.details.id;
-    yield* logsInWindow(container.logs, options);
-    if (!options.follow) return;
-    let seen = container.logs.length;
-    while (container.details.running && !options.signal?.aborted) {
-      await nextEvent(this.emitter, [`log:${id}`, `exit:${id}`], options.signal);
-      if (options.signal?.aborted) return;
-      yield* logsInWindow(container.logs.slice(seen), { ...options, tail: undefined });
-      seen = container.logs.length;
-    }
+    yield* followLogs(this.mustFind(options.id, 'containerLogs'), this.emitter, options);
   }
 
   async *events(options: {
@@ -385,14 +361,6 @@ export class FakeEngine implements ContainerEngine {
     if (failure) throw failure;
   }
 
-  /** The registry `ref` names, when this engine can reach it; else the connection error a host reports. */
-  private registryFor(operation: string, ref: string): FakeRegistry {
-    const registry = this.options.registry;
-    const refusal = registry ? registry.refusal(ref) : `no registry answers for ${ref}`;
-    if (!registry || refusal !== undefined) throw this.error(operation, 500, refusal ?? 'unreachable');
-    return registry;
-  }
-
   private error(operation: string, statusCode: number | undefined, message: string): EngineError {
     return new EngineError({ operation, statusCode, message });
   }
@@ -424,13 +392,6 @@ export class FakeEngine implements ContainerEngine {
   }
 
   private emitEvent(type: EngineEventType, container: FakeContainer, exitCode?: number): void {
-    const event: EngineEvent = {
-      type,
-      containerId: container.details.id,
-      labels: { ...container.details.labels },
-      exitCode,
-      time: new Date(),
-    };
-    this.emitter.emit('engine-event', event);
+    this.emitter.emit('engine-event', engineEvent(type, container, exitCode));
   }
 }

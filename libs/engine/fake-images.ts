@@ -1,4 +1,5 @@
 import type { ImageInfo, ImageSummary } from './container-engine.js';
+import { EngineError } from './engine-errors.js';
 
 /** An image a fake engine (or fake registry) holds. */
 export interface FakeImage extends ImageInfo {
@@ -149,6 +150,51 @@ export class FakeRegistry {
   delete(ref: string): boolean {
     return this.manifests.delete(withDefaultTag(ref));
   }
+}
+
+/** pushImage of a fake engine: `ref` from its images into the registry `ref` names. */
+export function pushToRegistry(
+  images: FakeImageStore,
+  registry: FakeRegistry | undefined,
+  ref: string,
+): void {
+  const image = images.find(ref);
+  if (!image) {
+    throw new EngineError({
+      operation: 'pushImage',
+      statusCode: 404,
+      message: `An image does not exist locally with the tag: ${ref}`,
+    });
+  }
+  reachable('pushImage', registry, ref).put(ref, image);
+}
+
+/** pullImage of a fake engine: `ref` from its registry into its images, named `ref`. */
+export function pullFromRegistry(
+  images: FakeImageStore,
+  registry: FakeRegistry | undefined,
+  ref: string,
+): void {
+  const image = reachable('pullImage', registry, ref).get(ref);
+  if (!image) {
+    throw new EngineError({
+      operation: 'pullImage',
+      statusCode: 404,
+      message: `manifest for ${ref} not found: manifest unknown`,
+    });
+  }
+  const existing = images.find(image.id);
+  if (existing) images.tag(existing, ref);
+  else images.add({ ...image, tags: [ref] });
+}
+
+/** The registry `ref` names, when the engine can reach it; else the connection error a host reports. */
+function reachable(operation: string, registry: FakeRegistry | undefined, ref: string): FakeRegistry {
+  const refusal = registry ? registry.refusal(ref) : `no registry answers for ${ref}`;
+  if (!registry || refusal !== undefined) {
+    throw new EngineError({ operation, statusCode: 500, message: refusal ?? 'unreachable' });
+  }
+  return registry;
 }
 
 function withDefaultTag(ref: string): string {

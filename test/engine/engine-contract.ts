@@ -115,6 +115,21 @@ export function describeEngineContract(
       expect(await engine.inspectContainer({ id })).toBeUndefined();
     });
 
+    it('gives up waiting for a running container when the signal fires, and waits for a kill', async () => {
+      const { id } = await newContainer({ instance: 'wait' });
+      await engine.startContainer({ id });
+      const controller = new AbortController();
+      const waiting = engine.waitContainer({ id, signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('caller gave up')), 200);
+      await expect(waiting).rejects.toThrow();
+      await expect(engine.waitContainer({ id, signal: AbortSignal.abort() })).rejects.toThrow();
+
+      const untilExit = engine.waitContainer({ id });
+      await engine.killContainer({ id });
+      expect(await untilExit).toEqual({ exitCode: 137 });
+      await engine.removeContainer({ id });
+    });
+
     it('refuses a second container with the same name (409) and removing a running one without force', async () => {
       const first = await newContainer({ instance: 'dup' });
       const second = await engine.createContainer(first.spec).catch((e: unknown) => e);
