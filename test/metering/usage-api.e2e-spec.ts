@@ -13,24 +13,13 @@ import {
   millisOf,
   removeSpans,
   resetMeterState,
+  type StoredRecord,
 } from './metering-fixtures.js';
 
 type Auth = Record<string, string>;
 
-interface RecordView {
-  id: string;
-  tenantId: string;
-  appId: string | null;
-  subjectId: string;
-  kind: string;
-  windowStart: string;
-  windowEnd: string;
-  seconds: string;
-  memoryMb: number;
-  cpuMillis: number;
-  planId: string | null;
-  createdAt: string;
-}
+/** A usage record as the billing API returns it: the stored row plus its creation time. */
+type RecordView = StoredRecord & { createdAt: string };
 
 describe('usage API (billing reads)', () => {
   let api: TestApi;
