@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { BuildFailedError, FakeEngine } from '../engine/index.js';
+import { BuildFailedError } from '../engine/index.js';
+import { FakeEngine } from '../engine/testing/index.js';
 import { buildWithLostLayerRetry, isLostLayerFailure } from './build-retry.js';
 
 const TAG = 'berth-app-1:b-1';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { EngineError, ImageUnavailableError } from './engine-errors.js';
-import { FakeEngine } from './fake-engine.js';
-import { FakeRegistry } from './fake-images.js';
+import { FakeEngine, FakeRegistry } from './testing/index.js';
 import { ensureImage, publishImage, registryRef, splitReference } from './image-transfer.js';
 
 const REF = 'berth/app-1:v3';

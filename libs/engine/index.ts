@@ -39,8 +39,6 @@ export {
   EngineError,
   ImageUnavailableError,
 } from './engine-errors.js';
-export { FakeEngine } from './fake-engine.js';
-export { FakeRegistry } from './fake-images.js';
 export { ensureImage, publishImage, registryRef } from './image-transfer.js';
 export { RegistryClient } from './registry-client.js';
 export type { RegistryDeletion, RegistryEndpoint } from './registry-client.js';

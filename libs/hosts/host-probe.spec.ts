@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { EngineError, FakeEngine, type ContainerEngine } from '../engine/index.js';
+import { EngineError, type ContainerEngine } from '../engine/index.js';
+import { FakeEngine } from '../engine/testing/index.js';
 import { probeEngine } from './host-probe.js';
 
 describe('probeEngine', () => {

@@ -31,4 +31,3 @@ export type {
   OpenLogs,
   SubscribeOptions,
 } from './log-hub-types.js';
-export { FakeLogFollow, settle } from './fake-log-follow.js';

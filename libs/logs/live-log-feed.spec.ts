@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { FakeLogFollow, settle } from './fake-log-follow.js';
+import { FakeLogFollow, settle } from './testing/index.js';
 import { LiveLogFeed, type LiveLogMessage, type LogBackfill } from './live-log-feed.js';
 import { type SourceLogLine, cursorOf, toAppEntries } from './log-entry.js';
 import { LogHub } from './log-fanout.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { FakeLogFollow, settle } from './fake-log-follow.js';
+import { FakeLogFollow, settle } from './testing/index.js';
 import { type AppLogEntry, InvalidCursorError, cursorOf, parseCursor } from './log-entry.js';
 import { LogHub } from './log-fanout.js';
 import { resumePoint } from './log-subscriber.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { FakeLogFollow, settle } from './fake-log-follow.js';
+import { FakeLogFollow, settle } from './testing/index.js';
 import type { AppLogEntry, SourceLogLine } from './log-entry.js';
 import { LogHub, type LogHubOptions } from './log-fanout.js';
 import type { LogDelivery } from './log-subscriber.js';

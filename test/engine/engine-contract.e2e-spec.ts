@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DockerEngine, FakeEngine, FakeRegistry } from '../../libs/engine/index.js';
+import { DockerEngine } from '../../libs/engine/index.js';
+import { FakeEngine, FakeRegistry } from '../../libs/engine/testing/index.js';
 import {
   RUNTIME_IMAGE,
   TEST_DOCKER_ENDPOINT,

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import tar from 'tar-stream';
 import {
   BuildFailedError,
-  FakeEngine,
   ImageUnavailableError,
   ensureImage,
   tenantNetworkName,
 } from '../../libs/engine/index.js';
+import { FakeEngine } from '../../libs/engine/testing/index.js';
 import {
   RUNTIME_IMAGE,
   TEST_RUN_LABEL,

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   EngineCapabilityNotSupportedError,
   execCapabilityOf,
-  FakeEngine,
   tenantNetworkName,
   type ContainerEngine,
 } from '../../libs/engine/index.js';
+import { FakeEngine } from '../../libs/engine/testing/index.js';
 import { ContainerHaproxyControl } from '../../libs/runtime/haproxy-control.js';
 import { configHash, renderHaproxyConfig, type HaproxyBackend } from '../../libs/runtime/haproxy-config.js';
 import {

@@ -14,10 +14,10 @@ import type {
   ImageSummary,
   LogLine,
   NetworkSummary,
-} from './container-engine.js';
-import type { ExecOptions, ExecResult } from './container-exec.js';
-import type { ContainerSpec } from './container-spec.js';
-import { EngineCapabilityNotSupportedError, EngineError } from './engine-errors.js';
+} from '../container-engine.js';
+import type { ExecOptions, ExecResult } from '../container-exec.js';
+import type { ContainerSpec } from '../container-spec.js';
+import { EngineCapabilityNotSupportedError, EngineError } from '../engine-errors.js';
 import {
   FakeImageStore,
   type FakeRegistry,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { EngineEvent, LogLine } from './container-engine.js';
-import { hardenedContainerSpec, tenantNetworkName } from './container-spec.js';
-import { EngineError } from './engine-errors.js';
+import type { EngineEvent, LogLine } from '../container-engine.js';
+import { hardenedContainerSpec, tenantNetworkName } from '../container-spec.js';
+import { EngineError } from '../engine-errors.js';
 import { FakeEngine } from './fake-engine.js';
 
 async function runningContainer(engine: FakeEngine) {

@@ -7,9 +7,9 @@ import type {
   EngineEvent,
   EngineEventType,
   LogLine,
-} from './container-engine.js';
-import type { ContainerSpec } from './container-spec.js';
-import { toDockerCreateOptions } from './docker-create-options.js';
+} from '../container-engine.js';
+import type { ContainerSpec } from '../container-spec.js';
+import { toDockerCreateOptions } from '../docker-create-options.js';
 
 /** A container of a fake engine: what inspect shows, the spec it was made from, its log and stats. */
 export interface FakeContainer {

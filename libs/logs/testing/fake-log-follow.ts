@@ -1,5 +1,5 @@
-import type { SourceLogLine } from './log-entry.js';
-import type { OpenLogs } from './log-fanout.js';
+import type { SourceLogLine } from '../log-entry.js';
+import type { OpenLogs } from '../log-fanout.js';
 
 type Item = SourceLogLine | { end: true } | { fail: Error };
 

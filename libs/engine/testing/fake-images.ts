@@ -1,5 +1,5 @@
-import type { ImageInfo, ImageSummary } from './container-engine.js';
-import { EngineError } from './engine-errors.js';
+import type { ImageInfo, ImageSummary } from '../container-engine.js';
+import { EngineError } from '../engine-errors.js';
 
 /** An image a fake engine (or fake registry) holds. */
 export interface FakeImage extends ImageInfo {
