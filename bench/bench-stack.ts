@@ -12,7 +12,7 @@ import pg from 'pg';
 import 'reflect-metadata';
 import { createApp } from '../apps/api/src/create-app.js';
 import { loadConfig, type BerthConfig } from '../libs/config/config.js';
-import { createDataSource } from '../libs/db/data-source.js';
+import { createBerthDataSource } from '../libs/platform/data-source.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../libs/db/embedded-database.js';
 import { DockerEngine, tenantNetworkName } from '../libs/engine/index.js';
 import { TEST_RUN_LABEL } from '../libs/hosts/engine-labels.js';
@@ -114,7 +114,7 @@ export class BenchStack {
       });
       stack.takeOverSignals();
       await stack.dropAbandonedDatabases();
-      const migrator = createDataSource(stack.database.url);
+      const migrator = createBerthDataSource(stack.database.url);
       await migrator.initialize();
       await migrator.runMigrations({ transaction: 'all' });
       await migrator.destroy();

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../libs/config/config.js';
-import { createDataSource } from '../libs/db/data-source.js';
+import { createBerthDataSource } from '../libs/platform/data-source.js';
 import { locateDatabase } from '../libs/db/database-location.js';
 
 const name = process.argv[2];
@@ -13,7 +13,7 @@ if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
 }
 const config = loadConfig();
 const db = await locateDatabase(config);
-const dataSource = createDataSource(db.url);
+const dataSource = createBerthDataSource(db.url);
 await dataSource.initialize();
 console.log('running existing migrations…');
 await dataSource.runMigrations();

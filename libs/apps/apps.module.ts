@@ -1,10 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TENANT_USAGE_READER } from '../plans/plan-fit.js';
 import { AppChanges } from './app-changes.js';
-import { AppOverviewService } from './app-overview.service.js';
 import { App } from './app.entity.js';
-import { AppsFacade } from './apps.facade.js';
 import { AppsService } from './apps.service.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { IdempotencyService } from './idempotency.service.js';
@@ -12,6 +10,11 @@ import { QuotaService } from './quota.service.js';
 import { Release } from './release.entity.js';
 import { ReleasesService } from './releases.service.js';
 
+/**
+ * Global so the plans domain receives TENANT_USAGE_READER (the port it defines, implemented by QuotaService)
+ * without importing apps: apps depends on plans, never the other way.
+ */
+@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([App, Release, IdempotencyRecord])],
   providers: [
@@ -19,20 +22,9 @@ import { ReleasesService } from './releases.service.js';
     AppsService,
     ReleasesService,
     QuotaService,
-    AppOverviewService,
-    AppsFacade,
     IdempotencyService,
     { provide: TENANT_USAGE_READER, useExisting: QuotaService },
   ],
-  exports: [
-    AppChanges,
-    AppsService,
-    ReleasesService,
-    QuotaService,
-    AppOverviewService,
-    AppsFacade,
-    IdempotencyService,
-    TENANT_USAGE_READER,
-  ],
+  exports: [AppChanges, AppsService, ReleasesService, QuotaService, IdempotencyService, TENANT_USAGE_READER],
 })
 export class AppsModule {}

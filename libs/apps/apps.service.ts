@@ -4,19 +4,14 @@ import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
 import { ProblemError, problems } from '../errors/problem.js';
-import { isUniqueViolation } from '../identity/auth.service.js';
-import { actorOf, type Principal } from '../identity/permissions.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
+import { actorOf, tenantIdOf, type Principal } from '../identity/permissions.js';
 import { Tenant } from '../identity/tenant.entity.js';
 import { AppChanges } from './app-changes.js';
 import { App, type LoadBalancerSettings } from './app.entity.js';
 import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
-
-export function tenantIdOf(principal: Principal): string {
-  if (!principal.tenantId) throw problems.forbidden('Platform keys have no tenant');
-  return principal.tenantId;
-}
 
 /** Containers of this app that should run, for memory quota: replicas plus its balancer. */
 export function containersOf(

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { isUniqueViolation } from '../identity/auth.service.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { ProblemError } from '../errors/problem.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 

@@ -1,13 +1,18 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { ENTITIES } from './entities.js';
 
-/** The one way Berth talks to PostgreSQL: schema only through migrations, never `synchronize`. */
-export function createDataSource(url: string): DataSource {
+/** What TypeORM accepts as a DataSource's entities (classes or schemas). */
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
+
+/**
+ * The one way Berth talks to PostgreSQL: schema only through migrations, never `synchronize`. The entities
+ * come from the caller (libs/platform assembles every domain's), so this lib depends on no domain.
+ */
+export function createDataSource(url: string, entities: EntityList): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,

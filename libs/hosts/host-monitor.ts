@@ -10,7 +10,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { ControlLoop, LOCK_KEYS } from '../db/control-loop.js';
+import { ControlLoop, LOCK_KEYS } from '../control-loop/control-loop.js';
 import { EnginePool } from './engine-pool.js';
 import { nextHostHealth, type HostProbeResult } from './host-health.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine, type EngineProbe } from './host-probe.js';

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Replica } from '../runtime/replica.entity.js';
 import { EnginePool } from './engine-pool.js';
 import { HostMonitor } from './host-monitor.js';
 import { Host } from './host.entity.js';
@@ -12,7 +11,7 @@ import { ImageDistribution } from './image-distribution.js';
  * (HostMonitor), and how images reach hosts (ImageDistribution).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Host, Replica])],
+  imports: [TypeOrmModule.forFeature([Host])],
   providers: [EnginePool, HostsService, HostMonitor, ImageDistribution],
   exports: [EnginePool, HostsService, ImageDistribution],
 })

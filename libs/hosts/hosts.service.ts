@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Not, Repository, type EntityManager } from 'typeorm';
+import { DataSource, Repository, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { ProblemError, problems } from '../errors/problem.js';
-import { isUniqueViolation } from '../identity/auth.service.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { actorOf, type Principal } from '../identity/permissions.js';
-import { Replica } from '../runtime/replica.entity.js';
 import { EnginePool, type HostTls } from './engine-pool.js';
 import { parseHostEndpoint, type HostEndpoint } from './host-endpoint.js';
 import { Host, type HostStatus } from './host.entity.js';
@@ -30,7 +29,7 @@ export const LOCAL_HOST_NAME = 'local';
 
 /**
  * The host pool as operators manage it: register (after probing the engine), cordon, drain, uncordon,
- * remove. `adminStatus` is the operator's choice; `status`, which the scheduler reads, is the same unless
+ * remove (through libs/runtime's HostRemoval, which knows whether replicas are left). `adminStatus` is the operator's choice; `status`, which the scheduler reads, is the same unless
  * the monitor found the host down. Every change writes an audit event.
  */
 @Injectable()
@@ -81,22 +80,20 @@ export class HostsService {
     return this.setAdminStatus(principal, id, 'draining', 'host.drain');
   }
 
-  /** Only an empty host goes: one that still has replicas (any state but gone) is 409 host_not_empty. */
-  async remove(principal: Principal, id: string): Promise<void> {
+  /**
+   * Deletes the host once `assertEmpty` (the runtime's check that no replica is left on it, which throws
+   * otherwise) passes, inside the transaction that holds the host's row lock.
+   */
+  async remove(
+    principal: Principal,
+    id: string,
+    assertEmpty: (host: Host, manager: EntityManager) => Promise<void>,
+  ): Promise<void> {
     assertOperator(principal);
     await this.dataSource.transaction(async (manager) => {
       const host = await manager.findOne(Host, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!host) throw problems.notFound('host', id);
-      const replicas = await manager.count(Replica, { where: { hostId: id, state: Not('gone') } });
-      if (replicas > 0) {
-        throw new ProblemError(
-          409,
-          'host_not_empty',
-          'Conflict',
-          `Host '${host.name}' still has ${replicas} replica${replicas === 1 ? '' : 's'}; drain it and remove it once they have moved`,
-          { replicas },
-        );
-      }
+      await assertEmpty(host, manager);
       await manager.delete(Host, id);
       await this.audit.record(
         {

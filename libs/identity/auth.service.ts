@@ -6,8 +6,9 @@ import { AuditService } from '../audit/audit.service.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
 import { randomToken, tokenHash } from '../crypto/secret-box.js';
+import { isUniqueViolation } from '../db/unique-violation.js';
 import { ProblemError, problems } from '../errors/problem.js';
-import { Plan } from '../plans/plan.entity.js';
+import { DEFAULT_PLAN_READER, type DefaultPlanReader } from './default-plan.js';
 import { signAccessToken, verifyAccessToken, type AccessTokenSettings } from './access-tokens.js';
 import { ApiKey } from './api-key.entity.js';
 import { AddressLoginBackoff, loginDelaySeconds } from './login-backoff.js';
@@ -31,13 +32,6 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-export function isUniqueViolation(err: unknown): boolean {
-  return (
-    (err as { code?: string; driverError?: { code?: string } })?.driverError?.code === '23505' ||
-    (err as { code?: string })?.code === '23505'
-  );
-}
-
 @Injectable()
 export class AuthService {
   private readonly addressBackoff = new AddressLoginBackoff();
@@ -52,6 +46,7 @@ export class AuthService {
     @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
     private readonly passwords: PasswordHasher,
     private readonly audit: AuditService,
+    @Inject(DEFAULT_PLAN_READER) private readonly defaultPlan: DefaultPlanReader,
   ) {
     this.tokenSettings = {
       key: keys.jwtSigningKey,
@@ -71,12 +66,12 @@ export class AuthService {
     const passwordHash = await this.passwords.hash(input.password);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const plan = await manager.findOne(Plan, { where: { isDefault: true, retiredAt: IsNull() } });
-        if (!plan) throw new Error('no default plan is configured');
+        const planId = await this.defaultPlan.defaultPlanId(manager);
+        if (!planId) throw new Error('no default plan is configured');
         const tenant = await manager.save(
           manager.create(Tenant, {
             name: input.tenantName ?? email.split('@')[0],
-            planId: plan.id,
+            planId,
             kind: 'customer',
           }),
         );

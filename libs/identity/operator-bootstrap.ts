@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { Plan } from '../plans/plan.entity.js';
 import { normalizeEmail } from './auth.service.js';
+import { DEFAULT_PLAN_READER, type DefaultPlanReader } from './default-plan.js';
 import { PasswordHasher } from './password-hasher.js';
 import { Tenant } from './tenant.entity.js';
 import { User } from './user.entity.js';
@@ -20,6 +20,7 @@ export class OperatorBootstrap {
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly passwords: PasswordHasher,
+    @Inject(DEFAULT_PLAN_READER) private readonly defaultPlan: DefaultPlanReader,
   ) {}
 
   async ensureOperator(): Promise<void> {
@@ -32,10 +33,9 @@ export class OperatorBootstrap {
     await this.dataSource.transaction(async (manager) => {
       let platform = await manager.findOne(Tenant, { where: { kind: 'platform' } });
       if (!platform) {
-        const plan = await manager.findOneOrFail(Plan, { where: { isDefault: true, retiredAt: IsNull() } });
-        platform = await manager.save(
-          manager.create(Tenant, { name: 'platform', kind: 'platform', planId: plan.id }),
-        );
+        const planId = await this.defaultPlan.defaultPlanId(manager);
+        if (!planId) throw new Error('no default plan is configured');
+        platform = await manager.save(manager.create(Tenant, { name: 'platform', kind: 'platform', planId }));
       }
       await manager.save(
         manager.create(User, { tenantId: platform.id, email, passwordHash, role: 'owner', isOperator: true }),

@@ -1,3 +1,4 @@
+import { problems } from '../errors/problem.js';
 import type { Role } from './user.entity.js';
 
 /** What a caller may do. Users get them from their role; API keys from the scopes chosen at creation. */
@@ -41,4 +42,10 @@ export interface Principal {
 
 export function actorOf(principal: Principal): string {
   return `${principal.kind === 'user' ? 'user' : 'apikey'}:${principal.id}`;
+}
+
+/** The caller's tenant; platform keys have none and may not reach tenant resources. */
+export function tenantIdOf(principal: Principal): string {
+  if (!principal.tenantId) throw problems.forbidden('Platform keys have no tenant');
+  return principal.tenantId;
 }

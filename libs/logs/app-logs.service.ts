@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppsService, tenantIdOf } from '../apps/apps.service.js';
+import { AppsService } from '../apps/apps.service.js';
+import { tenantIdOf } from '../identity/permissions.js';
 import { AuditService } from '../audit/audit.service.js';
 import { actorOf, type Principal } from '../identity/permissions.js';
 import { AppLogReader } from './app-log-reader.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { ControlLoop, LOCK_KEYS } from '../db/control-loop.js';
+import { ControlLoop, LOCK_KEYS } from '../control-loop/control-loop.js';
 import { UsageMeter } from './usage-meter.js';
 
 /**

@@ -1,13 +1,19 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppsModule } from '../apps/apps.module.js';
+import { DEFAULT_PLAN_READER } from '../identity/default-plan.js';
+import { DefaultPlanLookup } from './default-plan-lookup.js';
 import { Plan } from './plan.entity.js';
 import { PlansService } from './plans.service.js';
 
+/**
+ * Global so identity receives DEFAULT_PLAN_READER (the port it defines) without importing plans. The
+ * usage reader a downgrade is checked against (TENANT_USAGE_READER, defined here) comes from the global
+ * AppsModule, so plans never imports apps either.
+ */
+@Global()
 @Module({
-  // AppsModule provides the usage reader a downgrade is checked against.
-  imports: [TypeOrmModule.forFeature([Plan]), AppsModule],
-  providers: [PlansService],
-  exports: [PlansService],
+  imports: [TypeOrmModule.forFeature([Plan])],
+  providers: [PlansService, { provide: DEFAULT_PLAN_READER, useClass: DefaultPlanLookup }],
+  exports: [PlansService, DEFAULT_PLAN_READER],
 })
 export class PlansModule {}

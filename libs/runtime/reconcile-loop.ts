@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { AppChanges } from '../apps/app-changes.js';
 import { EnginePool } from '../hosts/engine-pool.js';
-import { ControlLoop, LOCK_KEYS } from '../db/control-loop.js';
+import { ControlLoop, LOCK_KEYS } from '../control-loop/control-loop.js';
 import { EngineEventWatch } from './engine-event-watch.js';
 import { Reconciler } from './reconciler.service.js';
 

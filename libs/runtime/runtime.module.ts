@@ -4,6 +4,9 @@ import { AppsModule } from '../apps/apps.module.js';
 import { BuildsStorageModule } from '../builds/builds-storage.module.js';
 import { HostsModule } from '../hosts/hosts.module.js';
 import { AppCleanup } from './app-cleanup.js';
+import { AppOverviewService } from './app-overview.service.js';
+import { AppsFacade } from './apps.facade.js';
+import { HostRemoval } from './host-removal.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LoadBalancerManager } from './load-balancer-manager.js';
 import { ReconcileLoop } from './reconcile-loop.js';
@@ -21,7 +24,10 @@ import { Replica } from './replica.entity.js';
     ReconcileLoop,
     LoadBalancerManager,
     LoadBalancerConfigSync,
+    AppOverviewService,
+    AppsFacade,
+    HostRemoval,
   ],
-  exports: [Reconciler, ReplicaLifecycle, ReconcileLoop],
+  exports: [Reconciler, ReplicaLifecycle, ReconcileLoop, AppOverviewService, AppsFacade, HostRemoval],
 })
 export class RuntimeModule {}

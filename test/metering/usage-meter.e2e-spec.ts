@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { BerthConfig } from '../../libs/config/config.js';
 import { MeterLoop } from '../../libs/metering/meter-loop.js';
 import { UsageMeter } from '../../libs/metering/usage-meter.js';
-import { LOCK_KEYS } from '../../libs/db/control-loop.js';
+import { LOCK_KEYS } from '../../libs/control-loop/control-loop.js';
 import { migratedDataSource } from '../support/database.js';
 import {
   MINUTE,

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../libs/db/data-source.js';
+import { createBerthDataSource } from '../../libs/platform/data-source.js';
 
 /** A DataSource on this run's database with every migration applied. */
 export async function migratedDataSource(): Promise<DataSource> {
-  const dataSource = createDataSource(process.env.DATABASE_URL!);
+  const dataSource = createBerthDataSource(process.env.DATABASE_URL!);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });
   return dataSource;

@@ -15,6 +15,7 @@ import { PlansModule } from '../../../libs/plans/plans.module.js';
 import { RuntimeModule } from '../../../libs/runtime/runtime.module.js';
 import { MeteringModule } from '../../../libs/metering/metering.module.js';
 import { LogsModule } from '../../../libs/logs/logs.module.js';
+import { ENTITIES } from '../../../libs/platform/entities.js';
 import { AppsController } from './apps/apps.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -48,7 +49,11 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.config),
         LoggerModule.forRoot(loggerOptions(options.config, options.logStream)),
-        DatabaseModule.forRoot({ url: options.databaseUrl, connect: options.connectDatabase }),
+        DatabaseModule.forRoot({
+          url: options.databaseUrl,
+          entities: ENTITIES,
+          connect: options.connectDatabase,
+        }),
         TerminusModule,
         AuditModule,
         IdentityModule,

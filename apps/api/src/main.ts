@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfig } from '../../../libs/config/config.js';
-import { createDataSource } from '../../../libs/db/data-source.js';
+import { createBerthDataSource } from '../../../libs/platform/data-source.js';
 import { locateDatabase } from '../../../libs/db/database-location.js';
 import { createApp } from './create-app.js';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     config.databaseUrl ? 'using DATABASE_URL' : `starting embedded PostgreSQL under ${config.dataDir}/pg …`,
   );
   const database = await locateDatabase(config);
-  const migrator = createDataSource(database.url);
+  const migrator = createBerthDataSource(database.url);
   await migrator.initialize();
   const applied = await migrator.runMigrations({ transaction: 'each' });
   await migrator.destroy();

@@ -7,6 +7,7 @@ import { DatabaseModule } from '../../../libs/db/database.module.js';
 import { BuildsModule } from '../../../libs/builds/builds.module.js';
 import { HostsModule } from '../../../libs/hosts/hosts.module.js';
 import { MeteringModule } from '../../../libs/metering/metering.module.js';
+import { ENTITIES } from '../../../libs/platform/entities.js';
 import { RuntimeModule } from '../../../libs/runtime/runtime.module.js';
 import { loggerOptions } from '../../api/src/http/logging.js';
 
@@ -19,7 +20,7 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot({ ...options.config, runWorkers: true }),
         LoggerModule.forRoot(loggerOptions(options.config)),
-        DatabaseModule.forRoot({ url: options.databaseUrl }),
+        DatabaseModule.forRoot({ url: options.databaseUrl, entities: ENTITIES }),
         AuditModule,
         HostsModule,
         BuildsModule,

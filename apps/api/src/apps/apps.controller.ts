@@ -20,7 +20,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AppsFacade } from '../../../../libs/apps/apps.facade.js';
+import { AppsFacade } from '../../../../libs/runtime/apps.facade.js';
 import type { Principal } from '../../../../libs/identity/permissions.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import type { AppOverview, ReplicaOverview } from '../../../../libs/apps/app-overview.service.js';
+import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/app-overview.service.js';
 import type { LoadBalancerSettings } from '../../../../libs/apps/app.entity.js';
 import type { Release } from '../../../../libs/apps/release.entity.js';
 

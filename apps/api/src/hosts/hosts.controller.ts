@@ -11,6 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { HostsService } from '../../../../libs/hosts/hosts.service.js';
+import { HostRemoval } from '../../../../libs/runtime/host-removal.js';
 import type { Principal } from '../../../../libs/identity/permissions.js';
 import { CurrentPrincipal, OperatorOnly } from '../auth/authorization.js';
 import { HostView, RegisterHostRequest } from './hosts.dto.js';
@@ -22,7 +23,10 @@ const NOT_FOUND = {
 @ApiTags('admin')
 @Controller('v1/admin/hosts')
 export class HostsController {
-  constructor(private readonly hosts: HostsService) {}
+  constructor(
+    private readonly hosts: HostsService,
+    private readonly removal: HostRemoval,
+  ) {}
 
   @Post()
   @OperatorOnly()
@@ -121,6 +125,6 @@ export class HostsController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<void> {
-    await this.hosts.remove(principal, id);
+    await this.removal.remove(principal, id);
   }
 }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Not } from 'typeorm';
 import { Host } from '../hosts/host.entity.js';
-import { Replica } from '../runtime/replica.entity.js';
-import type { App } from './app.entity.js';
-import { Release } from './release.entity.js';
+import { Replica } from './replica.entity.js';
+import type { App } from '../apps/app.entity.js';
+import { Release } from '../apps/release.entity.js';
 
 export interface ReplicaOverview {
   replica: Replica;

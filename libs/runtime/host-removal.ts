@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { Not, type EntityManager } from 'typeorm';
+import { ProblemError } from '../errors/problem.js';
+import type { Host } from '../hosts/host.entity.js';
+import { HostsService } from '../hosts/hosts.service.js';
+import type { Principal } from '../identity/permissions.js';
+import { Replica } from './replica.entity.js';
+
+/**
+ * Removing a host from the pool: the hosts domain deletes it, the runtime (which owns replicas) refuses
+ * while any replica is left on it.
+ */
+@Injectable()
+export class HostRemoval {
+  constructor(private readonly hosts: HostsService) {}
+
+  /** Only an empty host goes: one that still has replicas (any state but gone) is 409 host_not_empty. */
+  remove(principal: Principal, id: string): Promise<void> {
+    return this.hosts.remove(principal, id, (host, manager) => assertNoReplicas(host, manager));
+  }
+}
+
+async function assertNoReplicas(host: Host, manager: EntityManager): Promise<void> {
+  const replicas = await manager.count(Replica, { where: { hostId: host.id, state: Not('gone') } });
+  if (replicas === 0) return;
+  throw new ProblemError(
+    409,
+    'host_not_empty',
+    'Conflict',
+    `Host '${host.name}' still has ${replicas} replica${replicas === 1 ? '' : 's'}; drain it and remove it once they have moved`,
+    { replicas },
+  );
+}
