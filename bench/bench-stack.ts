@@ -11,11 +11,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import pg from 'pg';
 import 'reflect-metadata';
 import { createApp } from '../apps/api/src/create-app.js';
-import { loadConfig, type BerthConfig } from '../libs/config/config.js';
-import { createBerthDataSource } from '../libs/platform/data-source.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../libs/db/embedded-database.js';
+import { loadConfig, type BerthConfig } from '../libs/config/index.js';
+import { createBerthDataSource } from '../libs/platform/index.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../libs/db/index.js';
 import { DockerEngine, tenantNetworkName } from '../libs/engine/index.js';
-import { TEST_RUN_LABEL } from '../libs/hosts/engine-labels.js';
+import { TEST_RUN_LABEL } from '../libs/hosts/index.js';
 import { ApiClient, type PlanLimits } from './api-client.js';
 
 export const DOCKER_ENDPOINT = process.env.BERTH_BENCH_DOCKER ?? 'unix:///var/run/docker.sock';

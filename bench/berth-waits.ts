@@ -2,8 +2,7 @@
  * How a client of Berth's API sees an operation finish: it polls the app (GET /v1/apps/{app}) for the
  * endpoints Berth lists, and calls them. Polled at the same 100 ms interval the raw baselines use.
  */
-import type { DockerEngine } from '../libs/engine/index.js';
-import { LABELS } from '../libs/engine/index.js';
+import { type DockerEngine, LABELS } from '../libs/engine/index.js';
 import type { ApiClient, AppState } from './api-client.js';
 import { answers200, waitUntil } from './probes.js';
 

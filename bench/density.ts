@@ -4,8 +4,7 @@
  * containers is the baseline. Method: bench/README.md, "Density".
  */
 import fs from 'node:fs/promises';
-import type { DockerEngine } from '../libs/engine/index.js';
-import { LABELS } from '../libs/engine/index.js';
+import { type DockerEngine, LABELS } from '../libs/engine/index.js';
 import { minimalApp } from './bench-archives.js';
 import { BENCH_LABEL, BENCH_SMALL_PLAN, type BenchContext } from './bench-stack.js';
 import { deleteApps, waitContainersServing, waitServing } from './berth-waits.js';

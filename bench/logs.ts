@@ -19,7 +19,7 @@ import zlib from 'node:zlib';
 import tarStream from 'tar-stream';
 import WebSocket from 'ws';
 import { DockerEngine } from '../libs/engine/index.js';
-import { TEST_RUN_LABEL } from '../libs/hosts/engine-labels.js';
+import { TEST_RUN_LABEL } from '../libs/hosts/index.js';
 
 export interface LogsBenchOptions {
   /** 10,000 lines × 2 rounds instead of 50,000 × 5: a smoke run, figures are noisy. */

@@ -5,7 +5,7 @@
  *   npm run build && node dist/bench/placement.js [--quick]
  */
 import { pathToFileURL } from 'node:url';
-import { type HostStatus, type PlacementHost, placeReplicas } from '../libs/scheduler/placement.js';
+import { type HostStatus, type PlacementHost, placeReplicas } from '../libs/scheduler/index.js';
 
 export interface PlacementBenchOptions {
   /** 10× smaller: 100 hosts, 100 apps × 10 replicas. */

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { RUNTIME_IMAGE } from '../libs/builds/build-runner.js';
+import { RUNTIME_IMAGE } from '../libs/builds/index.js';
 import { DockerEngine } from '../libs/engine/index.js';
 import {
   BENCH_PLAN,

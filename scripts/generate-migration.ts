@@ -2,9 +2,9 @@
 // Usage: npm run migration:generate -- <Name>   (needs DATABASE_URL, or starts the embedded database)
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../libs/config/config.js';
-import { createBerthDataSource } from '../libs/platform/data-source.js';
-import { locateDatabase } from '../libs/db/database-location.js';
+import { loadConfig } from '../libs/config/index.js';
+import { createBerthDataSource } from '../libs/platform/index.js';
+import { locateDatabase } from '../libs/db/index.js';
 
 const name = process.argv[2];
 if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {

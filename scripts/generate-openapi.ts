@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import fs from 'node:fs/promises';
 import { buildOpenApiDocument } from '../apps/api/src/openapi.js';
 import { createApp } from '../apps/api/src/create-app.js';
-import { loadConfig } from '../libs/config/config.js';
+import { loadConfig } from '../libs/config/index.js';
 
 export async function generateOpenApiJson(): Promise<string> {
   // No database is touched: the module graph is built only to read decorators.

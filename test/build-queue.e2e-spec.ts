@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BuildQueue } from '../libs/builds/build-queue.js';
+import { BuildQueue } from '../libs/builds/index.js';
 import { migratedDataSource } from './support/database.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LoadBalancerManager } from '../libs/runtime/load-balancer-manager.js';
-import { Reconciler } from '../libs/runtime/reconciler.service.js';
+import { LoadBalancerManager, Reconciler } from '../libs/runtime/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import { cleanupTestRun, ensureRuntimeImage } from './support/docker.js';
 

@@ -1,4 +1,4 @@
-import type { SecretBox } from '../crypto/secret-box.js';
+import type { SecretBox } from '../crypto/index.js';
 
 export type EnvVars = Record<string, string>;
 

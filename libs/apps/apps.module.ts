@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TENANT_USAGE_READER } from '../plans/plan-fit.js';
+import { TENANT_USAGE_READER } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import { App } from './app.entity.js';
 import { AppsService } from './apps.service.js';

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
-import { ProblemError, problems } from '../errors/problem.js';
-import { isUniqueViolation } from '../db/unique-violation.js';
-import { actorOf, tenantIdOf, type Principal } from '../identity/permissions.js';
-import { Tenant } from '../identity/tenant.entity.js';
+import { AuditService } from '../audit/index.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
+import { ProblemError, problems } from '../errors/index.js';
+import { isUniqueViolation } from '../db/index.js';
+import { actorOf, tenantIdOf, type Principal, Tenant } from '../identity/index.js';
 import { AppChanges } from './app-changes.js';
 import { App, type LoadBalancerSettings } from './app.entity.js';
 import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';

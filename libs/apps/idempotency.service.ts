@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { isUniqueViolation } from '../db/unique-violation.js';
-import { ProblemError } from '../errors/problem.js';
+import { isUniqueViolation } from '../db/index.js';
+import { ProblemError } from '../errors/index.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 
 export interface IdempotentResponse {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { problems } from '../errors/problem.js';
-import { Tenant } from '../identity/tenant.entity.js';
-import { Plan } from '../plans/plan.entity.js';
-import type { TenantUsage, TenantUsageReader } from '../plans/plan-fit.js';
+import { problems } from '../errors/index.js';
+import { Tenant } from '../identity/index.js';
+import { Plan, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
 
 export interface TenantQuota {
   plan: Plan;

@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import { problems } from '../errors/problem.js';
-import { actorOf, type Principal } from '../identity/permissions.js';
-import { Tenant } from '../identity/tenant.entity.js';
-import { Plan } from '../plans/plan.entity.js';
+import { AuditService } from '../audit/index.js';
+import { problems } from '../errors/index.js';
+import { actorOf, type Principal, Tenant } from '../identity/index.js';
+import { Plan } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import { App } from './app.entity.js';
 import { Release } from './release.entity.js';
-import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 
 @Injectable()
 export class ReleasesService {

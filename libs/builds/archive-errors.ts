@@ -1,4 +1,4 @@
-import { ProblemError } from '../errors/problem.js';
+import { ProblemError } from '../errors/index.js';
 
 /** Stable `code`s of a refused upload; clients branch on them (listed in libs/builds/README.md). */
 export type ArchiveRejectionCode =

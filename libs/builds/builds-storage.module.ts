@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Module } from '@nestjs/common';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { FileBlobStore } from './blob-store.js';
 
 /** Where uploaded sources live: a BlobStore (the filesystem under the data folder by default). */

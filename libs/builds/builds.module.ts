@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppsModule } from '../apps/apps.module.js';
-import { HostsModule } from '../hosts/hosts.module.js';
+import { AppsModule } from '../apps/index.js';
+import { HostsModule } from '../hosts/index.js';
 import { BuildLogLine } from './build-log-line.entity.js';
 import { BuildLogStore } from './build-log.store.js';
 import { BuildQueue } from './build-queue.js';

@@ -1,6 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { deriveKey, loadMasterKey } from '../crypto/master-key.js';
-import { SecretBox } from '../crypto/secret-box.js';
+import { deriveKey, loadMasterKey, SecretBox } from '../crypto/index.js';
 import { BERTH_CONFIG, type BerthConfig } from './config.js';
 
 /** Keys derived from the master key, one per purpose. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BerthConfig } from '../config/config.js';
+import type { BerthConfig } from '../config/index.js';
 import { startEmbeddedDatabase } from './embedded-database.js';
 
 export interface DatabaseLocation {

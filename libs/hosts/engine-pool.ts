@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { DockerEngine, type ContainerEngine } from '../engine/index.js';
-import { problems } from '../errors/problem.js';
+import { problems } from '../errors/index.js';
 import { engineExtraLabels } from './engine-labels.js';
 import { Host } from './host.entity.js';
 

@@ -8,9 +8,9 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { ControlLoop, LOCK_KEYS } from '../control-loop/control-loop.js';
+import { AuditService } from '../audit/index.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
+import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EnginePool } from './engine-pool.js';
 import { nextHostHealth, type HostProbeResult } from './host-health.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine, type EngineProbe } from './host-probe.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import {
   type ContainerEngine,
   type ImagePath,

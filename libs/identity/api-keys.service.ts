@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import { randomToken, tokenHash } from '../crypto/secret-box.js';
-import { problems } from '../errors/problem.js';
+import { AuditService } from '../audit/index.js';
+import { randomToken, tokenHash } from '../crypto/index.js';
+import { problems } from '../errors/index.js';
 import { ApiKey } from './api-key.entity.js';
 import { API_KEY_PREFIX } from './auth.service.js';
 import { actorOf, type Principal } from './permissions.js';

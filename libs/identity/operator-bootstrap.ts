@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { normalizeEmail } from './auth.service.js';
 import { DEFAULT_PLAN_READER, type DefaultPlanReader } from './default-plan.js';
 import { PasswordHasher } from './password-hasher.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import bcrypt from 'bcrypt';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 
 @Injectable()
 export class PasswordHasher {

@@ -1,4 +1,4 @@
-import { problems } from '../errors/problem.js';
+import { problems } from '../errors/index.js';
 import type { Role } from './user.entity.js';
 
 /** What a caller may do. Users get them from their role; API keys from the scopes chosen at creation. */

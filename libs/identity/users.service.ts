@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, MoreThan, Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import { randomToken, tokenHash } from '../crypto/secret-box.js';
-import { ProblemError, problems } from '../errors/problem.js';
-import { isUniqueViolation } from '../db/unique-violation.js';
+import { AuditService } from '../audit/index.js';
+import { randomToken, tokenHash } from '../crypto/index.js';
+import { ProblemError, problems } from '../errors/index.js';
+import { isUniqueViolation } from '../db/index.js';
 import { normalizeEmail } from './auth.service.js';
 import { Invitation } from './invitation.entity.js';
 import { PasswordHasher } from './password-hasher.js';

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppsService } from '../apps/apps.service.js';
-import { tenantIdOf } from '../identity/permissions.js';
-import { AuditService } from '../audit/audit.service.js';
-import { actorOf, type Principal } from '../identity/permissions.js';
+import { AppsService } from '../apps/index.js';
+import { tenantIdOf, actorOf, type Principal } from '../identity/index.js';
+import { AuditService } from '../audit/index.js';
 import { AppLogReader } from './app-log-reader.js';
 import { type AppLogEntryWithoutSeq, cursorOf } from './log-entry.js';
 import { checkedLogFilter } from './log-filter.js';

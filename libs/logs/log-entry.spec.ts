@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { LogLine } from '../engine/container-engine.js';
+import type { LogLine } from '../engine/index.js';
 import {
   type SourceLogLine,
   InvalidCursorError,

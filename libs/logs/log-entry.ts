@@ -1,4 +1,4 @@
-import { ProblemError } from '../errors/problem.js';
+import { ProblemError } from '../errors/index.js';
 
 export type AppLogStream = 'stdout' | 'stderr' | 'system';
 

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { AppsModule } from '../apps/apps.module.js';
-import { BuildsModule } from '../builds/builds.module.js';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { BERTH_KEYS, type BerthKeys } from '../config/config.module.js';
-import { deriveKey } from '../crypto/master-key.js';
-import { HostsModule } from '../hosts/hosts.module.js';
-import { IdentityModule } from '../identity/identity.module.js';
+import { AppsModule } from '../apps/index.js';
+import { BuildsModule } from '../builds/index.js';
+import { BERTH_CONFIG, type BerthConfig, BERTH_KEYS, type BerthKeys } from '../config/index.js';
+import { deriveKey } from '../crypto/index.js';
+import { HostsModule } from '../hosts/index.js';
+import { IdentityModule } from '../identity/index.js';
 import { AppLogReader } from './app-log-reader.js';
 import { AppLogWatcher } from './app-log-watcher.js';
 import { AppLogsService } from './app-logs.service.js';

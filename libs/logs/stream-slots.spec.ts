@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProblemError } from '../errors/problem.js';
+import { ProblemError } from '../errors/index.js';
 import { StreamSlots } from './stream-slots.js';
 
 describe('StreamSlots', () => {

@@ -1,4 +1,4 @@
-import { ProblemError } from '../errors/problem.js';
+import { ProblemError } from '../errors/index.js';
 
 /**
  * Counts the open log streams of each tenant (in this process) and refuses one over the limit with a 429

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { ControlLoop, LOCK_KEYS } from '../control-loop/control-loop.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
+import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { UsageMeter } from './usage-meter.js';
 
 /**

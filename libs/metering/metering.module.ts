@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { MeterLoop } from './meter-loop.js';
 import { UsageMeter } from './usage-meter.js';
 import { UsageService } from './usage.service.js';

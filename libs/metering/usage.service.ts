@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { App } from '../apps/app.entity.js';
-import { problems } from '../errors/problem.js';
-import type { Principal } from '../identity/permissions.js';
+import { App } from '../apps/index.js';
+import { problems } from '../errors/index.js';
+import type { Principal } from '../identity/index.js';
 import type { UsageRecord } from './usage-record.entity.js';
 import type { UsageKind } from './usage-windows.js';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { IsNull, type EntityManager } from 'typeorm';
-import type { DefaultPlanReader } from '../identity/default-plan.js';
+import type { DefaultPlanReader } from '../identity/index.js';
 import { Plan } from './plan.entity.js';
 
 /** The plans domain's answer to identity's DEFAULT_PLAN_READER: the default plan that is not retired. */

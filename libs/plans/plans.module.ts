@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DEFAULT_PLAN_READER } from '../identity/default-plan.js';
+import { DEFAULT_PLAN_READER } from '../identity/index.js';
 import { DefaultPlanLookup } from './default-plan-lookup.js';
 import { Plan } from './plan.entity.js';
 import { PlansService } from './plans.service.js';

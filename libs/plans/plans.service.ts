@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import { ProblemError, problems } from '../errors/problem.js';
-import { Tenant } from '../identity/tenant.entity.js';
-import { actorOf, type Principal } from '../identity/permissions.js';
+import { AuditService } from '../audit/index.js';
+import { ProblemError, problems } from '../errors/index.js';
+import { Tenant, actorOf, type Principal } from '../identity/index.js';
 import { Plan } from './plan.entity.js';
 import { TENANT_USAGE_READER, planViolations, type TenantUsageReader } from './plan-fit.js';
 

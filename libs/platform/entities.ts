@@ -1,11 +1,11 @@
-import { APPS_ENTITIES } from '../apps/entities.js';
-import { AUDIT_ENTITIES } from '../audit/entities.js';
-import { BUILDS_ENTITIES } from '../builds/entities.js';
-import { HOSTS_ENTITIES } from '../hosts/entities.js';
-import { IDENTITY_ENTITIES } from '../identity/entities.js';
-import { METERING_ENTITIES } from '../metering/entities.js';
-import { PLANS_ENTITIES } from '../plans/entities.js';
-import { RUNTIME_ENTITIES } from '../runtime/entities.js';
+import { APPS_ENTITIES } from '../apps/index.js';
+import { AUDIT_ENTITIES } from '../audit/index.js';
+import { BUILDS_ENTITIES } from '../builds/index.js';
+import { HOSTS_ENTITIES } from '../hosts/index.js';
+import { IDENTITY_ENTITIES } from '../identity/index.js';
+import { METERING_ENTITIES } from '../metering/index.js';
+import { PLANS_ENTITIES } from '../plans/index.js';
+import { RUNTIME_ENTITIES } from '../runtime/index.js';
 
 /** Every entity of every domain: the api, the worker, the migration generator and the tests share this list. */
 export const ENTITIES = [

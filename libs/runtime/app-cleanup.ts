@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { App } from '../apps/app.entity.js';
-import type { BlobStore } from '../builds/blob-store.js';
-import { BLOB_STORE } from '../builds/builds-storage.module.js';
+import { App } from '../apps/index.js';
+import { type BlobStore, BLOB_STORE } from '../builds/index.js';
 import { tenantNetworkName } from '../engine/index.js';
-import type { Host } from '../hosts/host.entity.js';
-import { EnginePool } from '../hosts/engine-pool.js';
-import { ImageDistribution } from '../hosts/image-distribution.js';
+import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 
 /**
  * The end of an app's deletion, once its containers are gone: its images on every host and in the

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Not } from 'typeorm';
-import { Host } from '../hosts/host.entity.js';
+import { Host } from '../hosts/index.js';
 import { Replica } from './replica.entity.js';
-import type { App } from '../apps/app.entity.js';
-import { Release } from '../apps/release.entity.js';
+import { type App, Release } from '../apps/index.js';
 
 export interface ReplicaOverview {
   replica: Replica;

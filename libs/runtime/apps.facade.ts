@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../identity/permissions.js';
-import { limitsOf } from '../plans/plan.entity.js';
+import { type Principal, tenantIdOf } from '../identity/index.js';
+import { limitsOf } from '../plans/index.js';
 import { AppOverviewService, type AppOverview } from './app-overview.service.js';
-import type { EnvVars } from '../apps/app-env.js';
-import type { LoadBalancerSettings } from '../apps/app.entity.js';
-import type { Release } from '../apps/release.entity.js';
-import { AppsService } from '../apps/apps.service.js';
-import { tenantIdOf } from '../identity/permissions.js';
-import { QuotaService } from '../apps/quota.service.js';
-import { ReleasesService } from '../apps/releases.service.js';
+import {
+  type EnvVars,
+  type LoadBalancerSettings,
+  type Release,
+  AppsService,
+  QuotaService,
+  ReleasesService,
+} from '../apps/index.js';
 
 export const DEFAULT_LOAD_BALANCER: LoadBalancerSettings = {
   algorithm: 'roundrobin',

@@ -1,4 +1,4 @@
-import type { HostStatus } from '../hosts/host.entity.js';
+import type { HostStatus } from '../hosts/index.js';
 import type { ReplicaState } from './replica.entity.js';
 
 export interface ReplicaView {

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LABELS } from '../engine/index.js';
-import type { Host } from '../hosts/host.entity.js';
-import type { EnginePool } from '../hosts/engine-pool.js';
+import type { Host, EnginePool } from '../hosts/index.js';
 
 /**
  * One Docker events subscription per host for Berth's containers: a container that dies or is OOM-killed

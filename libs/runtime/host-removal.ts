@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Not, type EntityManager } from 'typeorm';
-import { ProblemError } from '../errors/problem.js';
-import type { Host } from '../hosts/host.entity.js';
-import { HostsService } from '../hosts/hosts.service.js';
-import type { Principal } from '../identity/permissions.js';
+import { ProblemError } from '../errors/index.js';
+import { type Host, HostsService } from '../hosts/index.js';
+import type { Principal } from '../identity/index.js';
 import { Replica } from './replica.entity.js';
 
 /**

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { HostStatus } from '../hosts/host.entity.js';
+import type { HostStatus } from '../hosts/index.js';
 import type { HaproxyBackend } from './haproxy-config.js';
 import type { ReplicaState } from './replica.entity.js';
 

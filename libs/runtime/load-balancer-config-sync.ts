@@ -2,11 +2,10 @@ import crypto from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { App } from '../apps/app.entity.js';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
+import type { App } from '../apps/index.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { tenantNetworkName, type ContainerEngine } from '../engine/index.js';
-import { EnginePool } from '../hosts/engine-pool.js';
-import type { Host } from '../hosts/host.entity.js';
+import { EnginePool, type Host } from '../hosts/index.js';
 import { ContainerHaproxyControl } from './haproxy-control.js';
 import {
   configHash,

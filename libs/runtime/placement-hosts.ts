@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { Host } from '../hosts/host.entity.js';
-import type { PlacementHost } from '../scheduler/placement.js';
+import type { Host } from '../hosts/index.js';
+import type { PlacementHost } from '../scheduler/index.js';
 
 /**
  * Hosts as the scheduler sees them: the memory that live containers of every app (web replicas and load

@@ -1,10 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { AppChanges } from '../apps/app-changes.js';
-import { EnginePool } from '../hosts/engine-pool.js';
-import { ControlLoop, LOCK_KEYS } from '../control-loop/control-loop.js';
+import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
+import { AppChanges } from '../apps/index.js';
+import { EnginePool } from '../hosts/index.js';
+import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EngineEventWatch } from './engine-event-watch.js';
 import { Reconciler } from './reconciler.service.js';
 

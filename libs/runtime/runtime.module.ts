@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppsModule } from '../apps/apps.module.js';
-import { BuildsStorageModule } from '../builds/builds-storage.module.js';
-import { HostsModule } from '../hosts/hosts.module.js';
+import { AppsModule } from '../apps/index.js';
+import { BuildsStorageModule } from '../builds/index.js';
+import { HostsModule } from '../hosts/index.js';
 import { AppCleanup } from './app-cleanup.js';
 import { AppOverviewService } from './app-overview.service.js';
 import { AppsFacade } from './apps.facade.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DockerEngine } from '../../libs/engine/index.js';
-import { HostMonitor } from '../../libs/hosts/host-monitor.js';
+import { HostMonitor } from '../../libs/hosts/index.js';
 import { OPERATOR, login, startTestApi, type TestApi } from '../support/api.js';
 import { migratedDataSource } from '../support/database.js';
 import { TEST_DOCKER_ENDPOINT, testRunId, waitFor } from '../support/docker.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseRegistrySetting } from '../../libs/config/registry-setting.js';
+import { parseRegistrySetting } from '../../libs/config/index.js';
 import { RegistryClient } from '../../libs/engine/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { expressApp } from '../support/archives.js';

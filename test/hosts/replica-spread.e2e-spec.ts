@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { HostMonitor } from '../../libs/hosts/host-monitor.js';
+import { HostMonitor } from '../../libs/hosts/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { expressApp } from '../support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from '../support/docker.js';

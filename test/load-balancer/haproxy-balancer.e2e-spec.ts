@@ -6,18 +6,20 @@ import {
   type ContainerEngine,
 } from '../../libs/engine/index.js';
 import { FakeEngine } from '../../libs/engine/testing/index.js';
-import { ContainerHaproxyControl } from '../../libs/runtime/haproxy-control.js';
-import { configHash, renderHaproxyConfig, type HaproxyBackend } from '../../libs/runtime/haproxy-config.js';
 import {
+  ContainerHaproxyControl,
+  configHash,
+  renderHaproxyConfig,
+  type HaproxyBackend,
   appliedHashOf,
   applyHaproxyConfig,
   ConfigRejectedError,
   configFileText,
   HAPROXY_FILES,
   ReloadFailedError,
-} from '../../libs/runtime/haproxy-reload.js';
-import { loadBalancerContainerSpec } from '../../libs/runtime/load-balancer-container.js';
-import { acceptsConnections } from '../../libs/runtime/readiness.js';
+  loadBalancerContainerSpec,
+  acceptsConnections,
+} from '../../libs/runtime/index.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, uniqueId, waitFor } from '../support/docker.js';
 import { startTenantContainer } from '../engine/tenant-containers.js';
 import { ensureHaproxyImage, report, startLoad } from './load.js';

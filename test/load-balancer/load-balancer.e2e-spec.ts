@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { LABELS } from '../../libs/engine/index.js';
-import { acceptsConnections } from '../../libs/runtime/readiness.js';
+import { acceptsConnections } from '../../libs/runtime/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { migratedDataSource } from '../support/database.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { LogStreamGateway } from '../../apps/api/src/logs/log-stream.gateway.js';
-import { LogStreamsService } from '../../libs/logs/log-streams.service.js';
-import { compareLogPositions, parseCursor } from '../../libs/logs/log-entry.js';
+import { LogStreamsService, compareLogPositions, parseCursor } from '../../libs/logs/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
-import { LogSessionTokens } from '../../libs/logs/log-session-tokens.js';
+import { LogSessionTokens } from '../../libs/logs/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { StreamClient, wsUrl } from './stream-client.js';
 

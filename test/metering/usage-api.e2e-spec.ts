@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { UsageMeter } from '../../libs/metering/usage-meter.js';
-import { USAGE_CSV_COLUMNS } from '../../libs/metering/usage-csv.js';
+import { UsageMeter, USAGE_CSV_COLUMNS } from '../../libs/metering/index.js';
 import { OPERATOR, login, signupOwner, type Session, type TestApi, startTestApi } from '../support/api.js';
 import { migratedDataSource } from '../support/database.js';
 import {

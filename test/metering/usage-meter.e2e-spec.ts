@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { BerthConfig } from '../../libs/config/config.js';
-import { MeterLoop } from '../../libs/metering/meter-loop.js';
-import { UsageMeter } from '../../libs/metering/usage-meter.js';
-import { LOCK_KEYS } from '../../libs/control-loop/control-loop.js';
+import type { BerthConfig } from '../../libs/config/index.js';
+import { MeterLoop, UsageMeter } from '../../libs/metering/index.js';
+import { LOCK_KEYS } from '../../libs/control-loop/index.js';
 import { migratedDataSource } from '../support/database.js';
 import {
   MINUTE,

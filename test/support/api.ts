@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createApp } from '../../apps/api/src/create-app.js';
-import { loadConfig, type BerthConfig } from '../../libs/config/config.js';
+import { loadConfig, type BerthConfig } from '../../libs/config/index.js';
 import { migratedDataSource } from './database.js';
 
 export const OPERATOR = { email: 'operator@berth.test', password: 'operator-password-123' };

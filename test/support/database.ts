@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createBerthDataSource } from '../../libs/platform/data-source.js';
+import { createBerthDataSource } from '../../libs/platform/index.js';
 
 /** A DataSource on this run's database with every migration applied. */
 export async function migratedDataSource(): Promise<DataSource> {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfig } from '../../../libs/config/config.js';
-import { createBerthDataSource } from '../../../libs/platform/data-source.js';
-import { locateDatabase } from '../../../libs/db/database-location.js';
+import { loadConfig } from '../../../libs/config/index.js';
+import { createBerthDataSource } from '../../../libs/platform/index.js';
+import { locateDatabase } from '../../../libs/db/index.js';
 import { createApp } from './create-app.js';
 
 /** `npm run up` ends here: database (embedded unless DATABASE_URL), migrations, then the API. */

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { loadConfig } from '../../../libs/config/config.js';
+import { loadConfig } from '../../../libs/config/index.js';
 import { WorkerModule } from './worker.module.js';
 
 /**

@@ -1,14 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AuditModule } from '../../../libs/audit/audit.module.js';
-import type { BerthConfig } from '../../../libs/config/config.js';
-import { ConfigModule } from '../../../libs/config/config.module.js';
-import { DatabaseModule } from '../../../libs/db/database.module.js';
-import { BuildsModule } from '../../../libs/builds/builds.module.js';
-import { HostsModule } from '../../../libs/hosts/hosts.module.js';
-import { MeteringModule } from '../../../libs/metering/metering.module.js';
-import { ENTITIES } from '../../../libs/platform/entities.js';
-import { RuntimeModule } from '../../../libs/runtime/runtime.module.js';
+import { AuditModule } from '../../../libs/audit/index.js';
+import { type BerthConfig, ConfigModule } from '../../../libs/config/index.js';
+import { DatabaseModule } from '../../../libs/db/index.js';
+import { BuildsModule } from '../../../libs/builds/index.js';
+import { HostsModule } from '../../../libs/hosts/index.js';
+import { MeteringModule } from '../../../libs/metering/index.js';
+import { ENTITIES } from '../../../libs/platform/index.js';
+import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { loggerOptions } from '../../api/src/http/logging.js';
 
 /** The control loops without the HTTP edge: reconciler, build runner, host monitor, usage meter. */

@@ -20,8 +20,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AppsFacade } from '../../../../libs/runtime/apps.facade.js';
-import type { Principal } from '../../../../libs/identity/permissions.js';
+import { AppsFacade } from '../../../../libs/runtime/index.js';
+import type { Principal } from '../../../../libs/identity/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';

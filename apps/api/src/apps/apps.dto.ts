@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/app-overview.service.js';
-import type { LoadBalancerSettings } from '../../../../libs/apps/app.entity.js';
-import type { Release } from '../../../../libs/apps/release.entity.js';
+import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/index.js';
+import type { LoadBalancerSettings, Release } from '../../../../libs/apps/index.js';
 
 export const APP_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 

@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { problems } from '../../../../libs/errors/problem.js';
-import { AuthService } from '../../../../libs/identity/auth.service.js';
-import type { Principal } from '../../../../libs/identity/permissions.js';
+import { problems } from '../../../../libs/errors/index.js';
+import { AuthService, type Principal } from '../../../../libs/identity/index.js';
 import { AUTHORIZATION_KEY, type AuthorizationRule } from './authorization.js';
 
 export function bearerOf(header: string | undefined): string | undefined {

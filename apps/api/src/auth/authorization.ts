@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Permission, Principal } from '../../../../libs/identity/permissions.js';
+import type { Permission, Principal } from '../../../../libs/identity/index.js';
 
 export const AUTHORIZATION_KEY = 'berth:authorization';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { loadConfig } from '../../../../libs/config/config.js';
+import { loadConfig } from '../../../../libs/config/index.js';
 import { AppModule } from '../app.module.js';
 import { AUTHORIZATION_KEY, type AuthorizationRule } from './authorization.js';
 

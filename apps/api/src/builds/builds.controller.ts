@@ -25,8 +25,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { BuildsService } from '../../../../libs/builds/builds.service.js';
-import type { Principal } from '../../../../libs/identity/permissions.js';
+import { BuildsService } from '../../../../libs/builds/index.js';
+import type { Principal } from '../../../../libs/identity/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { BuildLogEntry } from '../../../../libs/builds/build-log.store.js';
-import type { Build } from '../../../../libs/builds/build.entity.js';
+import type { BuildLogEntry, Build } from '../../../../libs/builds/index.js';
 
 export class BuildView {
   @ApiProperty({ example: '1f2e…' }) id: string;

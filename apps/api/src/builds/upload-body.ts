@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { ProblemError } from '../../../../libs/errors/problem.js';
+import { ProblemError } from '../../../../libs/errors/index.js';
 
 /**
  * The uploaded archive as a stream: the raw request body (tar.gz, zip or octet-stream), or the first file

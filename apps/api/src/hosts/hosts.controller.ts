@@ -10,9 +10,9 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { HostsService } from '../../../../libs/hosts/hosts.service.js';
-import { HostRemoval } from '../../../../libs/runtime/host-removal.js';
-import type { Principal } from '../../../../libs/identity/permissions.js';
+import { HostsService } from '../../../../libs/hosts/index.js';
+import { HostRemoval } from '../../../../libs/runtime/index.js';
+import type { Principal } from '../../../../libs/identity/index.js';
 import { CurrentPrincipal, OperatorOnly } from '../auth/authorization.js';
 import { HostView, RegisterHostRequest } from './hosts.dto.js';
 

@@ -12,7 +12,7 @@ import {
   Validate,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import type { Host, HostStatus } from '../../../../libs/hosts/host.entity.js';
+import type { Host, HostStatus } from '../../../../libs/hosts/index.js';
 
 const HOST_STATUSES: HostStatus[] = ['ready', 'cordoned', 'draining', 'down'];
 const PEM = /^-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----\s*$/;

@@ -1,8 +1,8 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { IdempotencyService, requestFingerprint } from '../../../../libs/apps/idempotency.service.js';
-import type { Principal } from '../../../../libs/identity/permissions.js';
+import { IdempotencyService, requestFingerprint } from '../../../../libs/apps/index.js';
+import type { Principal } from '../../../../libs/identity/index.js';
 
 /** Applies Idempotency-Key semantics to a JSON create route (see IdempotencyService). */
 @Injectable()

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Params } from 'nestjs-pino';
-import type { BerthConfig } from '../../../../libs/config/config.js';
+import type { BerthConfig } from '../../../../libs/config/index.js';
 
 /**
  * JSON logs with a request id (the caller's X-Request-Id when it is sane, else a new one). Credentials and

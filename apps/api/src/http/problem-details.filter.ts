@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ProblemError } from '../../../../libs/errors/problem.js';
+import { ProblemError } from '../../../../libs/errors/index.js';
 
 interface ProblemBody {
   type: string;

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { FieldError, problems } from '../../../../libs/errors/problem.js';
+import { FieldError, problems } from '../../../../libs/errors/index.js';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {

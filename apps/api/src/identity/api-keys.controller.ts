@@ -6,8 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiKeysService } from '../../../../libs/identity/api-keys.service.js';
-import type { Principal } from '../../../../libs/identity/permissions.js';
+import { ApiKeysService, type Principal } from '../../../../libs/identity/index.js';
 import { Authorize, CurrentPrincipal, OperatorOnly } from '../auth/authorization.js';
 import {
   ApiKeyView,

@@ -7,8 +7,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { AuthService } from '../../../../libs/identity/auth.service.js';
-import { UsersService } from '../../../../libs/identity/users.service.js';
+import { AuthService, UsersService } from '../../../../libs/identity/index.js';
 import { Public } from '../auth/authorization.js';
 import {
   AcceptInvitationRequest,

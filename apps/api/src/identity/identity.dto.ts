@@ -14,12 +14,14 @@ import {
   API_KEY_SCOPES,
   PLATFORM_KEY_SCOPES,
   type Principal,
-} from '../../../../libs/identity/permissions.js';
-import type { ApiKey } from '../../../../libs/identity/api-key.entity.js';
-import type { Invitation } from '../../../../libs/identity/invitation.entity.js';
-import type { Tenant } from '../../../../libs/identity/tenant.entity.js';
-import { ROLES, type Role, type User } from '../../../../libs/identity/user.entity.js';
-import type { TokenPair } from '../../../../libs/identity/auth.service.js';
+  type ApiKey,
+  type Invitation,
+  type Tenant,
+  ROLES,
+  type Role,
+  type User,
+  type TokenPair,
+} from '../../../../libs/identity/index.js';
 
 export class SignupRequest {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })

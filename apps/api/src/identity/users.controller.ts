@@ -6,8 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Principal } from '../../../../libs/identity/permissions.js';
-import { UsersService } from '../../../../libs/identity/users.service.js';
+import { type Principal, UsersService } from '../../../../libs/identity/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { ChangeRoleRequest, InvitationView, InviteRequest, MeView, UserView } from './identity.dto.js';
 

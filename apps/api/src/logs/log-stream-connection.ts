@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { ProblemError } from '../../../../libs/errors/problem.js';
+import { ProblemError } from '../../../../libs/errors/index.js';
 
 /** Close codes of the log streams (docs/logs.md). Refusals are 4000 + the HTTP status REST would answer. */
 export const CLOSE = {

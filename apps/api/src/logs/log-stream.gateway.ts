@@ -9,9 +9,9 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/config.js';
-import { ProblemError } from '../../../../libs/errors/problem.js';
-import { LogStreamsService, type StreamCredentials } from '../../../../libs/logs/log-streams.service.js';
+import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/index.js';
+import { ProblemError } from '../../../../libs/errors/index.js';
+import { LogStreamsService, type StreamCredentials } from '../../../../libs/logs/index.js';
 import { bearerOf } from '../auth/auth.guard.js';
 import { CLOSE, LogStreamConnection } from './log-stream-connection.js';
 

@@ -10,8 +10,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { Principal } from '../../../../libs/identity/permissions.js';
-import { AppLogsService } from '../../../../libs/logs/app-logs.service.js';
+import type { Principal } from '../../../../libs/identity/index.js';
+import { AppLogsService } from '../../../../libs/logs/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
 import { AppLogsQuery, LogLineView, LogSessionView, LogsView } from './logs.dto.js';

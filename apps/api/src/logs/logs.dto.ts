@@ -11,10 +11,14 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import type { LogPage, LogSession } from '../../../../libs/logs/app-logs.service.js';
-import { type AppLogEntryWithoutSeq, cursorOf } from '../../../../libs/logs/log-entry.js';
-import { MAX_LOG_LINES } from '../../../../libs/logs/log-filter.js';
-import type { LogFilter } from '../../../../libs/logs/log-merge.js';
+import {
+  type LogPage,
+  type LogSession,
+  type AppLogEntryWithoutSeq,
+  cursorOf,
+  MAX_LOG_LINES,
+  type LogFilter,
+} from '../../../../libs/logs/index.js';
 
 const STREAMS = ['stdout', 'stderr'] as const;
 

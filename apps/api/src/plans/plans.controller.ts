@@ -7,8 +7,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Principal } from '../../../../libs/identity/permissions.js';
-import { PlansService } from '../../../../libs/plans/plans.service.js';
+import type { Principal } from '../../../../libs/identity/index.js';
+import { PlansService } from '../../../../libs/plans/index.js';
 import { Authorize, CurrentPrincipal, OperatorOnly, Public } from '../auth/authorization.js';
 import { TenantView } from '../identity/identity.dto.js';
 import { CreatePlanRequest, PlanView, SwitchPlanRequest, UpdatePlanRequest } from './plans.dto.js';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { limitsOf, type Plan } from '../../../../libs/plans/plan.entity.js';
+import { limitsOf, type Plan } from '../../../../libs/plans/index.js';
 
 export class PlanLimitsRequest {
   @ApiProperty({ example: 'Team', maxLength: 80 }) @IsString() @Length(1, 80) name: string;

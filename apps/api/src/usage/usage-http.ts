@@ -1,9 +1,13 @@
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Principal } from '../../../../libs/identity/permissions.js';
-import { usageCsv } from '../../../../libs/metering/usage-csv.js';
-import type { UsagePageInput, UsageScope, UsageService } from '../../../../libs/metering/usage.service.js';
+import type { Principal } from '../../../../libs/identity/index.js';
+import {
+  usageCsv,
+  type UsagePageInput,
+  type UsageScope,
+  type UsageService,
+} from '../../../../libs/metering/index.js';
 import { UsagePageView } from './usage.dto.js';
 
 /** CSV when asked by `format=csv`, or by an Accept header naming text/csv without `format=json`. */

@@ -10,9 +10,8 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { Principal } from '../../../../libs/identity/permissions.js';
-import { USAGE_CSV_COLUMNS } from '../../../../libs/metering/usage-csv.js';
-import { UsageService } from '../../../../libs/metering/usage.service.js';
+import type { Principal } from '../../../../libs/identity/index.js';
+import { USAGE_CSV_COLUMNS, UsageService } from '../../../../libs/metering/index.js';
 import { Authorize, CurrentPrincipal, PlatformAuthorize } from '../auth/authorization.js';
 import { usageListResponse } from './usage-http.js';
 import {

@@ -12,15 +12,16 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import type {
-  TenantUsageTotals,
-  UsagePage,
-  UsageSums,
-  UsageTotals,
-} from '../../../../libs/metering/usage.service.js';
-import { MAX_PAGE_SIZE } from '../../../../libs/metering/usage.service.js';
-import type { UsageRecord } from '../../../../libs/metering/usage-record.entity.js';
-import { USAGE_KINDS, type UsageKind } from '../../../../libs/metering/usage-windows.js';
+import {
+  type TenantUsageTotals,
+  type UsagePage,
+  type UsageSums,
+  type UsageTotals,
+  MAX_PAGE_SIZE,
+  type UsageRecord,
+  USAGE_KINDS,
+  type UsageKind,
+} from '../../../../libs/metering/index.js';
 import { APP_NAME_PATTERN } from '../apps/apps.dto.js';
 
 const FROM = 'Records whose window starts at or after this instant (ISO 8601)';

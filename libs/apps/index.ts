@@ -1,0 +1,11 @@
+// The public entry of libs/apps: other libs, apps/, test/, bench/ and scripts/ import only from here.
+export { AppChanges } from './app-changes.js';
+export { type EnvVars } from './app-env.js';
+export { App, type LoadBalancerSettings } from './app.entity.js';
+export { AppsModule } from './apps.module.js';
+export { AppsService } from './apps.service.js';
+export { APPS_ENTITIES } from './entities.js';
+export { IdempotencyService, requestFingerprint } from './idempotency.service.js';
+export { QuotaService } from './quota.service.js';
+export { Release } from './release.entity.js';
+export { ReleasesService } from './releases.service.js';

@@ -1,0 +1,6 @@
+// The public entry of libs/db: other libs, apps/, test/, bench/ and scripts/ import only from here.
+export { createDataSource } from './data-source.js';
+export { locateDatabase } from './database-location.js';
+export { DatabaseModule } from './database.module.js';
+export { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database.js';
+export { isUniqueViolation } from './unique-violation.js';

@@ -1,0 +1,6 @@
+// The public entry of libs/plans: other libs, apps/, test/, bench/ and scripts/ import only from here.
+export { PLANS_ENTITIES } from './entities.js';
+export { TENANT_USAGE_READER, type TenantUsage, type TenantUsageReader } from './plan-fit.js';
+export { limitsOf, Plan } from './plan.entity.js';
+export { PlansModule } from './plans.module.js';
+export { PlansService } from './plans.service.js';
