@@ -14,7 +14,7 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      roots: ['<rootDir>/libs', '<rootDir>/apps'],
+      roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/scripts'],
       testMatch: ['**/*.spec.ts'],
     },
     {
