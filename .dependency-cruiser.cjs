@@ -80,5 +80,12 @@ module.exports = {
       mainFields: ['module', 'main', 'types', 'typings'],
     },
     skipAnalysisNotInRules: true,
+    // `--output-type archi` draws one box per room.
+    reporterOptions: {
+      archi: {
+        collapsePattern:
+          '^(libs|apps)/[^/]+|^(test|bench|scripts|migrations)/|node_modules/(@[^/]+/[^/]+|[^/]+)',
+      },
+    },
   },
 };
