@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LoadBalancerManager } from '../libs/runtime/load-balancer-manager.js';
+import { LoadBalancerManager } from '../libs/runtime/balancer/load-balancer-manager.js';
 import { Reconciler } from '../libs/runtime/reconciler.service.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import { cleanupTestRun, ensureRuntimeImage } from './support/docker.js';

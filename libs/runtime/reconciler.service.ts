@@ -15,7 +15,7 @@ import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { placementHosts } from './placement-hosts.js';
 import { Replica } from './replica.entity.js';
 import { AppCleanup } from './app-cleanup.js';
-import { LoadBalancerManager } from './load-balancer-manager.js';
+import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 
 /** How long a started replica may take to accept connections before it counts as crashed. */
 const READINESS_TIMEOUT_MS = 60_000;

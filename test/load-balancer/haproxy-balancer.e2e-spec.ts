@@ -6,8 +6,8 @@ import {
   tenantNetworkName,
   type ContainerEngine,
 } from '../../libs/engine/index.js';
-import { ContainerHaproxyControl } from '../../libs/runtime/haproxy-control.js';
-import { configHash, renderHaproxyConfig, type HaproxyBackend } from '../../libs/runtime/haproxy-config.js';
+import { ContainerHaproxyControl } from '../../libs/runtime/balancer/haproxy-control.js';
+import { configHash, renderHaproxyConfig, type HaproxyBackend } from '../../libs/runtime/balancer/haproxy-config.js';
 import {
   appliedHashOf,
   applyHaproxyConfig,
@@ -15,8 +15,8 @@ import {
   configFileText,
   HAPROXY_FILES,
   ReloadFailedError,
-} from '../../libs/runtime/haproxy-reload.js';
-import { loadBalancerContainerSpec } from '../../libs/runtime/load-balancer-container.js';
+} from '../../libs/runtime/balancer/haproxy-reload.js';
+import { loadBalancerContainerSpec } from '../../libs/runtime/balancer/load-balancer-container.js';
 import { acceptsConnections } from '../../libs/runtime/readiness.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, uniqueId, waitFor } from '../support/docker.js';
 import { startTenantContainer } from '../engine/tenant-containers.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ContainerEngine } from '../../libs/engine/index.js';
-import { LB_IMAGE } from '../../libs/runtime/load-balancer-container.js';
+import { LB_IMAGE } from '../../libs/runtime/balancer/load-balancer-container.js';
 import { tarGz } from '../support/archives.js';
 import { testEngine } from '../support/docker.js';
 

@@ -2,11 +2,11 @@ import crypto from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { App } from '../apps/app.entity.js';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { tenantNetworkName, type ContainerEngine } from '../engine/index.js';
-import { EnginePool } from '../hosts/engine-pool.js';
-import type { Host } from '../hosts/host.entity.js';
+import type { App } from '../../apps/app.entity.js';
+import { BERTH_CONFIG, type BerthConfig } from '../../config/config.js';
+import { tenantNetworkName, type ContainerEngine } from '../../engine/index.js';
+import { EnginePool } from '../../hosts/engine-pool.js';
+import type { Host } from '../../hosts/host.entity.js';
 import { ContainerHaproxyControl } from './haproxy-control.js';
 import {
   configHash,
@@ -16,8 +16,8 @@ import {
 } from './haproxy-config.js';
 import { appliedHashOf, applyHaproxyConfig, ConfigRejectedError, HAPROXY_FILES } from './haproxy-reload.js';
 import { selectBackends, type BackendCandidate } from './load-balancer-backends.js';
-import { APP_PORT } from './replica-lifecycle.js';
-import { Replica } from './replica.entity.js';
+import { APP_PORT } from '../replica-lifecycle.js';
+import { Replica } from '../replica.entity.js';
 
 /** Advisory lock class of balancer reloads (two-int form; never collides with the loops' one-bigint keys). */
 const RELOAD_LOCK_CLASS = 7_310_100;

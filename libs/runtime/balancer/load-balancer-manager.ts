@@ -8,23 +8,23 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Not } from 'typeorm';
-import { AppChanges } from '../apps/app-changes.js';
-import { App } from '../apps/app.entity.js';
-import type { Release } from '../apps/release.entity.js';
-import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { LABELS, tenantNetworkName, type ContainerSummary } from '../engine/index.js';
-import { EnginePool } from '../hosts/engine-pool.js';
-import { ImageDistribution } from '../hosts/image-distribution.js';
-import type { Host } from '../hosts/host.entity.js';
-import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
-import { restartBackoffMs } from './convergence.js';
+import { AppChanges } from '../../apps/app-changes.js';
+import { App } from '../../apps/app.entity.js';
+import type { Release } from '../../apps/release.entity.js';
+import { BERTH_CONFIG, type BerthConfig } from '../../config/config.js';
+import { LABELS, tenantNetworkName, type ContainerSummary } from '../../engine/index.js';
+import { EnginePool } from '../../hosts/engine-pool.js';
+import { ImageDistribution } from '../../hosts/image-distribution.js';
+import type { Host } from '../../hosts/host.entity.js';
+import { NoCapacityError, placeReplicas } from '../../scheduler/placement.js';
+import { restartBackoffMs } from '../convergence.js';
 import { configFileText } from './haproxy-reload.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LB_IMAGE, loadBalancerContainerSpec, softStopBalancer } from './load-balancer-container.js';
-import { acceptsConnections } from './readiness.js';
-import { APP_PORT, ReplicaLifecycle } from './replica-lifecycle.js';
-import { placementHosts } from './placement-hosts.js';
-import { Replica } from './replica.entity.js';
+import { acceptsConnections } from '../readiness.js';
+import { APP_PORT, ReplicaLifecycle } from '../replica-lifecycle.js';
+import { placementHosts } from '../placement-hosts.js';
+import { Replica } from '../replica.entity.js';
 
 const READINESS_TIMEOUT_MS = 60_000;
 /** A container younger than this may still be getting its row's container id written: never an orphan. */

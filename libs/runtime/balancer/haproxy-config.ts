@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
-import type { LoadBalancerSettings } from '../apps/app.entity.js';
+import type { LoadBalancerSettings } from '../../apps/app.entity.js';
 
 /** One server line: a replica the balancer may send requests to. */
 export interface HaproxyBackend {

@@ -3,7 +3,7 @@ import {
   hardenedContainerSpec,
   type ContainerEngine,
   type ContainerSpec,
-} from '../engine/index.js';
+} from '../../engine/index.js';
 import { HAPROXY_FILES } from './haproxy-reload.js';
 
 /** Built offline by scripts/build-base-images.sh (HAProxy 2.6 from Debian, user haproxy = 10002, dash). */
