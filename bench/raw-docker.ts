@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { RUNTIME_IMAGE } from '../libs/builds/build-runner.js';
 import { buildContextTar, generateDockerfile } from '../libs/builds/dockerfile.js';
 import { hardenedContainerSpec, type DockerEngine } from '../libs/engine/index.js';
-import { APP_PORT, STOP_GRACE_SECONDS } from '../libs/runtime/replica-lifecycle.js';
+import { APP_PORT, STOP_GRACE_SECONDS } from '../libs/runtime/replica-role.js';
 import type { PlanLimits } from './api-client.js';
 import { APP_MAIN } from './bench-archives.js';
 import { BENCH_LABEL } from './bench-stack.js';

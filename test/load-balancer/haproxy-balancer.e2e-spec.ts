@@ -7,7 +7,11 @@ import {
   type ContainerEngine,
 } from '../../libs/engine/index.js';
 import { ContainerHaproxyControl } from '../../libs/runtime/balancer/haproxy-control.js';
-import { configHash, renderHaproxyConfig, type HaproxyBackend } from '../../libs/runtime/balancer/haproxy-config.js';
+import {
+  configHash,
+  renderHaproxyConfig,
+  type HaproxyBackend,
+} from '../../libs/runtime/balancer/haproxy-config.js';
 import {
   appliedHashOf,
   applyHaproxyConfig,
