@@ -255,7 +255,7 @@ export class ReplicaLifecycle {
     await Promise.all(
       replicas.map(async (replica) => {
         if (draining(replica)) await drained;
-        await this.stopAndForget(role, replica, hostById.get(replica.hostId)).catch((err) =>
+        await this.stopAndMarkGone(role, replica, hostById.get(replica.hostId)).catch((err) =>
           this.logger.warn(`remove ${role.name} replica ${replica.id}: ${describe(err)}`),
         );
       }),
@@ -281,7 +281,7 @@ export class ReplicaLifecycle {
     }
   }
 
-  private async stopAndForget(role: ReplicaRole, replica: Replica, host: Host | undefined): Promise<void> {
+  private async stopAndMarkGone(role: ReplicaRole, replica: Replica, host: Host | undefined): Promise<void> {
     let stoppedAt = new Date();
     if (host && host.status !== 'down' && replica.containerId) {
       const engine = await this.pool.engineFor(host);
