@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { planConvergence, restartBackoffMs, type ReplicaView } from './convergence.js';
+import {
+  ORPHAN_GRACE_MS,
+  orphanContainers,
+  planConvergence,
+  restartBackoffMs,
+  restartDue,
+  type ReplicaView,
+} from './convergence.js';
 
 const t0 = new Date('2026-11-23T12:00:00Z');
 const later = (s: number) => new Date(t0.getTime() + s * 1000);
@@ -117,5 +124,39 @@ describe('restartBackoffMs', () => {
   it('doubles from one second and caps at five minutes', () => {
     expect([1, 2, 3, 4].map(restartBackoffMs)).toEqual([1000, 2000, 4000, 8000]);
     expect(restartBackoffMs(50)).toBe(300_000);
+  });
+});
+
+describe('restartDue', () => {
+  it('restarts a crashed replica once its backoff has elapsed, not before', () => {
+    const now = later(100);
+    expect(restartDue({ state: 'crashed', nextRestartAt: later(99) }, now)).toBe(true);
+    expect(restartDue({ state: 'crashed', nextRestartAt: later(101) }, now)).toBe(false);
+    expect(restartDue({ state: 'crashed', nextRestartAt: null }, now)).toBe(false);
+    expect(restartDue({ state: 'stopping', nextRestartAt: later(99) }, now)).toBe(false);
+  });
+});
+
+describe('orphanContainers', () => {
+  const now = later(1000);
+  const container = (replicaId: string | undefined, ageMs: number) => ({
+    labels: replicaId ? { 'berth.replica': replicaId } : ({} as Record<string, string>),
+    createdAt: new Date(now.getTime() - ageMs),
+  });
+
+  it('removes containers of gone replicas of either role, once past the grace period', () => {
+    const web = container('gone-web', ORPHAN_GRACE_MS);
+    const lb = container('gone-lb', ORPHAN_GRACE_MS + 60_000);
+    const gone = new Set(['gone-web', 'gone-lb', 'young']);
+    expect(orphanContainers([web, lb, container('young', ORPHAN_GRACE_MS - 1)], gone, now)).toEqual([
+      web,
+      lb,
+    ]);
+  });
+
+  it('leaves containers of live replicas, unknown replicas (another installation) and unlabelled ones', () => {
+    const old = ORPHAN_GRACE_MS * 10;
+    const containers = [container('live', old), container('someone-elses', old), container(undefined, old)];
+    expect(orphanContainers(containers, new Set(['gone']), now)).toEqual([]);
   });
 });

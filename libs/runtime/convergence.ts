@@ -1,4 +1,5 @@
 import type { HostStatus } from '../hosts/index.js';
+import { REPLICA_LABEL } from './replica-role.js';
 import type { ReplicaState } from './replica.entity.js';
 
 export interface ReplicaView {
@@ -87,9 +88,7 @@ export function planConvergence(input: ConvergenceInput): ConvergenceStep {
   const mustKeep = Math.max(0, desired - freshRunning);
   remove.push(...staleIdle.map((r) => r.id), ...staleServing.slice(mustKeep).map((r) => r.id));
 
-  const restart = keptFresh
-    .filter((r) => r.state === 'crashed' && r.nextRestartAt !== null && r.nextRestartAt <= input.now)
-    .map((r) => r.id);
+  const restart = keptFresh.filter((r) => restartDue(r, input.now)).map((r) => r.id);
 
   const converged =
     create === 0 &&
@@ -107,3 +106,29 @@ export function restartBackoffMs(restarts: number): number {
 
 /** A replica that has crashed this many times in a row is shown as crash-looping. */
 export const CRASHLOOP_THRESHOLD = 3;
+
+/** A crashed replica whose backoff has elapsed: its container is started again. */
+export function restartDue(replica: Pick<ReplicaView, 'state' | 'nextRestartAt'>, now: Date): boolean {
+  return replica.state === 'crashed' && replica.nextRestartAt !== null && replica.nextRestartAt <= now;
+}
+
+/** A container younger than this may still be getting its row's container id written: never an orphan. */
+export const ORPHAN_GRACE_MS = 30_000;
+
+/**
+ * Containers to remove: those whose replica (`berth.replica` label, any role) this installation has marked
+ * gone (a removal that crashed midway, a host that came back after its replicas were replaced, a balancer
+ * given up on while its creation was slow). A replica id it does not know belongs to another Berth sharing
+ * the engine (a second installation, a test run) and is left alone. Pure.
+ */
+export function orphanContainers<C extends { labels: Record<string, string>; createdAt: Date }>(
+  containers: Iterable<C>,
+  goneReplicaIds: ReadonlySet<string>,
+  now: Date,
+): C[] {
+  return [...containers].filter(
+    (c) =>
+      goneReplicaIds.has(c.labels[REPLICA_LABEL] ?? '') &&
+      now.getTime() - c.createdAt.getTime() >= ORPHAN_GRACE_MS,
+  );
+}

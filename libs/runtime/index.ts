@@ -2,8 +2,8 @@
 export { type AppOverview, type ReplicaOverview } from './app-overview.service.js';
 export { AppsFacade } from './apps.facade.js';
 export { RUNTIME_ENTITIES } from './entities.js';
-export { configHash, type HaproxyBackend, renderHaproxyConfig } from './haproxy-config.js';
-export { ContainerHaproxyControl } from './haproxy-control.js';
+export { configHash, type HaproxyBackend, renderHaproxyConfig } from './balancer/haproxy-config.js';
+export { ContainerHaproxyControl } from './balancer/haproxy-control.js';
 export {
   appliedHashOf,
   applyHaproxyConfig,
@@ -11,12 +11,12 @@ export {
   ConfigRejectedError,
   HAPROXY_FILES,
   ReloadFailedError,
-} from './haproxy-reload.js';
+} from './balancer/haproxy-reload.js';
 export { HostRemoval } from './host-removal.js';
-export { LB_IMAGE, loadBalancerContainerSpec } from './load-balancer-container.js';
-export { LoadBalancerManager } from './load-balancer-manager.js';
+export { LB_IMAGE, loadBalancerContainerSpec } from './balancer/load-balancer-container.js';
+export { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 export { acceptsConnections } from './readiness.js';
 export { Reconciler } from './reconciler.service.js';
-export { APP_PORT, STOP_GRACE_SECONDS } from './replica-lifecycle.js';
+export { APP_PORT, STOP_GRACE_SECONDS } from './replica-role.js';
 export { Replica } from './replica.entity.js';
 export { RuntimeModule } from './runtime.module.js';

@@ -7,16 +7,14 @@ import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool } from '../hosts/index.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/index.js';
-import { CRASHLOOP_THRESHOLD, planConvergence, restartBackoffMs } from './convergence.js';
-import { acceptsConnections } from './readiness.js';
+import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
+import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
 import { Replica } from './replica.entity.js';
 import { AppCleanup } from './app-cleanup.js';
-import { LoadBalancerManager } from './load-balancer-manager.js';
+import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 
-/** How long a started replica may take to accept connections before it counts as crashed. */
-const READINESS_TIMEOUT_MS = 60_000;
 /**
  * Replicas of one app observed at once. Each starting replica's readiness probe waits up to 500 ms, so
  * one after another a scale to 10 spent seconds per pass probing; the bound keeps a 1,000-replica app
@@ -47,7 +45,7 @@ export class Reconciler {
   async reconcileAll(): Promise<void> {
     const hosts = await this.pool.hosts();
     const observed = await this.observeHosts(hosts);
-    await this.removeOrphans(hosts, observed);
+    await this.lifecycle.removeOrphans(hosts, observed);
     const apps = await this.dataSource.getRepository(App).find();
     const withReplicas = await this.dataSource.query(
       `SELECT DISTINCT app_id AS "appId" FROM replicas WHERE state <> 'gone'`,
@@ -110,7 +108,7 @@ export class Reconciler {
     const observeLimit = pLimit(OBSERVE_CONCURRENCY);
     const observations = await Promise.allSettled(
       replicas.map((replica) =>
-        observeLimit(() => this.observeReplica(replica, hostById.get(replica.hostId), observed)),
+        observeLimit(() => this.lifecycle.observe(WEB_ROLE, replica, hostById.get(replica.hostId), observed)),
       ),
     );
     const failedObservation = observations.find((o) => o.status === 'rejected');
@@ -141,14 +139,7 @@ export class Reconciler {
     // 2. Act: restart due crashed replicas, create missing ones, remove surplus and stale ones.
     for (const id of step.restart) {
       const replica = replicas.find((r) => r.id === id)!;
-      await this.lifecycle.restart(replica, hostById.get(replica.hostId)!).catch(async (err) => {
-        const restarts = replica.restarts + 1;
-        await this.dataSource.getRepository(Replica).update(id, {
-          restarts,
-          nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
-          lastError: `restart failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500),
-        });
-      });
+      await this.lifecycle.restart(WEB_ROLE, replica, hostById.get(replica.hostId)!);
     }
     if (step.create > 0 && app && release) {
       try {
@@ -170,13 +161,17 @@ export class Reconciler {
         failure = err.message;
       }
     }
-    await Promise.all(
-      step.remove.map((id) => {
-        const replica = replicas.find((r) => r.id === id)!;
-        return this.lifecycle
-          .remove(replica, hostById.get(replica.hostId), this.config.drainDelayMs)
-          .catch((err) => this.logger.warn(`remove ${id}: ${err}`));
-      }),
+    await this.lifecycle.remove(
+      WEB_ROLE,
+      replicas.filter((r) => step.remove.includes(r.id)),
+      hostById,
+      {
+        drainMs: this.config.drainDelayMs,
+        // Now `stopping`: the balancer drops them at once, while they still answer through the drain delay.
+        leftRotation: async () => {
+          if (app) await this.loadBalancers.syncBackends(app, hosts);
+        },
+      },
     );
 
     // 3. The app's load balancer (role 'lb'): created, removed, its backends reloaded.
@@ -187,66 +182,6 @@ export class Reconciler {
       return;
     }
     await this.reportStatus(app, step.converged && lb.converged, failure ?? lb.failure);
-  }
-
-  /** Folds what Docker reports into the replica row: started, ready, crashed (exit code, OOM), vanished. */
-  private async observeReplica(
-    replica: Replica,
-    host: Host | undefined,
-    observed: Map<string, ContainerSummary>,
-  ): Promise<void> {
-    const repo = this.dataSource.getRepository(Replica);
-    if (!host || host.status === 'down') return;
-    if (!replica.containerId) {
-      // Created in the database but the process died before Docker answered: adopt it by its label.
-      const adopted = [...observed.values()].find((c) => c.labels['berth.replica'] === replica.id);
-      if (adopted) {
-        await repo.update(replica.id, { containerId: adopted.id });
-        replica.containerId = adopted.id;
-      } else if (Date.now() - replica.createdAt.getTime() > 30_000) {
-        await repo.update(replica.id, { state: 'gone', lastError: 'container was never created' });
-        return;
-      } else {
-        return;
-      }
-    }
-    const summary = observed.get(replica.containerId);
-    if (!summary) {
-      if (replica.state === 'pending') return;
-      await this.lifecycle.closeRun(replica.id, new Date());
-      await repo.update(replica.id, {
-        state: 'gone',
-        stoppedAt: new Date(),
-        lastError: 'container disappeared',
-      });
-      return;
-    }
-    const engine = await this.pool.engineFor(host);
-    if (summary.state === 'running') {
-      if (replica.state === 'crashed' || replica.state === 'pending') {
-        await this.lifecycle.recordStarted(
-          replica.id,
-          await engine.inspectContainer({ id: replica.containerId }),
-        );
-        replica.state = 'starting';
-      }
-      if (replica.state === 'starting' && replica.hostPort) {
-        if (await acceptsConnections(host.publicAddress, replica.hostPort, 500)) {
-          await repo.update(replica.id, { state: 'running', lastError: null });
-        } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
-          await repo.update(replica.id, {
-            lastError: `not accepting connections on $PORT after ${READINESS_TIMEOUT_MS / 1000} s`,
-          });
-        }
-      }
-      return;
-    }
-    if (
-      (summary.state === 'exited' || summary.state === 'dead') &&
-      (replica.state === 'running' || replica.state === 'starting')
-    ) {
-      await this.lifecycle.recordCrash(replica, await engine.inspectContainer({ id: replica.containerId }));
-    }
   }
 
   private async reportStatus(app: App, converged: boolean, failure: string | null): Promise<void> {
@@ -274,32 +209,5 @@ export class Reconciler {
         WHERE id = $1 AND generation = $5`,
       [app.id, phase, reason, settled, app.generation],
     );
-  }
-
-  /** Containers of replicas that are gone (a removal that crashed midway, a host that came back after its replicas were replaced). */
-  private async removeOrphans(hosts: Host[], observed: Map<string, ContainerSummary>): Promise<void> {
-    const candidates = [...observed.values()].filter(
-      (c) => c.labels['berth.replica'] && c.labels[LABELS.role] === 'web',
-    );
-    if (candidates.length === 0) return;
-    const ids = candidates.map((c) => c.labels['berth.replica']);
-    // Only containers of replicas this installation knows to be gone: an unknown replica id belongs to
-    // another Berth sharing the engine (a second installation, a test run), which is not ours to remove.
-    const gone: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM replicas WHERE id = ANY($1::uuid[]) AND state = 'gone'`,
-      [ids],
-    );
-    const goneIds = new Set(gone.map((r) => r.id));
-    for (const container of candidates) {
-      if (!goneIds.has(container.labels['berth.replica'])) continue;
-      if (Date.now() - container.createdAt.getTime() < 30_000) continue;
-      for (const host of hosts.filter((h) => h.status !== 'down')) {
-        const engine = await this.pool.engineFor(host);
-        if (await engine.inspectContainer({ id: container.id })) {
-          this.logger.warn(`removing orphan container ${container.name}`);
-          await engine.removeContainer({ id: container.id, force: true });
-        }
-      }
-    }
   }
 }

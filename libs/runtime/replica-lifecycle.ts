@@ -1,22 +1,40 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import crypto from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { type App, type Release, AppChanges, ReleasesService } from '../apps/index.js';
-import { hardenedContainerSpec, tenantNetworkName, type ContainerDetails } from '../engine/index.js';
+import { DataSource, In } from 'typeorm';
+import { type App, type Release, ReleasesService } from '../apps/index.js';
+import {
+  hardenedContainerSpec,
+  tenantNetworkName,
+  type ContainerDetails,
+  type ContainerSummary,
+} from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 import { Tenant } from '../identity/index.js';
-import { restartBackoffMs } from './convergence.js';
+import { orphanContainers, restartBackoffMs } from './convergence.js';
+import {
+  APP_PORT,
+  REPLICA_LABEL,
+  STOP_GRACE_SECONDS,
+  WEB_ROLE,
+  type ReplicaDraft,
+  type ReplicaRole,
+} from './replica-role.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
 
-/** The port every app listens on inside its container (the PORT contract). */
-export const APP_PORT = 8080;
-export const STOP_GRACE_SECONDS = 10;
+/** How long a started replica may take to accept connections before its row says so (lastError). */
+export const READINESS_TIMEOUT_MS = 60_000;
+/** A row whose container never showed up after this long is given up (the next pass places another). */
+const CREATION_TIMEOUT_MS = 30_000;
 
 /**
- * The Docker side of one replica's life, and the bookkeeping that goes with it: each start opens a
- * ReplicaRun at Docker's StartedAt, each stop closes it at Docker's FinishedAt (usage is metered from these).
+ * The life of one replica, web replica or load balancer alike (ReplicaRole says what differs): created
+ * row first, then container (adopted by its label when this process dies in between), observed (Docker's
+ * state folded into the row: started, ready, exited with code / OOM, vanished), restarted in the same
+ * container after a backoff, removed; containers of replicas marked gone are removed as orphans.
+ * Each start opens a ReplicaRun at Docker's StartedAt and each stop closes it at Docker's FinishedAt: usage
+ * is metered from these, for both roles. Callers hold the reconciler's per-app lock.
  */
 @Injectable()
 export class ReplicaLifecycle {
@@ -27,61 +45,79 @@ export class ReplicaLifecycle {
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
-    private readonly changes: AppChanges,
   ) {}
 
-  /** Records the replica (so a crash mid-way leaves a row the reconciler adopts), creates and starts it. */
-  async createWebReplica(app: App, release: Release, host: Host): Promise<Replica> {
+  /** A web replica of the app's release on `host`. */
+  createWebReplica(app: App, release: Release, host: Host): Promise<Replica> {
+    return this.create(WEB_ROLE, {
+      app,
+      releaseId: release.id,
+      host,
+      image: release.image!,
+      memoryMb: release.memoryMb,
+      cpuMillis: release.cpuMillis,
+      containerName: (instance) => `berth-${app.id}-web-v${release.version}-${instance}`,
+      spec: ({ replicaId, instance }) =>
+        hardenedContainerSpec({
+          tenantId: app.tenantId,
+          appId: app.id,
+          appName: app.name,
+          releaseVersion: release.version,
+          role: 'web',
+          instance,
+          image: release.image!,
+          env: this.releases.envOf(release),
+          plan: { memoryMb: release.memoryMb, cpuMillis: release.cpuMillis },
+          containerPort: APP_PORT,
+          publishAddress: host.publicAddress,
+          networkAliases: [`${app.name}-web`],
+          extraLabels: { [REPLICA_LABEL]: replicaId },
+          stopGraceSeconds: STOP_GRACE_SECONDS,
+        }),
+    });
+  }
+
+  /**
+   * Records the replica (so a crash mid-way leaves a row the next pass adopts), brings the image and the
+   * tenant network to the host, creates and starts the container. Throws when it could not be started; the
+   * row then says what happens next (crashed: its start is retried with backoff; gone: placed anew).
+   */
+  async create(role: ReplicaRole, draft: ReplicaDraft): Promise<Replica> {
     const repo = this.dataSource.getRepository(Replica);
+    const { app, host } = draft;
     const instance = crypto.randomBytes(4).toString('hex');
     const replica = await repo.save(
       repo.create({
         appId: app.id,
         tenantId: app.tenantId,
-        releaseId: release.id,
+        releaseId: draft.releaseId,
         hostId: host.id,
-        role: 'web',
-        containerName: `berth-${app.id}-web-v${release.version}-${instance}`,
+        role: role.name,
+        containerName: draft.containerName(instance),
         state: 'pending',
-        memoryMb: release.memoryMb,
-        cpuMillis: release.cpuMillis,
+        memoryMb: draft.memoryMb,
+        cpuMillis: draft.cpuMillis,
       }),
     );
     try {
       const engine = await this.pool.engineFor(host);
-      await this.images.ensureOn(host, release.image!);
+      await this.images.ensureOn(host, draft.image);
       await engine.ensureNetwork({
         name: tenantNetworkName(app.tenantId),
         labels: { 'berth.tenant': app.tenantId },
       });
-      const spec = hardenedContainerSpec({
-        tenantId: app.tenantId,
-        appId: app.id,
-        appName: app.name,
-        releaseVersion: release.version,
-        role: 'web',
-        instance,
-        image: release.image!,
-        env: this.releases.envOf(release),
-        plan: { memoryMb: release.memoryMb, cpuMillis: release.cpuMillis },
-        containerPort: APP_PORT,
-        publishAddress: host.publicAddress,
-        networkAliases: [`${app.name}-web`],
-        extraLabels: { 'berth.replica': replica.id },
-        stopGraceSeconds: STOP_GRACE_SECONDS,
-      });
+      const spec = await draft.spec({ replicaId: replica.id, instance });
       const { id } = await engine.createContainer({ ...spec, name: replica.containerName });
       await repo.update(replica.id, { containerId: id });
       await engine.startContainer({ id });
-      const details = await engine.inspectContainer({ id });
-      await this.recordStarted(replica.id, details);
+      await this.recordStarted(role, replica.id, await engine.inspectContainer({ id }));
       return repo.findOneByOrFail({ id: replica.id });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.logger.warn(`replica ${replica.id} of app ${app.id} failed to start: ${message}`);
+      const message = describe(err);
+      this.logger.warn(`${role.name} replica ${replica.id} of app ${app.id} failed to start: ${message}`);
       const current = await repo.findOneByOrFail({ id: replica.id });
       if (current.containerId) {
-        // Created but not started: the reconciler retries the start with backoff.
+        // Created but not started: its start is retried with backoff.
         await repo.update(replica.id, {
           state: 'crashed',
           restarts: 1,
@@ -96,16 +132,170 @@ export class ReplicaLifecycle {
     }
   }
 
-  /** Starts a crashed replica's container again (same container, same port binding). */
-  async restart(replica: Replica, host: Host): Promise<void> {
+  /**
+   * Folds what Docker reports into the replica's row: adopted by its label after a crash of this process,
+   * started (run opened), accepting connections, exited (run closed, exit code and OOM kept, restart after
+   * a backoff), vanished. Returns the fresh row, or null when the replica is gone. Replicas on a host that
+   * is down are left as they are (their host's fate decides).
+   */
+  async observe(
+    role: ReplicaRole,
+    replica: Replica,
+    host: Host | undefined,
+    observed: Map<string, ContainerSummary>,
+  ): Promise<Replica | null> {
+    const repo = this.dataSource.getRepository(Replica);
+    if (!host || host.status === 'down') return replica;
+    if (!replica.containerId) {
+      // Created in the database but the process died before Docker answered: adopt it by its label.
+      const adopted = [...observed.values()].find((c) => c.labels[REPLICA_LABEL] === replica.id);
+      if (adopted) {
+        await repo.update(replica.id, { containerId: adopted.id });
+        replica.containerId = adopted.id;
+      } else if (Date.now() - replica.createdAt.getTime() > CREATION_TIMEOUT_MS) {
+        await repo.update(replica.id, { state: 'gone', lastError: 'container was never created' });
+        return null;
+      } else {
+        return replica;
+      }
+    }
+    const summary = observed.get(replica.containerId);
+    if (!summary) {
+      if (replica.state === 'pending') return replica;
+      await this.closeRun(replica.id, new Date());
+      await repo.update(replica.id, {
+        state: 'gone',
+        stoppedAt: new Date(),
+        lastError: 'container disappeared',
+      });
+      return null;
+    }
     const engine = await this.pool.engineFor(host);
-    await engine.startContainer({ id: replica.containerId! });
-    await this.recordStarted(replica.id, await engine.inspectContainer({ id: replica.containerId! }));
+    if (summary.state === 'running') {
+      if (replica.state === 'crashed' || replica.state === 'pending') {
+        await this.recordStarted(
+          role,
+          replica.id,
+          await engine.inspectContainer({ id: replica.containerId }),
+        );
+        replica = await repo.findOneByOrFail({ id: replica.id });
+      }
+      if (replica.state === 'starting' && replica.hostPort) {
+        if (await role.isReady(host.publicAddress, replica.hostPort)) {
+          await repo.update(replica.id, { state: 'running', lastError: null });
+          replica.state = 'running';
+        } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
+          await repo.update(replica.id, {
+            lastError: `not accepting connections on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s`,
+          });
+        }
+      }
+      return replica;
+    }
+    if (
+      (summary.state === 'exited' || summary.state === 'dead') &&
+      (replica.state === 'running' || replica.state === 'starting')
+    ) {
+      await this.recordCrash(replica, await engine.inspectContainer({ id: replica.containerId }));
+      return repo.findOneByOrFail({ id: replica.id });
+    }
+    return replica;
   }
 
-  async recordStarted(replicaId: string, details: ContainerDetails | undefined): Promise<void> {
+  /**
+   * Starts a crashed replica's container again (same container, same port binding). A start that fails
+   * counts as one more restart and waits out a longer backoff.
+   */
+  async restart(role: ReplicaRole, replica: Replica, host: Host): Promise<void> {
+    try {
+      const engine = await this.pool.engineFor(host);
+      await engine.startContainer({ id: replica.containerId! });
+      await this.recordStarted(role, replica.id, await engine.inspectContainer({ id: replica.containerId! }));
+    } catch (err) {
+      const restarts = replica.restarts + 1;
+      await this.dataSource.getRepository(Replica).update(replica.id, {
+        restarts,
+        nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
+        lastError: `restart failed: ${describe(err)}`.slice(0, 500),
+      });
+    }
+  }
+
+  /**
+   * Removes replicas: each becomes `stopping`; those that were serving first leave rotation (`leftRotation`:
+   * the caller has the app's balancer drop them at once) and keep answering for `drainMs`, so clients
+   * holding their address are not cut off mid-request. Then the role stops and removes the container, its
+   * run is closed at Docker's FinishedAt and the replica is `gone`. One replica's failure is logged and
+   * leaves the others' removal going; the next pass retries it (its row is `stopping`, or its container an
+   * orphan).
+   */
+  async remove(
+    role: ReplicaRole,
+    replicas: Replica[],
+    hostById: Map<string, Host>,
+    options: { drainMs?: number; leftRotation?: () => Promise<void> } = {},
+  ): Promise<void> {
+    if (replicas.length === 0) return;
+    const repo = this.dataSource.getRepository(Replica);
+    await repo.update({ id: In(replicas.map((r) => r.id)) }, { state: 'stopping' });
+    const drainMs = options.drainMs ?? 0;
+    const draining = (r: Replica) => drainMs > 0 && r.state === 'running';
+    const drained = replicas.some(draining)
+      ? (async () => {
+          await options
+            .leftRotation?.()
+            .catch((err) => this.logger.warn(`leaving rotation: ${describe(err)}`));
+          await new Promise((resolve) => setTimeout(resolve, drainMs));
+        })()
+      : Promise.resolve();
+    await Promise.all(
+      replicas.map(async (replica) => {
+        if (draining(replica)) await drained;
+        await this.stopAndMarkGone(role, replica, hostById.get(replica.hostId)).catch((err) =>
+          this.logger.warn(`remove ${role.name} replica ${replica.id}: ${describe(err)}`),
+        );
+      }),
+    );
+  }
+
+  /** Containers of replicas this installation marked gone, on every reachable host. */
+  async removeOrphans(hosts: Host[], observed: Map<string, ContainerSummary>): Promise<void> {
+    const ids = [...observed.values()].map((c) => c.labels[REPLICA_LABEL]).filter((id) => !!id);
+    if (ids.length === 0) return;
+    const gone: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM replicas WHERE id = ANY($1::uuid[]) AND state = 'gone'`,
+      [ids],
+    );
+    const orphans = orphanContainers(observed.values(), new Set(gone.map((r) => r.id)), new Date());
+    for (const container of orphans) {
+      for (const host of hosts.filter((h) => h.status !== 'down')) {
+        const engine = await this.pool.engineFor(host);
+        if (!(await engine.inspectContainer({ id: container.id }))) continue;
+        this.logger.warn(`removing orphan container ${container.name}`);
+        await engine.removeContainer({ id: container.id, force: true });
+      }
+    }
+  }
+
+  private async stopAndMarkGone(role: ReplicaRole, replica: Replica, host: Host | undefined): Promise<void> {
+    let stoppedAt = new Date();
+    if (host && host.status !== 'down' && replica.containerId) {
+      const engine = await this.pool.engineFor(host);
+      stoppedAt = (await role.stopAndRemove(engine, replica.containerId)) ?? stoppedAt;
+    }
+    await this.closeRun(replica.id, stoppedAt);
+    await this.dataSource.getRepository(Replica).update(replica.id, { state: 'gone', stoppedAt });
+    this.logger.log(`app ${replica.appId}: ${role.name} replica ${replica.id} removed`);
+  }
+
+  /** Opens a run at Docker's StartedAt (once per start) and marks the replica `starting`. */
+  private async recordStarted(
+    role: ReplicaRole,
+    replicaId: string,
+    details: ContainerDetails | undefined,
+  ): Promise<void> {
     if (!details) return;
-    const port = details.ports.find((p) => p.containerPort === APP_PORT)?.hostPort ?? null;
+    const port = details.ports.find((p) => p.containerPort === role.port)?.hostPort ?? null;
     const startedAt = details.startedAt ?? new Date();
     await this.dataSource.transaction(async (manager) => {
       const replica = await manager.findOneOrFail(Replica, {
@@ -142,10 +332,10 @@ export class ReplicaLifecycle {
   }
 
   /**
-   * A replica's container exited on its own: its run ends at Docker's FinishedAt, the exit code and OOM
-   * kill are kept, and its restart waits out an exponential backoff.
+   * The container exited on its own: its run ends at Docker's FinishedAt, the exit code and OOM kill are
+   * kept, and its restart waits out an exponential backoff.
    */
-  async recordCrash(replica: Replica, details: ContainerDetails | undefined): Promise<void> {
+  private async recordCrash(replica: Replica, details: ContainerDetails | undefined): Promise<void> {
     const stoppedAt = details?.finishedAt ?? new Date();
     await this.closeRun(replica.id, stoppedAt);
     const restarts = replica.restarts + 1;
@@ -161,34 +351,14 @@ export class ReplicaLifecycle {
   }
 
   /** Closes the replica's open run at the time Docker says the container stopped. */
-  async closeRun(replicaId: string, stoppedAt: Date): Promise<void> {
+  private async closeRun(replicaId: string, stoppedAt: Date): Promise<void> {
     await this.dataSource.query(
       `UPDATE replica_runs SET stopped_at = GREATEST(started_at, $2) WHERE replica_id = $1 AND stopped_at IS NULL`,
       [replicaId, stoppedAt],
     );
   }
+}
 
-  /**
-   * Stops (SIGTERM, grace, SIGKILL) and removes the container; the replica becomes `gone`. A replica that
-   * was serving first leaves the endpoint list (and its load balancer) and keeps answering for the drain
-   * delay, so clients holding its address are not cut off mid-request.
-   */
-  async remove(replica: Replica, host: Host | undefined, drainMs = 0): Promise<void> {
-    const repo = this.dataSource.getRepository(Replica);
-    await repo.update(replica.id, { state: 'stopping' });
-    if (drainMs > 0 && replica.state === 'running') {
-      this.changes.notify(replica.appId);
-      await new Promise((resolve) => setTimeout(resolve, drainMs));
-    }
-    let stoppedAt = new Date();
-    if (host && host.status !== 'down' && replica.containerId) {
-      const engine = await this.pool.engineFor(host);
-      await engine.stopContainer({ id: replica.containerId, graceSeconds: STOP_GRACE_SECONDS });
-      const details = await engine.inspectContainer({ id: replica.containerId });
-      stoppedAt = details?.finishedAt ?? stoppedAt;
-      await engine.removeContainer({ id: replica.containerId, force: true });
-    }
-    await this.closeRun(replica.id, stoppedAt);
-    await repo.update(replica.id, { state: 'gone', stoppedAt });
-  }
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -3,7 +3,9 @@ import {
   hardenedContainerSpec,
   type ContainerEngine,
   type ContainerSpec,
-} from '../engine/index.js';
+} from '../../engine/index.js';
+import { acceptsConnections } from '../readiness.js';
+import { APP_PORT, REPLICA_LABEL, type ReplicaRole } from '../replica-role.js';
 import { HAPROXY_FILES } from './haproxy-reload.js';
 
 /** Built offline by scripts/build-base-images.sh (HAProxy 2.6 from Debian, user haproxy = 10002, dash). */
@@ -54,7 +56,7 @@ export function loadBalancerContainerSpec(input: {
     publishAddress: input.publishAddress,
     lbUid: HAPROXY_UID,
     networkAliases: [`${input.appName}-lb`],
-    extraLabels: { 'berth.replica': input.replicaId },
+    extraLabels: { [REPLICA_LABEL]: input.replicaId },
     stopGraceSeconds: 5,
   });
 }
@@ -91,3 +93,14 @@ async function ignoreAbsentOrStopped(call: Promise<void>): Promise<void> {
     throw err;
   }
 }
+
+/**
+ * The balancer in the replicas' lifecycle: it listens on the app port (published like a web replica's,
+ * which is the app's `loadBalancerEndpoint`), is ready once that port accepts connections, and stops softly.
+ */
+export const LB_ROLE: ReplicaRole = {
+  name: 'lb',
+  port: APP_PORT,
+  isReady: (address, hostPort) => acceptsConnections(address, hostPort, 500),
+  stopAndRemove: softStopBalancer,
+};

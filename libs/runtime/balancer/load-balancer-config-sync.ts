@@ -2,10 +2,10 @@ import crypto from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { App } from '../apps/index.js';
-import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
-import { tenantNetworkName, type ContainerEngine } from '../engine/index.js';
-import { EnginePool, type Host } from '../hosts/index.js';
+import type { App } from '../../apps/index.js';
+import { BERTH_CONFIG, type BerthConfig } from '../../config/index.js';
+import { tenantNetworkName, type ContainerEngine } from '../../engine/index.js';
+import { EnginePool, type Host } from '../../hosts/index.js';
 import { ContainerHaproxyControl } from './haproxy-control.js';
 import {
   configHash,
@@ -13,29 +13,46 @@ import {
   normalizeLoadBalancerSettings,
   renderHaproxyConfig,
 } from './haproxy-config.js';
-import { appliedHashOf, applyHaproxyConfig, ConfigRejectedError, HAPROXY_FILES } from './haproxy-reload.js';
+import {
+  appliedHashOf,
+  applyHaproxyConfig,
+  ConfigRejectedError,
+  configFileText,
+  HAPROXY_FILES,
+} from './haproxy-reload.js';
 import { selectBackends, type BackendCandidate } from './load-balancer-backends.js';
-import { APP_PORT } from './replica-lifecycle.js';
-import { Replica } from './replica.entity.js';
+import { APP_PORT } from '../replica-role.js';
+import { Replica } from '../replica.entity.js';
 
 /** Advisory lock class of balancer reloads (two-int form; never collides with the loops' one-bigint keys). */
 const RELOAD_LOCK_CLASS = 7_310_100;
 
+/** What this process knows about one app's balancer and its backends. */
+interface AppConfigState {
+  /** The balancer whose container was started from a configuration rendered here, and its hash. */
+  startedFrom?: { balancerId: string; hash: string };
+  /** The balancer container run (`containerId@startedAt`) the two hashes below are about. */
+  run?: string;
+  /** Hash of the configuration that run has loaded. */
+  applied?: string;
+  /** A configuration `haproxy -c` refused for that run: not retried until something changes. */
+  rejected?: string;
+  /** Tenant-network addresses of web replicas on the balancer's host, by `containerId@startedAt`. */
+  replicaIps: Map<string, string>;
+}
+
 /**
  * The configuration side of an app's load balancer: renders it from the replicas the reconciler knows,
- * and brings a running balancer to it (validate, swap, reload, restore on failure), remembering per
- * container run what it has loaded so an unchanged configuration costs no exec. The container side
- * (create, observe, remove) is LoadBalancerManager's.
+ * and brings a running balancer to it (validate, swap, reload, restore on failure). It alone keeps what
+ * each app's balancer has loaded, per container run: a run starts from the configuration in its
+ * container's env (rendered here by `startConfig`, or read from the file when another process made it),
+ * and only a reload here changes it, so an unchanged configuration costs no exec. Where the balancer runs
+ * is LoadBalancerManager's business; it hands the current balancer (or none) to `sync`.
  */
 @Injectable()
 export class LoadBalancerConfigSync {
   private readonly logger = new Logger('LoadBalancers');
-  /** Hash of the configuration each balancer run has loaded, by `containerId@startedAt`. */
-  private readonly applied = new Map<string, string>();
-  /** A configuration `haproxy -c` refused for that run: not retried until something changes. */
-  private readonly rejected = new Map<string, string>();
-  /** Tenant-network addresses of web replicas, by app, by `containerId@startedAt`. */
-  private readonly replicaIps = new Map<string, Map<string, string>>();
+  private readonly apps = new Map<string, AppConfigState>();
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -43,40 +60,50 @@ export class LoadBalancerConfigSync {
     private readonly pool: EnginePool,
   ) {}
 
-  /** A balancer started with this configuration in its file: no reload needed for it. */
-  markApplied(run: { containerId: string; startedAt: Date; hash: string }): void {
-    this.applied.set(`${run.containerId}@${run.startedAt.getTime()}`, run.hash);
-  }
-
-  /** The app no longer has a balancer: drop its replicas' addresses. */
-  forgetApp(appId: string): void {
-    this.replicaIps.delete(appId);
+  /**
+   * The file a new balancer container starts from (in its env): the configuration for the app's current
+   * backends, marked with its hash. Every start of that container loads it again.
+   */
+  async startConfig(app: App, balancerId: string, host: Host, hosts: Host[]): Promise<string> {
+    const { text, hash } = await this.desired(app, host, hosts);
+    this.stateOf(app.id).startedFrom = { balancerId, hash };
+    return configFileText({ text, hash, marker: `berth-lb-start ${hash}` });
   }
 
   /**
-   * Renders the configuration for the app's current backends and, when the balancer runs something else,
-   * applies it (validate, swap, reload, restore on failure). True when the balancer runs the current one.
+   * Brings the app's balancer to the configuration for its current backends: when its run has loaded
+   * something else, applies it (validate, swap, reload, restore on failure). `balancer` null: the app has
+   * no balancer, and what was known about it is dropped.
    */
   async sync(
-    app: App,
-    balancer: Replica,
-    host: Host,
-    hosts: Host[],
+    appId: string,
+    balancer: { app: App; replica: Replica; host: Host; hosts: Host[] } | null,
   ): Promise<'in-sync' | 'pending' | 'rejected'> {
-    if (!balancer.containerId || !balancer.startedAt) return 'pending';
-    const run = `${balancer.containerId}@${balancer.startedAt.getTime()}`;
+    if (!balancer) {
+      this.apps.delete(appId);
+      return 'in-sync';
+    }
+    const { app, replica, host, hosts } = balancer;
+    if (!replica.containerId || !replica.startedAt) return 'pending';
     const repo = this.dataSource.getRepository(Replica);
     try {
       const { text, hash, backends } = await this.desired(app, host, hosts);
-      if (this.applied.get(run) === hash) return 'in-sync';
-      if (this.rejected.get(run) === hash) return 'rejected';
+      const state = this.stateOf(app.id);
+      const run = `${replica.containerId}@${replica.startedAt.getTime()}`;
+      if (state.run !== run) {
+        // A run this process has not reloaded: it runs its container's start configuration.
+        state.run = run;
+        state.rejected = undefined;
+        state.applied = state.startedFrom?.balancerId === replica.id ? state.startedFrom.hash : undefined;
+      }
+      if (state.applied === hash) return 'in-sync';
+      if (state.rejected === hash) return 'rejected';
 
-      const control = new ContainerHaproxyControl(await this.pool.engineFor(host), balancer.containerId);
-      if (!this.applied.has(run)) {
-        // First look at this run (new container, restart, or another process applied it): ask the file.
-        const current = appliedHashOf(await control.readFile(HAPROXY_FILES.live));
-        if (current) this.applied.set(run, current);
-        if (current === hash) return 'in-sync';
+      const control = new ContainerHaproxyControl(await this.pool.engineFor(host), replica.containerId);
+      if (state.applied === undefined) {
+        // Started (or reloaded) by another process: ask the file, whose first line carries its hash.
+        state.applied = appliedHashOf(await control.readFile(HAPROXY_FILES.live));
+        if (state.applied === hash) return 'in-sync';
       }
       const marker = `berth-lb-apply ${hash} ${crypto.randomBytes(4).toString('hex')}`;
       const started = Date.now();
@@ -84,27 +111,27 @@ export class LoadBalancerConfigSync {
         await this.withReloadLock(app.id, () => applyHaproxyConfig(control, { text, hash, marker }));
       } catch (err) {
         if (!(err instanceof ConfigRejectedError)) throw err;
-        this.rejected.set(run, hash);
+        state.rejected = hash;
         this.logger.error(`app ${app.id}: load balancer configuration refused: ${err.message}`);
-        await repo.update(balancer.id, { lastError: err.message.slice(0, 500) });
+        await repo.update(replica.id, { lastError: err.message.slice(0, 500) });
         return 'rejected';
       }
-      this.applied.set(run, hash);
-      if (balancer.lastError) await repo.update(balancer.id, { lastError: null });
+      state.applied = hash;
+      if (replica.lastError) await repo.update(replica.id, { lastError: null });
       this.logger.log(
         `app ${app.id}: load balancer reloaded with ${backends} backend(s) in ${Date.now() - started} ms (${hash})`,
       );
       return 'in-sync';
     } catch (err) {
-      // The balancer keeps serving what it has; the next pass (or change) tries again.
+      // The balancer keeps serving what it has; the next pass (or removal) tries again.
       this.logger.warn(`app ${app.id}: load balancer configuration not applied: ${describe(err)}`);
-      await repo.update(balancer.id, { lastError: describe(err).slice(0, 500) });
+      await repo.update(replica.id, { lastError: describe(err).slice(0, 500) });
       return 'pending';
     }
   }
 
   /** The configuration the app's balancer on `host` should run now. */
-  async desired(
+  private async desired(
     app: App,
     host: Host,
     hosts: Host[],
@@ -144,14 +171,14 @@ export class LoadBalancerConfigSync {
     replicas: Replica[],
     engine: ContainerEngine,
   ): Promise<Map<string, string>> {
-    const previous = this.replicaIps.get(app.id) ?? new Map<string, string>();
+    const state = this.stateOf(app.id);
     const next = new Map<string, string>();
     const byReplica = new Map<string, string>();
     const network = tenantNetworkName(app.tenantId);
     for (const replica of replicas) {
       if (!replica.containerId) continue;
       const run = `${replica.containerId}@${replica.startedAt?.getTime() ?? 0}`;
-      let ip = previous.get(run);
+      let ip = state.replicaIps.get(run);
       if (!ip) {
         const details = await engine.inspectContainer({ id: replica.containerId });
         ip = details?.networks[network]?.ipAddress || undefined;
@@ -161,15 +188,17 @@ export class LoadBalancerConfigSync {
         byReplica.set(replica.id, ip);
       }
     }
-    this.replicaIps.set(app.id, next);
+    state.replicaIps = next;
     return byReplica;
   }
 
-  /** Drops what is known about a balancer container's runs (it was removed or replaced). */
-  forget(containerId: string): void {
-    for (const map of [this.applied, this.rejected]) {
-      for (const key of map.keys()) if (key.startsWith(`${containerId}@`)) map.delete(key);
+  private stateOf(appId: string): AppConfigState {
+    let state = this.apps.get(appId);
+    if (!state) {
+      state = { replicaIps: new Map() };
+      this.apps.set(appId, state);
     }
+    return state;
   }
 
   /** One reload per app across processes: a transaction-scoped advisory lock held while it runs. */

@@ -1,7 +1,7 @@
 import net from 'node:net';
-import type { HostStatus } from '../hosts/index.js';
+import type { HostStatus } from '../../hosts/index.js';
 import type { HaproxyBackend } from './haproxy-config.js';
-import type { ReplicaState } from './replica.entity.js';
+import type { ReplicaState } from '../replica.entity.js';
 
 /** A web replica of the app, with what is known about how to reach it. */
 export interface BackendCandidate {

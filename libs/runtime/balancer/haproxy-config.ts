@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
-import type { LoadBalancerSettings } from '../apps/index.js';
+import type { LoadBalancerSettings } from '../../apps/index.js';
 
 /** One server line: a replica the balancer may send requests to. */
 export interface HaproxyBackend {

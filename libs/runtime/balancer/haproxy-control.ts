@@ -1,4 +1,4 @@
-import { execCapabilityOf, type ContainerEngine, type ContainerExecCapability } from '../engine/index.js';
+import { execCapabilityOf, type ContainerEngine, type ContainerExecCapability } from '../../engine/index.js';
 import { HAPROXY_FILES, type HaproxyControl } from './haproxy-reload.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { toDockerCreateOptions } from '../engine/index.js';
+import { toDockerCreateOptions } from '../../engine/index.js';
 import {
   HAPROXY_UID,
   LB_CONFIG_ENV,
