@@ -17,7 +17,7 @@ function daemonAnswering(messages: () => Generator<object>): Docker {
   return { buildImage: async () => answer() } as unknown as Docker;
 }
 
-const buildOptions = { context: Readable.from([]), tag: 't:1', memoryMb: 256, cpuMillis: 500 };
+const buildOptions = { context: Readable.from([]), tag: 't:1', labels: {}, memoryMb: 256, cpuMillis: 500 };
 
 describe('build output under a no-newline flood from a preinstall script', () => {
   it('logs one cut line for 200 MiB without a newline, and the lines after it', async () => {
