@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MAX_LINE_BYTES } from '../../libs/engine/bounded-lines.js';
-import type { LogLine } from '../../libs/engine/index.js';
+import {
+  hardenedContainerSpec,
+  tenantNetworkName,
+  type ContainerEngine,
+  type LogLine,
+} from '../../libs/engine/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { tarGz } from '../support/archives.js';
-import { cleanupTestRun, ensureRuntimeImage, testEngine, uniqueId } from '../support/docker.js';
+import {
+  RUNTIME_IMAGE,
+  cleanupTestRun,
+  ensureRuntimeImage,
+  testEngine,
+  uniqueId,
+} from '../support/docker.js';
 import { buildLog, uploadBuild, waitForBuild } from '../support/lifecycle.js';
-import { startTenantContainer } from '../engine/tenant-containers.js';
 
 const MiB = 1024 * 1024;
 /**
@@ -39,6 +49,30 @@ async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ result: T; gr
   }
 }
 
+/**
+ * A tenant container running `node -e script`, whose json-file log holds the whole flood: with the
+ * default rotation (10 MiB × 3) the daemon drops files a lagging follower has not read yet.
+ */
+async function startFloodContainer(engine: ContainerEngine, script: string): Promise<string> {
+  const tenantId = uniqueId('flood');
+  await engine.ensureNetwork({ name: tenantNetworkName(tenantId), labels: { 'berth.tenant': tenantId } });
+  const spec = hardenedContainerSpec({
+    tenantId,
+    appId: uniqueId('app'),
+    appName: 'flood',
+    releaseVersion: 1,
+    role: 'web',
+    instance: 'r0',
+    image: RUNTIME_IMAGE,
+    env: {},
+    plan: { memoryMb: 128, cpuMillis: 1000 },
+    cmd: ['node', '-e', script],
+  });
+  const { id } = await engine.createContainer({ ...spec, logMaxSizeMb: 512, logMaxFiles: 1 });
+  await engine.startContainer({ id });
+  return id;
+}
+
 describe('tenant output floods without a newline', () => {
   const engine = testEngine();
   let api: TestApi | undefined;
@@ -53,10 +87,7 @@ describe('tenant output floods without a newline', () => {
   }, 120_000);
 
   it('a followed container writing 300 MiB without a newline: one cut line, bounded memory', async () => {
-    const id = await startTenantContainer(engine, {
-      tenantId: uniqueId('flood'),
-      cmd: ['node', '-e', floodScript(300)],
-    });
+    const id = await startFloodContainer(engine, floodScript(300));
     const { result: lines, growth } = await peakRssGrowth(async () => {
       const seen: LogLine[] = [];
       for await (const line of engine.containerLogs({ id, follow: true })) {
