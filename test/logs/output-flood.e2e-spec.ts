@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MAX_LINE_BYTES } from '../../libs/engine/bounded-lines.js';
 import {
+  MAX_LINE_BYTES,
   hardenedContainerSpec,
   tenantNetworkName,
   type ContainerEngine,
