@@ -60,6 +60,12 @@ describe('embedded PostgreSQL password', () => {
     } finally {
       await second.stop();
     }
+    // A password file that does not belong to the folder: a clear refusal, and no server left running.
+    await fs.writeFile(`${dir}.password`, 'not-the-password\n');
+    await expect(startEmbeddedDatabase({ dir, port, database: 'berth' })).rejects.toThrow(
+      /refuses the password in .*pg\.password/,
+    );
+    expect(await login(port, 'not-the-password')).toBe('ECONNREFUSED');
   });
 
   it('moves a data folder made with the old constant to a new random password on its first start', async () => {

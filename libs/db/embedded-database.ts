@@ -29,7 +29,8 @@ export async function startEmbeddedDatabase(options: {
 }): Promise<EmbeddedDatabase> {
   const dir = path.resolve(options.dir);
   await fs.mkdir(path.dirname(dir), { recursive: true });
-  const password = await readOrCreatePassword(`${dir}.password`);
+  const passwordFile = `${dir}.password`;
+  const password = await readOrCreatePassword(passwordFile);
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
@@ -49,12 +50,23 @@ export async function startEmbeddedDatabase(options: {
   if (!initialised) await server.initialise();
   await removeStalePid(dir);
   await server.start();
-  const client = await adoptPassword({ port: options.port, password, initialisedBefore: initialised });
   try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${options.database.replace(/"/g, '')}"`);
-  } finally {
-    await client.end();
+    const client = await adoptPassword({
+      port: options.port,
+      password,
+      passwordFile,
+      initialisedBefore: initialised,
+    });
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
+      if (exists.rowCount === 0)
+        await client.query(`CREATE DATABASE "${options.database.replace(/"/g, '')}"`);
+    } finally {
+      await client.end();
+    }
+  } catch (error) {
+    await server.stop().catch(() => undefined); // a server nobody can use is not left running
+    throw error;
   }
   return {
     url: `postgres://${USER}:${password}@127.0.0.1:${options.port}/${options.database}`,
@@ -90,6 +102,7 @@ async function readOrCreatePassword(file: string): Promise<string> {
 async function adoptPassword(options: {
   port: number;
   password: string;
+  passwordFile: string;
   initialisedBefore: boolean;
 }): Promise<pg.Client> {
   const connect = async (password: string) => {
@@ -108,7 +121,14 @@ async function adoptPassword(options: {
   } catch (error) {
     if (!options.initialisedBefore || !isBadPassword(error)) throw error;
   }
-  const legacy = await connect(LEGACY_EMBEDDED_PASSWORD);
+  const legacy = await connect(LEGACY_EMBEDDED_PASSWORD).catch((error: unknown) => {
+    if (!isBadPassword(error)) throw error;
+    throw new Error(
+      `the embedded PostgreSQL refuses the password in ${options.passwordFile}: restore the file that ` +
+        'belongs to this data folder (or reset the role berth with PostgreSQL single-user mode)',
+      { cause: error },
+    );
+  });
   try {
     await legacy.query(`ALTER ROLE "${USER}" WITH PASSWORD ${legacy.escapeLiteral(options.password)}`);
   } finally {
