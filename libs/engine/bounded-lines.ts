@@ -13,15 +13,15 @@ export function cutMark(maxLineBytes: number): string {
  *
  * A line that outgrows the budget is emitted at once, cut on a UTF-8 character boundary and ended with
  * `cutMark()` so that the whole text stays within `maxLineBytes` bytes (libs/logs' limitTextBytes then
- * leaves it as it is); the rest of it is dropped up to the next newline. Whole lines are decoded in one
+ * leaves it as it is; invalid UTF-8 decodes to U+FFFD, three bytes for one, which that second guard
+ * cuts again); the rest of it is dropped up to the next newline. Whole lines are decoded in one
  * piece, so a character split between chunks survives.
  *
  * Each chunk may carry a tag (e.g. the timestamp of a log record): a line is reported with the tag of
  * the chunk that held its first byte.
  */
 export class BoundedLineSplitter<Tag = undefined> {
-  /** Bytes looked at so far: each pushed byte once (tests assert on it, the work is linear). */
-  bytesScanned = 0;
+  private scanned = 0;
   private readonly pending: Buffer;
   private length = 0;
   /** Inside a line that was already cut and emitted: bytes are dropped until the next newline. */
@@ -42,6 +42,11 @@ export class BoundedLineSplitter<Tag = undefined> {
     this.pending = Buffer.allocUnsafe(maxLineBytes);
   }
 
+  /** Bytes looked at so far: each pushed byte once (tests assert on it: the work is linear). */
+  get bytesScanned(): number {
+    return this.scanned;
+  }
+
   /** Bytes held for the line in progress (at most `maxLineBytes`). */
   get pendingBytes(): number {
     return this.length;
@@ -56,7 +61,7 @@ export class BoundedLineSplitter<Tag = undefined> {
       }
       const newline = chunk.indexOf(0x0a, start);
       const end = newline === -1 ? chunk.length : newline;
-      this.bytesScanned += (newline === -1 ? end : end + 1) - start;
+      this.scanned += (newline === -1 ? end : end + 1) - start;
       if (!this.dropping) this.append(chunk, start, end);
       if (newline === -1) return;
       if (!this.dropping) this.emit(this.length, false);
