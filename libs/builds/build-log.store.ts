@@ -46,7 +46,7 @@ export class BuildLogStore {
     let seq = this.nextSeq.get(buildId) ?? (await this.lastSeq(buildId)) + 1;
     if (seq > MAX_LINES_PER_BUILD) return;
     const at = new Date();
-    const rows = texts.map((text) => ({ buildId, seq: seq++, at, text: text.slice(0, MAX_LINE) }));
+    const rows = texts.map((text) => ({ buildId, seq: seq++, at, text: storedLineText(text) }));
     if (seq > MAX_LINES_PER_BUILD)
       rows.push({
         buildId,
@@ -98,4 +98,17 @@ export class BuildLogStore {
     );
     return Number(row.seq);
   }
+}
+
+/**
+ * A stored line keeps at most MAX_LINE characters (the engine already cut it at 16 KiB); a longer one
+ * ends with a visible note, and is never cut inside a surrogate pair.
+ */
+export function storedLineText(text: string): string {
+  if (text.length <= MAX_LINE) return text;
+  const note = ` [truncated, line longer than ${MAX_LINE} characters]`;
+  let end = MAX_LINE - note.length;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end) + note;
 }

@@ -29,7 +29,10 @@ export interface ExecOptions {
   /** Default 10 s. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Bytes of stdout and of stderr kept (each); the rest is dropped and `truncated` set. Default 256 KiB. */
+  /**
+   * Bytes of stdout and of stderr kept (each, in whole lines, each line cut at 16 KiB with a mark); the
+   * rest is dropped and `truncated` set (also when a line was cut). Default 256 KiB.
+   */
   maxOutputBytes?: number;
 }
 

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { EngineEvent, EngineEventType } from './container-engine.js';
 import { toEngineError } from './docker-errors.js';
 import { labelFilter } from './docker-images.js';
-import { parseJsonLine, streamLines } from './stream-lines.js';
+import { MAX_ENGINE_JSON_LINE_BYTES, parseJsonLine, streamLines } from './stream-lines.js';
 
 const EVENT_TYPES: readonly EngineEventType[] = ['start', 'die', 'oom', 'destroy'];
 /** Attributes Docker puts next to the labels on a container event. */
@@ -37,7 +37,7 @@ export async function* dockerEvents(
   const onAbort = () => response.destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const line of streamLines(output)) {
+    for await (const line of streamLines(output, MAX_ENGINE_JSON_LINE_BYTES)) {
       const event = toEngineEvent(parseJsonLine<DockerEventMessage>(line));
       if (event) yield event;
     }

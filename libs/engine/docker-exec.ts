@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { ExecOptions, ExecResult } from './container-exec.js';
+import { BoundedLineSplitter } from './bounded-lines.js';
 import { dockerCall } from './docker-errors.js';
 import { EngineError } from './engine-errors.js';
 
@@ -33,21 +34,9 @@ export async function dockerExec(docker: Docker, options: ExecOptions): Promise<
     exec.start({ hijack: true, stdin: false, Detach: false, Tty: false }),
   );
 
-  const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: { stdout: 0, stderr: 0 } };
-  let truncated = false;
+  const out = { stdout: new ExecOutput(max), stderr: new ExecOutput(max) };
   const sink = (name: 'stdout' | 'stderr') =>
-    ({
-      write: (chunk: Buffer) => {
-        const room = max - out.bytes[name];
-        if (chunk.length > room) truncated = true;
-        if (room > 0) {
-          const kept = chunk.subarray(0, room);
-          out[name].push(kept);
-          out.bytes[name] += kept.length;
-        }
-        return true;
-      },
-    }) as unknown as NodeJS.WritableStream;
+    ({ write: (chunk: Buffer) => (out[name].push(chunk), true) }) as unknown as NodeJS.WritableStream;
   docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
 
   const onAbort = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -66,14 +55,52 @@ export async function dockerExec(docker: Docker, options: ExecOptions): Promise<
   for (let attempt = 0; ; attempt += 1) {
     const info = await dockerCall('execInContainer', () => exec.inspect());
     if (!info.Running && typeof info.ExitCode === 'number') {
+      const stdout = out.stdout.end();
+      const stderr = out.stderr.end();
       return {
         exitCode: info.ExitCode,
-        stdout: Buffer.concat(out.stdout).toString('utf8'),
-        stderr: Buffer.concat(out.stderr).toString('utf8'),
-        truncated,
+        stdout: stdout.text,
+        stderr: stderr.text,
+        truncated: stdout.truncated || stderr.truncated,
       };
     }
     if (signal.aborted) throw signal.reason;
     await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** attempt)));
+  }
+}
+
+/**
+ * One output stream of an exec, kept up to `maxBytes` (then dropped, `truncated` set) in lines cut at
+ * MAX_LINE_BYTES like every other stream from a container, so the kept text never ends in half a
+ * character. Complete lines keep their "\n"; a last line without one stays without.
+ */
+class ExecOutput {
+  private readonly lines: string[] = [];
+  private bytes = 0;
+  private truncated = false;
+  private ending = false;
+  private readonly splitter = new BoundedLineSplitter((text, _tag, cut) => {
+    const line = this.ending ? text : `${text}\n`;
+    const size = Buffer.byteLength(line);
+    if (cut) this.truncated = true;
+    if (this.bytes + size > this.maxBytes) {
+      this.truncated = true;
+      this.bytes = this.maxBytes; // nothing after a dropped line, so the output has no holes
+      return;
+    }
+    this.lines.push(line);
+    this.bytes += size;
+  });
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk);
+  }
+
+  end(): { text: string; truncated: boolean } {
+    this.ending = true;
+    this.splitter.end();
+    return { text: this.lines.join(''), truncated: this.truncated };
   }
 }

@@ -1,10 +1,17 @@
 import type Docker from 'dockerode';
+import { BoundedLineSplitter } from './bounded-lines.js';
 import type { BuildImageOptions, ImageInfo, ImageSummary } from './container-engine.js';
 import { DEFAULT_NOFILE_LIMIT, assertPositiveInteger } from './container-spec.js';
 import { dockerCall, dockerCallAbsentOn404, toEngineError } from './docker-errors.js';
 import { BuildFailedError, EngineError } from './engine-errors.js';
 import { splitReference } from './image-transfer.js';
-import { abortReason, destroyOnAbort, parseJsonLine, streamLines } from './stream-lines.js';
+import {
+  abortReason,
+  destroyOnAbort,
+  MAX_ENGINE_JSON_LINE_BYTES,
+  parseJsonLine,
+  streamLines,
+} from './stream-lines.js';
 
 const MB = 1024 * 1024;
 const CPU_PERIOD_US = 100_000;
@@ -61,31 +68,20 @@ export async function dockerBuildImage(
   const stopListening = destroyOnAbort(output, signal);
   let imageId: string | undefined;
   let failure: string | undefined;
-  let text = '';
-  const emitLines = (final: boolean) => {
-    let newline = text.indexOf('\n');
-    while (newline !== -1) {
-      onLog?.(text.slice(0, newline).replace(SGR_SEQUENCE, '').replace(/\r$/, ''));
-      text = text.slice(newline + 1);
-      newline = text.indexOf('\n');
-    }
-    if (final && text !== '') onLog?.(text.replace(SGR_SEQUENCE, ''));
-  };
+  // Tenant output (npm lifecycle scripts) arrives in `stream` messages: cut into bounded lines as it comes.
+  const buildLines = new BoundedLineSplitter((line) =>
+    onLog?.(line.replace(SGR_SEQUENCE, '').replace(/\r$/, '')),
+  );
   try {
-    for await (const line of streamLines(output)) {
+    for await (const line of streamLines(output, MAX_ENGINE_JSON_LINE_BYTES)) {
       const message = parseJsonLine<ProgressMessage>(line);
       if (!message) continue;
       if (message.error !== undefined || message.errorDetail !== undefined) {
         failure = message.errorDetail?.message ?? message.error ?? 'unknown build error';
         break;
       }
-      if (typeof message.stream === 'string') {
-        text += message.stream;
-        emitLines(false);
-      } else if (typeof message.status === 'string') {
-        text += `${message.status}\n`;
-        emitLines(false);
-      }
+      if (typeof message.stream === 'string') buildLines.push(Buffer.from(message.stream));
+      else if (typeof message.status === 'string') buildLines.push(Buffer.from(`${message.status}\n`));
       if (typeof message.aux?.ID === 'string') imageId = message.aux.ID;
     }
   } catch (error) {
@@ -94,7 +90,7 @@ export async function dockerBuildImage(
   } finally {
     stopListening();
   }
-  emitLines(true);
+  buildLines.end();
   if (failure !== undefined) throw new BuildFailedError({ buildError: failure, tag: options.tag });
   if (imageId === undefined) {
     const image = await dockerInspectImage(docker, options.tag);
@@ -131,7 +127,7 @@ export async function dockerSaveImage(docker: Docker, ref: string): Promise<Node
 export async function dockerLoadImage(docker: Docker, tar: NodeJS.ReadableStream): Promise<void> {
   const output = await dockerCall('loadImage', () => docker.loadImage(tar, { quiet: true }));
   try {
-    for await (const line of streamLines(output)) {
+    for await (const line of streamLines(output, MAX_ENGINE_JSON_LINE_BYTES)) {
       const message = parseJsonLine<ProgressMessage>(line);
       if (message && (message.error !== undefined || message.errorDetail !== undefined)) {
         throw new EngineError({
@@ -184,7 +180,7 @@ async function readProgress(
 ): Promise<void> {
   const stopListening = destroyOnAbort(output, signal);
   try {
-    for await (const line of streamLines(output)) {
+    for await (const line of streamLines(output, MAX_ENGINE_JSON_LINE_BYTES)) {
       const message = parseJsonLine<ProgressMessage>(line);
       if (message && (message.error !== undefined || message.errorDetail !== undefined)) {
         const text = message.errorDetail?.message ?? message.error ?? `unknown ${operation} error`;

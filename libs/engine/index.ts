@@ -43,4 +43,5 @@ export { ensureImage, publishImage, registryRef } from './image-transfer.js';
 export { RegistryClient } from './registry-client.js';
 export type { RegistryDeletion, RegistryEndpoint } from './registry-client.js';
 export type { EnsureImageOptions, ImagePath } from './image-transfer.js';
+export { BoundedLineSplitter, MAX_LINE_BYTES, cutMark } from './bounded-lines.js';
 export { LogLineAssembler } from './log-lines.js';

@@ -78,4 +78,21 @@ describe('LogLineAssembler', () => {
   it('splits a message that holds several lines', () => {
     expect(assemble([['stdout', `${T1} a\nb\n`]]).map((line) => line.text)).toEqual(['a', 'b']);
   });
+
+  it('cuts a long line at once, keeping its first timestamp, and stamps the next line with its own', () => {
+    const lines: LogLine[] = [];
+    const assembler = new LogLineAssembler((line) => lines.push(line), 64);
+    assembler.push('stdout', Buffer.from(`${T1} ${'x'.repeat(100)}`));
+    expect(lines).toHaveLength(1); // emitted before the line ends
+    assembler.push('stdout', Buffer.from(`${T2} more x\nnext`));
+    assembler.push('stdout', Buffer.from(`${T3} \n`));
+    assembler.flush();
+    expect(
+      lines.map((line) => [line.timestamp, line.text.slice(0, 4), Buffer.byteLength(line.text) <= 64]),
+    ).toEqual([
+      [T1, 'xxxx', true],
+      [T2, 'next', true],
+    ]);
+    expect(lines[0].text).toMatch(/ \[truncated, line longer than 64 bytes\]$/);
+  });
 });

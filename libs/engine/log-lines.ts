@@ -1,9 +1,10 @@
+import { BoundedLineSplitter, MAX_LINE_BYTES } from './bounded-lines.js';
 import type { LogLine } from './container-engine.js';
 
 type Stream = LogLine['stream'];
 
 /**
- * Turns the payloads of Docker's demultiplexed log frames (requested with timestamps) into whole lines.
+ * Turns the payloads of Docker's demultiplexed log frames (requested with timestamps) into lines.
  *
  * Each frame holds one log message: "<RFC3339Nano timestamp> <text>", where text ends with "\n" for a
  * complete line. A line longer than the log driver's buffer (16 KiB) arrives as several messages, every
@@ -11,47 +12,40 @@ type Stream = LogLine['stream'];
  * timestamp. Bytes are joined before decoding, so a UTF-8 character split between messages survives
  * (drivers that keep bytes, e.g. `local`; json-file already turned such a split character into U+FFFD
  * when it wrote its file, so with json-file it arrives as one or two replacement characters).
+ *
+ * Tenant code decides where its newlines go, so a line is cut at `maxLineBytes` (BoundedLineSplitter):
+ * the first part is emitted with a cut mark as soon as the budget is full, the rest is dropped up to the
+ * next newline. Memory held here is constant: `maxLineBytes` per stream, two streams.
  */
 export class LogLineAssembler {
-  private readonly pending: Record<Stream, { timestamp: string; parts: Buffer[] } | undefined> = {
-    stdout: undefined,
-    stderr: undefined,
-  };
+  private readonly splitters: Record<Stream, BoundedLineSplitter<string>>;
 
-  constructor(private readonly emit: (line: LogLine) => void) {}
+  constructor(emit: (line: LogLine) => void, maxLineBytes = MAX_LINE_BYTES) {
+    const splitter = (stream: Stream) =>
+      new BoundedLineSplitter<string>((text, timestamp) => emit({ stream, timestamp, text }), maxLineBytes);
+    this.splitters = { stdout: splitter('stdout'), stderr: splitter('stderr') };
+  }
 
   /** One frame's payload. */
   push(stream: Stream, frame: Buffer): void {
     const space = frame.indexOf(0x20);
-    const stamp = space === -1 ? frame.toString('latin1') : frame.toString('latin1', 0, space);
-    let body = space === -1 ? Buffer.alloc(0) : frame.subarray(space + 1);
-    let current = this.pending[stream];
-    if (!current) current = { timestamp: stamp, parts: [] };
-    for (let newline = body.indexOf(0x0a); newline !== -1; newline = body.indexOf(0x0a)) {
-      current.parts.push(body.subarray(0, newline));
-      this.emit({
-        stream,
-        timestamp: current.timestamp,
-        text: Buffer.concat(current.parts).toString('utf8'),
-      });
-      current = { timestamp: stamp, parts: [] };
-      body = body.subarray(newline + 1);
-    }
-    if (body.length > 0) current.parts.push(body);
-    this.pending[stream] = current.parts.length > 0 ? current : undefined;
+    if (space === -1) return; // a timestamp without text: nothing to add
+    this.splitters[stream].push(frame.subarray(space + 1), frame.toString('latin1', 0, space));
   }
 
   /** At the end of the stream: the last line of each stream when it had no trailing newline. */
   flush(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const current = this.pending[stream];
-      this.pending[stream] = undefined;
-      if (current)
-        this.emit({
-          stream,
-          timestamp: current.timestamp,
-          text: Buffer.concat(current.parts).toString('utf8'),
-        });
-    }
+    this.splitters.stdout.end();
+    this.splitters.stderr.end();
+  }
+
+  /** Bytes held for unfinished lines (at most `maxLineBytes` per stream). */
+  get pendingBytes(): number {
+    return this.splitters.stdout.pendingBytes + this.splitters.stderr.pendingBytes;
+  }
+
+  /** Bytes looked at so far, each once. */
+  get bytesScanned(): number {
+    return this.splitters.stdout.bytesScanned + this.splitters.stderr.bytesScanned;
   }
 }

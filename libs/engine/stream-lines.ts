@@ -1,23 +1,30 @@
-import { StringDecoder } from 'node:string_decoder';
+import { BoundedLineSplitter, MAX_LINE_BYTES } from './bounded-lines.js';
 
 /**
- * The lines of a byte stream (without "\n"), whatever the chunk boundaries, UTF-8 safe. Errors and
- * premature closes of the stream reject the iteration; stopping the iteration destroys the stream.
+ * The Engine's JSON-lines answers (build, pull, push, load, events) are the daemon's own, but a build's
+ * `stream` messages carry tenant output (one message per write of a RUN step, at most a few hundred KiB
+ * once JSON-escaped), so they are bounded too, with room to spare. A message cut at this bound no longer
+ * parses: the operation fails rather than holding more.
  */
-export async function* streamLines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+export const MAX_ENGINE_JSON_LINE_BYTES = 1024 * 1024;
+
+/**
+ * The lines of a byte stream (without "\n"), whatever the chunk boundaries, UTF-8 safe, each cut at
+ * `maxLineBytes` (BoundedLineSplitter: a cut line ends with its cut mark). Errors and premature closes of
+ * the stream reject the iteration; stopping the iteration destroys the stream.
+ */
+export async function* streamLines(
+  stream: NodeJS.ReadableStream,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<string> {
+  const lines: string[] = [];
+  const splitter = new BoundedLineSplitter((text) => lines.push(text), maxLineBytes);
   for await (const chunk of stream) {
-    rest += typeof chunk === 'string' ? chunk : decoder.write(chunk);
-    let newline = rest.indexOf('\n');
-    while (newline !== -1) {
-      yield rest.slice(0, newline);
-      rest = rest.slice(newline + 1);
-      newline = rest.indexOf('\n');
-    }
+    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    yield* lines.splice(0);
   }
-  rest += decoder.end();
-  if (rest !== '') yield rest;
+  splitter.end();
+  yield* lines.splice(0);
 }
 
 /** Parses one line of a JSON-lines stream from the Engine API; blank lines give undefined. */

@@ -23,7 +23,8 @@ export default async function globalSetup() {
     // A server of its own per run (own folder, free port): concurrent jest runs never share one.
     const dir = path.resolve(`.data/pg-test/${runId}`);
     const port = Number(process.env.BERTH_TEST_PG_PORT ?? (await freePort()));
-    const password = 'berth-embedded';
+    // Random per run: the server listens on loopback only, but no constant password opens it.
+    const password = crypto.randomBytes(24).toString('base64url');
     const server = new EmbeddedPostgres({
       databaseDir: dir,
       port,
