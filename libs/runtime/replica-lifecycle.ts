@@ -182,7 +182,7 @@ export class ReplicaLifecycle {
     const repo = this.dataSource.getRepository(Replica);
     await repo.update(replica.id, { state: 'stopping' });
     if (drainMs > 0 && replica.state === 'running') {
-      this.changes.notify(replica.appId);
+      void this.changes.notify(replica.appId);
       await new Promise((resolve) => setTimeout(resolve, drainMs));
     }
     let stoppedAt = new Date();
