@@ -21,6 +21,7 @@ export class ControlLoop {
   private running = false;
   private stopped = true;
   private wakeRequested = false;
+  private leading = false;
 
   constructor(
     private readonly options: {
@@ -57,6 +58,7 @@ export class ControlLoop {
       await this.runner.query('SELECT pg_advisory_unlock($1)', [this.options.lockKey]).catch(() => undefined);
       await this.runner.release();
       this.runner = undefined;
+      this.leading = false;
     }
   }
 
@@ -81,10 +83,23 @@ export class ControlLoop {
 
   private async holdLock(): Promise<boolean> {
     if (!this.runner || this.runner.isReleased) {
+      this.leading = false;
       this.runner = this.options.dataSource.createQueryRunner();
       await this.runner.connect();
     }
-    const [row] = await this.runner.query('SELECT pg_try_advisory_lock($1) AS held', [this.options.lockKey]);
-    return row.held === true;
+    // Once held, asking again would stack the lock (one unlock per lock taken), so the leader only checks
+    // that its session still holds it.
+    const [row] = this.leading
+      ? await this.runner.query(
+          `SELECT count(*) > 0 AS held FROM pg_locks
+            WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+              AND classid = 0 AND objid = $1::bigint::oid AND objsubid = 1`,
+          [this.options.lockKey],
+        )
+      : await this.runner.query('SELECT pg_try_advisory_lock($1) AS held', [this.options.lockKey]);
+    const held = row.held === true;
+    if (held !== this.leading) this.logger.log(held ? 'this process leads the loop' : 'lost the loop lock');
+    this.leading = held;
+    return held;
   }
 }

@@ -45,6 +45,11 @@ export class NotificationChannel {
     return this.backendPid !== undefined;
   }
 
+  /** The PostgreSQL backend pid of the listening session (undefined while away). */
+  get sessionPid(): number | undefined {
+    return this.backendPid;
+  }
+
   /** Connects and listens; a failure is logged and retried in the background (never thrown). */
   async open(): Promise<void> {
     await this.connect(false);
