@@ -3,11 +3,15 @@ import type { DataSource, QueryRunner } from 'typeorm';
 
 /** Advisory lock ids of Berth's singleton loops. */
 export const LOCK_KEYS = {
+  migrations: 7_310_000,
   reconciler: 7_310_001,
   builds: 7_310_002,
   meter: 7_310_003,
   hostMonitor: 7_310_004,
 } as const;
+
+/** How often a process that does not hold a loop's lock tries again, at most: a dead leader's successor. */
+const STANDBY_RETRY_MS = 5000;
 
 /**
  * Runs `work` every `intervalMs` (never overlapping itself) while this process holds a PostgreSQL advisory
@@ -29,7 +33,8 @@ export class ControlLoop {
       lockKey: number;
       intervalMs: number;
       dataSource: DataSource;
-      work: () => Promise<void>;
+      /** One pass; it may ask for the next one sooner than the interval (work in progress). */
+      work: () => Promise<void | { nextPassInMs: number }>;
     },
   ) {
     this.logger = new Logger(options.name);
@@ -71,13 +76,19 @@ export class ControlLoop {
     if (this.stopped || this.running) return;
     this.running = true;
     this.wakeRequested = false;
+    let delayMs = this.options.intervalMs;
     try {
-      if (await this.holdLock()) await this.options.work();
+      if (await this.holdLock()) {
+        const outcome = await this.options.work();
+        if (outcome) delayMs = Math.min(delayMs, outcome.nextPassInMs);
+      } else {
+        delayMs = Math.min(delayMs, STANDBY_RETRY_MS);
+      }
     } catch (err) {
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     } finally {
       this.running = false;
-      if (!this.stopped) this.schedule(this.wakeRequested ? 0 : this.options.intervalMs);
+      if (!this.stopped) this.schedule(this.wakeRequested ? 0 : delayMs);
     }
   }
 

@@ -8,6 +8,9 @@ import { ControlLoop, LOCK_KEYS } from '../db/control-loop.js';
 import { EngineEventWatch } from './engine-event-watch.js';
 import { Reconciler } from './reconciler.service.js';
 
+/** How soon a pass that left replicas starting is followed by the next (their readiness is checked again). */
+const STARTING_RECHECK_MS = 1000;
+
 @Injectable()
 export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: ControlLoop;
@@ -30,6 +33,7 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
       work: async () => {
         await reconciler.reconcileAll();
         await this.events.ensure(await pool.hosts());
+        return nextPassFor(await pendingWork(dataSource));
       },
     });
   }
@@ -50,4 +54,31 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   wake(): void {
     this.loop.wake();
   }
+}
+
+/** Replicas waiting to accept connections, and the earliest restart still to come after a crash. */
+async function pendingWork(
+  dataSource: DataSource,
+): Promise<{ starting: boolean; nextRestartAt: Date | null }> {
+  const [row] = (await dataSource.query(
+    `SELECT bool_or(state = 'starting') AS starting,
+            min(next_restart_at) FILTER (WHERE next_restart_at > now()) AS "nextRestartAt"
+       FROM replicas WHERE state <> 'gone'`,
+  )) as { starting: boolean | null; nextRestartAt: Date | null }[];
+  return { starting: row?.starting === true, nextRestartAt: row?.nextRestartAt ?? null };
+}
+
+/**
+ * Work in progress brings the next pass forward (the interval may be long): a starting replica is checked
+ * again within a second, a crashed one when its restart is due (never sooner than a second: no busy loop).
+ */
+export function nextPassFor(
+  pending: { starting: boolean; nextRestartAt: Date | null },
+  now = Date.now(),
+): { nextPassInMs: number } | undefined {
+  const due = [
+    ...(pending.starting ? [STARTING_RECHECK_MS] : []),
+    ...(pending.nextRestartAt ? [Math.max(STARTING_RECHECK_MS, pending.nextRestartAt.getTime() - now)] : []),
+  ];
+  return due.length > 0 ? { nextPassInMs: Math.min(...due) } : undefined;
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from '../../../libs/config/config.js';
 import { createDataSource } from '../../../libs/db/data-source.js';
 import { locateDatabase } from '../../../libs/db/database-location.js';
+import { runMigrationsExclusively } from '../../../libs/db/migrate.js';
 import { createApp } from './create-app.js';
 
 /** `npm run up` ends here: database (embedded unless DATABASE_URL), migrations, then the API. */
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const database = await locateDatabase(config);
   const migrator = createDataSource(database.url);
   await migrator.initialize();
-  const applied = await migrator.runMigrations({ transaction: 'each' });
+  const applied = await runMigrationsExclusively(migrator);
   await migrator.destroy();
   say(`database ready (${applied.length} migration(s) applied)`);
   const app = await createApp({ config, databaseUrl: database.url });
