@@ -31,8 +31,10 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
       intervalMs: config.reconcileIntervalMs,
       dataSource,
       work: async () => {
-        await reconciler.reconcileAll();
+        // Watching first: the events of this pass's own acts (a removed replica's destroy) wake the next
+        // pass, even on the first pass of a process that just took the loop over.
         await this.events.ensure(await pool.hosts());
+        await reconciler.reconcileAll();
         return nextPassFor(await pendingWork(dataSource));
       },
     });
