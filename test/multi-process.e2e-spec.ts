@@ -189,8 +189,18 @@ describe('several API and worker processes on one database', () => {
   });
 
   it("hands a killed leader's loops to the other worker", async () => {
+    const killedAt = Date.now();
     await worker1.kill(); // SIGKILL: no unlock, no goodbye; its sessions end with its sockets
+    const takeover = waitFor(
+      'worker-2 to lead the reconciler',
+      async () => ((await lockHolder(LOCK_KEYS.reconciler)) === 'berth-mp-worker-2' ? Date.now() : undefined),
+      { timeoutMs: PROMPT_MS, intervalMs: 50 },
+    );
     await api2.http.patch('/v1/apps/mp').set(owner.auth).send({ replicas: 1 }).expect(202);
+    // A figure for the docs, not a check: how long the loops had no leader.
+    process.stderr.write(
+      `[multi-process] reconciler lock taken over ${(await takeover) - killedAt} ms after SIGKILL\n`,
+    );
     const state = await waitConverged(api1, owner, 'mp', PROMPT_MS);
     expect(state).toMatchObject({ phase: 'running', replicas: 1 });
     expect(state.endpoints).toHaveLength(1);

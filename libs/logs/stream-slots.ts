@@ -112,6 +112,7 @@ export class StreamSlots {
     this.renewTimer = undefined;
     await Promise.allSettled([...this.releasing]);
     this.held.clear();
+    if (!this.dataSource.isInitialized) return; // built without a database (OpenAPI generation)
     await this.dataSource
       .query('DELETE FROM log_stream_slots WHERE process_id = $1', [this.processId])
       .catch((error: Error) => this.logger.warn(`slots not given back: ${error.message}`));

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
@@ -13,6 +13,7 @@ const STARTING_RECHECK_MS = 1000;
 
 @Injectable()
 export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ReconcileLoop');
   private readonly loop: ControlLoop;
   private readonly events: EngineEventWatch;
 
@@ -33,7 +34,10 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
       work: async () => {
         // Watching first: the events of this pass's own acts (a removed replica's destroy) wake the next
         // pass, even on the first pass of a process that just took the loop over.
-        await this.events.ensure(await pool.hosts());
+        // A host whose events cannot be watched must not hold the pass up: the interval covers it.
+        await this.events
+          .ensure(await pool.hosts())
+          .catch((error: Error) => this.logger.warn(`Docker events not watched: ${error.message}`));
         await reconciler.reconcileAll();
         return nextPassFor(await pendingWork(dataSource));
       },
