@@ -35,6 +35,7 @@ describe('state shared by processes on one PostgreSQL', () => {
     let changesB: AppChanges;
     const heardA: string[] = [];
     const heardB: string[] = [];
+    const ownOfA: string[] = [];
 
     beforeAll(async () => {
       changesA = new AppChanges(first);
@@ -43,6 +44,7 @@ describe('state shared by processes on one PostgreSQL', () => {
       await changesB.onModuleInit();
       changesA.onChange((id) => heardA.push(id));
       changesB.onChange((id) => heardB.push(id));
+      changesA.onLocalChange((id) => ownOfA.push(id));
     });
 
     afterAll(async () => {
@@ -61,6 +63,7 @@ describe('state shared by processes on one PostgreSQL', () => {
       await waitFor('the first process to hear the second', async () => heardA.includes(two));
       expect(heardA).toEqual([one, two]);
       expect(heardB).toEqual([one, two]);
+      expect(ownOfA).toEqual([one]); // the other process's change is not one of its own
     });
 
     it('sends a change made in a transaction on commit only, to every process including its own', async () => {
@@ -82,6 +85,7 @@ describe('state shared by processes on one PostgreSQL', () => {
       );
       expect(heardA).toEqual([committed]);
       expect(heardB).toEqual([committed]);
+      expect(ownOfA).not.toContain(committed); // only `notify(appId)` without a transaction is local
     });
   });
 

@@ -51,6 +51,7 @@ export class AppChanges implements OnModuleInit, OnApplicationShutdown {
         .then(() => undefined);
     }
     this.emitter.emit('changed', appId);
+    this.emitter.emit('local', appId);
     if (!this.dataSource.isInitialized) return Promise.resolve();
     // The change is committed already; another process missing this hears of it at its next interval.
     return this.channel
@@ -63,5 +64,15 @@ export class AppChanges implements OnModuleInit, OnApplicationShutdown {
   onChange(listener: (appId: string) => void): () => void {
     this.emitter.on('changed', listener);
     return () => this.emitter.off('changed', listener);
+  }
+
+  /**
+   * Only the changes this process announces with `notify(appId)` (no transaction), at once: for work that
+   * must stay with the process that made the change (the reconciler's own load balancer sync before a drain;
+   * a render in another process could land after a newer one).
+   */
+  onLocalChange(listener: (appId: string) => void): () => void {
+    this.emitter.on('local', listener);
+    return () => this.emitter.off('local', listener);
   }
 }

@@ -40,8 +40,8 @@ export interface LoadBalancerStep {
 /**
  * One HAProxy container (role `lb`) per app that has `loadBalancer` set and should run, in front of its
  * web replicas. The reconciler calls `reconcile` at the end of every pass for an app; besides, every
- * AppChanges notice (e.g. a replica entering `stopping`, before its drain delay) triggers a configuration
- * sync at once, so the balancer stops sending traffic to a replica while it still answers.
+ * AppChanges notice of this process (e.g. a replica entering `stopping`, before its drain delay) triggers a
+ * configuration sync at once, so the balancer stops sending traffic to a replica while it still answers.
  *
  * Per app everything is serialized in this process (one promise chain per app) and reloads also take a
  * PostgreSQL advisory lock, so two processes never reload one balancer at once.
@@ -67,7 +67,9 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationBootstrap(): void {
     if (!this.config.runWorkers) return;
-    this.unsubscribe = this.changes.onChange((appId) => this.requestSync(appId));
+    // Own changes only (a replica this process's reconciler is draining): other processes' changes reach
+    // the balancer through the reconcile pass they wake, in the process that leads it.
+    this.unsubscribe = this.changes.onLocalChange((appId) => this.requestSync(appId));
   }
 
   async onApplicationShutdown(): Promise<void> {
