@@ -26,6 +26,8 @@ export class NotificationChannel {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs = RECONNECT_MIN_MS;
   private closed = false;
+  /** Sends on the channel's connection go one at a time (pg deprecates overlapping queries on a client). */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: {
@@ -62,8 +64,12 @@ export class NotificationChannel {
   async send(payload: string): Promise<void> {
     const client = this.listening ? this.client : undefined;
     if (client) {
+      const sent = this.sending.then(() =>
+        client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]),
+      );
+      this.sending = sent.catch(() => undefined);
       try {
-        await client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
+        await sent;
         return;
       } catch {
         // The connection broke under us: the pool is the way out, and the error handler reconnects.
