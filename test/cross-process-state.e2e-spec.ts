@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { AppChanges } from '../libs/apps/app-changes.js';
+import { ControlLoop } from '../libs/db/control-loop.js';
 import { createDataSource } from '../libs/db/data-source.js';
 import { NotificationChannel } from '../libs/db/notification-channel.js';
 import { ProblemError } from '../libs/errors/problem.js';
@@ -109,6 +110,39 @@ describe('state shared by processes on one PostgreSQL', () => {
       await waitFor('the notification', async () => heard.includes('after the reconnect'));
     } finally {
       await listener.close();
+    }
+  });
+
+  it('runs a loop in one process at a time, and a stopped leader frees it for the other at once', async () => {
+    // A lock of this test only, so no real loop of another test is disturbed.
+    const lockKey = 7_390_000 + crypto.randomInt(0, 10_000);
+    const passes = { first: 0, second: 0 };
+    const loop = (on: DataSource, name: 'first' | 'second') =>
+      new ControlLoop({
+        name: `test-loop-${name}`,
+        lockKey,
+        intervalMs: 30,
+        dataSource: on,
+        work: async () => {
+          passes[name] += 1;
+        },
+      });
+    const leader = loop(first, 'first');
+    const standby = loop(second, 'second');
+    try {
+      leader.start();
+      await waitFor('a few passes of the leader', async () => passes.first >= 5);
+      standby.start();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(passes.second).toBe(0);
+      // The leader took its lock once, however many passes it ran: one unlock frees it. (A lock stacked per
+      // pass stayed held by the pooled connection until the pool closed it, 10 s idle.)
+      await leader.stop();
+      standby.wake();
+      await waitFor('the other process to run the loop', async () => passes.second > 0, { timeoutMs: 6000 });
+    } finally {
+      await leader.stop();
+      await standby.stop();
     }
   });
 
