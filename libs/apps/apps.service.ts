@@ -202,9 +202,9 @@ export class AppsService {
       if (app.currentReleaseId) {
         await this.releases.createFromEnvChange(manager, updated, actorOf(principal));
       }
+      await this.changes.notify(app.id, manager);
       return manager.findOneOrFail(App, { where: { id: app.id } });
     });
-    this.changes.notify(result.id);
     return result;
   }
 
@@ -228,9 +228,9 @@ export class AppsService {
         { tenantId: app.tenantId, actor: actorOf(principal), action, target: `app:${app.id}`, data },
         manager,
       );
+      await this.changes.notify(app.id, manager);
       return manager.findOneOrFail(App, { where: { id: app.id } });
     });
-    this.changes.notify(updated.id);
     return updated;
   }
 

@@ -101,9 +101,9 @@ export class ReleasesService {
         },
         manager,
       );
+      await this.changes.notify(app.id, manager);
       return release;
     });
-    this.changes.notify(app.id);
     return release;
   }
 

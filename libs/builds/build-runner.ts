@@ -214,8 +214,8 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       );
       await manager.update(Build, build.id, { releaseId: release.id });
       await this.logs.append(build.id, [`[berth] release v${release.version} created`]);
+      await this.changes.notify(app.id, manager);
     });
-    this.changes.notify(build.appId);
   }
 
   // Build output arrives line by line; lines are written in small batches to keep inserts few.

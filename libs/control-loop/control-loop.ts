@@ -3,11 +3,15 @@ import type { DataSource, QueryRunner } from 'typeorm';
 
 /** Advisory lock ids of Berth's singleton loops. */
 export const LOCK_KEYS = {
+  migrations: 7_310_000,
   reconciler: 7_310_001,
   builds: 7_310_002,
   meter: 7_310_003,
   hostMonitor: 7_310_004,
 } as const;
+
+/** How often a process that does not hold a loop's lock tries again, at most: a dead leader's successor. */
+const STANDBY_RETRY_MS = 5000;
 
 /**
  * Runs `work` every `intervalMs` (never overlapping itself) while this process holds a PostgreSQL advisory
@@ -21,6 +25,7 @@ export class ControlLoop {
   private running = false;
   private stopped = true;
   private wakeRequested = false;
+  private leading = false;
 
   constructor(
     private readonly options: {
@@ -28,7 +33,8 @@ export class ControlLoop {
       lockKey: number;
       intervalMs: number;
       dataSource: DataSource;
-      work: () => Promise<void>;
+      /** One pass; it may ask for the next one sooner than the interval (work in progress). */
+      work: () => Promise<void | { nextPassInMs: number }>;
     },
   ) {
     this.logger = new Logger(options.name);
@@ -57,6 +63,7 @@ export class ControlLoop {
       await this.runner.query('SELECT pg_advisory_unlock($1)', [this.options.lockKey]).catch(() => undefined);
       await this.runner.release();
       this.runner = undefined;
+      this.leading = false;
     }
   }
 
@@ -69,22 +76,41 @@ export class ControlLoop {
     if (this.stopped || this.running) return;
     this.running = true;
     this.wakeRequested = false;
+    let delayMs = this.options.intervalMs;
     try {
-      if (await this.holdLock()) await this.options.work();
+      if (await this.holdLock()) {
+        const outcome = await this.options.work();
+        if (outcome) delayMs = Math.min(delayMs, outcome.nextPassInMs);
+      } else {
+        delayMs = Math.min(delayMs, STANDBY_RETRY_MS);
+      }
     } catch (err) {
       this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     } finally {
       this.running = false;
-      if (!this.stopped) this.schedule(this.wakeRequested ? 0 : this.options.intervalMs);
+      if (!this.stopped) this.schedule(this.wakeRequested ? 0 : delayMs);
     }
   }
 
   private async holdLock(): Promise<boolean> {
     if (!this.runner || this.runner.isReleased) {
+      this.leading = false;
       this.runner = this.options.dataSource.createQueryRunner();
       await this.runner.connect();
     }
-    const [row] = await this.runner.query('SELECT pg_try_advisory_lock($1) AS held', [this.options.lockKey]);
-    return row.held === true;
+    // Once held, asking again would stack the lock (one unlock per lock taken), so the leader only checks
+    // that its session still holds it.
+    const [row] = this.leading
+      ? await this.runner.query(
+          `SELECT count(*) > 0 AS held FROM pg_locks
+            WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+              AND classid = 0 AND objid = $1::bigint::oid AND objsubid = 1`,
+          [this.options.lockKey],
+        )
+      : await this.runner.query('SELECT pg_try_advisory_lock($1) AS held', [this.options.lockKey]);
+    const held = row.held === true;
+    if (held !== this.leading) this.logger.log(held ? 'this process leads the loop' : 'lost the loop lock');
+    this.leading = held;
+    return held;
   }
 }

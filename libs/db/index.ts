@@ -5,3 +5,5 @@ export { DatabaseModule } from './database.module.js';
 export { type EmbeddedDatabase, startEmbeddedDatabase } from './embedded-database.js';
 export { isUniqueViolation } from './unique-violation.js';
 export { LEGACY_EMBEDDED_PASSWORD } from './embedded-database.js';
+export { runMigrationsExclusively } from './migrate.js';
+export { NotificationChannel } from './notification-channel.js';

@@ -33,7 +33,7 @@ export function normalizeEmail(email: string): string {
 
 @Injectable()
 export class AuthService {
-  private readonly addressBackoff = new AddressLoginBackoff();
+  private readonly addressBackoff: AddressLoginBackoff;
   private readonly tokenSettings: AccessTokenSettings;
 
   constructor(
@@ -47,6 +47,7 @@ export class AuthService {
     private readonly audit: AuditService,
     @Inject(DEFAULT_PLAN_READER) private readonly defaultPlan: DefaultPlanReader,
   ) {
+    this.addressBackoff = new AddressLoginBackoff(dataSource);
     this.tokenSettings = {
       key: keys.jwtSigningKey,
       issuer: config.jwtIssuer,
@@ -102,7 +103,7 @@ export class AuthService {
   }
 
   async login(input: { email: string; password: string; address: string }): Promise<TokenPair> {
-    const addressWait = this.addressBackoff.retryAfterSeconds(input.address);
+    const addressWait = await this.addressBackoff.retryAfterSeconds(input.address);
     if (addressWait > 0) {
       throw problems.tooManyRequests(
         'login_throttled',
@@ -117,7 +118,7 @@ export class AuthService {
     }
     const valid = await this.passwords.verify(input.password, user?.passwordHash);
     if (!user || !valid) {
-      this.addressBackoff.recordFailure(input.address);
+      await this.addressBackoff.recordFailure(input.address);
       if (user) {
         // Atomic increment: concurrent failures each count, none is lost.
         const [rows] = (await this.dataSource.query(
@@ -134,7 +135,7 @@ export class AuthService {
       }
       throw problems.unauthorized('Email or password is incorrect');
     }
-    this.addressBackoff.recordSuccess(input.address);
+    await this.addressBackoff.recordSuccess(input.address);
     if (user.failedLogins > 0) await this.users.update(user.id, { failedLogins: 0, lockedUntil: null });
     await this.assertTenantActive(user.tenantId);
     return this.issueTokens(user, crypto.randomUUID());

@@ -18,3 +18,4 @@ export {
 export { Tenant } from './tenant.entity.js';
 export { type Role, ROLES, User } from './user.entity.js';
 export { UsersService } from './users.service.js';
+export { AddressLoginBackoff } from './login-backoff.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AddressLoginBackoff, loginDelaySeconds } from './login-backoff.js';
+import { addressWaitSeconds, loginDelaySeconds } from './login-backoff.js';
 
 describe('login backoff', () => {
   it('lets the first failures through, then doubles the wait, capped', () => {
@@ -7,23 +7,13 @@ describe('login backoff', () => {
     expect(loginDelaySeconds(100)).toBe(900);
   });
 
-  it('slows an address down after repeated failures and forgets it after success', () => {
-    const backoff = new AddressLoginBackoff(2);
-    const t0 = 1_000_000;
-    backoff.recordFailure('10.0.0.1', t0);
-    backoff.recordFailure('10.0.0.1', t0);
-    expect(backoff.retryAfterSeconds('10.0.0.1', t0)).toBe(1);
-    backoff.recordFailure('10.0.0.1', t0);
-    expect(backoff.retryAfterSeconds('10.0.0.1', t0 + 500)).toBe(2);
-    expect(backoff.retryAfterSeconds('10.0.0.2', t0)).toBe(0);
-    backoff.recordSuccess('10.0.0.1');
-    expect(backoff.retryAfterSeconds('10.0.0.1', t0)).toBe(0);
-  });
-
-  it('keeps memory bounded under a spray of addresses', () => {
-    const backoff = new AddressLoginBackoff(1, 60_000, 100);
-    for (let i = 0; i < 1000; i++) backoff.recordFailure(`a${i}`, 0);
-    expect(backoff.retryAfterSeconds('a0', 0)).toBe(0);
-    expect(backoff.retryAfterSeconds('a999', 0)).toBe(1);
+  it('makes an address wait what is left of its delay, and forgets it after a quiet while', () => {
+    const settings = { freeFailures: 2, forgetAfterMs: 60_000 };
+    expect(addressWaitSeconds(1, 0, settings)).toBe(0);
+    expect(addressWaitSeconds(2, 0, settings)).toBe(1);
+    expect(addressWaitSeconds(3, 500, settings)).toBe(2); // 2 s delay, 0.5 s gone: rounded up
+    expect(addressWaitSeconds(3, 2000, settings)).toBe(0);
+    expect(addressWaitSeconds(40, 59_000, settings)).toBe(841);
+    expect(addressWaitSeconds(40, 60_001, settings)).toBe(0);
   });
 });

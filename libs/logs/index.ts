@@ -36,3 +36,4 @@ export { MAX_LOG_LINES } from './log-filter.js';
 export { LogSessionTokens } from './log-session-tokens.js';
 export { LogStreamsService, type StreamCredentials } from './log-streams.service.js';
 export { LogsModule } from './logs.module.js';
+export { StreamSlots } from './stream-slots.js';

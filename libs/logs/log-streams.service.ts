@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { AppsService, App } from '../apps/index.js';
@@ -40,7 +40,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * 4000 + HTTP status).
  */
 @Injectable()
-export class LogStreamsService {
+export class LogStreamsService implements OnApplicationShutdown {
   private readonly logger = new Logger('LogStreams');
   private readonly slots: StreamSlots;
 
@@ -55,7 +55,7 @@ export class LogStreamsService {
     private readonly reader: AppLogReader,
     private readonly watcher: AppLogWatcher,
   ) {
-    this.slots = new StreamSlots(config.logStreamsPerTenant);
+    this.slots = new StreamSlots(dataSource, { perTenant: config.logStreamsPerTenant });
   }
 
   /**
@@ -89,9 +89,14 @@ export class LogStreamsService {
     return { grant, build };
   }
 
-  /** Takes one of the tenant's stream slots (429 stream_limit_reached when none is left). */
-  acquireSlot(tenantId: string): () => void {
+  /** Takes one of the tenant's stream slots, across API processes (429 stream_limit_reached when none is left). */
+  acquireSlot(tenantId: string): Promise<() => void> {
     return this.slots.acquire(tenantId);
+  }
+
+  /** After the gateway closed the streams (beforeApplicationShutdown): the slots left go back. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.slots.close();
   }
 
   /** A live feed of the app's log (not started). Throws InvalidCursorError for a bad cursor. */

@@ -52,6 +52,9 @@ export async function startTestApi(overrides: Partial<BerthConfig> = {}): Promis
   };
 }
 
+/** What the helpers below need of an API: an HTTP client (an in-process TestApi or a spawned process). */
+export type ApiClient = Pick<TestApi, 'http'>;
+
 let counter = 0;
 export function uniqueEmail(label = 'user'): string {
   counter += 1;
@@ -69,7 +72,7 @@ export interface Session {
   auth: { Authorization: string };
 }
 
-export async function login(api: TestApi, email: string, password = PASSWORD): Promise<Session> {
+export async function login(api: ApiClient, email: string, password = PASSWORD): Promise<Session> {
   const res = await api.http.post('/v1/auth/login').send({ email, password }).expect(200);
   const me = await api.http.get('/v1/me').set('Authorization', `Bearer ${res.body.accessToken}`).expect(200);
   return {
@@ -83,7 +86,7 @@ export async function login(api: TestApi, email: string, password = PASSWORD): P
 }
 
 /** A new tenant and its logged-in owner. */
-export async function signupOwner(api: TestApi, label = 'owner'): Promise<Session> {
+export async function signupOwner(api: ApiClient, label = 'owner'): Promise<Session> {
   const email = uniqueEmail(label);
   await api.http.post('/v1/auth/signup').send({ email, password: PASSWORD }).expect(201);
   return login(api, email);

@@ -1,4 +1,4 @@
-import type { TestApi, Session } from './api.js';
+import type { ApiClient, Session } from './api.js';
 import { waitFor } from './docker.js';
 
 export interface AppState {
@@ -11,7 +11,7 @@ export interface AppState {
 }
 
 export async function uploadBuild(
-  api: TestApi,
+  api: ApiClient,
   owner: Session,
   app: string,
   archive: Buffer,
@@ -26,7 +26,7 @@ export async function uploadBuild(
 }
 
 export async function waitForBuild(
-  api: TestApi,
+  api: ApiClient,
   owner: Session,
   app: string,
   buildId: string,
@@ -42,13 +42,18 @@ export async function waitForBuild(
   );
 }
 
-export async function buildLog(api: TestApi, owner: Session, app: string, buildId: string): Promise<string> {
+export async function buildLog(
+  api: ApiClient,
+  owner: Session,
+  app: string,
+  buildId: string,
+): Promise<string> {
   const res = await api.http.get(`/v1/apps/${app}/builds/${buildId}/log`).set(owner.auth).expect(200);
   return (res.body.lines as { text: string }[]).map((l) => l.text).join('\n');
 }
 
 export async function waitConverged(
-  api: TestApi,
+  api: ApiClient,
   owner: Session,
   app: string,
   timeoutMs = 90_000,

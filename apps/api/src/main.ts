@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../../../libs/config/index.js';
 import { createBerthDataSource } from '../../../libs/platform/index.js';
-import { locateDatabase } from '../../../libs/db/index.js';
+import { locateDatabase, runMigrationsExclusively } from '../../../libs/db/index.js';
 import { createApp } from './create-app.js';
 
 /** `npm run up` ends here: database (embedded unless DATABASE_URL), migrations, then the API. */
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const database = await locateDatabase(config);
   const migrator = createBerthDataSource(database.url);
   await migrator.initialize();
-  const applied = await migrator.runMigrations({ transaction: 'each' });
+  const applied = await runMigrationsExclusively(migrator);
   await migrator.destroy();
   say(`database ready (${applied.length} migration(s) applied)`);
   const app = await createApp({ config, databaseUrl: database.url });

@@ -165,7 +165,8 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   ): Promise<void> {
     const grant = await this.streams.authorize(credentials);
     if (connection.closed) return;
-    connection.onDispose(this.streams.acquireSlot(grant.tenantId));
+    connection.onDispose(await this.streams.acquireSlot(grant.tenantId));
+    if (connection.closed) return;
     const cursor = params.get('cursor') ?? undefined;
     const feed = this.streams.appFeed(grant.app, {
       cursor,
@@ -193,7 +194,8 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   ): Promise<void> {
     const { grant, build } = await this.streams.authorizeBuild(credentials);
     if (connection.closed) return;
-    connection.onDispose(this.streams.acquireSlot(grant.tenantId));
+    connection.onDispose(await this.streams.acquireSlot(grant.tenantId));
+    if (connection.closed) return;
     const after = integerParam(params, 'after', Number.MAX_SAFE_INTEGER) ?? 0;
     const controller = new AbortController();
     connection.onDispose(() => controller.abort());
