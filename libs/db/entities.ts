@@ -15,6 +15,7 @@ import { ReplicaRun } from '../runtime/replica-run.entity.js';
 import { Replica } from '../runtime/replica.entity.js';
 import { UsageMeterState } from '../metering/usage-meter-state.entity.js';
 import { UsageRecord } from '../metering/usage-record.entity.js';
+import { TenantSubnet } from '../networks/tenant-subnet.entity.js';
 
 /** Every entity of every domain; the DataSource and the "no pending migration" test share this list. */
 export const ENTITIES = [
@@ -35,4 +36,5 @@ export const ENTITIES = [
   IdempotencyRecord,
   UsageRecord,
   UsageMeterState,
+  TenantSubnet,
 ];
