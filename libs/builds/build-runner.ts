@@ -7,10 +7,11 @@ import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/app.entity.js';
 import { ReleasesService } from '../apps/releases.service.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { BuildFailedError, type ContainerEngine, tenantNetworkName } from '../engine/index.js';
+import { BuildFailedError, type ContainerEngine } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import type { Host } from '../hosts/host.entity.js';
 import { ImageDistribution } from '../hosts/image-distribution.js';
+import { TenantNetworks } from '../networks/index.js';
 import { chooseBuildHost } from '../scheduler/placement.js';
 import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
@@ -51,6 +52,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
+    private readonly networks: TenantNetworks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -122,10 +124,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, RUNTIME_IMAGE);
-      await engine.ensureNetwork({
-        name: tenantNetworkName(build.tenantId),
-        labels: { 'berth.tenant': build.tenantId },
-      });
+      const networkName = await this.networks.ensure({ host, tenantId: build.tenantId });
       const manifest = build.manifest;
       const { dockerfile, warnings } = generateDockerfile({
         baseImage: RUNTIME_IMAGE,
@@ -142,7 +141,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
         memoryMb,
         cpuMillis: build.cpuMillis,
-        networkName: tenantNetworkName(build.tenantId),
+        networkName,
         signal: controller.signal,
         onLog: log,
       });

@@ -59,7 +59,10 @@ export class SubnetPoolCheck implements OnModuleInit {
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${HOST_CHECK_TIMEOUT_MS} ms`)), HOST_CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`no answer in ${HOST_CHECK_TIMEOUT_MS} ms`)),
+      HOST_CHECK_TIMEOUT_MS,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

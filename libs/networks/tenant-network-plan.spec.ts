@@ -33,7 +33,9 @@ describe('planTenantNetwork', () => {
   });
 
   it('steps around subnets the host already uses for networks Berth does not record', () => {
-    expect(plan({ takenByOthers: ['10.64.0.0/24'], hostNetworks: ['10.64.1.0/25', '172.17.0.0/16'] })).toEqual({
+    expect(
+      plan({ takenByOthers: ['10.64.0.0/24'], hostNetworks: ['10.64.1.0/25', '172.17.0.0/16'] }),
+    ).toEqual({
       kind: 'create',
       subnet: '10.64.2.0/24',
     });

@@ -61,7 +61,9 @@ export class TenantNetworks {
           await engine.removeNetwork({ name });
         } catch {
           // Containers still use it: it keeps serving until the tenant's last one on this host is gone.
-          this.logger.warn(`host ${host.name}: ${name} is on ${existing?.join(', ')}; moves to ${subnet} once empty`);
+          this.logger.warn(
+            `host ${host.name}: ${name} is on ${existing?.join(', ')}; moves to ${subnet} once empty`,
+          );
           return;
         }
       }
@@ -96,7 +98,9 @@ export class TenantNetworks {
           return true;
         })
         .catch((error: unknown) => {
-          this.logger.debug(`${tenantNetworkName(candidate.tenantId)} on host ${candidate.hostId} stays: ${error}`);
+          this.logger.debug(
+            `${tenantNetworkName(candidate.tenantId)} on host ${candidate.hostId} stays: ${error}`,
+          );
           return false;
         });
       if (freed) released += 1;

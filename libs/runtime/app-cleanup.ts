@@ -4,10 +4,10 @@ import { DataSource } from 'typeorm';
 import { App } from '../apps/app.entity.js';
 import type { BlobStore } from '../builds/blob-store.js';
 import { BLOB_STORE } from '../builds/builds-storage.module.js';
-import { tenantNetworkName } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { ImageDistribution } from '../hosts/image-distribution.js';
+import { TenantNetworks } from '../networks/index.js';
 
 /**
  * The end of an app's deletion, once its containers are gone: its images on every host and in the
@@ -22,18 +22,13 @@ export class AppCleanup {
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly networks: TenantNetworks,
   ) {}
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
     const images: { image: string }[] = await this.dataSource.query(
       `SELECT DISTINCT image FROM builds WHERE app_id = $1 AND image IS NOT NULL`,
       [app.id],
-    );
-    // The tenant's network stays while the tenant has other apps: one of them may be creating a replica on
-    // it right now (Docker only refuses removal once a container is attached, not between create and start).
-    const [{ others }] = await this.dataSource.query(
-      `SELECT count(*)::int AS others FROM apps WHERE tenant_id = $1 AND id <> $2`,
-      [app.tenantId, app.id],
     );
     for (const host of hosts.filter((h) => h.status !== 'down')) {
       const engine = await this.pool.engineFor(host);
@@ -42,11 +37,10 @@ export class AppCleanup {
           .removeImage({ ref: image, force: true })
           .catch((err) => this.logger.warn(`image ${image}: ${err}`));
       }
-      // The tenant's network goes once nothing uses it; Docker refuses (409) while containers are attached,
-      // which means another app of the tenant still runs on that host.
-      if (others === 0)
-        await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
     }
+    // The tenant's networks go (and their subnets back to the pool) on every host where nothing of the
+    // tenant is left; on the others another app of the tenant still uses them.
+    await this.networks.releaseUnused({ hosts, tenantId: app.tenantId });
     for (const { image } of images) await this.images.forget(image);
     const sources: { key: string }[] = await this.dataSource.query(
       `SELECT source_key AS key FROM builds WHERE app_id = $1`,

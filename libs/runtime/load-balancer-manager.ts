@@ -12,10 +12,11 @@ import { AppChanges } from '../apps/app-changes.js';
 import { App } from '../apps/app.entity.js';
 import type { Release } from '../apps/release.entity.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
-import { LABELS, tenantNetworkName, type ContainerSummary } from '../engine/index.js';
+import { LABELS, type ContainerSummary } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { ImageDistribution } from '../hosts/image-distribution.js';
 import type { Host } from '../hosts/host.entity.js';
+import { TenantNetworks } from '../networks/index.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
 import { restartBackoffMs } from './convergence.js';
 import { configFileText } from './haproxy-reload.js';
@@ -63,6 +64,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     private readonly lifecycle: ReplicaLifecycle,
     private readonly changes: AppChanges,
     private readonly configs: LoadBalancerConfigSync,
+    private readonly networks: TenantNetworks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -202,10 +204,7 @@ export class LoadBalancerManager implements OnApplicationBootstrap, OnApplicatio
     try {
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, LB_IMAGE);
-      await engine.ensureNetwork({
-        name: tenantNetworkName(app.tenantId),
-        labels: { 'berth.tenant': app.tenantId },
-      });
+      await this.networks.ensure({ host, tenantId: app.tenantId });
       const { text, hash } = await this.configs.desired(app, host, hosts);
       const spec = loadBalancerContainerSpec({
         tenantId: app.tenantId,

@@ -8,6 +8,7 @@ import { BERTH_CONFIG, type BerthConfig } from '../config/config.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
+import { TenantNetworks } from '../networks/index.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/placement.js';
 import { CRASHLOOP_THRESHOLD, planConvergence, restartBackoffMs } from './convergence.js';
 import { acceptsConnections } from './readiness.js';
@@ -43,6 +44,7 @@ export class Reconciler {
     private readonly lifecycle: ReplicaLifecycle,
     private readonly cleanup: AppCleanup,
     private readonly loadBalancers: LoadBalancerManager,
+    private readonly networks: TenantNetworks,
   ) {}
 
   /** One pass over every app. */
@@ -62,6 +64,8 @@ export class Reconciler {
         ),
       ),
     );
+    // Tenants scaled down, moved off a host or deleted leave networks behind: their subnets go back.
+    await this.networks.releaseUnused({ hosts });
   }
 
   /** Reconciles one app; calls for the same app never overlap. */

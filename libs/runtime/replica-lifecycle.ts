@@ -6,11 +6,12 @@ import type { App } from '../apps/app.entity.js';
 import type { Release } from '../apps/release.entity.js';
 import { AppChanges } from '../apps/app-changes.js';
 import { ReleasesService } from '../apps/releases.service.js';
-import { hardenedContainerSpec, tenantNetworkName, type ContainerDetails } from '../engine/index.js';
+import { hardenedContainerSpec, type ContainerDetails } from '../engine/index.js';
 import type { Host } from '../hosts/host.entity.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { ImageDistribution } from '../hosts/image-distribution.js';
 import { Tenant } from '../identity/tenant.entity.js';
+import { TenantNetworks } from '../networks/index.js';
 import { restartBackoffMs } from './convergence.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
@@ -33,6 +34,7 @@ export class ReplicaLifecycle {
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
+    private readonly networks: TenantNetworks,
   ) {}
 
   /** Records the replica (so a crash mid-way leaves a row the reconciler adopts), creates and starts it. */
@@ -55,10 +57,7 @@ export class ReplicaLifecycle {
     try {
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, release.image!);
-      await engine.ensureNetwork({
-        name: tenantNetworkName(app.tenantId),
-        labels: { 'berth.tenant': app.tenantId },
-      });
+      await this.networks.ensure({ host, tenantId: app.tenantId });
       const spec = hardenedContainerSpec({
         tenantId: app.tenantId,
         appId: app.id,

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppsModule } from '../apps/apps.module.js';
 import { BuildsStorageModule } from '../builds/builds-storage.module.js';
 import { HostsModule } from '../hosts/hosts.module.js';
+import { NetworksModule } from '../networks/index.js';
 import { AppCleanup } from './app-cleanup.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LoadBalancerManager } from './load-balancer-manager.js';
@@ -13,7 +14,13 @@ import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Replica, ReplicaRun]), AppsModule, HostsModule, BuildsStorageModule],
+  imports: [
+    TypeOrmModule.forFeature([Replica, ReplicaRun]),
+    AppsModule,
+    HostsModule,
+    BuildsStorageModule,
+    NetworksModule,
+  ],
   providers: [
     Reconciler,
     ReplicaLifecycle,
