@@ -1,10 +1,12 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { describeRoute, readMachineRoutes } from './machine-routes.js';
 import { TENANT_SUBNET_POOL } from './tenant-networks.service.js';
 import { blocksOverlap, formatBlock, parseBlock, type SubnetPool } from './subnet-pool.js';
 
 const HOST_CHECK_TIMEOUT_MS = 5000;
+/** Where the machine's routes are read (a test gives a file of its own). */
+export const MACHINE_ROUTES_FILE = Symbol('MACHINE_ROUTES_FILE');
 const IPV4_CIDR = /^\d+\.\d+\.\d+\.\d+\/\d+$/;
 
 export class SubnetPoolOverlapError extends Error {
@@ -24,6 +26,7 @@ export class SubnetPoolCheck implements OnModuleInit {
   constructor(
     @Inject(TENANT_SUBNET_POOL) private readonly pool: SubnetPool,
     private readonly engines: EnginePool,
+    @Optional() @Inject(MACHINE_ROUTES_FILE) private readonly routesFile = '/proc/net/route',
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -32,7 +35,7 @@ export class SubnetPoolCheck implements OnModuleInit {
       new SubnetPoolOverlapError(
         `BERTH_TENANT_SUBNETS ${range} overlaps ${what}: choose a tenant subnet range that nothing else uses`,
       );
-    for (const route of await readMachineRoutes()) {
+    for (const route of await readMachineRoutes(this.routesFile)) {
       if (blocksOverlap(route.destination, this.pool.range)) {
         throw refuse(`the route ${describeRoute(route)} of this machine`);
       }
