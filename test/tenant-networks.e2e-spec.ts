@@ -181,4 +181,16 @@ describe('tenant networks on subnets from Berth’s pool', () => {
     for (const id of ids)
       expect(await engine.inspectNetwork({ name: tenantNetworkName(id) })).toBeUndefined();
   }, 300_000);
+
+  it('refuses to start with a pool that overlaps a Docker network of a host, or a malformed pool', async () => {
+    // The engine's default bridge (docker0) is not a tenant network: a pool over it must not start.
+    const bridge = (await engine.inspectNetwork({ name: 'bridge' }))!.ipam[0]!.subnet;
+    await expect(startTestApi({ tenantSubnets: bridge, tenantSubnetPrefix: 24 })).rejects.toThrow(
+      `BERTH_TENANT_SUBNETS ${bridge} overlaps the Docker network bridge (${bridge}) on host`,
+    );
+    await expect(startTestApi({ tenantSubnets: '10.62.0.1/16' })).rejects.toThrow('host bits set');
+    await expect(startTestApi({ tenantSubnets: POOL, tenantSubnetPrefix: 30 })).rejects.toThrow(
+      'prefix length',
+    );
+  }, 120_000);
 });
