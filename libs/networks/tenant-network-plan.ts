@@ -31,7 +31,7 @@ export interface TenantNetworkState {
   existing: string[] | undefined;
   /** Subnets recorded for every other (host, tenant) pair (the pool is unique across hosts). */
   takenByOthers: string[];
-  /** Subnets of the host's other networks (Docker's, another installation's sharing the engine). */
+  /** Subnets of the networks on every host of the pool (Docker's, the operator's, another installation's). */
   hostNetworks: string[];
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type ContainerEngine, tenantNetworkName } from '../engine/index.js';
+import { tenantNetworkName } from '../engine/index.js';
 import { EnginePool } from '../hosts/engine-pool.js';
 import type { Host } from '../hosts/host.entity.js';
 import { planTenantNetwork } from './tenant-network-plan.js';
@@ -41,7 +41,7 @@ export class TenantNetworks {
       const plan = planTenantNetwork({
         ...state,
         takenByOthers: await rows.takenByOthers(),
-        hostNetworks: await this.hostSubnets(engine),
+        hostNetworks: await this.subnetsOnHosts(),
       });
       if (plan.kind === 'ready') return;
       if (plan.kind === 'exhausted') {
@@ -108,9 +108,25 @@ export class TenantNetworks {
     return released;
   }
 
-  private async hostSubnets(engine: ContainerEngine): Promise<string[]> {
-    const networks = await engine.listNetworks({ labels: {} });
-    return networks.flatMap((network) => network.ipam.map((config) => config.subnet));
+  /**
+   * Subnets of every network on every reachable host, recorded or not (left by an earlier installation,
+   * made by the operator or another Berth sharing an engine): a subnet stays unique across the pool even
+   * against networks Berth does not know, so hosts that share a kernel (or a flat network) never route
+   * one subnet two ways.
+   */
+  private async subnetsOnHosts(): Promise<string[]> {
+    const hosts = (await this.engines.hosts()).filter((host) => host.status !== 'down');
+    const perHost = await Promise.all(
+      hosts.map(async (host) => {
+        const engine = await this.engines.engineFor(host);
+        const networks = await engine.listNetworks({ labels: {} }).catch((error: unknown) => {
+          this.logger.warn(`host ${host.name}: networks not listed for subnet allocation: ${error}`);
+          return [];
+        });
+        return networks.flatMap((network) => network.ipam.map((config) => config.subnet));
+      }),
+    );
+    return perHost.flat();
   }
 }
 
