@@ -152,7 +152,10 @@ ensure_firewall() {
     for dst in 10.21.0.0-10.29.255.255 10.191.0.0-10.199.255.255; do
       fw_rule -m iprange --src-range "$src" --dst-range "$dst" -j DROP
     done
+    fw_rule -s "$(tenant_pool)" -m iprange --dst-range "$src" -j DROP
+    fw_rule -m iprange --src-range "$src" -d "$(tenant_pool)" -j DROP
   done
+  fw_rule -s "$(tenant_pool)" -d "$(tenant_pool)" -j DROP
   iptables -w -C FORWARD -j "$FW_CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$FW_CHAIN"
 }
 
