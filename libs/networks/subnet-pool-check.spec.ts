@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
 import { FakeEngine } from '../engine/index.js';
 import type { EnginePool } from '../hosts/engine-pool.js';
 import type { Host } from '../hosts/host.entity.js';
@@ -28,12 +29,13 @@ describe('SubnetPoolCheck (start-up refusal of an overlapping pool)', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  function check(range: string, engine: FakeEngine, status: Host['status'] = 'ready') {
+  function check(range: string, engine: FakeEngine, status: Host['status'] = 'ready', database = true) {
     const host = { id: 'h1', name: 'local', status } as Host;
     const engines = { hosts: async () => [host], engineFor: async () => engine } as unknown as EnginePool;
     return new SubnetPoolCheck(
       parseSubnetPool({ range, subnetPrefix: 24 }),
       engines,
+      { isInitialized: database } as DataSource,
       routesFile,
     ).onModuleInit();
   }
@@ -64,5 +66,9 @@ describe('SubnetPoolCheck (start-up refusal of an overlapping pool)', () => {
     );
     // A host that is down is not asked (the monitor knows it does not answer).
     await expect(check('10.64.0.0/10', engine, 'down')).resolves.toBeUndefined();
+  });
+
+  it('checks nothing when Berth runs without a database (the OpenAPI generator reads decorators only)', async () => {
+    await expect(check('10.0.0.0/8', new FakeEngine(), 'ready', false)).resolves.toBeUndefined();
   });
 });

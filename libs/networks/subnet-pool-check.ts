@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { EnginePool } from '../hosts/engine-pool.js';
 import { describeRoute, readMachineRoutes } from './machine-routes.js';
 import { TENANT_SUBNET_POOL } from './tenant-networks.service.js';
@@ -26,10 +28,13 @@ export class SubnetPoolCheck implements OnModuleInit {
   constructor(
     @Inject(TENANT_SUBNET_POOL) private readonly pool: SubnetPool,
     private readonly engines: EnginePool,
+    @InjectDataSource() private readonly dataSource: DataSource,
     @Optional() @Inject(MACHINE_ROUTES_FILE) private readonly routesFile = '/proc/net/route',
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Without a database (the OpenAPI generator only reads decorators) Berth runs nothing to protect.
+    if (!this.dataSource.isInitialized) return;
     const range = formatBlock(this.pool.range);
     const refuse = (what: string) =>
       new SubnetPoolOverlapError(
