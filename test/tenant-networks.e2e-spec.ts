@@ -1,7 +1,10 @@
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pLimit from 'p-limit';
 import type { DataSource } from 'typeorm';
 import { tenantNetworkName } from '../libs/engine/index.js';
+import { EnginePool } from '../libs/hosts/engine-pool.js';
+import { TenantNetworks } from '../libs/networks/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import { tarGz } from './support/archives.js';
 import { migratedDataSource } from './support/database.js';
@@ -42,6 +45,7 @@ function inPool(subnet: string): boolean {
 
 describe('tenant networks on subnets from Berth’s pool', () => {
   let api: TestApi;
+  let apiClosed = false;
   let db: DataSource;
   const engine = testEngine();
   const tenants: Session[] = [];
@@ -61,7 +65,7 @@ describe('tenant networks on subnets from Berth’s pool', () => {
 
   afterAll(async () => {
     try {
-      await api?.close();
+      if (!apiClosed) await api?.close();
     } finally {
       await cleanupTestRun(engine);
       await db?.destroy();
@@ -181,6 +185,57 @@ describe('tenant networks on subnets from Berth’s pool', () => {
     for (const id of ids)
       expect(await engine.inspectNetwork({ name: tenantNetworkName(id) })).toBeUndefined();
   }, 300_000);
+
+  it('hands out one subnet per (host, tenant) when two processes allocate at once; the table refuses overlaps', async () => {
+    // Two processes without control loops: the first API's reconciler would release these networks, which
+    // nothing uses, while the test looks at them. Its part is done, so it stops here.
+    await api.close();
+    apiClosed = true;
+    const first = await startTestApi({ tenantSubnets: POOL, tenantSubnetPrefix: PREFIX });
+    const second = await startTestApi({ tenantSubnets: POOL, tenantSubnetPrefix: PREFIX });
+    try {
+      const host = (await first.app.get(EnginePool).hosts()).find((h) => h.name === 'local')!;
+      const ids = Array.from({ length: 12 }, () => crypto.randomUUID());
+      // Each tenant's network is ensured by both processes at the same moment.
+      await Promise.all(
+        ids.flatMap((tenantId) =>
+          [first, second].map((p) => p.app.get(TenantNetworks).ensure({ host, tenantId })),
+        ),
+      );
+      const rows: { tenantId: string; subnet: string }[] = await db.query(
+        `SELECT tenant_id AS "tenantId", subnet::text AS subnet FROM tenant_subnets WHERE tenant_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      expect(rows).toHaveLength(ids.length);
+      expect(new Set(rows.map((row) => row.subnet)).size).toBe(ids.length);
+      for (const row of rows) {
+        expect(inPool(row.subnet)).toBe(true);
+        const network = await engine.inspectNetwork({ name: tenantNetworkName(row.tenantId) });
+        expect(network?.ipam.map((config) => config.subnet)).toEqual([row.subnet]);
+      }
+
+      // Whatever a caller did, PostgreSQL refuses an overlapping subnet (of any size) and a second row per pair.
+      const insert = (tenantId: string, subnet: string) =>
+        db.query(`INSERT INTO tenant_subnets (host_id, tenant_id, subnet) VALUES ($1, $2, $3)`, [
+          host.id,
+          tenantId,
+          subnet,
+        ]);
+      const [taken] = rows;
+      await expect(insert(crypto.randomUUID(), taken!.subnet.replace('/26', '/27'))).rejects.toMatchObject({
+        code: '23P01',
+      });
+      await expect(insert(taken!.tenantId, '10.62.255.192/26')).rejects.toMatchObject({ code: '23505' });
+
+      for (const tenantId of ids) {
+        expect(await second.app.get(TenantNetworks).releaseUnused({ hosts: [host], tenantId })).toBe(1);
+        expect(await engine.inspectNetwork({ name: tenantNetworkName(tenantId) })).toBeUndefined();
+      }
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }, 120_000);
 
   it('refuses to start with a pool that overlaps a Docker network of a host, or a malformed pool', async () => {
     // The engine's default bridge (docker0) is not a tenant network: a pool over it must not start.
