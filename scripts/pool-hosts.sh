@@ -46,6 +46,9 @@ host_pidfile() { printf '%s/dockerd.pid' "$(host_dir "$1")"; }
 host_bridge() { printf 'berth-br%s' "$1"; }
 host_bridge_addr() { printf '10.19%s.0.1/24' "$1"; }
 host_pool() { printf '10.2%s.0.0/16' "$1"; }
+# Berth gives tenant networks explicit subnets from its own pool (BERTH_TENANT_SUBNETS, default
+# 10.64.0.0/10), on every host: the hosts' --default-address-pool only serves other networks.
+tenant_pool() { printf '%s' "${BERTH_TENANT_SUBNETS:-10.64.0.0/10}"; }
 
 # dockerd and its containerd put unix sockets under the exec root (up to ~35 more characters,
 # e.g. containerd/containerd.sock.ttrpc) and the kernel caps socket paths at 108 bytes, so a
@@ -141,6 +144,7 @@ ensure_firewall() {
     fw_rule -s "$(host_bridge_addr "$i" | sed 's/\.1\/24$/.0\/24/')" -m physdev --physdev-is-bridged -j ACCEPT
     fw_rule -s "$(host_pool "$i")" -m physdev --physdev-is-bridged -j ACCEPT
   done
+  fw_rule -s "$(tenant_pool)" -m physdev --physdev-is-bridged -j ACCEPT
   # Routed traffic between any two pool networks (two tenants, or two hosts) is dropped even if
   # the main engine is not running to set the DROP policy: separate hosts cannot reach each
   # other's container addresses either.
@@ -148,7 +152,10 @@ ensure_firewall() {
     for dst in 10.21.0.0-10.29.255.255 10.191.0.0-10.199.255.255; do
       fw_rule -m iprange --src-range "$src" --dst-range "$dst" -j DROP
     done
+    fw_rule -s "$(tenant_pool)" -m iprange --dst-range "$src" -j DROP
+    fw_rule -m iprange --src-range "$src" -d "$(tenant_pool)" -j DROP
   done
+  fw_rule -s "$(tenant_pool)" -d "$(tenant_pool)" -j DROP
   iptables -w -C FORWARD -j "$FW_CHAIN" 2>/dev/null || iptables -w -I FORWARD 1 -j "$FW_CHAIN"
 }
 
@@ -375,8 +382,28 @@ cmd_stop() {
     ip link delete dev "$bridge" type bridge
     log "removed leftover bridge $bridge"
   done
+  remove_orphan_tenant_bridges
   remove_firewall
   log "stopped $stopped pool host(s); state kept in $hosts_dir (delete it for empty hosts)"
+}
+
+# Bridges of tenant networks (addressed from Berth's tenant pool) whose engine is gone: dockerd leaves
+# them behind, and a network made later on the same subnet would then share its route. Only bridges
+# no running engine (the main one, a pool host still answering) names as one of its networks.
+remove_orphan_tenant_bridges() {
+  local known iface i
+  known=$(timeout 10 docker network ls -q 2>/dev/null || true)
+  for i in $(known_hosts); do
+    if host_answers "$i"; then
+      known+=$'\n'$(timeout 10 docker -H "$(host_endpoint "$i")" network ls -q 2>/dev/null || true)
+    fi
+  done
+  for iface in $(ip -o -4 addr show to "$(tenant_pool)" | awk '$2 ~ /^br-[0-9a-f]+$/ { print $2 }' | sort -u); do
+    grep -qx "${iface#br-}" <<<"$known" && continue
+    if ip link delete dev "$iface" type bridge 2>/dev/null; then
+      log "removed bridge $iface of a stopped host's tenant network"
+    fi
+  done
 }
 
 cmd_status() {

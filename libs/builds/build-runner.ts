@@ -5,8 +5,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppChanges, App, ReleasesService } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
-import { BuildFailedError, type ContainerEngine, tenantNetworkName } from '../engine/index.js';
+import { BuildFailedError, type ContainerEngine } from '../engine/index.js';
 import { EnginePool, type Host, ImageDistribution } from '../hosts/index.js';
+import { TenantNetworks } from '../networks/index.js';
 import { chooseBuildHost } from '../scheduler/index.js';
 import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
@@ -47,6 +48,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
+    private readonly networks: TenantNetworks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -118,10 +120,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, RUNTIME_IMAGE);
-      await engine.ensureNetwork({
-        name: tenantNetworkName(build.tenantId),
-        labels: { 'berth.tenant': build.tenantId },
-      });
+      const networkName = await this.networks.ensure({ host, tenantId: build.tenantId });
       const manifest = build.manifest;
       const { dockerfile, warnings } = generateDockerfile({
         baseImage: RUNTIME_IMAGE,
@@ -138,7 +137,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
         memoryMb,
         cpuMillis: build.cpuMillis,
-        networkName: tenantNetworkName(build.tenantId),
+        networkName,
         signal: controller.signal,
         onLog: log,
       });

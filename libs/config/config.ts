@@ -33,6 +33,10 @@ export interface BerthConfig {
   localDockerSocket: string;
   /** Address replicas publish their port on. */
   publishAddress: string;
+  /** IPv4 range tenant networks get their subnets from (checked at start: libs/networks). */
+  tenantSubnets: string;
+  /** Prefix length of each tenant's subnet on a host (/24: 253 containers per tenant per host). */
+  tenantSubnetPrefix: number;
   /** Registry images move through between hosts (pushed after each build); unset: host to host. */
   registry: RegistrySettings | undefined;
   /** Run the control loops (reconciler, meter, host monitor) inside the API process. */
@@ -88,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     loginRateLimitPerMinute: intFrom(env.BERTH_LOGIN_RATE_LIMIT, 20, 'BERTH_LOGIN_RATE_LIMIT'),
     localDockerSocket: env.BERTH_LOCAL_DOCKER_SOCKET ?? '/var/run/docker.sock',
     publishAddress: env.BERTH_PUBLISH_ADDRESS ?? '127.0.0.1',
+    tenantSubnets: env.BERTH_TENANT_SUBNETS || '10.64.0.0/10',
+    tenantSubnetPrefix: intFrom(env.BERTH_TENANT_SUBNET_PREFIX, 24, 'BERTH_TENANT_SUBNET_PREFIX'),
     registry: parseRegistrySetting(env.BERTH_REGISTRY),
     runWorkers: (env.BERTH_RUN_WORKERS ?? 'true') !== 'false',
     reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),

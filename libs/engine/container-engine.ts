@@ -42,9 +42,9 @@ export interface ContainerEngine {
   /** Idempotent: returns the existing network of that name (its settings untouched) or creates one.
    * Concurrent calls for one name end with one network: within a process they share one creation;
    * across processes a duplicate the engine let through is folded back (see DockerEngine). */
-  ensureNetwork(options: { name: string; labels: Record<string, string>; internal?: boolean }): Promise<{
-    id: string;
-  }>;
+  ensureNetwork(options: EnsureNetworkOptions): Promise<{ id: string }>;
+  /** `undefined` when no network has that name. */
+  inspectNetwork(options: { name: string }): Promise<NetworkSummary | undefined>;
   /** Absent is fine. Rejects (409) while containers are still attached. */
   removeNetwork(options: { name: string }): Promise<void>;
   listNetworks(options: { labels: Record<string, string> }): Promise<NetworkSummary[]>;
@@ -129,11 +129,24 @@ export interface ImageSummary {
   createdAt: Date;
 }
 
+export interface EnsureNetworkOptions {
+  name: string;
+  labels: Record<string, string>;
+  internal?: boolean;
+  /** Explicit IPAM ("10.64.3.0/24"); without it the engine picks from its own default pools. The engine
+   * refuses (EngineError) a subnet that overlaps another network of the host. */
+  subnet?: string;
+  /** The bridge's address inside `subnet`; only with `subnet`. */
+  gateway?: string;
+}
+
 export interface NetworkSummary {
   id: string;
   name: string;
   labels: Record<string, string>;
   internal: boolean;
+  /** IPv4/IPv6 address ranges of the network, as the engine reports them. */
+  ipam: { subnet: string; gateway: string | undefined }[];
 }
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -8,6 +8,7 @@ import type {
   ContainerSummary,
   EngineEvent,
   EngineInfo,
+  EnsureNetworkOptions,
   ImageInfo,
   ImageSummary,
   LogLine,
@@ -123,9 +124,7 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
 
   // Networks
 
-  ensureNetwork(options: { name: string; labels: Record<string, string>; internal?: boolean }): Promise<{
-    id: string;
-  }> {
+  ensureNetwork(options: EnsureNetworkOptions): Promise<{ id: string }> {
     const inFlight = this.networkCreations.get(options.name);
     if (inFlight) return inFlight;
     const creation = this.ensureNetworkOnce(options).finally(() =>
@@ -135,11 +134,7 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
     return creation;
   }
 
-  private async ensureNetworkOnce(options: {
-    name: string;
-    labels: Record<string, string>;
-    internal?: boolean;
-  }): Promise<{ id: string }> {
+  private async ensureNetworkOnce(options: EnsureNetworkOptions): Promise<{ id: string }> {
     const existing = await this.findNetworks(options.name);
     if (existing.length > 0) return this.foldDuplicateNetworks(existing);
     try {
@@ -150,6 +145,9 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
         Internal: options.internal ?? false,
         Attachable: false,
         Labels: { ...this.extraLabels, ...options.labels },
+        ...(options.subnet === undefined
+          ? {}
+          : { IPAM: { Driver: 'default', Config: [{ Subnet: options.subnet, Gateway: options.gateway }] } }),
       });
     } catch (error) {
       if (statusOf(error) !== 409) throw toEngineError('ensureNetwork', error);
@@ -206,12 +204,12 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
     const networks = await dockerCall('listNetworks', () =>
       this.docker.listNetworks({ filters: { label: labelFilter(options.labels) } }),
     );
-    return networks.map((network) => ({
-      id: network.Id,
-      name: network.Name,
-      labels: network.Labels ?? {},
-      internal: network.Internal,
-    }));
+    return networks.map(toNetworkSummary);
+  }
+
+  async inspectNetwork(options: { name: string }): Promise<NetworkSummary | undefined> {
+    const [network] = await this.findNetworks(options.name);
+    return network && toNetworkSummary(network);
   }
 
   /** Networks named exactly `name` (the API's name filter also matches substrings). */
@@ -353,5 +351,17 @@ export function dockerClientOptions(options: DockerEngineOptions): Docker.Docker
     port: Number(url.port || (secure ? 2376 : 2375)),
     protocol: secure ? 'https' : 'http',
     ...(options.tls ?? {}),
+  };
+}
+
+function toNetworkSummary(network: Docker.NetworkInspectInfo): NetworkSummary {
+  return {
+    id: network.Id,
+    name: network.Name,
+    labels: network.Labels ?? {},
+    internal: network.Internal,
+    ipam: (network.IPAM?.Config ?? [])
+      .filter((config) => config.Subnet)
+      .map((config) => ({ subnet: config.Subnet!, gateway: config.Gateway || undefined })),
   };
 }

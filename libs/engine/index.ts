@@ -10,6 +10,7 @@ export type {
   EngineEvent,
   EngineEventType,
   EngineInfo,
+  EnsureNetworkOptions,
   ImageInfo,
   ImageSummary,
   LogLine,

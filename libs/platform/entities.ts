@@ -4,6 +4,7 @@ import { BUILDS_ENTITIES } from '../builds/index.js';
 import { HOSTS_ENTITIES } from '../hosts/index.js';
 import { IDENTITY_ENTITIES } from '../identity/index.js';
 import { METERING_ENTITIES } from '../metering/index.js';
+import { NETWORKS_ENTITIES } from '../networks/index.js';
 import { PLANS_ENTITIES } from '../plans/index.js';
 import { RUNTIME_ENTITIES } from '../runtime/index.js';
 
@@ -17,4 +18,5 @@ export const ENTITIES = [
   ...BUILDS_ENTITIES,
   ...RUNTIME_ENTITIES,
   ...METERING_ENTITIES,
+  ...NETWORKS_ENTITIES,
 ];

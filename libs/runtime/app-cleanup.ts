@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/index.js';
 import { type BlobStore, BLOB_STORE } from '../builds/index.js';
-import { tenantNetworkName } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
+import { TenantNetworks } from '../networks/index.js';
 
 /**
  * The end of an app's deletion, once its containers are gone: its images on every host and in the
@@ -19,18 +19,13 @@ export class AppCleanup {
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly networks: TenantNetworks,
   ) {}
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
     const images: { image: string }[] = await this.dataSource.query(
       `SELECT DISTINCT image FROM builds WHERE app_id = $1 AND image IS NOT NULL`,
       [app.id],
-    );
-    // The tenant's network stays while the tenant has other apps: one of them may be creating a replica on
-    // it right now (Docker only refuses removal once a container is attached, not between create and start).
-    const [{ others }] = await this.dataSource.query(
-      `SELECT count(*)::int AS others FROM apps WHERE tenant_id = $1 AND id <> $2`,
-      [app.tenantId, app.id],
     );
     for (const host of hosts.filter((h) => h.status !== 'down')) {
       const engine = await this.pool.engineFor(host);
@@ -39,11 +34,10 @@ export class AppCleanup {
           .removeImage({ ref: image, force: true })
           .catch((err) => this.logger.warn(`image ${image}: ${err}`));
       }
-      // The tenant's network goes once nothing uses it; Docker refuses (409) while containers are attached,
-      // which means another app of the tenant still runs on that host.
-      if (others === 0)
-        await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
     }
+    // The tenant's networks go (and their subnets back to the pool) on every host where nothing of the
+    // tenant is left; on the others another app of the tenant still uses them.
+    await this.networks.releaseUnused({ hosts, tenantId: app.tenantId });
     for (const { image } of images) await this.images.forget(image);
     const sources: { key: string }[] = await this.dataSource.query(
       `SELECT source_key AS key FROM builds WHERE app_id = $1`,

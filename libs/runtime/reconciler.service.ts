@@ -6,6 +6,7 @@ import { App, Release } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool } from '../hosts/index.js';
+import { TenantNetworks } from '../networks/index.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/index.js';
 import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
@@ -39,6 +40,7 @@ export class Reconciler {
     private readonly lifecycle: ReplicaLifecycle,
     private readonly cleanup: AppCleanup,
     private readonly loadBalancers: LoadBalancerManager,
+    private readonly networks: TenantNetworks,
   ) {}
 
   /** One pass over every app. */
@@ -58,6 +60,8 @@ export class Reconciler {
         ),
       ),
     );
+    // Tenants scaled down, moved off a host or deleted leave networks behind: their subnets go back.
+    await this.networks.releaseUnused({ hosts });
   }
 
   /** Reconciles one app; calls for the same app never overlap. */

@@ -3,13 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import crypto from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { type App, type Release, ReleasesService } from '../apps/index.js';
-import {
-  hardenedContainerSpec,
-  tenantNetworkName,
-  type ContainerDetails,
-  type ContainerSummary,
-} from '../engine/index.js';
+import { hardenedContainerSpec, type ContainerDetails, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
+import { TenantNetworks } from '../networks/index.js';
 import { Tenant } from '../identity/index.js';
 import { orphanContainers, restartBackoffMs } from './convergence.js';
 import {
@@ -45,6 +41,7 @@ export class ReplicaLifecycle {
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
+    private readonly networks: TenantNetworks,
   ) {}
 
   /** A web replica of the app's release on `host`. */
@@ -102,10 +99,7 @@ export class ReplicaLifecycle {
     try {
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, draft.image);
-      await engine.ensureNetwork({
-        name: tenantNetworkName(app.tenantId),
-        labels: { 'berth.tenant': app.tenantId },
-      });
+      await this.networks.ensure({ host, tenantId: app.tenantId });
       const spec = await draft.spec({ replicaId: replica.id, instance });
       const { id } = await engine.createContainer({ ...spec, name: replica.containerName });
       await repo.update(replica.id, { containerId: id });

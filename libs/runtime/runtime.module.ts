@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppsModule } from '../apps/index.js';
 import { BuildsStorageModule } from '../builds/index.js';
 import { HostsModule } from '../hosts/index.js';
+import { NetworksModule } from '../networks/index.js';
 import { AppCleanup } from './app-cleanup.js';
 import { AppOverviewService } from './app-overview.service.js';
 import { AppsFacade } from './apps.facade.js';
@@ -16,7 +17,13 @@ import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Replica, ReplicaRun]), AppsModule, HostsModule, BuildsStorageModule],
+  imports: [
+    TypeOrmModule.forFeature([Replica, ReplicaRun]),
+    AppsModule,
+    HostsModule,
+    BuildsStorageModule,
+    NetworksModule,
+  ],
   providers: [
     Reconciler,
     ReplicaLifecycle,

@@ -80,6 +80,37 @@ export function describeEngineContract(
       expect(await engine.listNetworks({ labels: { 'berth.contract': scope } })).toEqual([]);
     });
 
+    it('creates a network on the subnet and gateway it is given, and refuses one that overlaps it', async () => {
+      const scope = uniqueId('ipam');
+      const labels = { 'berth.contract': scope };
+      const name = tenantNetworkName(scope);
+      // A random /28 of 10.63.0.0/16 (outside Berth's default pool): concurrent runs on one engine rarely meet.
+      const block = Math.floor(Math.random() * 4096) * 16;
+      const base = `10.63.${Math.floor(block / 256)}.${block % 256}`;
+      const subnet = `${base}/28`;
+      const gateway = `10.63.${Math.floor(block / 256)}.${(block % 256) + 1}`;
+      try {
+        expect(await engine.inspectNetwork({ name })).toBeUndefined();
+        const { id } = await engine.ensureNetwork({ name, labels, subnet, gateway });
+        const inspected = await engine.inspectNetwork({ name });
+        expect(inspected).toMatchObject({ id, name, internal: false, ipam: [{ subnet, gateway }] });
+        expect(inspected?.labels).toMatchObject(labels);
+        expect((await engine.listNetworks({ labels }))[0]?.ipam).toEqual([{ subnet, gateway }]);
+        // An existing network is returned as it is, whatever subnet the call names.
+        expect(await engine.ensureNetwork({ name, labels, subnet: '10.63.255.240/28' })).toEqual({ id });
+        expect((await engine.inspectNetwork({ name }))?.ipam).toEqual([{ subnet, gateway }]);
+        const overlapping = await engine
+          .ensureNetwork({ name: `${name}-b`, labels, subnet: `${base}/29` })
+          .catch((e: unknown) => e);
+        expect(overlapping).toBeInstanceOf(EngineError);
+        expect(await engine.inspectNetwork({ name: `${name}-b` })).toBeUndefined();
+      } finally {
+        await engine.removeNetwork({ name });
+        await engine.removeNetwork({ name: `${name}-b` });
+      }
+      expect(await engine.inspectNetwork({ name })).toBeUndefined();
+    });
+
     it('walks a container through created → running → exited → removed', async () => {
       const { id, spec, tenantId, scope } = await newContainer();
       const created = await engine.inspectContainer({ id });

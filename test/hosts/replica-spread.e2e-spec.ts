@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DockerEngine, tenantNetworkName } from '../../libs/engine/index.js';
 import { HostMonitor } from '../../libs/hosts/index.js';
+import { TenantSubnetsRepository } from '../../libs/networks/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { expressApp } from '../support/archives.js';
-import { cleanupTestRun, ensureRuntimeImage, waitFor } from '../support/docker.js';
+import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { startPoolHosts, stopPoolHost, stopPoolHosts, unregisterHost, type PoolHosts } from './pool-hosts.js';
 
@@ -54,6 +56,10 @@ describe('replicas on a pool of hosts', () => {
       }
       await api?.close();
       await cleanupTestRun();
+      // The pool hosts keep their state across runs: this run's tenant networks there should not outlive
+      // it (h2, stopped above, keeps its own; the next run's allocation steps around it).
+      for (const endpoint of pool?.endpoints ?? [])
+        await cleanupTestRun(new DockerEngine({ endpoint })).catch(() => undefined);
     } finally {
       await stopPoolHosts(pool);
     }
@@ -73,6 +79,28 @@ describe('replicas on a pool of hosts', () => {
     expect(rows).toHaveLength(2);
     expect(new Set(rows.map((r) => r.host.id)).size).toBe(2);
     for (const endpoint of state.endpoints) expect((await httpGet(endpoint)).text).toBe('spread');
+
+    // On every host it runs on, pool hosts included, the tenant's network is on its own subnet from
+    // Berth's default pool (10.64.0.0/10 in /24s), never one the daemon picked.
+    const subnets = (await api.app.get(TenantSubnetsRepository).all()).filter(
+      (s) => s.tenantId === owner.tenantId,
+    );
+    expect(new Set(subnets.map((s) => s.subnet)).size).toBe(subnets.length);
+    for (const row of rows) {
+      const subnet = subnets.find((s) => s.hostId === row.host.id)?.subnet ?? '';
+      const [first, second] = subnet.split('.').map(Number);
+      expect({ first, inDefaultPool: second! >= 64 && second! < 128, prefix: subnet.split('/')[1] }).toEqual({
+        first: 10,
+        inDefaultPool: true,
+        prefix: '24',
+      });
+      const poolHost = Object.entries(hostIds).find(([, id]) => id === row.host.id)?.[0];
+      const engine = poolHost
+        ? new DockerEngine({ endpoint: pool!.endpoints[Number(poolHost.slice(1)) - 1]! })
+        : testEngine();
+      const network = await engine.inspectNetwork({ name: tenantNetworkName(owner.tenantId) });
+      expect(network?.ipam.map((config) => config.subnet)).toEqual([subnet]);
+    }
 
     // Cordon every host but h2: the third replica must land there.
     const all = (await api.http.get('/v1/admin/hosts').set(operator.auth).expect(200)).body as {

@@ -23,6 +23,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bufferLogs: true,
     rawBody: false,
+    // A provider that refuses its settings (e.g. a malformed BERTH_TENANT_SUBNETS) rejects here, for the
+    // caller to report, instead of Nest exiting the process.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.useWebSocketAdapter(new WsAdapter(app));

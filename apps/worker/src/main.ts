@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     throw new Error('the worker needs DATABASE_URL (the API process owns the embedded database)');
   const app = await NestFactory.createApplicationContext(
     WorkerModule.forRoot({ config, databaseUrl: config.databaseUrl }),
-    { bufferLogs: true },
+    { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

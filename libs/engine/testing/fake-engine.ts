@@ -10,6 +10,7 @@ import type {
   EngineEvent,
   EngineEventType,
   EngineInfo,
+  EnsureNetworkOptions,
   ImageInfo,
   ImageSummary,
   LogLine,
@@ -40,6 +41,7 @@ import {
   rfc3339Nano,
   type FakeContainer,
 } from './fake-containers.js';
+import { FakeNetworkStore } from './fake-networks.js';
 
 type Method = keyof ContainerEngine;
 
@@ -54,7 +56,7 @@ export class FakeEngine implements ContainerEngine {
   readonly calls: { method: Method; options: unknown }[] = [];
   private readonly failures = new Map<Method, Error[]>();
   private readonly images = new FakeImageStore();
-  private readonly networks = new Map<string, NetworkSummary>();
+  private readonly networks = new FakeNetworkStore();
   private readonly containers = new Map<string, FakeContainer>();
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private reachable = true;
@@ -190,30 +192,25 @@ export class FakeEngine implements ContainerEngine {
     return this.images.summaries((labels) => hasLabels(labels, options.labels));
   }
 
-  async ensureNetwork(options: {
-    name: string;
-    labels: Record<string, string>;
-    internal?: boolean;
-  }): Promise<{
-    id: string;
-  }> {
+  async ensureNetwork(options: EnsureNetworkOptions): Promise<{ id: string }> {
     this.enter('ensureNetwork', options);
     const existing = this.networks.get(options.name);
     if (existing) return { id: existing.id };
-    const network = {
-      id: this.nextId(),
-      name: options.name,
-      labels: { ...this.options.extraLabels, ...options.labels },
-      internal: options.internal ?? false,
-    };
-    this.networks.set(options.name, network);
-    return { id: network.id };
+    return { id: this.networks.ensure(options, this.nextId(), this.options.extraLabels).id };
+  }
+
+  async inspectNetwork(options: { name: string }): Promise<NetworkSummary | undefined> {
+    this.enter('inspectNetwork', options);
+    const network = this.networks.get(options.name);
+    return (
+      network && { ...network, labels: { ...network.labels }, ipam: network.ipam.map((c) => ({ ...c })) }
+    );
   }
 
   async removeNetwork(options: { name: string }): Promise<void> {
     this.enter('removeNetwork', options);
     const attached = [...this.containers.values()].some((c) => c.spec.networkName === options.name);
-    if (attached && this.networks.has(options.name)) {
+    if (attached && this.networks.get(options.name)) {
       throw this.error('removeNetwork', 409, `network ${options.name} has active endpoints`);
     }
     this.networks.delete(options.name);
@@ -221,7 +218,7 @@ export class FakeEngine implements ContainerEngine {
 
   async listNetworks(options: { labels: Record<string, string> }): Promise<NetworkSummary[]> {
     this.enter('listNetworks', options);
-    return [...this.networks.values()].filter((network) => hasLabels(network.labels, options.labels));
+    return this.networks.list((network) => hasLabels(network.labels, options.labels));
   }
 
   async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
@@ -337,7 +334,7 @@ export class FakeEngine implements ContainerEngine {
       key in labels && (value === undefined || labels[key] === value);
     const containers = [...this.containers.values()].filter((c) => matches(c.details.labels));
     for (const container of containers) await this.removeContainer({ id: container.details.id, force: true });
-    const networks = [...this.networks.values()].filter((n) => matches(n.labels));
+    const networks = this.networks.list((n) => matches(n.labels));
     for (const network of networks) this.networks.delete(network.name);
     const images = this.images.list(matches);
     for (const image of images) this.images.delete(image.id);
