@@ -26,6 +26,8 @@ export interface ExecOptions {
   id: string;
   cmd: string[];
   env?: Record<string, string>;
+  /** Absolute folder the command starts in; default the container's working folder. */
+  workingDir?: string;
   /** Default 10 s. */
   timeoutMs?: number;
   signal?: AbortSignal;

@@ -24,6 +24,7 @@ export async function dockerExec(docker: Docker, options: ExecOptions): Promise<
     docker.getContainer(options.id).exec({
       Cmd: options.cmd,
       Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      ...(options.workingDir === undefined ? {} : { WorkingDir: options.workingDir }),
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
