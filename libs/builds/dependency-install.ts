@@ -24,6 +24,7 @@ import {
   type DependencyManifest,
   type InstallObservation,
 } from './build-containment.js';
+import { MAX_LINES_PER_BUILD } from './build-log.store.js';
 import { dependencyContextTar, installInputTar } from './dependency-context.js';
 import { dependencyDockerfile } from './dockerfile.js';
 
@@ -33,6 +34,9 @@ export const DEPENDENCY_IMAGE_LABEL = 'berth.image-kind';
 const PIDS_SAMPLE_MS = 1000;
 /** Samples at the limit in a row before the build is stopped (one could be a burst npm recovers from). */
 const PIDS_SAMPLES_AT_LIMIT = 2;
+/** Install output kept in the build log; the rest of the log's room is for the platform's own lines
+ * (the failure reason must not be lost behind a flood: a fork bomb prints "Cannot fork" in a loop). */
+const MAX_INSTALL_LOG_LINES = MAX_LINES_PER_BUILD - 1000;
 
 /** The install step failed; `message` is the line for the build log (classifyInstallFailure). */
 export class InstallFailedError extends Error {
@@ -142,6 +146,7 @@ async function runInstall(
 ): Promise<InstallObservation> {
   const { engine, id, limits } = input;
   const observation = freshObservation();
+  let logged = 0;
   const watching = new AbortController();
   const watchers = [
     watchOom(engine, input.buildId, observation, watching.signal),
@@ -164,7 +169,10 @@ async function runInstall(
       signal: input.signal,
       onLine: ({ text }) => {
         observeOutputLine(observation, text);
-        input.log(text);
+        logged += 1;
+        if (logged <= MAX_INSTALL_LOG_LINES) input.log(text);
+        else if (logged === MAX_INSTALL_LOG_LINES + 1)
+          input.log(`[berth] install output after ${MAX_INSTALL_LOG_LINES} lines is not kept`);
       },
     });
     observation.exitCode = result.exitCode;
