@@ -108,8 +108,14 @@ describe('classifyInstallFailure', () => {
     ).toBe('build reached its process limit (256) and was stopped');
   });
 
-  it('names the process limit when a fork failed at the limit', () => {
-    const observation = observed({ pidsPeak: 256 });
+  it('fails an install that reached the process limit even when npm exited 0 (a detached fork bomb)', () => {
+    expect(classifyInstallFailure(observed({ exitCode: 0, pidsPeak: 256 }), limits, argv)).toBe(
+      'build reached its process limit (256)',
+    );
+  });
+
+  it('names the process limit when a fork failed near the limit', () => {
+    const observation = observed({ pidsPeak: 250 });
     observeOutputLine(observation, 'sh: 1: Cannot fork');
     expect(classifyInstallFailure(observation, limits, argv)).toBe('build reached its process limit (256)');
   });

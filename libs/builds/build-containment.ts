@@ -148,8 +148,9 @@ export function freshObservation(): InstallObservation {
 
 /**
  * Why an install failed, as one line for the build log and the build's error; `undefined` when it
- * succeeded. The limit that explains the failure wins over the exit code: memory (the engine's OOM
- * event), then the disk bound (ENOSPC), then processes (stopped at the limit, or a failed fork at it).
+ * succeeded. The limit that explains the failure wins over the exit code: processes (stopped at the
+ * limit, or seen at it, even with exit code 0), memory (the engine's OOM event), the disk bound (ENOSPC),
+ * a failed fork near the process limit.
  */
 export function classifyInstallFailure(
   observation: InstallObservation,
@@ -158,6 +159,11 @@ export function classifyInstallFailure(
 ): string | undefined {
   if (observation.stoppedAtProcessLimit) {
     return `build reached its process limit (${limits.pidsLimit}) and was stopped`;
+  }
+  // A fork bomb backgrounds itself (`f() { f | f & }; f`) and npm exits 0 beside it; forks failed at the
+  // limit, so the install cannot be trusted. Also a fact a tenant can act on: fewer processes.
+  if (observation.pidsPeak >= limits.pidsLimit) {
+    return `build reached its process limit (${limits.pidsLimit})`;
   }
   if (observation.exitCode === 0) return undefined;
   if (observation.oomKilled) {

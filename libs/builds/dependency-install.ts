@@ -176,6 +176,14 @@ async function runInstall(
       },
     });
     observation.exitCode = result.exitCode;
+    // What npm left running in the background (a fork bomb that detached) counts too.
+    observation.pidsPeak = Math.max(
+      observation.pidsPeak,
+      await engine.stats({ id }).then(
+        (stats) => stats.pids,
+        () => 0,
+      ),
+    );
     // An OOM event can arrive just after the exec ends.
     if (result.exitCode !== 0 && !observation.oomKilled) await delay(300);
     return observation;

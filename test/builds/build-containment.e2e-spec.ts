@@ -86,39 +86,41 @@ describe('build containment', () => {
       }
     })();
 
-    const started = Date.now();
-    const attacks = await Promise.all(
-      Object.entries(ATTACKS).map(async ([name, attack]) => {
-        await api.http.post('/v1/apps').set(attacker.auth).send({ name }).expect(201);
-        const id = await uploadBuild(api, attacker, name, await hostileApp(name, attack.preinstall));
-        return { name, id, reason: attack.reason };
-      }),
-    );
-    await api.http.post('/v1/apps').set(bystander.auth).send({ name: 'web' }).expect(201);
-    const goodBuild = await uploadBuild(api, bystander, 'web', await expressApp('built beside attacks'));
-
-    for (const attack of attacks) {
-      const build = await waitForBuild(api, attacker, attack.name, attack.id, 150_000);
-      const log = await buildLog(api, attacker, attack.name, attack.id);
-      const details = await api.http.get(`/v1/apps/${attack.name}/builds/${attack.id}`).set(attacker.auth);
-      const seconds = (Date.parse(details.body.finishedAt) - Date.parse(details.body.startedAt)) / 1000;
-      const peak = /at most (\d+) processes seen/.exec(log)?.[1] ?? '?';
-      process.stdout.write(
-        `[build containment] ${attack.name}: ${build.status} after ${seconds.toFixed(1)} s ` +
-          `(${((Date.now() - started) / 1000).toFixed(1)} s since upload), at most ${peak} processes: ${build.error}\n`,
+    try {
+      const started = Date.now();
+      const attacks = await Promise.all(
+        Object.entries(ATTACKS).map(async ([name, attack]) => {
+          await api.http.post('/v1/apps').set(attacker.auth).send({ name }).expect(201);
+          const id = await uploadBuild(api, attacker, name, await hostileApp(name, attack.preinstall));
+          return { name, id, reason: attack.reason };
+        }),
       );
-      expect(build.status).toBe('failed');
-      expect(build.error).toMatch(attack.reason);
-      expect(log).toMatch(attack.reason);
+      await api.http.post('/v1/apps').set(bystander.auth).send({ name: 'web' }).expect(201);
+      const goodBuild = await uploadBuild(api, bystander, 'web', await expressApp('built beside attacks'));
+
+      for (const attack of attacks) {
+        const build = await waitForBuild(api, attacker, attack.name, attack.id, 150_000);
+        const log = await buildLog(api, attacker, attack.name, attack.id);
+        const details = await api.http.get(`/v1/apps/${attack.name}/builds/${attack.id}`).set(attacker.auth);
+        const seconds = (Date.parse(details.body.finishedAt) - Date.parse(details.body.startedAt)) / 1000;
+        const peak = /at most (\d+) processes seen/.exec(log)?.[1] ?? '?';
+        process.stdout.write(
+          `[build containment] ${attack.name}: ${build.status} after ${seconds.toFixed(1)} s ` +
+            `(${((Date.now() - started) / 1000).toFixed(1)} s since upload), at most ${peak} processes: ${build.error}\n`,
+        );
+        expect(build.status).toBe('failed');
+        expect(build.error).toMatch(attack.reason);
+        expect(log).toMatch(attack.reason);
+      }
+
+      const good = await waitForBuild(api, bystander, 'web', goodBuild, 180_000);
+      expect({ status: good.status, error: good.error }).toEqual({ status: 'succeeded', error: null });
+      const web = await waitConverged(api, bystander, 'web');
+      expect(await httpGet(web.endpoints[0]!)).toEqual({ status: 200, text: 'built beside attacks' });
+    } finally {
+      polling = false;
+      await poller;
     }
-
-    const good = await waitForBuild(api, bystander, 'web', goodBuild, 180_000);
-    expect({ status: good.status, error: good.error }).toEqual({ status: 'succeeded', error: null });
-    const web = await waitConverged(api, bystander, 'web');
-    expect(await httpGet(web.endpoints[0]!)).toEqual({ status: 200, text: 'built beside attacks' });
-
-    polling = false;
-    await poller;
     process.stdout.write(
       `[build containment] other tenant's replica: ${probe.ok} answers, ${probe.failures.length} failures\n`,
     );
