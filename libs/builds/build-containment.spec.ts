@@ -9,6 +9,7 @@ import {
   installArgv,
   installContainerSpec,
   observeOutputLine,
+  parsePidsCounters,
   type InstallObservation,
 } from './build-containment.js';
 
@@ -140,6 +141,20 @@ describe('classifyInstallFailure', () => {
     const observation = observed({ pidsPeak: 30 });
     observeOutputLine(observation, 'npm ERR! code EAGAIN');
     expect(classifyInstallFailure(observation, limits, argv)).toBe('npm ci exited with code 1');
+  });
+});
+
+describe('parsePidsCounters', () => {
+  it('reads refused forks and the peak from the cgroup files', () => {
+    expect(parsePidsCounters('max 4312\n256\n')).toEqual({ forkRefusals: 4312, peak: 256 });
+    expect(parsePidsCounters('max 0\n')).toEqual({ forkRefusals: 0 });
+    expect(parsePidsCounters('')).toEqual({});
+  });
+
+  it('fails an install whose forks were refused at the limit', () => {
+    expect(
+      classifyInstallFailure(observed({ exitCode: 0, forkRefusals: 12, pidsPeak: 200 }), limits, argv),
+    ).toBe('build reached its process limit (256; 12 forks refused)');
   });
 });
 

@@ -116,8 +116,10 @@ export interface InstallObservation {
   exitCode: number;
   /** The engine reported an OOM kill in the container. */
   oomKilled: boolean;
-  /** Most processes (tasks) seen in the container at once. */
+  /** Most processes (tasks) seen in the container at once (the cgroup's pids.peak when readable). */
   pidsPeak: number;
+  /** Forks the kernel refused at the pids limit (the cgroup's pids.events "max"). */
+  forkRefusals: number;
   /** Stopped by the platform on reaching the process limit. */
   stoppedAtProcessLimit: boolean;
   /** The output mentioned ENOSPC / "No space left on device". */
@@ -140,6 +142,7 @@ export function freshObservation(): InstallObservation {
     exitCode: -1,
     oomKilled: false,
     pidsPeak: 0,
+    forkRefusals: 0,
     stoppedAtProcessLimit: false,
     sawNoSpace: false,
     sawForkFailure: false,
@@ -162,8 +165,9 @@ export function classifyInstallFailure(
   }
   // A fork bomb backgrounds itself (`f() { f | f & }; f`) and npm exits 0 beside it; forks failed at the
   // limit, so the install cannot be trusted. Also a fact a tenant can act on: fewer processes.
-  if (observation.pidsPeak >= limits.pidsLimit) {
-    return `build reached its process limit (${limits.pidsLimit})`;
+  if (observation.pidsPeak >= limits.pidsLimit || observation.forkRefusals > 0) {
+    const refused = observation.forkRefusals > 0 ? `; ${observation.forkRefusals} forks refused` : '';
+    return `build reached its process limit (${limits.pidsLimit}${refused})`;
   }
   if (observation.exitCode === 0) return undefined;
   if (observation.oomKilled) {
@@ -176,6 +180,27 @@ export function classifyInstallFailure(
     return `build reached its process limit (${limits.pidsLimit})`;
   }
   return `${argv.slice(0, 2).join(' ')} exited with code ${observation.exitCode}`;
+}
+
+/**
+ * Reads the container's pids counters from its own cgroup (v1 path, then v2): constant argv, run after
+ * npm ended. On a saturated cgroup this exec itself cannot fork, which says the same thing.
+ */
+export const PIDS_COUNTERS_ARGV = [
+  '/bin/sh',
+  '-c',
+  'cat /sys/fs/cgroup/pids/pids.events /sys/fs/cgroup/pids/pids.peak 2>/dev/null || cat /sys/fs/cgroup/pids.events /sys/fs/cgroup/pids.peak',
+];
+
+/** `max N` (refused forks) and the lone number of pids.peak from PIDS_COUNTERS_ARGV's output. */
+export function parsePidsCounters(text: string): { forkRefusals?: number; peak?: number } {
+  const counters: { forkRefusals?: number; peak?: number } = {};
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    const max = /^max (\d+)$/.exec(line);
+    if (max) counters.forkRefusals = Number(max[1]);
+    else if (/^\d+$/.test(line)) counters.peak = Number(line);
+  }
+  return counters;
 }
 
 export interface DependencyManifest {

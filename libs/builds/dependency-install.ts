@@ -20,6 +20,8 @@ import {
   installContainerSpec,
   installVolumeName,
   observeOutputLine,
+  parsePidsCounters,
+  PIDS_COUNTERS_ARGV,
   type BuildLimits,
   type DependencyManifest,
   type InstallObservation,
@@ -176,20 +178,34 @@ async function runInstall(
       },
     });
     observation.exitCode = result.exitCode;
-    // What npm left running in the background (a fork bomb that detached) counts too.
-    observation.pidsPeak = Math.max(
-      observation.pidsPeak,
-      await engine.stats({ id }).then(
-        (stats) => stats.pids,
-        () => 0,
-      ),
-    );
+    await readPidsCounters(input.exec, id, observation, input.signal);
     // An OOM event can arrive just after the exec ends.
     if (result.exitCode !== 0 && !observation.oomKilled) await delay(300);
     return observation;
   } finally {
     watching.abort();
     await Promise.allSettled(watchers);
+  }
+}
+
+/**
+ * The cgroup's own counters after npm ended: the true peak and the forks refused at the limit (sampling
+ * misses a fork bomb that detached and churns). An exec that cannot fork means the limit is still full.
+ */
+async function readPidsCounters(
+  exec: ContainerExecCapability,
+  id: string,
+  observation: InstallObservation,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    const result = await exec.execInContainer({ id, cmd: PIDS_COUNTERS_ARGV, timeoutMs: 10_000, signal });
+    const counters = parsePidsCounters(result.stdout);
+    observation.pidsPeak = Math.max(observation.pidsPeak, counters.peak ?? 0);
+    observation.forkRefusals = Math.max(observation.forkRefusals, counters.forkRefusals ?? 0);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (/resource temporarily unavailable|fork/i.test(String(error))) observation.forkRefusals += 1;
   }
 }
 
