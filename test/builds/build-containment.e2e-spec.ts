@@ -27,7 +27,7 @@ function plainApp(body: string): Promise<Buffer> {
 }
 
 const ATTACKS = {
-  forkbomb: { preinstall: 'f() { f | f & }; f', reason: /build reached its process limit \(256\)/ },
+  forkbomb: { preinstall: 'f() { f | f & }; f', reason: /build reached its process limit \(256[;)]/ },
   memoryhog: {
     preinstall: `node -e "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))"`,
     reason: /build ran out of memory \(\d+ MB/,
