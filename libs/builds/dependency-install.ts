@@ -263,6 +263,14 @@ export async function pruneDependencyImages(
   }
 }
 
+/** Every dependency image of a deleted app on this host (call after its release images are gone). */
+export async function removeDependencyImages(engine: ContainerEngine, appId: string): Promise<void> {
+  const images = await engine.listImages({
+    labels: { [LABELS.app]: appId, [DEPENDENCY_IMAGE_LABEL]: 'dependencies' },
+  });
+  for (const image of images) await engine.removeImage({ ref: image.id, force: true });
+}
+
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/index.js';
-import { type BlobStore, BLOB_STORE } from '../builds/index.js';
+import { type BlobStore, BLOB_STORE, removeDependencyImages } from '../builds/index.js';
 import { tenantNetworkName } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 
@@ -39,6 +39,9 @@ export class AppCleanup {
           .removeImage({ ref: image, force: true })
           .catch((err) => this.logger.warn(`image ${image}: ${err}`));
       }
+      await removeDependencyImages(engine, app.id).catch((err) =>
+        this.logger.warn(`dependency images of app ${app.id}: ${err}`),
+      );
       // The tenant's network goes once nothing uses it; Docker refuses (409) while containers are attached,
       // which means another app of the tenant still runs on that host.
       if (others === 0)
