@@ -88,6 +88,13 @@ describe('app lifecycle on real Docker', () => {
     // Same package.json on the same host: the dependency image is reused, npm does not run again.
     expect(secondLog).toMatch(/dependencies unchanged since an earlier build on this host/);
     expect(secondLog).not.toMatch(/installing dependencies/);
+    const seconds = async (id: string) => {
+      const { body } = await api.http.get(`/v1/apps/hello/builds/${id}`).set(owner.auth).expect(200);
+      return ((Date.parse(body.finishedAt) - Date.parse(body.startedAt)) / 1000).toFixed(1);
+    };
+    process.stdout.write(
+      `[lifecycle] build with npm ${await seconds(first)} s, with dependencies reused ${await seconds(second)} s\n`,
+    );
     await waitFor(
       'v2 to serve',
       async () => {
