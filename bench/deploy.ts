@@ -220,12 +220,16 @@ function rawTag(ctx: BenchContext, appName: string): string {
 }
 
 /**
- * Whether the classic builder took the `RUN npm install` step from its cache: the step's next output
- * line is ` ---> Using cache`.
+ * Whether the dependencies were reused. Berth's build log says so itself ("dependencies unchanged ...
+ * reusing them", or "installing dependencies" in its hardened build container); the raw baseline's
+ * classic build took the `RUN npm install` step from its cache when the step's next line is
+ * ` ---> Using cache`.
  */
 export function dependencyLayerCached(lines: readonly string[]): boolean {
+  if (lines.some((line) => line.includes('[berth] dependencies unchanged'))) return true;
+  if (lines.some((line) => line.includes('[berth] installing dependencies'))) return false;
   const step = lines.findIndex((line) => /RUN npm (install|ci)/.test(line));
-  if (step === -1) throw new Error('no RUN npm step in the build output');
+  if (step === -1) throw new Error('no dependency step in the build output');
   const next = lines.slice(step + 1).find((line) => line.trim() !== '');
   return next !== undefined && next.includes('Using cache');
 }

@@ -1,13 +1,13 @@
 /**
  * The raw baselines: what a script calling the Docker Engine API directly does for the same result,
- * through libs/engine's DockerEngine (thin Engine API calls), with the same inputs Berth uses: the
- * Dockerfile from generateDockerfile, the context from buildContextTar, the container spec from
+ * through libs/engine's DockerEngine (thin Engine API calls), with the inputs Berth used before build
+ * containment (a classic Dockerfile whose RUN step installs dependencies), the context from buildContextTar, the container spec from
  * hardenedContainerSpec (same limits, read-only root, published port), the plan's memory and CPU.
  * No database, no queue, no reconciler, no readiness loop: just the calls and an HTTP poll.
  */
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
-import { RUNTIME_IMAGE, buildContextTar, generateDockerfile } from '../libs/builds/index.js';
+import { RUNTIME_IMAGE, buildContextTar } from '../libs/builds/index.js';
 import { hardenedContainerSpec, type DockerEngine } from '../libs/engine/index.js';
 import { APP_PORT, STOP_GRACE_SECONDS } from '../libs/runtime/index.js';
 import type { PlanLimits } from './api-client.js';
@@ -29,14 +29,24 @@ export interface RawContainer {
   endpoint: string;
 }
 
-/** The Dockerfile Berth generates for an app whose package.json has `main` and no lockfile. */
+/**
+ * What a script would write for an app whose package.json has `main` and no lockfile: one Dockerfile,
+ * dependencies installed by a RUN step in the classic builder (Berth installs them in a hardened
+ * container instead: libs/builds/dependency-install.ts).
+ */
 export function benchDockerfile(): string {
-  return generateDockerfile({
-    baseImage: RUNTIME_IMAGE,
-    hasLockfile: false,
-    start: { kind: 'main', main: APP_MAIN },
-    runtimeNodeVersion: process.versions.node,
-  }).dockerfile;
+  return [
+    `FROM ${RUNTIME_IMAGE}`,
+    'ENV NODE_ENV=production PORT=8080 HOME=/tmp npm_config_cache=/tmp/.npm npm_config_update_notifier=false \\',
+    '    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+    'WORKDIR /app',
+    'USER 10001',
+    'COPY --chown=10001:10001 package.json ./',
+    'RUN npm install --omit=dev --no-audit --no-fund && rm -rf /tmp/.npm',
+    'COPY --chown=10001:10001 . .',
+    `CMD ${JSON.stringify(['node', APP_MAIN])}`,
+    '',
+  ].join('\n');
 }
 
 /** `docker build` of the upload with Berth's Dockerfile and the plan's build limits. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Removes every container, network and image labelled `berth.test-run=<id>` (the run id given as $1, or
+# Removes every container, volume, network and image labelled `berth.test-run=<id>` (the run id given as $1, or
 # $BERTH_TEST_RUN), and the image registries that run started: the safety net behind each test file's
 # own cleanup, for runs killed before their afterAll hooks ran. Other runs' resources (a developer's
 # concurrent run) are left alone.
@@ -21,6 +21,10 @@ filter="label=berth.test-run=$run_id"
 mapfile -t containers < <(docker ps -aq --filter "$filter")
 if [ ${#containers[@]} -gt 0 ]; then
   docker rm -f "${containers[@]}" >/dev/null && echo "[sweep] removed ${#containers[@]} test container(s)"
+fi
+mapfile -t volumes < <(docker volume ls -q --filter "$filter")
+if [ ${#volumes[@]} -gt 0 ]; then
+  docker volume rm -f "${volumes[@]}" >/dev/null && echo "[sweep] removed ${#volumes[@]} test volume(s)"
 fi
 mapfile -t networks < <(docker network ls -q --filter "$filter")
 if [ ${#networks[@]} -gt 0 ]; then

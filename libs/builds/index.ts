@@ -7,5 +7,6 @@ export { Build } from './build.entity.js';
 export { BLOB_STORE, BuildsStorageModule } from './builds-storage.module.js';
 export { BuildsModule } from './builds.module.js';
 export { BuildsService } from './builds.service.js';
+export { removeDependencyImages } from './dependency-install.js';
 export { buildContextTar, generateDockerfile } from './dockerfile.js';
 export { BUILDS_ENTITIES } from './entities.js';

@@ -77,7 +77,8 @@ export interface ContainerEngine {
   /** One sample (may take a second: CPU needs two readings). */
   stats(options: { id: string }): Promise<ContainerStats>;
 
-  /** Force-removes containers, then networks, then images carrying `label` ("key=value" or "key").
+  /** Force-removes containers, then networks, then images carrying `label` ("key=value" or "key"), and
+   * the volumes an engine with ContainerFilesCapability made with it (not counted).
    * For test cleanup and decommissioning. */
   removeLabelled(options: {
     label: string;

@@ -26,6 +26,8 @@ export interface ExecOptions {
   id: string;
   cmd: string[];
   env?: Record<string, string>;
+  /** Absolute folder the command starts in; default the container's working folder. */
+  workingDir?: string;
   /** Default 10 s. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -34,6 +36,12 @@ export interface ExecOptions {
    * rest is dropped and `truncated` set (also when a line was cut). Default 256 KiB.
    */
   maxOutputBytes?: number;
+  /**
+   * Streams the output instead of keeping it: each line (cut at 16 KiB with a mark) goes here as it
+   * arrives, and the result's stdout/stderr are empty. For long commands whose output is a log (a build's
+   * install step). The daemon blocks the command while this process does not read, so memory stays bounded.
+   */
+  onLine?: (line: { stream: 'stdout' | 'stderr'; text: string }) => void;
 }
 
 export interface ExecResult {

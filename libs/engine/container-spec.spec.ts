@@ -154,6 +154,38 @@ describe('toDockerCreateOptions', () => {
     expect(JSON.stringify(options)).not.toMatch(/docker\.sock|\/var\/run|\/proc|\/sys/);
   });
 
+  it("mounts a build container's own named volume, and nothing that names a host path", () => {
+    const host = create({
+      role: 'build',
+      volumes: [{ name: 'berth-build-1', target: '/build' }],
+    }).HostConfig!;
+    expect(host.Mounts).toEqual([
+      { Type: 'volume', Source: 'berth-build-1', Target: '/build', ReadOnly: false },
+    ]);
+    expect(host.Binds).toEqual([]);
+  });
+
+  it.each([
+    ['a host path as the volume name', { name: '/var/run/docker.sock', target: '/build' }],
+    ['a relative host path', { name: '../etc', target: '/build' }],
+    ['the root', { name: 'v', target: '/' }],
+    ['a system folder', { name: 'v', target: '/etc' }],
+    ['/tmp (the tmpfs)', { name: 'v', target: '/tmp/x' }],
+    ['a path that climbs', { name: 'v', target: '/build/../etc' }],
+    ['a relative target', { name: 'v', target: 'build' }],
+  ])('refuses a volume mount naming %s', (_label, volume) => {
+    expect(() => create({ role: 'build', volumes: [volume] })).toThrow(RangeError);
+    expect(() => toDockerCreateOptions({ ...hardenedContainerSpec(input()), volumes: [volume] })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('gives volumes to build containers only', () => {
+    expect(() => create({ role: 'web', volumes: [{ name: 'v', target: '/build' }] })).toThrow(
+      'volumes are for build containers only',
+    );
+  });
+
   it('shares no namespace with the host', () => {
     const host = create().HostConfig!;
     for (const mode of [host.PidMode, host.IpcMode, host.UTSMode, host.UsernsMode])

@@ -33,6 +33,15 @@ export interface ContainerSpec {
   logMaxFiles: number;
   /** Time between SIGTERM and SIGKILL on stop. */
   stopGraceSeconds?: number;
+  /** Named volumes the engine made (never host paths), mounted read-write. Build containers only. */
+  volumes?: VolumeMount[];
+}
+
+export interface VolumeMount {
+  /** A volume created through the engine (ContainerFilesCapability.createVolume). */
+  name: string;
+  /** Absolute path in the container. */
+  target: string;
 }
 
 export type ContainerRole = 'web' | 'lb' | 'build';
@@ -57,6 +66,8 @@ export interface HardenedContainerInput {
   networkAliases?: string[];
   extraLabels?: Record<string, string>;
   stopGraceSeconds?: number;
+  /** Role 'build' only: the per-build volume its install writes to (see libs/builds). */
+  volumes?: VolumeMount[];
 }
 
 /** The uid (and gid) tenant code runs as; the runtime image creates this user. */
@@ -138,6 +149,11 @@ export function hardenedContainerSpec(input: HardenedContainerInput): ContainerS
     publish = { hostIp: input.publishAddress };
   }
 
+  if (input.volumes !== undefined && input.volumes.length > 0 && input.role !== 'build') {
+    throw new RangeError(`volumes are for build containers only, not role ${input.role}`);
+  }
+  for (const volume of input.volumes ?? []) assertVolumeMount(volume);
+
   const release = input.releaseVersion === undefined ? '' : `-v${input.releaseVersion}`;
   return {
     name: `berth-${input.appId}-${input.role}${release}-${input.instance}`,
@@ -160,7 +176,25 @@ export function hardenedContainerSpec(input: HardenedContainerInput): ContainerS
     logMaxSizeMb: DEFAULT_LOG_MAX_SIZE_MB,
     logMaxFiles: DEFAULT_LOG_MAX_FILES,
     stopGraceSeconds: input.stopGraceSeconds,
+    ...(input.volumes === undefined ? {} : { volumes: input.volumes.map((volume) => ({ ...volume })) }),
   };
+}
+
+const VOLUME_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Paths a volume may not cover: the root, system folders, /tmp (the tmpfs). */
+const FORBIDDEN_VOLUME_TARGETS = /^\/(?:|bin|dev|etc|lib|lib64|proc|sbin|sys|tmp|usr)(?:\/|$)/;
+
+/** A named volume on an absolute, normalized path outside the system folders. Throws RangeError. */
+export function assertVolumeMount(volume: VolumeMount): void {
+  if (!VOLUME_NAME_PATTERN.test(volume.name)) {
+    throw new RangeError(`volume name ${JSON.stringify(volume.name)} is not allowed`);
+  }
+  const { target } = volume;
+  const normalized =
+    target.startsWith('/') && !target.split('/').some((part) => part === '.' || part === '..');
+  if (!normalized || target.endsWith('/') || target.includes('//') || FORBIDDEN_VOLUME_TARGETS.test(target)) {
+    throw new RangeError(`volume target ${JSON.stringify(target)} is not allowed`);
+  }
 }
 
 function userFor(input: HardenedContainerInput): string {

@@ -1,13 +1,19 @@
 import net from 'node:net';
 import type Docker from 'dockerode';
-import { assertPort, assertPositiveInteger, type ContainerSpec } from './container-spec.js';
+import {
+  assertPort,
+  assertPositiveInteger,
+  assertVolumeMount,
+  type ContainerSpec,
+} from './container-spec.js';
 
 const MB = 1024 * 1024;
 
 /**
  * The Engine API create body for a spec. Pure. Everything that is not in the spec is locked down here:
- * all capabilities dropped, no-new-privileges, never privileged, no host paths (no Binds, Mounts,
- * Volumes or Devices: the Docker socket cannot reach a container through this function), no swap, no
+ * all capabilities dropped, no-new-privileges, never privileged, no host paths (no Binds, Volumes or
+ * Devices, and Mounts only of named volumes from `spec.volumes`: the Docker socket cannot reach a
+ * container through this function), no swap, no
  * Docker restart policy (the platform's reconciler restarts). Throws RangeError on a spec that would run
  * as root or without a limit (0 means "unlimited" to Docker).
  */
@@ -22,6 +28,8 @@ export function toDockerCreateOptions(spec: ContainerSpec): Docker.ContainerCrea
   assertPositiveInteger('logMaxFiles', spec.logMaxFiles, 1);
   if (spec.networkName === '') throw new RangeError('networkName is empty');
 
+  for (const volume of spec.volumes ?? []) assertVolumeMount(volume);
+
   const memory = spec.memoryMb * MB;
   const tmpfsOptions = ['rw', spec.tmpfsExec ? 'exec' : 'noexec', 'nosuid', 'nodev', `size=${spec.tmpfsMb}m`];
   const hostConfig: Docker.HostConfig = {
@@ -35,7 +43,12 @@ export function toDockerCreateOptions(spec: ContainerSpec): Docker.ContainerCrea
     ReadonlyRootfs: spec.readOnlyRootfs,
     Tmpfs: { '/tmp': [...tmpfsOptions, 'mode=1777'].join(',') },
     Binds: [],
-    Mounts: [],
+    Mounts: (spec.volumes ?? []).map((volume) => ({
+      Type: 'volume' as const,
+      Source: volume.name,
+      Target: volume.target,
+      ReadOnly: false,
+    })),
     Devices: [],
     Memory: memory,
     MemorySwap: memory,

@@ -15,6 +15,7 @@ import type {
   NetworkSummary,
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
+import type { ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
 import type { ContainerSpec } from './container-spec.js';
 import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
@@ -22,6 +23,13 @@ import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './do
 import { EngineError } from './engine-errors.js';
 import { dockerEvents } from './docker-events.js';
 import { dockerExec } from './docker-exec.js';
+import {
+  dockerCreateVolume,
+  dockerGetArchive,
+  dockerPutArchive,
+  dockerRemoveLabelledVolumes,
+  dockerRemoveVolume,
+} from './docker-files.js';
 import {
   dockerBuildImage,
   dockerInspectImage,
@@ -48,7 +56,7 @@ export interface DockerEngineOptions {
 }
 
 /** The ContainerEngine of one Docker Engine host, through dockerode. The only class that holds a Docker client. */
-export class DockerEngine implements ContainerEngine, ContainerExecCapability {
+export class DockerEngine implements ContainerEngine, ContainerExecCapability, ContainerFilesCapability {
   private readonly docker: Docker;
   private readonly extraLabels: Record<string, string>;
   private readonly pingTimeoutMs: number;
@@ -284,6 +292,31 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
     return dockerExec(this.docker, options);
   }
 
+  createVolume(options: CreateVolumeOptions): Promise<void> {
+    return dockerCreateVolume(this.docker, this.extraLabels, options);
+  }
+
+  removeVolume(options: { name: string }): Promise<void> {
+    return dockerRemoveVolume(this.docker, options.name);
+  }
+
+  putArchive(options: {
+    id: string;
+    path: string;
+    tar: NodeJS.ReadableStream;
+    signal?: AbortSignal;
+  }): Promise<void> {
+    return dockerPutArchive(this.docker, options);
+  }
+
+  getArchive(options: {
+    id: string;
+    path: string;
+    signal?: AbortSignal;
+  }): Promise<NodeJS.ReadableStream | undefined> {
+    return dockerGetArchive(this.docker, options);
+  }
+
   // Logs, events, stats
 
   containerLogs(options: ContainerLogsOptions): AsyncIterable<LogLine> {
@@ -309,6 +342,8 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
       this.docker.listContainers({ all: true, filters }),
     );
     for (const container of containers) await this.removeContainer({ id: container.Id, force: true });
+    // Build volumes (ContainerFilesCapability); not counted, the core interface knows no volumes.
+    await dockerRemoveLabelledVolumes(this.docker, options.label);
 
     const networks = await dockerCall('removeLabelled', () => this.docker.listNetworks({ filters }));
     for (const network of networks) {

@@ -60,4 +60,21 @@ describe('exec output under a no-newline flood', () => {
       truncated: false,
     });
   });
+
+  it('streams lines to onLine as they come, cut at 16 KiB, and keeps nothing', async () => {
+    const docker = containerWriting(function* () {
+      yield Buffer.from('npm notice\r\nstart');
+      for (let i = 0; i < 256; i++) yield Buffer.alloc(64 * 1024, 'x');
+      yield Buffer.from('\nend');
+    });
+    const seen: { stream: string; text: string }[] = [];
+    const result = await dockerExec(docker, { id: 'c', cmd: ['npm'], onLine: (line) => seen.push(line) });
+    expect(seen.map((line) => [line.stream, Buffer.byteLength(line.text)])).toEqual([
+      ['stdout', 10],
+      ['stdout', MAX_LINE_BYTES],
+      ['stdout', 3],
+    ]);
+    expect(seen[0]!.text).toBe('npm notice');
+    expect(result).toEqual({ exitCode: 0, stdout: '', stderr: '', truncated: false });
+  });
 });

@@ -24,6 +24,7 @@ export async function dockerExec(docker: Docker, options: ExecOptions): Promise<
     docker.getContainer(options.id).exec({
       Cmd: options.cmd,
       Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      ...(options.workingDir === undefined ? {} : { WorkingDir: options.workingDir }),
       AttachStdin: false,
       AttachStdout: true,
       AttachStderr: true,
@@ -34,7 +35,10 @@ export async function dockerExec(docker: Docker, options: ExecOptions): Promise<
     exec.start({ hijack: true, stdin: false, Detach: false, Tty: false }),
   );
 
-  const out = { stdout: new ExecOutput(max), stderr: new ExecOutput(max) };
+  const { onLine } = options;
+  const out = onLine
+    ? { stdout: new StreamedOutput('stdout', onLine), stderr: new StreamedOutput('stderr', onLine) }
+    : { stdout: new ExecOutput(max), stderr: new ExecOutput(max) };
   const sink = (name: 'stdout' | 'stderr') =>
     ({ write: (chunk: Buffer) => (out[name].push(chunk), true) }) as unknown as NodeJS.WritableStream;
   docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
@@ -66,6 +70,24 @@ export async function dockerExec(docker: Docker, options: ExecOptions): Promise<
     }
     if (signal.aborted) throw signal.reason;
     await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** attempt)));
+  }
+}
+
+/** One output stream of an exec, passed on line by line (cut at MAX_LINE_BYTES) and not kept. */
+class StreamedOutput {
+  private readonly splitter: BoundedLineSplitter;
+
+  constructor(stream: 'stdout' | 'stderr', onLine: NonNullable<ExecOptions['onLine']>) {
+    this.splitter = new BoundedLineSplitter((text) => onLine({ stream, text: text.replace(/\r$/, '') }));
+  }
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk);
+  }
+
+  end(): { text: string; truncated: boolean } {
+    this.splitter.end();
+    return { text: '', truncated: false };
   }
 }
 

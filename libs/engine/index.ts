@@ -18,6 +18,8 @@ export type {
   PublishedPort,
 } from './container-engine.js';
 export { execCapabilityOf, hasExecCapability } from './container-exec.js';
+export { filesCapabilityOf, hasFilesCapability } from './container-files.js';
+export type { ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
 export type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 export {
   DEFAULT_LOG_MAX_FILES,
@@ -30,7 +32,7 @@ export {
   hardenedContainerSpec,
   tenantNetworkName,
 } from './container-spec.js';
-export type { ContainerRole, ContainerSpec, HardenedContainerInput } from './container-spec.js';
+export type { ContainerRole, ContainerSpec, HardenedContainerInput, VolumeMount } from './container-spec.js';
 export { toDockerCreateOptions } from './docker-create-options.js';
 export { DockerEngine } from './docker-engine.js';
 export type { DockerEngineOptions } from './docker-engine.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/index.js';
-import { type BlobStore, BLOB_STORE } from '../builds/index.js';
+import { type BlobStore, BLOB_STORE, removeDependencyImages } from '../builds/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 import { TenantNetworks } from '../networks/index.js';
 
@@ -34,6 +34,9 @@ export class AppCleanup {
           .removeImage({ ref: image, force: true })
           .catch((err) => this.logger.warn(`image ${image}: ${err}`));
       }
+      await removeDependencyImages(engine, app.id).catch((err) =>
+        this.logger.warn(`dependency images of app ${app.id}: ${err}`),
+      );
     }
     // The tenant's networks go (and their subnets back to the pool) on every host where nothing of the
     // tenant is left; on the others another app of the tenant still uses them.

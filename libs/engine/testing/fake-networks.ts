@@ -1,6 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import type { EnsureNetworkOptions, NetworkSummary } from '../index.js';
-import { EngineError } from '../index.js';
+import { type EnsureNetworkOptions, type NetworkSummary, EngineError } from '../index.js';
 
 /**
  * The networks of one fake engine, with Docker's rules where callers depend on them: one network per

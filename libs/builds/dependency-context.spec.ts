@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { Readable } from 'node:stream';
+import { dependencyContextTar, installInputTar, readDependencyManifests } from './dependency-context.js';
+import { collect, listTar, tarGz } from './testing/archive-fixtures.js';
+
+describe('readDependencyManifests', () => {
+  it('takes the root manifests npm reads, and nothing else', async () => {
+    const source = await tarGz([
+      { name: 'package.json', body: '{"name":"a"}' },
+      { name: 'package-lock.json', body: '{}' },
+      { name: '.npmrc', body: 'fund=false' },
+      { name: 'sub/package.json', body: '{"name":"nested"}' },
+      { name: 'index.js', body: 'x' },
+      { name: 'npm-shrinkwrap.json', type: 'symlink', linkname: 'package-lock.json' },
+    ]);
+    const manifests = await readDependencyManifests(Readable.from([source]));
+    expect(manifests.map((m) => [m.name, m.body.toString()])).toEqual([
+      ['package.json', '{"name":"a"}'],
+      ['package-lock.json', '{}'],
+      ['.npmrc', 'fund=false'],
+    ]);
+  });
+});
+
+describe('installInputTar', () => {
+  it('puts the manifests under app/ and the cache and temp folders, all owned by uid 10001', async () => {
+    const listed = await listTar(
+      await collect(installInputTar([{ name: 'package.json', body: Buffer.from('{}') }])),
+    );
+    expect(listed.map((e) => e.name)).toEqual([
+      'app/',
+      'app/node_modules/',
+      'tmp/',
+      '.npm/',
+      'app/package.json',
+    ]);
+    expect(listed.every((e) => e.uid === 10001 && e.gid === 10001)).toBe(true);
+  });
+});
+
+describe('dependencyContextTar', () => {
+  it('keeps node_modules as installed and drops what a hostile install could add around it', async () => {
+    const fromEngine = await tarGz(
+      [
+        { name: 'node_modules/', type: 'directory', uid: 10001 },
+        { name: 'node_modules/a/index.js', body: 'a', uid: 10001, mode: 0o4755 },
+        { name: 'node_modules/.bin/a', type: 'symlink', linkname: '../a/index.js' },
+        { name: 'node_modules/b/same.js', type: 'link', linkname: 'node_modules/a/index.js' },
+        { name: 'node_modules/c/escape.js', type: 'link', linkname: '/etc/shadow' },
+        { name: 'node_modules/../Dockerfile', body: 'FROM evil' },
+        { name: 'elsewhere.txt', body: 'x' },
+        { name: 'node_modules/fifo', type: 'fifo' },
+      ],
+      { gzip: false },
+    );
+    const listed = await listTar(
+      await collect(
+        dependencyContextTar({ nodeModules: Readable.from([fromEngine]), dockerfile: 'FROM base\n' }),
+      ),
+    );
+    expect(listed.map((e) => e.name)).toEqual([
+      'Dockerfile',
+      'node_modules/',
+      'node_modules/a/index.js',
+      'node_modules/.bin/a',
+      'node_modules/b/same.js',
+    ]);
+    expect(listed[0]!.body).toBe('FROM base\n');
+    expect(listed.find((e) => e.name === 'node_modules/a/index.js')).toMatchObject({ mode: 0o755, uid: 0 });
+  });
+
+  it('holds an empty node_modules/ when the install made none', async () => {
+    const listed = await listTar(
+      await collect(dependencyContextTar({ nodeModules: undefined, dockerfile: 'FROM b' })),
+    );
+    expect(listed.map((e) => e.name)).toEqual(['Dockerfile', 'node_modules/']);
+  });
+});

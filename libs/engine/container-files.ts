@@ -1,0 +1,60 @@
+import type { ContainerEngine } from './container-engine.js';
+import { EngineCapabilityNotSupportedError } from './engine-errors.js';
+
+/**
+ * Optional ability, outside the core ContainerEngine: per-build volumes and moving files in and out of
+ * a container as tar streams (Docker's putArchive/getArchive). Build containers use it: the source goes
+ * in and node_modules comes out through the Engine API, never through a host path.
+ *
+ * Why a tmpfs volume: Docker 20.10 refuses putArchive on a read-only root filesystem and on a tmpfs
+ * mount ("container rootfs is marked read-only"), but accepts it on a volume; and on ext4 + overlay2 a
+ * `local` volume of type tmpfs is the only one whose size the engine can bound. Its content lives only
+ * while a container holds it mounted: put and get files while the container runs (a put into a created,
+ * not started, container mounts the tmpfs, writes, unmounts, and the files are gone).
+ */
+export interface ContainerFilesCapability {
+  /**
+   * Creates a tmpfs volume of `sizeMb` whose root belongs to `uid` (mode 0700, nosuid, nodev). Its pages
+   * count toward the memory of the container that writes them. Rejects (409) when the name is taken.
+   */
+  createVolume(options: CreateVolumeOptions): Promise<void>;
+  /** Absent is fine. Rejects (409) while a container uses it. */
+  removeVolume(options: { name: string }): Promise<void>;
+  /** Extracts a tar stream into `path` (an existing folder) of the container, as the engine's root. */
+  putArchive(options: {
+    id: string;
+    path: string;
+    tar: NodeJS.ReadableStream;
+    signal?: AbortSignal;
+  }): Promise<void>;
+  /** A tar stream of `path` (its last component is the top folder of the entries); `undefined` when
+   * `path` does not exist. The caller must read or destroy it. */
+  getArchive(options: {
+    id: string;
+    path: string;
+    signal?: AbortSignal;
+  }): Promise<NodeJS.ReadableStream | undefined>;
+}
+
+export interface CreateVolumeOptions {
+  name: string;
+  labels: Record<string, string>;
+  sizeMb: number;
+  uid: number;
+}
+
+/** True when `engine` has the files ability. */
+export function hasFilesCapability(
+  engine: ContainerEngine,
+): engine is ContainerEngine & ContainerFilesCapability {
+  const candidate = engine as Partial<ContainerFilesCapability>;
+  return typeof candidate.createVolume === 'function' && typeof candidate.putArchive === 'function';
+}
+
+/** The files ability of `engine`, or EngineCapabilityNotSupportedError when it has none. */
+export function filesCapabilityOf(engine: ContainerEngine): ContainerEngine & ContainerFilesCapability {
+  if (!hasFilesCapability(engine)) {
+    throw new EngineCapabilityNotSupportedError({ capability: 'files', engine: engine.constructor.name });
+  }
+  return engine;
+}
