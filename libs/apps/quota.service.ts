@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { problems } from '../errors/index.js';
 import { Tenant } from '../identity/index.js';
 import { Plan, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
+import { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
 
 export interface TenantQuota {
   plan: Plan;
@@ -17,7 +18,10 @@ export interface TenantQuota {
  */
 @Injectable()
 export class QuotaService implements TenantUsageReader {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ACTIVE_BUILDS_READER) private readonly builds: ActiveBuildsReader,
+  ) {}
 
   async usageOf(
     tenantId: string,
@@ -32,10 +36,7 @@ export class QuotaService implements TenantUsageReader {
          FROM apps WHERE tenant_id = $1 AND deleting_at IS NULL`,
       [tenantId],
     );
-    const [builds] = await manager.query(
-      `SELECT count(*)::int AS running FROM builds WHERE tenant_id = $1 AND status IN ('queued', 'running')`,
-      [tenantId],
-    );
+    const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
     const plan = await this.planOf(tenantId, manager);
     return {
       apps: row.apps,
@@ -43,7 +44,7 @@ export class QuotaService implements TenantUsageReader {
       containers: row.containers,
       totalMemoryMb: row.containers * plan.memoryMb,
       loadBalancers: row.loadBalancers,
-      runningBuilds: builds.running,
+      runningBuilds,
     };
   }
 

@@ -12,8 +12,8 @@ import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore } from './build-log.store.js';
 import { buildWithLostLayerRetry } from './build-retry.js';
-import { BuildQueue } from './build-queue.js';
-import { Build } from './build.entity.js';
+import type { Build } from './build.entity.js';
+import { BuildsRepository } from './builds.repository.js';
 import { buildContextTar, generateDockerfile } from './dockerfile.js';
 
 export const RUNTIME_IMAGE = process.env.BERTH_NODE_IMAGE ?? 'berth/node-runtime:local';
@@ -41,7 +41,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    private readonly queue: BuildQueue,
+    private readonly builds: BuildsRepository,
     private readonly logs: BuildLogStore,
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
@@ -74,9 +74,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async tick(): Promise<void> {
     try {
-      for (const id of await this.queue.failAbandoned()) this.logs.finish(id);
+      for (const id of await this.builds.failAbandoned()) this.logs.finish(id);
       while (!this.stopped && this.active.size < this.config.buildConcurrency) {
-        const build = await this.queue.claim(this.worker);
+        const build = await this.builds.claimNext(this.worker);
         if (!build) break;
         const controller = new AbortController();
         this.active.set(build.id, controller);
@@ -100,8 +100,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     );
     const heartbeat = setInterval(() => {
       void (async () => {
-        if (!(await this.queue.renew(build.id, this.worker))) controller.abort(new Error('build lease lost'));
-        if (await this.queue.cancelRequested(build.id)) controller.abort(new CancelledError());
+        if (!(await this.builds.renewLease(build.id, this.worker)))
+          controller.abort(new Error('build lease lost'));
+        if (await this.builds.isCancelRequested(build.id)) controller.abort(new CancelledError());
       })().catch(() => undefined);
     }, 2000);
     try {
@@ -114,7 +115,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         memoryMb,
       );
       const host = hosts.find((h) => h.id === hostId)!;
-      await this.dataSource.getRepository(Build).update(build.id, { hostId });
+      await this.builds.assignHost(build.id, hostId);
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, RUNTIME_IMAGE);
@@ -158,7 +159,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       await this.logs
         .append(build.id, [cancelled ? '[berth] build cancelled' : `[berth] build failed: ${message}`])
         .catch(() => undefined);
-      await this.queue.finish(build.id, this.worker, {
+      await this.builds.markFinished(build.id, this.worker, {
         status: cancelled ? 'cancelled' : 'failed',
         error: cancelled ? 'cancelled' : message,
       });
@@ -200,19 +201,15 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
   private async succeed(build: Build, image: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const app = await manager.findOne(App, { where: { id: build.appId } });
-      const [, count] = (await manager.query(
-        `UPDATE builds SET status = 'succeeded', image = $3, finished_at = now(), lease_owner = NULL
-          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-        [build.id, this.worker, image],
-      )) as [unknown, number];
-      if (count !== 1 || !app || app.deletingAt) return;
+      const ours = await this.builds.markSucceeded(manager, build.id, this.worker, image);
+      if (!ours || !app || app.deletingAt) return;
       const release = await this.releases.createFromBuild(
         manager,
         app,
         { id: build.id, image },
         `build:${build.id}`,
       );
-      await manager.update(Build, build.id, { releaseId: release.id });
+      await this.builds.linkRelease(manager, build.id, release.id);
       await this.logs.append(build.id, [`[berth] release v${release.version} created`]);
     });
     this.changes.notify(build.appId);

@@ -3,16 +3,21 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppsModule } from '../apps/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { BuildLogLine } from './build-log-line.entity.js';
-import { BuildLogStore } from './build-log.store.js';
-import { BuildQueue } from './build-queue.js';
 import { BuildRunner } from './build-runner.js';
 import { Build } from './build.entity.js';
+import { BuildsRepositoryModule } from './builds-repository.module.js';
 import { BuildsStorageModule } from './builds-storage.module.js';
 import { BuildsService } from './builds.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Build, BuildLogLine]), AppsModule, HostsModule, BuildsStorageModule],
-  providers: [BuildsService, BuildRunner, BuildQueue, BuildLogStore],
-  exports: [BuildsService, BuildLogStore],
+  imports: [
+    TypeOrmModule.forFeature([Build, BuildLogLine]),
+    AppsModule,
+    HostsModule,
+    BuildsStorageModule,
+    BuildsRepositoryModule,
+  ],
+  providers: [BuildsService, BuildRunner],
+  exports: [BuildsService],
 })
 export class BuildsModule {}

@@ -15,7 +15,8 @@ import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore, type BuildLogEntry } from './build-log.store.js';
 import { BuildRunner } from './build-runner.js';
-import { Build } from './build.entity.js';
+import type { Build } from './build.entity.js';
+import { BuildsRepository } from './builds.repository.js';
 import { spoolUpload } from './upload-spool.js';
 
 const MB = 1024 * 1024;
@@ -30,6 +31,7 @@ export class BuildsService {
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly builds: BuildsRepository,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly apps: AppsService,
     private readonly quota: QuotaService,
@@ -66,27 +68,24 @@ export class BuildsService {
         const key = `sources/${tenantId}/${app.id}/${crypto.randomUUID()}.tar.gz`;
         const stored = await this.blobs.put(key, normalizedArchiveStream({ file: spooled.file, archive }));
         const build = await this.dataSource.transaction(async (manager) => {
-          const saved = await manager.save(
-            manager.create(Build, {
-              appId: app.id,
-              tenantId,
-              status: 'queued',
-              sourceKey: key,
-              sourceSha256: spooled.sha256,
-              sourceBytes: String(stored.bytes),
-              manifest: {
-                hasLockfile: archive.hasLockfile,
-                start: archive.start,
-                enginesNode: archive.packageJson.engines?.node,
-                format: archive.format,
-                entries: archive.entries,
-                expandedBytes: archive.expandedBytes,
-              },
-              timeoutSeconds: plan.buildTimeoutSeconds,
-              memoryMb: plan.memoryMb,
-              cpuMillis: plan.cpuMillis,
-            }),
-          );
+          const saved = await this.builds.insertQueued(manager, {
+            appId: app.id,
+            tenantId,
+            sourceKey: key,
+            sourceSha256: spooled.sha256,
+            sourceBytes: String(stored.bytes),
+            manifest: {
+              hasLockfile: archive.hasLockfile,
+              start: archive.start,
+              enginesNode: archive.packageJson.engines?.node,
+              format: archive.format,
+              entries: archive.entries,
+              expandedBytes: archive.expandedBytes,
+            },
+            timeoutSeconds: plan.buildTimeoutSeconds,
+            memoryMb: plan.memoryMb,
+            cpuMillis: plan.cpuMillis,
+          });
           await this.audit.record(
             {
               tenantId,
@@ -128,17 +127,13 @@ export class BuildsService {
 
   async list(principal: Principal, appName: string, limit = 50): Promise<Build[]> {
     const app = await this.apps.get(principal, appName);
-    return this.dataSource
-      .getRepository(Build)
-      .find({ where: { appId: app.id }, order: { createdAt: 'DESC' }, take: Math.min(limit, 200) });
+    return this.builds.listOfApp(app.id, Math.min(limit, 200));
   }
 
   /** The caller's build of the named app; anything else is "not found". */
   async get(principal: Principal, appName: string, buildId: string): Promise<Build> {
     const app = await this.apps.get(principal, appName);
-    const build = await this.dataSource
-      .getRepository(Build)
-      .findOne({ where: { id: buildId, appId: app.id } });
+    const build = await this.builds.findOfApp(app.id, buildId);
     if (!build) throw problems.notFound('build', buildId);
     return build;
   }
@@ -146,14 +141,11 @@ export class BuildsService {
   async cancel(principal: Principal, appName: string, buildId: string): Promise<Build> {
     const build = await this.get(principal, appName, buildId);
     if (build.status === 'queued') {
-      await this.dataSource.query(
-        `UPDATE builds SET status = 'cancelled', finished_at = now(), error = 'cancelled' WHERE id = $1 AND status = 'queued'`,
-        [build.id],
-      );
+      await this.builds.cancelQueued(build.id);
       await this.logs.append(build.id, ['[berth] build cancelled before it started']);
       this.logs.finish(build.id);
     } else if (build.status === 'running') {
-      await this.dataSource.getRepository(Build).update(build.id, { cancelRequested: true });
+      await this.builds.requestCancel(build.id);
     } else {
       throw new ProblemError(409, 'build_finished', 'Conflict', `Build ${build.id} already ${build.status}`);
     }
@@ -212,6 +204,6 @@ export class BuildsService {
   }
 
   byId(id: string): Promise<Build> {
-    return this.dataSource.getRepository(Build).findOneByOrFail({ id });
+    return this.builds.byId(id);
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { AppsService, App } from '../apps/index.js';
-import { type BuildLogEntry, Build, BuildsService } from '../builds/index.js';
+import { type BuildLogEntry, type Build, BuildsRepository, BuildsService } from '../builds/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { AuthService, actorOf, Tenant } from '../identity/index.js';
@@ -52,6 +52,7 @@ export class LogStreamsService {
     private readonly auth: AuthService,
     private readonly apps: AppsService,
     private readonly builds: BuildsService,
+    private readonly buildRows: BuildsRepository,
     private readonly reader: AppLogReader,
     private readonly watcher: AppLogWatcher,
   ) {
@@ -81,9 +82,7 @@ export class LogStreamsService {
   }> {
     const grant = await this.authorize(credentials);
     const build = UUID.test(credentials.buildId)
-      ? await this.dataSource
-          .getRepository(Build)
-          .findOne({ where: { id: credentials.buildId, appId: grant.app.id } })
+      ? await this.buildRows.findOfApp(grant.app.id, credentials.buildId)
       : null;
     if (!build) throw problems.notFound('build', credentials.buildId.slice(0, 40));
     return { grant, build };

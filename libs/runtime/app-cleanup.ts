@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { App } from '../apps/index.js';
-import { type BlobStore, BLOB_STORE } from '../builds/index.js';
+import { type BlobStore, BLOB_STORE, BuildLogStore, BuildsRepository } from '../builds/index.js';
 import { tenantNetworkName } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 
@@ -19,13 +19,12 @@ export class AppCleanup {
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    private readonly builds: BuildsRepository,
+    private readonly buildLogs: BuildLogStore,
   ) {}
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
-    const images: { image: string }[] = await this.dataSource.query(
-      `SELECT DISTINCT image FROM builds WHERE app_id = $1 AND image IS NOT NULL`,
-      [app.id],
-    );
+    const images = await this.builds.imagesOfApp(app.id);
     // The tenant's network stays while the tenant has other apps: one of them may be creating a replica on
     // it right now (Docker only refuses removal once a container is attached, not between create and start).
     const [{ others }] = await this.dataSource.query(
@@ -34,7 +33,7 @@ export class AppCleanup {
     );
     for (const host of hosts.filter((h) => h.status !== 'down')) {
       const engine = await this.pool.engineFor(host);
-      for (const { image } of images) {
+      for (const image of images) {
         await engine
           .removeImage({ ref: image, force: true })
           .catch((err) => this.logger.warn(`image ${image}: ${err}`));
@@ -44,18 +43,11 @@ export class AppCleanup {
       if (others === 0)
         await engine.removeNetwork({ name: tenantNetworkName(app.tenantId) }).catch(() => undefined);
     }
-    for (const { image } of images) await this.images.forget(image);
-    const sources: { key: string }[] = await this.dataSource.query(
-      `SELECT source_key AS key FROM builds WHERE app_id = $1`,
-      [app.id],
-    );
-    for (const { key } of sources) await this.blobs.delete(key);
+    for (const image of images) await this.images.forget(image);
+    for (const key of await this.builds.sourceKeysOfApp(app.id)) await this.blobs.delete(key);
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `DELETE FROM build_log_lines WHERE build_id IN (SELECT id FROM builds WHERE app_id = $1)`,
-        [app.id],
-      );
-      await manager.query(`DELETE FROM builds WHERE app_id = $1`, [app.id]);
+      await this.buildLogs.deleteOfApp(manager, app.id);
+      await this.builds.deleteOfApp(manager, app.id);
       await manager.query(`DELETE FROM releases WHERE app_id = $1`, [app.id]);
       await manager.delete(App, app.id);
     });
