@@ -6,6 +6,7 @@ import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { actorOf, tenantIdOf, type Principal, Tenant } from '../identity/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import { App, type LoadBalancerSettings } from './app.entity.js';
 import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
@@ -26,6 +27,7 @@ export class AppsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
     private readonly quota: QuotaService,
+    private readonly tenantPlans: TenantPlanRepository,
     private readonly releases: ReleasesService,
     private readonly audit: AuditService,
     private readonly changes: AppChanges,
@@ -36,7 +38,7 @@ export class AppsService {
     try {
       return await this.inTenantTransaction(tenantId, async (manager) => {
         await this.quota.assertCanCreateApp(tenantId, manager);
-        const plan = await this.quota.planOf(tenantId, manager);
+        const plan = await this.tenantPlans.planOf(tenantId, manager);
         const replicas = input.replicas ?? 1;
         this.quota.assertReplicas(plan, replicas);
         const app = await manager.save(
@@ -89,7 +91,7 @@ export class AppsService {
 
   async scale(principal: Principal, name: string, replicas: number): Promise<App> {
     return this.mutate(principal, name, 'app.scale', { replicas }, async (app, manager) => {
-      const plan = await this.quota.planOf(app.tenantId, manager);
+      const plan = await this.tenantPlans.planOf(app.tenantId, manager);
       this.quota.assertReplicas(plan, replicas);
       await this.quota.assertMemory(
         app.tenantId,
@@ -147,7 +149,7 @@ export class AppsService {
       { ...(settings ?? {}) },
       async (app, manager) => {
         if (settings) {
-          this.quota.assertLoadBalancerAllowed(await this.quota.planOf(app.tenantId, manager));
+          this.quota.assertLoadBalancerAllowed(await this.tenantPlans.planOf(app.tenantId, manager));
           await this.quota.assertMemory(
             app.tenantId,
             containersOf(app),

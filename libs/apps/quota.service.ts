@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { problems } from '../errors/index.js';
-import { Tenant } from '../identity/index.js';
-import { Plan, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
+import { type Plan, TenantPlanRepository, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
 import { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
 
 export interface TenantQuota {
@@ -21,6 +20,7 @@ export class QuotaService implements TenantUsageReader {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(ACTIVE_BUILDS_READER) private readonly builds: ActiveBuildsReader,
+    private readonly tenantPlans: TenantPlanRepository,
   ) {}
 
   async usageOf(
@@ -37,7 +37,7 @@ export class QuotaService implements TenantUsageReader {
       [tenantId],
     );
     const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     return {
       apps: row.apps,
       maxReplicasOfAnyApp: row.maxReplicasOfAnyApp,
@@ -49,18 +49,13 @@ export class QuotaService implements TenantUsageReader {
   }
 
   async quotaOf(tenantId: string): Promise<TenantQuota> {
-    return { plan: await this.planOf(tenantId), usage: await this.usageOf(tenantId) };
-  }
-
-  async planOf(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<Plan> {
-    const tenant = await manager.findOneOrFail(Tenant, { where: { id: tenantId } });
-    return manager.findOneOrFail(Plan, { where: { id: tenant.planId } });
+    return { plan: await this.tenantPlans.planOf(tenantId), usage: await this.usageOf(tenantId) };
   }
 
   /** Refuses an app beyond the plan's app count. */
   async assertCanCreateApp(tenantId: string, manager: EntityManager): Promise<void> {
     const usage = await this.usageOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     if (usage.apps + 1 > plan.maxApps) {
       throw problems.quotaExceeded('maxApps', {
         limit: plan.maxApps,
@@ -94,7 +89,7 @@ export class QuotaService implements TenantUsageReader {
   ): Promise<void> {
     if (containersAfter <= containersBefore) return;
     const usage = await this.usageOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     const after = (usage.containers - containersBefore + containersAfter) * plan.memoryMb;
     if (after > plan.maxTotalMemoryMb) {
       throw problems.quotaExceeded('maxTotalMemoryMb', {
@@ -108,7 +103,7 @@ export class QuotaService implements TenantUsageReader {
 
   async assertCanBuild(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
     const usage = await this.usageOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     if (usage.runningBuilds + 1 > plan.concurrentBuilds) {
       throw problems.quotaExceeded('concurrentBuilds', {
         limit: plan.concurrentBuilds,

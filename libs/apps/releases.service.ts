@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
 import { problems } from '../errors/index.js';
 import { actorOf, type Principal, Tenant } from '../identity/index.js';
-import { Plan } from '../plans/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import { App } from './app.entity.js';
 import { Release } from './release.entity.js';
@@ -17,6 +17,7 @@ export class ReleasesService {
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
     private readonly audit: AuditService,
     private readonly changes: AppChanges,
+    private readonly tenantPlans: TenantPlanRepository,
   ) {}
 
   list(app: App): Promise<Release[]> {
@@ -117,8 +118,7 @@ export class ReleasesService {
       where: { id: app.id },
       lock: { mode: 'pessimistic_write' },
     });
-    const tenant = await manager.findOneOrFail(Tenant, { where: { id: app.tenantId } });
-    const plan = await manager.findOneOrFail(Plan, { where: { id: tenant.planId } });
+    const plan = await this.tenantPlans.planOf(app.tenantId, manager);
     const release = await manager.save(
       manager.create(Release, {
         appId: app.id,

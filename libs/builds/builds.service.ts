@@ -7,6 +7,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppsService, IdempotencyService, requestFingerprint, QuotaService } from '../apps/index.js';
 import { tenantIdOf, actorOf, type Principal } from '../identity/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { AuditService } from '../audit/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
@@ -35,6 +36,7 @@ export class BuildsService {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly apps: AppsService,
     private readonly quota: QuotaService,
+    private readonly tenantPlans: TenantPlanRepository,
     private readonly idempotency: IdempotencyService,
     private readonly audit: AuditService,
     private readonly logs: BuildLogStore,
@@ -52,7 +54,7 @@ export class BuildsService {
   ): Promise<{ build: Build; replayed: boolean }> {
     const tenantId = tenantIdOf(principal);
     const app = await this.apps.get(principal, appName);
-    const plan = await this.quota.planOf(tenantId);
+    const plan = await this.tenantPlans.planOf(tenantId);
     await this.quota.assertCanBuild(tenantId);
     const spooled = await spoolUpload({
       source: input.body,

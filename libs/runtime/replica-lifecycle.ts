@@ -10,7 +10,7 @@ import {
   type ContainerSummary,
 } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
-import { Tenant } from '../identity/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { orphanContainers, restartBackoffMs } from './convergence.js';
 import {
   APP_PORT,
@@ -45,6 +45,7 @@ export class ReplicaLifecycle {
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
+    private readonly tenantPlans: TenantPlanRepository,
   ) {}
 
   /** A web replica of the app's release on `host`. */
@@ -314,7 +315,6 @@ export class ReplicaLifecycle {
         where: { replicaId, containerId: details.id, startedAt },
       });
       if (!open) {
-        const tenant = await manager.findOneOrFail(Tenant, { where: { id: replica.tenantId } });
         await manager.insert(ReplicaRun, {
           replicaId,
           tenantId: replica.tenantId,
@@ -323,7 +323,7 @@ export class ReplicaLifecycle {
           containerId: details.id,
           memoryMb: replica.memoryMb,
           cpuMillis: replica.cpuMillis,
-          planId: tenant.planId,
+          planId: await this.tenantPlans.planIdOf(replica.tenantId, manager),
           startedAt,
           stoppedAt: null,
         });
