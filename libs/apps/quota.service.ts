@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { problems } from '../errors/index.js';
 import { type Plan, TenantPlanRepository, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
 import { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
+import { AppsRepository } from './apps.repository.js';
 
 export interface TenantQuota {
   plan: Plan;
@@ -21,21 +22,14 @@ export class QuotaService implements TenantUsageReader {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(ACTIVE_BUILDS_READER) private readonly builds: ActiveBuildsReader,
     private readonly tenantPlans: TenantPlanRepository,
+    private readonly appRows: AppsRepository,
   ) {}
 
   async usageOf(
     tenantId: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<TenantUsage & { containers: number }> {
-    const [row] = await manager.query(
-      `SELECT count(*)::int AS apps,
-              coalesce(max(replicas), 0)::int AS "maxReplicasOfAnyApp",
-              coalesce(sum(CASE WHEN desired_state = 'running' AND current_release_id IS NOT NULL
-                               THEN replicas + (CASE WHEN load_balancer IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)::int AS containers,
-              count(load_balancer)::int AS "loadBalancers"
-         FROM apps WHERE tenant_id = $1 AND deleting_at IS NULL`,
-      [tenantId],
-    );
+    const row = await this.appRows.countsOfTenant(tenantId, manager);
     const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
     const plan = await this.tenantPlans.planOf(tenantId, manager);
     return {

@@ -6,7 +6,8 @@ import { problems } from '../errors/index.js';
 import { actorOf, type Principal, Tenant } from '../identity/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
-import { App } from './app.entity.js';
+import type { App } from './app.entity.js';
+import { AppsRepository } from './apps.repository.js';
 import { Release } from './release.entity.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 
@@ -18,6 +19,7 @@ export class ReleasesService {
     private readonly audit: AuditService,
     private readonly changes: AppChanges,
     private readonly tenantPlans: TenantPlanRepository,
+    private readonly appRows: AppsRepository,
   ) {}
 
   list(app: App): Promise<Release[]> {
@@ -64,10 +66,7 @@ export class ReleasesService {
       await manager.findOne(Tenant, { where: { id: app.tenantId }, lock: { mode: 'pessimistic_write' } });
       const target = await manager.findOne(Release, { where: { appId: app.id, version } });
       if (!target) throw problems.notFound('release', `v${version}`);
-      const locked = await manager.findOneOrFail(App, {
-        where: { id: app.id },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const locked = await this.appRows.lockById(manager, app.id);
       const next = await this.nextVersion(manager, app.id);
       const release = await manager.save(
         manager.create(Release, {
@@ -84,13 +83,10 @@ export class ReleasesService {
           createdBy: actorOf(principal),
         }),
       );
-      await manager.update(App, app.id, {
+      await this.appRows.markChanged(manager, locked, {
         currentReleaseId: release.id,
         envSealed: target.envSealed,
         replicas: target.replicas,
-        generation: locked.generation + 1,
-        phase: 'converging',
-        statusReason: null,
       });
       await this.audit.record(
         {
@@ -114,10 +110,7 @@ export class ReleasesService {
     source: { buildId: string | null; image: string | null; description: string },
     actor: string,
   ): Promise<Release> {
-    const locked = await manager.findOneOrFail(App, {
-      where: { id: app.id },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const locked = await this.appRows.lockById(manager, app.id);
     const plan = await this.tenantPlans.planOf(app.tenantId, manager);
     const release = await manager.save(
       manager.create(Release, {
@@ -134,12 +127,7 @@ export class ReleasesService {
         createdBy: actor,
       }),
     );
-    await manager.update(App, app.id, {
-      currentReleaseId: release.id,
-      generation: locked.generation + 1,
-      phase: 'converging',
-      statusReason: null,
-    });
+    await this.appRows.markChanged(manager, locked, { currentReleaseId: release.id });
     return release;
   }
 

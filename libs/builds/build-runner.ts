@@ -3,7 +3,7 @@ import os from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppChanges, App, ReleasesService } from '../apps/index.js';
+import { AppChanges, AppsRepository, ReleasesService } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { BuildFailedError, type ContainerEngine, tenantNetworkName } from '../engine/index.js';
 import { EnginePool, type Host, ImageDistribution } from '../hosts/index.js';
@@ -47,6 +47,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
+    private readonly appRows: AppsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -200,7 +201,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async succeed(build: Build, image: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const app = await manager.findOne(App, { where: { id: build.appId } });
+      const app = await this.appRows.byId(build.appId, manager);
       const ours = await this.builds.markSucceeded(manager, build.id, this.worker, image);
       if (!ours || !app || app.deletingAt) return;
       const release = await this.releases.createFromBuild(

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Not, IsNull } from 'typeorm';
-import { AppChanges, App } from '../apps/index.js';
+import { AppChanges, AppsRepository } from '../apps/index.js';
 import { EnginePool } from '../hosts/index.js';
 import { Replica } from '../runtime/index.js';
 import { withoutReplays } from './follow-replays.js';
@@ -50,6 +50,7 @@ export class AppLogWatcher {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pool: EnginePool,
     private readonly changes: AppChanges,
+    private readonly appRows: AppsRepository,
   ) {
     this.gone.setMaxListeners(0);
   }
@@ -73,11 +74,9 @@ export class AppLogWatcher {
     try {
       for (let first = true; !signal.aborted; first = false) {
         try {
-          const app = await this.dataSource
-            .getRepository(App)
-            .findOne({ where: { id: appId }, select: { id: true, deletingAt: true } });
+          const deletingAt = await this.appRows.deletionOf(appId);
           if (signal.aborted) return;
-          if (!app || app.deletingAt) {
+          if (deletingAt !== null) {
             this.gone.emit('gone', appId);
             return;
           }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
-import { AppsService, App } from '../apps/index.js';
+import { DataSource } from 'typeorm';
+import { AppsRepository, AppsService, type App } from '../apps/index.js';
 import { type BuildLogEntry, type Build, BuildsRepository, BuildsService } from '../builds/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
@@ -51,6 +51,7 @@ export class LogStreamsService {
     @Inject(LogSessionTokens) private readonly tokens: LogSessionTokens,
     private readonly auth: AuthService,
     private readonly apps: AppsService,
+    private readonly appRows: AppsRepository,
     private readonly builds: BuildsService,
     private readonly buildRows: BuildsRepository,
     private readonly reader: AppLogReader,
@@ -139,9 +140,7 @@ export class LogStreamsService {
     if (!claims) throw problems.unauthorized('The log session token is invalid or expired');
     const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: claims.tenantId } });
     if (!tenant || tenant.status !== 'active') throw problems.unauthorized();
-    const app = await this.dataSource
-      .getRepository(App)
-      .findOne({ where: { id: claims.appId, tenantId: claims.tenantId, deletingAt: IsNull() } });
+    const app = await this.appRows.findOfTenantById(claims.tenantId, claims.appId);
     if (!app) throw problems.notFound('app', appName);
     // A token opens its own app only: the name in the URL is read in the token's tenant.
     if (app.name !== appName) throw problems.unauthorized('This log session token is for another app');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { App } from '../apps/index.js';
+import { type App, AppsRepository } from '../apps/index.js';
 import { type BlobStore, BLOB_STORE, BuildLogStore, BuildsRepository } from '../builds/index.js';
 import { tenantNetworkName } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
@@ -21,16 +21,14 @@ export class AppCleanup {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly builds: BuildsRepository,
     private readonly buildLogs: BuildLogStore,
+    private readonly appRows: AppsRepository,
   ) {}
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
     const images = await this.builds.imagesOfApp(app.id);
     // The tenant's network stays while the tenant has other apps: one of them may be creating a replica on
     // it right now (Docker only refuses removal once a container is attached, not between create and start).
-    const [{ others }] = await this.dataSource.query(
-      `SELECT count(*)::int AS others FROM apps WHERE tenant_id = $1 AND id <> $2`,
-      [app.tenantId, app.id],
-    );
+    const others = await this.appRows.countOthersOfTenant(app.tenantId, app.id);
     for (const host of hosts.filter((h) => h.status !== 'down')) {
       const engine = await this.pool.engineFor(host);
       for (const image of images) {
@@ -49,7 +47,7 @@ export class AppCleanup {
       await this.buildLogs.deleteOfApp(manager, app.id);
       await this.builds.deleteOfApp(manager, app.id);
       await manager.query(`DELETE FROM releases WHERE app_id = $1`, [app.id]);
-      await manager.delete(App, app.id);
+      await this.appRows.delete(manager, app.id);
     });
     this.logger.log(`app ${app.id} deleted`);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pLimit from 'p-limit';
 import { DataSource, Not } from 'typeorm';
-import { App, Release } from '../apps/index.js';
+import { type App, AppsRepository, Release } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool } from '../hosts/index.js';
@@ -39,6 +39,7 @@ export class Reconciler {
     private readonly lifecycle: ReplicaLifecycle,
     private readonly cleanup: AppCleanup,
     private readonly loadBalancers: LoadBalancerManager,
+    private readonly appRows: AppsRepository,
   ) {}
 
   /** One pass over every app. */
@@ -46,7 +47,7 @@ export class Reconciler {
     const hosts = await this.pool.hosts();
     const observed = await this.observeHosts(hosts);
     await this.lifecycle.removeOrphans(hosts, observed);
-    const apps = await this.dataSource.getRepository(App).find();
+    const apps = await this.appRows.all();
     const withReplicas = await this.dataSource.query(
       `SELECT DISTINCT app_id AS "appId" FROM replicas WHERE state <> 'gone'`,
     );
@@ -99,7 +100,7 @@ export class Reconciler {
     hosts: Host[],
     observed: Map<string, ContainerSummary>,
   ): Promise<void> {
-    const app = await this.dataSource.getRepository(App).findOne({ where: { id: appId } });
+    const app = await this.appRows.byId(appId);
     const replicasRepo = this.dataSource.getRepository(Replica);
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     let replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
@@ -201,13 +202,7 @@ export class Reconciler {
       phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
     }
     const settled = phase !== 'converging';
-    // Only the generation this pass read: a change made during the pass (a build's new release, a scale)
-    // was not acted on, so the pass must neither report on it nor mark it observed. Its own pass will.
-    await this.dataSource.query(
-      `UPDATE apps SET phase = $2, status_reason = $3,
-              observed_generation = CASE WHEN $4 THEN generation ELSE observed_generation END
-        WHERE id = $1 AND generation = $5`,
-      [app.id, phase, reason, settled, app.generation],
-    );
+    // Only for the generation this pass read (see AppsRepository.reportStatus).
+    await this.appRows.reportStatus({ appId: app.id, generation: app.generation, phase, reason, settled });
   }
 }
