@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { Host } from '../hosts/index.js';
-import { Replica } from './replica.entity.js';
+import type { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
 import { type App, Release } from '../apps/index.js';
 
 export interface ReplicaOverview {
@@ -25,13 +26,15 @@ export interface AppOverview {
 /** The read side of an app: its release, its containers and where they answer. */
 @Injectable()
 export class AppOverviewService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicas: ReplicasRepository,
+  ) {}
 
   async overview(app: App, options: { includeGone?: boolean } = {}): Promise<AppOverview> {
-    const replicas = await this.dataSource.getRepository(Replica).find({
-      where: { appId: app.id, ...(options.includeGone ? {} : { state: Not('gone') }) },
-      order: { createdAt: 'ASC' },
-      take: 200,
+    const replicas = await this.replicas.ofApp(app.id, {
+      includeGone: options.includeGone ?? false,
+      limit: 200,
     });
     const [overview] = await this.assemble([app], replicas);
     return overview!;
@@ -40,10 +43,7 @@ export class AppOverviewService {
   /** Overviews of many apps (the app list) in three queries, whatever the number of apps. */
   async overviews(apps: App[]): Promise<AppOverview[]> {
     if (apps.length === 0) return [];
-    const replicas = await this.dataSource.getRepository(Replica).find({
-      where: { appId: In(apps.map((a) => a.id)), state: Not('gone') },
-      order: { createdAt: 'ASC' },
-    });
+    const replicas = await this.replicas.liveOfApps(apps.map((a) => a.id));
     return this.assemble(apps, replicas);
   }
 

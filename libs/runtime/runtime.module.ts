@@ -14,6 +14,7 @@ import { Reconciler } from './reconciler.service.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Replica, ReplicaRun]), AppsModule, HostsModule, BuildsStorageModule],
@@ -27,7 +28,16 @@ import { Replica } from './replica.entity.js';
     AppOverviewService,
     AppsFacade,
     HostRemoval,
+    ReplicasRepository,
   ],
-  exports: [Reconciler, ReplicaLifecycle, ReconcileLoop, AppOverviewService, AppsFacade, HostRemoval],
+  exports: [
+    Reconciler,
+    ReplicaLifecycle,
+    ReconcileLoop,
+    AppOverviewService,
+    AppsFacade,
+    HostRemoval,
+    ReplicasRepository,
+  ],
 })
 export class RuntimeModule {}
