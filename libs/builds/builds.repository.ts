@@ -5,6 +5,8 @@ import type { ActiveBuildsReader } from '../apps/index.js';
 import { Build } from './build.entity.js';
 
 export const LEASE_SECONDS = 30;
+/** Advisory lock class of build claims (two-int form; never collides with the loops' one-bigint keys). */
+const CLAIM_LOCK_CLASS = 7_310_200;
 
 /** What a new build row holds; the rest (status, lease, timings) is this repository's to write. */
 export type QueuedBuild = Pick<
@@ -60,10 +62,18 @@ export class BuildsRepository implements ActiveBuildsReader {
     return row!.active;
   }
 
-  /** Claims the oldest queued build whose tenant is under its plan's concurrent-build limit. */
+  /**
+   * Claims the oldest queued build whose tenant is under its plan's concurrent-build limit. Claims run one
+   * at a time across processes (a transaction-scoped advisory lock): two overlapping claims would each count
+   * the tenant's running builds before the other's claim committed, and SKIP LOCKED hands the second one the
+   * tenant's next build, over its limit (the medium tier's build-claims test caught it). A claim takes a
+   * millisecond or two, so the queue never waits on it.
+   */
   async claimNext(worker: string): Promise<Build | undefined> {
-    const [rows] = (await this.dataSource.query(
-      `UPDATE builds SET status = 'running', lease_owner = $1, lease_expires_at = now() + ($2 || ' seconds')::interval,
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [CLAIM_LOCK_CLASS]);
+      const [claimed] = (await manager.query(
+        `UPDATE builds SET status = 'running', lease_owner = $1, lease_expires_at = now() + ($2 || ' seconds')::interval,
               started_at = now(), attempts = attempts + 1
         WHERE id = (
           SELECT b.id FROM builds b
@@ -75,8 +85,10 @@ export class BuildsRepository implements ActiveBuildsReader {
            FOR UPDATE OF b SKIP LOCKED
            LIMIT 1)
       RETURNING id`,
-      [worker, String(LEASE_SECONDS)],
-    )) as [{ id: string }[], number];
+        [worker, String(LEASE_SECONDS)],
+      )) as [{ id: string }[], number];
+      return claimed;
+    });
     if (rows.length === 0) return undefined;
     return this.byId(rows[0]!.id);
   }
