@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
 import { problems } from '../errors/index.js';
 import { actorOf, type Principal, Tenant } from '../identity/index.js';
@@ -30,6 +30,18 @@ export class ReleasesService {
 
   async byId(id: string | null): Promise<Release | null> {
     return id ? this.dataSource.getRepository(Release).findOne({ where: { id } }) : null;
+  }
+
+  /** Releases by id (those that exist), for views that join many apps or replicas with theirs. */
+  byIds(ids: string[]): Promise<Release[]> {
+    return ids.length === 0
+      ? Promise.resolve([])
+      : this.dataSource.getRepository(Release).findBy({ id: In(ids) });
+  }
+
+  /** Every release of the app, in the caller's transaction (the end of the app's deletion). */
+  async deleteOfApp(manager: EntityManager, appId: string): Promise<void> {
+    await manager.delete(Release, { appId });
   }
 
   /** A successful build of `app` becomes its next release and what the reconciler rolls out. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { type App, AppsRepository } from '../apps/index.js';
+import { type App, AppsRepository, ReleasesService } from '../apps/index.js';
 import { type BlobStore, BLOB_STORE, BuildLogStore, BuildsRepository } from '../builds/index.js';
 import { tenantNetworkName } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
@@ -22,6 +22,7 @@ export class AppCleanup {
     private readonly builds: BuildsRepository,
     private readonly buildLogs: BuildLogStore,
     private readonly appRows: AppsRepository,
+    private readonly releases: ReleasesService,
   ) {}
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
@@ -46,7 +47,7 @@ export class AppCleanup {
     await this.dataSource.transaction(async (manager) => {
       await this.buildLogs.deleteOfApp(manager, app.id);
       await this.builds.deleteOfApp(manager, app.id);
-      await manager.query(`DELETE FROM releases WHERE app_id = $1`, [app.id]);
+      await this.releases.deleteOfApp(manager, app.id);
       await this.appRows.delete(manager, app.id);
     });
     this.logger.log(`app ${app.id} deleted`);

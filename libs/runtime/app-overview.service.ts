@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { Host } from '../hosts/index.js';
 import type { Replica } from './replica.entity.js';
 import { ReplicasRepository } from './replicas.repository.js';
-import { type App, Release } from '../apps/index.js';
+import { type App, type Release, ReleasesService } from '../apps/index.js';
 
 export interface ReplicaOverview {
   replica: Replica;
@@ -29,6 +29,7 @@ export class AppOverviewService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly replicas: ReplicasRepository,
+    private readonly releases: ReleasesService,
   ) {}
 
   async overview(app: App, options: { includeGone?: boolean } = {}): Promise<AppOverview> {
@@ -53,9 +54,7 @@ export class AppOverviewService {
       .find({ where: { id: In([...new Set(replicas.map((r) => r.hostId))]) } });
     const releaseIds = new Set(replicas.map((r) => r.releaseId).filter((id): id is string => !!id));
     for (const app of apps) if (app.currentReleaseId) releaseIds.add(app.currentReleaseId);
-    const releases = releaseIds.size
-      ? await this.dataSource.getRepository(Release).find({ where: { id: In([...releaseIds]) } })
-      : [];
+    const releases = await this.releases.byIds([...releaseIds]);
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     const releaseById = new Map(releases.map((r) => [r.id, r]));
     const viewsByApp = new Map<string, ReplicaOverview[]>();
