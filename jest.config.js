@@ -18,6 +18,15 @@ export default {
       testMatch: ['**/*.spec.ts'],
     },
     {
+      // Services and the reconciler on real PostgreSQL with FakeEngine: no Docker (test/medium/).
+      ...shared,
+      displayName: 'medium',
+      roots: ['<rootDir>/test/medium'],
+      testMatch: ['**/*.medium-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+    },
+    {
       ...shared,
       displayName: 'e2e',
       roots: ['<rootDir>/test'],

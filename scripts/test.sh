@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: dependencies, a Docker Engine and the offline base images,
-# then type-check, lint, unit tests and e2e tests on real PostgreSQL and real Docker.
+# then type-check, lint, unit tests, medium tests (real PostgreSQL, fake engine) and e2e tests on real
+# PostgreSQL and real Docker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -47,12 +48,14 @@ npx depcruise --config .dependency-cruiser.cjs libs apps test bench scripts migr
 mkdir -p .data
 step "unit tests"
 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects unit --ci --json --outputFile=.data/jest-unit.json
+step "medium tests (services and the reconciler on real PostgreSQL, FakeEngine, no Docker)"
+NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects medium --runInBand --ci --json --outputFile=.data/jest-medium.json
 step "e2e tests (real PostgreSQL, real Docker)"
 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit --json --outputFile=.data/jest-e2e.json
 step "done"
-# One closing line for both runs, in the plain form CI reads.
+# One closing line for the three runs, in the plain form CI reads.
 node -e '
-  const runs = [".data/jest-unit.json", ".data/jest-e2e.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
+  const runs = [".data/jest-unit.json", ".data/jest-medium.json", ".data/jest-e2e.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
   console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
 '

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BuildQueue } from '../libs/builds/index.js';
+import { BuildsRepository } from '../libs/builds/index.js';
 import { migratedDataSource } from './support/database.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 
@@ -39,7 +39,7 @@ describe('build queue', () => {
   it('fails a build whose worker stopped renewing its lease, with a reason the tenant can read', async () => {
     const stuck = await insertBuild('running', -5);
     const alive = await insertBuild('running', 60);
-    const failed = await api.app.get(BuildQueue).failAbandoned();
+    const failed = await api.app.get(BuildsRepository).failAbandoned();
     expect(failed).toContain(stuck);
     expect(failed).not.toContain(alive);
     const res = await api.http.get(`/v1/apps/queued/builds/${stuck}`).set(owner.auth).expect(200);
@@ -51,12 +51,12 @@ describe('build queue', () => {
     await db.query(`UPDATE builds SET status = 'failed' WHERE app_id = $1`, [appId]);
     await db.destroy();
     const queued = await insertBuild('queued');
-    const queue = api.app.get(BuildQueue);
-    const [a, b] = await Promise.all([queue.claim('worker-a'), queue.claim('worker-b')]);
+    const queue = api.app.get(BuildsRepository);
+    const [a, b] = await Promise.all([queue.claimNext('worker-a'), queue.claimNext('worker-b')]);
     const claimed = [a, b].filter(Boolean);
     expect(claimed.map((build) => build!.id)).toEqual([queued]);
     // The free plan allows one concurrent build: a second queued build waits while the first runs.
     await insertBuild('queued');
-    expect(await queue.claim('worker-c')).toBeUndefined();
+    expect(await queue.claimNext('worker-c')).toBeUndefined();
   });
 });

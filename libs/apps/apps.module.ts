@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { TENANT_USAGE_READER } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import { App } from './app.entity.js';
+import { AppsRepository } from './apps.repository.js';
 import { AppsService } from './apps.service.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { IdempotencyService } from './idempotency.service.js';
@@ -20,11 +21,20 @@ import { ReleasesService } from './releases.service.js';
   providers: [
     AppChanges,
     AppsService,
+    AppsRepository,
     ReleasesService,
     QuotaService,
     IdempotencyService,
     { provide: TENANT_USAGE_READER, useExisting: QuotaService },
   ],
-  exports: [AppChanges, AppsService, ReleasesService, QuotaService, IdempotencyService, TENANT_USAGE_READER],
+  exports: [
+    AppChanges,
+    AppsService,
+    AppsRepository,
+    ReleasesService,
+    QuotaService,
+    IdempotencyService,
+    TENANT_USAGE_READER,
+  ],
 })
 export class AppsModule {}

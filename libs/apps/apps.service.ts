@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { actorOf, tenantIdOf, type Principal, Tenant } from '../identity/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
-import { App, type LoadBalancerSettings } from './app.entity.js';
+import type { App, LoadBalancerSettings } from './app.entity.js';
+import { AppsRepository, type DesiredChange } from './apps.repository.js';
 import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
@@ -24,8 +26,10 @@ export function containersOf(
 export class AppsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly appRows: AppsRepository,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
     private readonly quota: QuotaService,
+    private readonly tenantPlans: TenantPlanRepository,
     private readonly releases: ReleasesService,
     private readonly audit: AuditService,
     private readonly changes: AppChanges,
@@ -36,18 +40,15 @@ export class AppsService {
     try {
       return await this.inTenantTransaction(tenantId, async (manager) => {
         await this.quota.assertCanCreateApp(tenantId, manager);
-        const plan = await this.quota.planOf(tenantId, manager);
+        const plan = await this.tenantPlans.planOf(tenantId, manager);
         const replicas = input.replicas ?? 1;
         this.quota.assertReplicas(plan, replicas);
-        const app = await manager.save(
-          manager.create(App, {
-            tenantId,
-            name: input.name,
-            replicas,
-            desiredState: 'running',
-            phase: 'stopped',
-          }),
-        );
+        const app = await this.appRows.insert(manager, {
+          tenantId,
+          name: input.name,
+          replicas,
+          desiredState: 'running',
+        });
         await this.audit.record(
           {
             tenantId,
@@ -68,10 +69,7 @@ export class AppsService {
   }
 
   list(principal: Principal): Promise<App[]> {
-    return this.dataSource.getRepository(App).find({
-      where: { tenantId: tenantIdOf(principal), deletingAt: IsNull() },
-      order: { name: 'ASC' },
-    });
+    return this.appRows.listOfTenant(tenantIdOf(principal));
   }
 
   /** The caller's app by name; another tenant's app is "not found", exactly like a missing one. */
@@ -80,16 +78,14 @@ export class AppsService {
     name: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<App> {
-    const app = await manager.findOne(App, {
-      where: { tenantId: tenantIdOf(principal), name, deletingAt: IsNull() },
-    });
+    const app = await this.appRows.findOfTenant(tenantIdOf(principal), name, manager);
     if (!app) throw problems.notFound('app', name);
     return app;
   }
 
   async scale(principal: Principal, name: string, replicas: number): Promise<App> {
     return this.mutate(principal, name, 'app.scale', { replicas }, async (app, manager) => {
-      const plan = await this.quota.planOf(app.tenantId, manager);
+      const plan = await this.tenantPlans.planOf(app.tenantId, manager);
       this.quota.assertReplicas(plan, replicas);
       await this.quota.assertMemory(
         app.tenantId,
@@ -147,7 +143,7 @@ export class AppsService {
       { ...(settings ?? {}) },
       async (app, manager) => {
         if (settings) {
-          this.quota.assertLoadBalancerAllowed(await this.quota.planOf(app.tenantId, manager));
+          this.quota.assertLoadBalancerAllowed(await this.tenantPlans.planOf(app.tenantId, manager));
           await this.quota.assertMemory(
             app.tenantId,
             containersOf(app),
@@ -186,7 +182,7 @@ export class AppsService {
     const result = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
       const app = await this.get(principal, name, manager);
       const envSealed = sealEnv(this.keys.secretBox, app.id, vars);
-      await manager.update(App, app.id, { envSealed });
+      await this.appRows.setEnv(manager, app.id, envSealed);
       // Keys only: values never reach the audit log.
       await this.audit.record(
         {
@@ -203,7 +199,7 @@ export class AppsService {
         await this.releases.createFromEnvChange(manager, updated, actorOf(principal));
       }
       await this.changes.notify(app.id, manager);
-      return manager.findOneOrFail(App, { where: { id: app.id } });
+      return (await this.appRows.byId(app.id, manager))!;
     });
     return result;
   }
@@ -213,23 +209,18 @@ export class AppsService {
     name: string,
     action: string,
     data: Record<string, unknown>,
-    change: (app: App, manager: EntityManager) => Promise<Partial<App>>,
+    change: (app: App, manager: EntityManager) => Promise<DesiredChange>,
   ): Promise<App> {
     const updated = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
       const app = await this.get(principal, name, manager);
       const changes = await change(app, manager);
-      await manager.update(App, app.id, {
-        ...changes,
-        generation: app.generation + 1,
-        phase: 'converging',
-        statusReason: null,
-      });
+      await this.appRows.markChanged(manager, app, changes);
       await this.audit.record(
         { tenantId: app.tenantId, actor: actorOf(principal), action, target: `app:${app.id}`, data },
         manager,
       );
       await this.changes.notify(app.id, manager);
-      return manager.findOneOrFail(App, { where: { id: app.id } });
+      return (await this.appRows.byId(app.id, manager))!;
     });
     return updated;
   }

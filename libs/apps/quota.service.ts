@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { problems } from '../errors/index.js';
-import { Tenant } from '../identity/index.js';
-import { Plan, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
+import { type Plan, TenantPlanRepository, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
+import { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
+import { AppsRepository } from './apps.repository.js';
 
 export interface TenantQuota {
   plan: Plan;
@@ -17,49 +18,38 @@ export interface TenantQuota {
  */
 @Injectable()
 export class QuotaService implements TenantUsageReader {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ACTIVE_BUILDS_READER) private readonly builds: ActiveBuildsReader,
+    private readonly tenantPlans: TenantPlanRepository,
+    private readonly appRows: AppsRepository,
+  ) {}
 
   async usageOf(
     tenantId: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<TenantUsage & { containers: number }> {
-    const [row] = await manager.query(
-      `SELECT count(*)::int AS apps,
-              coalesce(max(replicas), 0)::int AS "maxReplicasOfAnyApp",
-              coalesce(sum(CASE WHEN desired_state = 'running' AND current_release_id IS NOT NULL
-                               THEN replicas + (CASE WHEN load_balancer IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)::int AS containers,
-              count(load_balancer)::int AS "loadBalancers"
-         FROM apps WHERE tenant_id = $1 AND deleting_at IS NULL`,
-      [tenantId],
-    );
-    const [builds] = await manager.query(
-      `SELECT count(*)::int AS running FROM builds WHERE tenant_id = $1 AND status IN ('queued', 'running')`,
-      [tenantId],
-    );
-    const plan = await this.planOf(tenantId, manager);
+    const row = await this.appRows.countsOfTenant(tenantId, manager);
+    const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     return {
       apps: row.apps,
       maxReplicasOfAnyApp: row.maxReplicasOfAnyApp,
       containers: row.containers,
       totalMemoryMb: row.containers * plan.memoryMb,
       loadBalancers: row.loadBalancers,
-      runningBuilds: builds.running,
+      runningBuilds,
     };
   }
 
   async quotaOf(tenantId: string): Promise<TenantQuota> {
-    return { plan: await this.planOf(tenantId), usage: await this.usageOf(tenantId) };
-  }
-
-  async planOf(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<Plan> {
-    const tenant = await manager.findOneOrFail(Tenant, { where: { id: tenantId } });
-    return manager.findOneOrFail(Plan, { where: { id: tenant.planId } });
+    return { plan: await this.tenantPlans.planOf(tenantId), usage: await this.usageOf(tenantId) };
   }
 
   /** Refuses an app beyond the plan's app count. */
   async assertCanCreateApp(tenantId: string, manager: EntityManager): Promise<void> {
     const usage = await this.usageOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     if (usage.apps + 1 > plan.maxApps) {
       throw problems.quotaExceeded('maxApps', {
         limit: plan.maxApps,
@@ -93,7 +83,7 @@ export class QuotaService implements TenantUsageReader {
   ): Promise<void> {
     if (containersAfter <= containersBefore) return;
     const usage = await this.usageOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     const after = (usage.containers - containersBefore + containersAfter) * plan.memoryMb;
     if (after > plan.maxTotalMemoryMb) {
       throw problems.quotaExceeded('maxTotalMemoryMb', {
@@ -107,7 +97,7 @@ export class QuotaService implements TenantUsageReader {
 
   async assertCanBuild(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
     const usage = await this.usageOf(tenantId, manager);
-    const plan = await this.planOf(tenantId, manager);
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
     if (usage.runningBuilds + 1 > plan.concurrentBuilds) {
       throw problems.quotaExceeded('concurrentBuilds', {
         limit: plan.concurrentBuilds,

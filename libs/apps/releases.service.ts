@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
 import { problems } from '../errors/index.js';
 import { actorOf, type Principal, Tenant } from '../identity/index.js';
-import { Plan } from '../plans/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
-import { App } from './app.entity.js';
+import type { App } from './app.entity.js';
+import { AppsRepository } from './apps.repository.js';
 import { Release } from './release.entity.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 
@@ -17,6 +18,8 @@ export class ReleasesService {
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
     private readonly audit: AuditService,
     private readonly changes: AppChanges,
+    private readonly tenantPlans: TenantPlanRepository,
+    private readonly appRows: AppsRepository,
   ) {}
 
   list(app: App): Promise<Release[]> {
@@ -27,6 +30,18 @@ export class ReleasesService {
 
   async byId(id: string | null): Promise<Release | null> {
     return id ? this.dataSource.getRepository(Release).findOne({ where: { id } }) : null;
+  }
+
+  /** Releases by id (those that exist), for views that join many apps or replicas with theirs. */
+  byIds(ids: string[]): Promise<Release[]> {
+    return ids.length === 0
+      ? Promise.resolve([])
+      : this.dataSource.getRepository(Release).findBy({ id: In(ids) });
+  }
+
+  /** Every release of the app, in the caller's transaction (the end of the app's deletion). */
+  async deleteOfApp(manager: EntityManager, appId: string): Promise<void> {
+    await manager.delete(Release, { appId });
   }
 
   /** A successful build of `app` becomes its next release and what the reconciler rolls out. */
@@ -63,10 +78,7 @@ export class ReleasesService {
       await manager.findOne(Tenant, { where: { id: app.tenantId }, lock: { mode: 'pessimistic_write' } });
       const target = await manager.findOne(Release, { where: { appId: app.id, version } });
       if (!target) throw problems.notFound('release', `v${version}`);
-      const locked = await manager.findOneOrFail(App, {
-        where: { id: app.id },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const locked = await this.appRows.lockById(manager, app.id);
       const next = await this.nextVersion(manager, app.id);
       const release = await manager.save(
         manager.create(Release, {
@@ -83,13 +95,10 @@ export class ReleasesService {
           createdBy: actorOf(principal),
         }),
       );
-      await manager.update(App, app.id, {
+      await this.appRows.markChanged(manager, locked, {
         currentReleaseId: release.id,
         envSealed: target.envSealed,
         replicas: target.replicas,
-        generation: locked.generation + 1,
-        phase: 'converging',
-        statusReason: null,
       });
       await this.audit.record(
         {
@@ -113,12 +122,8 @@ export class ReleasesService {
     source: { buildId: string | null; image: string | null; description: string },
     actor: string,
   ): Promise<Release> {
-    const locked = await manager.findOneOrFail(App, {
-      where: { id: app.id },
-      lock: { mode: 'pessimistic_write' },
-    });
-    const tenant = await manager.findOneOrFail(Tenant, { where: { id: app.tenantId } });
-    const plan = await manager.findOneOrFail(Plan, { where: { id: tenant.planId } });
+    const locked = await this.appRows.lockById(manager, app.id);
+    const plan = await this.tenantPlans.planOf(app.tenantId, manager);
     const release = await manager.save(
       manager.create(Release, {
         appId: app.id,
@@ -134,12 +139,7 @@ export class ReleasesService {
         createdBy: actor,
       }),
     );
-    await manager.update(App, app.id, {
-      currentReleaseId: release.id,
-      generation: locked.generation + 1,
-      phase: 'converging',
-      statusReason: null,
-    });
+    await this.appRows.markChanged(manager, locked, { currentReleaseId: release.id });
     return release;
   }
 

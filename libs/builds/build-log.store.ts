@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { BuildLogLine } from './build-log-line.entity.js';
 
 export interface BuildLogEntry {
@@ -89,6 +89,14 @@ export class BuildLogStore {
   onFinish(buildId: string, listener: () => void): () => void {
     this.live.once(`${buildId}:end`, listener);
     return () => this.live.off(`${buildId}:end`, listener);
+  }
+
+  /** The log lines of every build of the app, in the caller's transaction (before the builds go). */
+  async deleteOfApp(manager: EntityManager, appId: string): Promise<void> {
+    await manager.query(
+      `DELETE FROM build_log_lines WHERE build_id IN (SELECT id FROM builds WHERE app_id = $1)`,
+      [appId],
+    );
   }
 
   private async lastSeq(buildId: string): Promise<number> {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppChanges, App, ReleasesService } from '../apps/index.js';
+import { AppChanges, AppsRepository, ReleasesService } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { BuildFailedError, type ContainerEngine } from '../engine/index.js';
 import { EnginePool, type Host, ImageDistribution } from '../hosts/index.js';
@@ -13,8 +13,8 @@ import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore } from './build-log.store.js';
 import { buildWithLostLayerRetry } from './build-retry.js';
-import { BuildQueue } from './build-queue.js';
-import { Build } from './build.entity.js';
+import type { Build } from './build.entity.js';
+import { BuildsRepository } from './builds.repository.js';
 import { buildLimitsFor } from './build-containment.js';
 import { readDependencyManifests } from './dependency-context.js';
 import { ensureDependencyImage } from './dependency-install.js';
@@ -44,13 +44,14 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    private readonly queue: BuildQueue,
+    private readonly builds: BuildsRepository,
     private readonly logs: BuildLogStore,
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly changes: AppChanges,
     private readonly networks: TenantNetworks,
+    private readonly appRows: AppsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -78,9 +79,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async tick(): Promise<void> {
     try {
-      for (const id of await this.queue.failAbandoned()) this.logs.finish(id);
+      for (const id of await this.builds.failAbandoned()) this.logs.finish(id);
       while (!this.stopped && this.active.size < this.config.buildConcurrency) {
-        const build = await this.queue.claim(this.worker);
+        const build = await this.builds.claimNext(this.worker);
         if (!build) break;
         const controller = new AbortController();
         this.active.set(build.id, controller);
@@ -104,8 +105,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     );
     const heartbeat = setInterval(() => {
       void (async () => {
-        if (!(await this.queue.renew(build.id, this.worker))) controller.abort(new Error('build lease lost'));
-        if (await this.queue.cancelRequested(build.id)) controller.abort(new CancelledError());
+        if (!(await this.builds.renewLease(build.id, this.worker)))
+          controller.abort(new Error('build lease lost'));
+        if (await this.builds.isCancelRequested(build.id)) controller.abort(new CancelledError());
       })().catch(() => undefined);
     }, 2000);
     try {
@@ -119,7 +121,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         memoryMb,
       );
       const host = hosts.find((h) => h.id === hostId)!;
-      await this.dataSource.getRepository(Build).update(build.id, { hostId });
+      await this.builds.assignHost(build.id, hostId);
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, RUNTIME_IMAGE);
@@ -172,7 +174,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       await this.logs
         .append(build.id, [cancelled ? '[berth] build cancelled' : `[berth] build failed: ${message}`])
         .catch(() => undefined);
-      await this.queue.finish(build.id, this.worker, {
+      await this.builds.markFinished(build.id, this.worker, {
         status: cancelled ? 'cancelled' : 'failed',
         error: cancelled ? 'cancelled' : message,
       });
@@ -213,20 +215,16 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async succeed(build: Build, image: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const app = await manager.findOne(App, { where: { id: build.appId } });
-      const [, count] = (await manager.query(
-        `UPDATE builds SET status = 'succeeded', image = $3, finished_at = now(), lease_owner = NULL
-          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-        [build.id, this.worker, image],
-      )) as [unknown, number];
-      if (count !== 1 || !app || app.deletingAt) return;
+      const app = await this.appRows.byId(build.appId, manager);
+      const ours = await this.builds.markSucceeded(manager, build.id, this.worker, image);
+      if (!ours || !app || app.deletingAt) return;
       const release = await this.releases.createFromBuild(
         manager,
         app,
         { id: build.id, image },
         `build:${build.id}`,
       );
-      await manager.update(Build, build.id, { releaseId: release.id });
+      await this.builds.linkRelease(manager, build.id, release.id);
       await this.logs.append(build.id, [`[berth] release v${release.version} created`]);
       await this.changes.notify(app.id, manager);
     });

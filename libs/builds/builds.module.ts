@@ -4,10 +4,9 @@ import { AppsModule } from '../apps/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { NetworksModule } from '../networks/index.js';
 import { BuildLogLine } from './build-log-line.entity.js';
-import { BuildLogStore } from './build-log.store.js';
-import { BuildQueue } from './build-queue.js';
 import { BuildRunner } from './build-runner.js';
 import { Build } from './build.entity.js';
+import { BuildsRepositoryModule } from './builds-repository.module.js';
 import { BuildsStorageModule } from './builds-storage.module.js';
 import { BuildsService } from './builds.service.js';
 
@@ -18,8 +17,9 @@ import { BuildsService } from './builds.service.js';
     HostsModule,
     BuildsStorageModule,
     NetworksModule,
+    BuildsRepositoryModule,
   ],
-  providers: [BuildsService, BuildRunner, BuildQueue, BuildLogStore],
-  exports: [BuildsService, BuildLogStore],
+  providers: [BuildsService, BuildRunner],
+  exports: [BuildsService],
 })
 export class BuildsModule {}

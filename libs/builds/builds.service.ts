@@ -7,6 +7,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppsService, IdempotencyService, requestFingerprint, QuotaService } from '../apps/index.js';
 import { tenantIdOf, actorOf, type Principal } from '../identity/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { AuditService } from '../audit/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
@@ -15,7 +16,8 @@ import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore, type BuildLogEntry } from './build-log.store.js';
 import { BuildRunner } from './build-runner.js';
-import { Build } from './build.entity.js';
+import type { Build } from './build.entity.js';
+import { BuildsRepository } from './builds.repository.js';
 import { spoolUpload } from './upload-spool.js';
 
 const MB = 1024 * 1024;
@@ -30,9 +32,11 @@ export class BuildsService {
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly builds: BuildsRepository,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly apps: AppsService,
     private readonly quota: QuotaService,
+    private readonly tenantPlans: TenantPlanRepository,
     private readonly idempotency: IdempotencyService,
     private readonly audit: AuditService,
     private readonly logs: BuildLogStore,
@@ -50,7 +54,7 @@ export class BuildsService {
   ): Promise<{ build: Build; replayed: boolean }> {
     const tenantId = tenantIdOf(principal);
     const app = await this.apps.get(principal, appName);
-    const plan = await this.quota.planOf(tenantId);
+    const plan = await this.tenantPlans.planOf(tenantId);
     await this.quota.assertCanBuild(tenantId);
     const spooled = await spoolUpload({
       source: input.body,
@@ -66,27 +70,24 @@ export class BuildsService {
         const key = `sources/${tenantId}/${app.id}/${crypto.randomUUID()}.tar.gz`;
         const stored = await this.blobs.put(key, normalizedArchiveStream({ file: spooled.file, archive }));
         const build = await this.dataSource.transaction(async (manager) => {
-          const saved = await manager.save(
-            manager.create(Build, {
-              appId: app.id,
-              tenantId,
-              status: 'queued',
-              sourceKey: key,
-              sourceSha256: spooled.sha256,
-              sourceBytes: String(stored.bytes),
-              manifest: {
-                hasLockfile: archive.hasLockfile,
-                start: archive.start,
-                enginesNode: archive.packageJson.engines?.node,
-                format: archive.format,
-                entries: archive.entries,
-                expandedBytes: archive.expandedBytes,
-              },
-              timeoutSeconds: plan.buildTimeoutSeconds,
-              memoryMb: plan.memoryMb,
-              cpuMillis: plan.cpuMillis,
-            }),
-          );
+          const saved = await this.builds.insertQueued(manager, {
+            appId: app.id,
+            tenantId,
+            sourceKey: key,
+            sourceSha256: spooled.sha256,
+            sourceBytes: String(stored.bytes),
+            manifest: {
+              hasLockfile: archive.hasLockfile,
+              start: archive.start,
+              enginesNode: archive.packageJson.engines?.node,
+              format: archive.format,
+              entries: archive.entries,
+              expandedBytes: archive.expandedBytes,
+            },
+            timeoutSeconds: plan.buildTimeoutSeconds,
+            memoryMb: plan.memoryMb,
+            cpuMillis: plan.cpuMillis,
+          });
           await this.audit.record(
             {
               tenantId,
@@ -128,17 +129,13 @@ export class BuildsService {
 
   async list(principal: Principal, appName: string, limit = 50): Promise<Build[]> {
     const app = await this.apps.get(principal, appName);
-    return this.dataSource
-      .getRepository(Build)
-      .find({ where: { appId: app.id }, order: { createdAt: 'DESC' }, take: Math.min(limit, 200) });
+    return this.builds.listOfApp(app.id, Math.min(limit, 200));
   }
 
   /** The caller's build of the named app; anything else is "not found". */
   async get(principal: Principal, appName: string, buildId: string): Promise<Build> {
     const app = await this.apps.get(principal, appName);
-    const build = await this.dataSource
-      .getRepository(Build)
-      .findOne({ where: { id: buildId, appId: app.id } });
+    const build = await this.builds.findOfApp(app.id, buildId);
     if (!build) throw problems.notFound('build', buildId);
     return build;
   }
@@ -146,14 +143,11 @@ export class BuildsService {
   async cancel(principal: Principal, appName: string, buildId: string): Promise<Build> {
     const build = await this.get(principal, appName, buildId);
     if (build.status === 'queued') {
-      await this.dataSource.query(
-        `UPDATE builds SET status = 'cancelled', finished_at = now(), error = 'cancelled' WHERE id = $1 AND status = 'queued'`,
-        [build.id],
-      );
+      await this.builds.cancelQueued(build.id);
       await this.logs.append(build.id, ['[berth] build cancelled before it started']);
       this.logs.finish(build.id);
     } else if (build.status === 'running') {
-      await this.dataSource.getRepository(Build).update(build.id, { cancelRequested: true });
+      await this.builds.requestCancel(build.id);
     } else {
       throw new ProblemError(409, 'build_finished', 'Conflict', `Build ${build.id} already ${build.status}`);
     }
@@ -212,6 +206,6 @@ export class BuildsService {
   }
 
   byId(id: string): Promise<Build> {
-    return this.dataSource.getRepository(Build).findOneByOrFail({ id });
+    return this.builds.byId(id);
   }
 }

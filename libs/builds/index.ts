@@ -1,11 +1,12 @@
 // The public entry of libs/builds: other libs, apps/, test/, bench/ and scripts/ import only from here.
 export { type BlobStore } from './blob-store.js';
-export { type BuildLogEntry } from './build-log.store.js';
-export { BuildQueue } from './build-queue.js';
+export { BuildLogStore, type BuildLogEntry } from './build-log.store.js';
 export { RUNTIME_IMAGE } from './build-runner.js';
 export { Build } from './build.entity.js';
 export { BLOB_STORE, BuildsStorageModule } from './builds-storage.module.js';
 export { BuildsModule } from './builds.module.js';
+export { BuildsRepositoryModule } from './builds-repository.module.js';
+export { BuildsRepository } from './builds.repository.js';
 export { BuildsService } from './builds.service.js';
 export { removeDependencyImages } from './dependency-install.js';
 export { buildContextTar, generateDockerfile } from './dockerfile.js';

@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { EngineError } from '../engine/index.js';
 import { EnginePool } from '../hosts/index.js';
-import { Replica } from '../runtime/index.js';
+import { type Replica, ReplicasRepository } from '../runtime/index.js';
 import { withoutReplays } from './follow-replays.js';
 import { type AppLogEntryWithoutSeq, parseCursor, toAppEntries } from './log-entry.js';
 import { ceilToDate, floorToDate } from './log-filter.js';
@@ -34,7 +32,7 @@ export class AppLogReader {
   private readonly logger = new Logger('AppLogReader');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicaRows: ReplicasRepository,
     private readonly pool: EnginePool,
   ) {}
 
@@ -52,23 +50,14 @@ export class AppLogReader {
   }
 
   private replicasWithLogs(appId: string, filter: LogFilter): Promise<Replica[]> {
-    const query = this.dataSource
-      .getRepository(Replica)
-      .createQueryBuilder('r')
-      .where('r.appId = :appId', { appId })
-      .andWhere('r.containerId IS NOT NULL')
-      .andWhere(`(r.state <> 'gone' OR r.stoppedAt > :goneAfter)`, {
-        goneAfter: new Date(Date.now() - GONE_WINDOW_MS),
-      });
-    if (filter.since) {
-      query.andWhere('(r.stoppedAt IS NULL OR r.stoppedAt >= :since)', { since: floorToDate(filter.since) });
-    }
-    if (filter.replicas) {
-      const ids = filter.replicas.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-      if (ids.length === 0) return Promise.resolve([]);
-      query.andWhere('r.id IN (:...ids)', { ids });
-    }
-    return query.orderBy('r.createdAt', 'DESC').limit(MAX_SOURCES).getMany();
+    const ids = filter.replicas?.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    if (ids?.length === 0) return Promise.resolve([]);
+    return this.replicaRows.withLogsOfApp(appId, {
+      goneAfter: new Date(Date.now() - GONE_WINDOW_MS),
+      ...(filter.since ? { since: floorToDate(filter.since) } : {}),
+      ...(ids ? { ids } : {}),
+      limit: MAX_SOURCES,
+    });
   }
 
   private async *source(

@@ -1,10 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not, IsNull } from 'typeorm';
-import { AppChanges, App } from '../apps/index.js';
+import { AppChanges, AppsRepository } from '../apps/index.js';
 import { EnginePool } from '../hosts/index.js';
-import { Replica } from '../runtime/index.js';
+import { type Replica, ReplicasRepository } from '../runtime/index.js';
 import { withoutReplays } from './follow-replays.js';
 import { FollowStalledError, withStallCheck } from './follow-stalls.js';
 import type { SourceLogLine } from './log-entry.js';
@@ -47,9 +45,10 @@ export class AppLogWatcher {
   private readonly gone = new EventEmitter();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicaRows: ReplicasRepository,
     private readonly pool: EnginePool,
     private readonly changes: AppChanges,
+    private readonly appRows: AppsRepository,
   ) {
     this.gone.setMaxListeners(0);
   }
@@ -73,18 +72,13 @@ export class AppLogWatcher {
     try {
       for (let first = true; !signal.aborted; first = false) {
         try {
-          const app = await this.dataSource
-            .getRepository(App)
-            .findOne({ where: { id: appId }, select: { id: true, deletingAt: true } });
+          const deletingAt = await this.appRows.deletionOf(appId);
           if (signal.aborted) return;
-          if (!app || app.deletingAt) {
+          if (deletingAt !== null) {
             this.gone.emit('gone', appId);
             return;
           }
-          const replicas = await this.dataSource.getRepository(Replica).find({
-            where: { appId, state: In(['starting', 'running']), containerId: Not(IsNull()) },
-            order: { createdAt: 'ASC' },
-          });
+          const replicas = await this.replicaRows.startedWithContainerOfApp(appId);
           if (signal.aborted) return;
           for (const replica of replicas) this.attach(hub, replica, { attached, first, watchedFrom });
         } catch (error) {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
-import { AppsService, App } from '../apps/index.js';
-import { type BuildLogEntry, Build, BuildsService } from '../builds/index.js';
+import { DataSource } from 'typeorm';
+import { AppsRepository, AppsService, type App } from '../apps/index.js';
+import { type BuildLogEntry, type Build, BuildsRepository, BuildsService } from '../builds/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { AuthService, actorOf, Tenant } from '../identity/index.js';
@@ -51,7 +51,9 @@ export class LogStreamsService implements OnApplicationShutdown {
     @Inject(LogSessionTokens) private readonly tokens: LogSessionTokens,
     private readonly auth: AuthService,
     private readonly apps: AppsService,
+    private readonly appRows: AppsRepository,
     private readonly builds: BuildsService,
+    private readonly buildRows: BuildsRepository,
     private readonly reader: AppLogReader,
     private readonly watcher: AppLogWatcher,
   ) {
@@ -81,9 +83,7 @@ export class LogStreamsService implements OnApplicationShutdown {
   }> {
     const grant = await this.authorize(credentials);
     const build = UUID.test(credentials.buildId)
-      ? await this.dataSource
-          .getRepository(Build)
-          .findOne({ where: { id: credentials.buildId, appId: grant.app.id } })
+      ? await this.buildRows.findOfApp(grant.app.id, credentials.buildId)
       : null;
     if (!build) throw problems.notFound('build', credentials.buildId.slice(0, 40));
     return { grant, build };
@@ -145,9 +145,7 @@ export class LogStreamsService implements OnApplicationShutdown {
     if (!claims) throw problems.unauthorized('The log session token is invalid or expired');
     const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: claims.tenantId } });
     if (!tenant || tenant.status !== 'active') throw problems.unauthorized();
-    const app = await this.dataSource
-      .getRepository(App)
-      .findOne({ where: { id: claims.appId, tenantId: claims.tenantId, deletingAt: IsNull() } });
+    const app = await this.appRows.findOfTenantById(claims.tenantId, claims.appId);
     if (!app) throw problems.notFound('app', appName);
     // A token opens its own app only: the name in the URL is read in the token's tenant.
     if (app.name !== appName) throw problems.unauthorized('This log session token is for another app');

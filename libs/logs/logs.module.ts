@@ -5,6 +5,7 @@ import { BERTH_CONFIG, type BerthConfig, BERTH_KEYS, type BerthKeys } from '../c
 import { deriveKey } from '../crypto/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { IdentityModule } from '../identity/index.js';
+import { RuntimeModule } from '../runtime/index.js';
 import { AppLogReader } from './app-log-reader.js';
 import { AppLogWatcher } from './app-log-watcher.js';
 import { AppLogsService } from './app-logs.service.js';
@@ -14,7 +15,7 @@ import { LOG_HUB, LogStreamsService } from './log-streams.service.js';
 
 /** App logs: REST reads, log sessions, and the live hub (one per process) with its container watcher. */
 @Module({
-  imports: [AppsModule, BuildsModule, HostsModule, IdentityModule],
+  imports: [AppsModule, BuildsModule, HostsModule, IdentityModule, RuntimeModule],
   providers: [
     AppLogReader,
     AppLogWatcher,

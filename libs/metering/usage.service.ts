@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { App } from '../apps/index.js';
+import { AppsRepository } from '../apps/index.js';
 import { problems } from '../errors/index.js';
 import type { Principal } from '../identity/index.js';
 import type { UsageRecord } from './usage-record.entity.js';
@@ -108,7 +108,10 @@ export function decodeCursor(cursor: string | undefined): string {
  */
 @Injectable()
 export class UsageService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly appRows: AppsRepository,
+  ) {}
 
   async page(principal: Principal, scope: UsageScope, input: UsagePageInput): Promise<UsagePage> {
     const filter = await this.resolve(principal, scope, input);
@@ -206,7 +209,7 @@ export class UsageService {
     if (input.tenant !== undefined)
       throw problems.badRequest('invalid_filter', 'tenant is a platform filter');
     if (input.app === undefined) return { tenantId, ...range };
-    const app = await this.dataSource.getRepository(App).findOne({ where: { tenantId, name: input.app } });
+    const app = await this.appRows.findAnyOfTenant(tenantId, input.app);
     if (!app) throw problems.notFound('app', input.app);
     return { tenantId, appId: app.id, ...range };
   }

@@ -4,3 +4,4 @@ export { TENANT_USAGE_READER, type TenantUsage, type TenantUsageReader } from '.
 export { limitsOf, Plan } from './plan.entity.js';
 export { PlansModule } from './plans.module.js';
 export { PlansService } from './plans.service.js';
+export { TenantPlanRepository } from './tenant-plan.repository.js';

@@ -4,6 +4,7 @@ import { DEFAULT_PLAN_READER } from '../identity/index.js';
 import { DefaultPlanLookup } from './default-plan-lookup.js';
 import { Plan } from './plan.entity.js';
 import { PlansService } from './plans.service.js';
+import { TenantPlanRepository } from './tenant-plan.repository.js';
 
 /**
  * Global so identity receives DEFAULT_PLAN_READER (the port it defines) without importing plans. The
@@ -13,7 +14,11 @@ import { PlansService } from './plans.service.js';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([Plan])],
-  providers: [PlansService, { provide: DEFAULT_PLAN_READER, useClass: DefaultPlanLookup }],
-  exports: [PlansService, DEFAULT_PLAN_READER],
+  providers: [
+    PlansService,
+    TenantPlanRepository,
+    { provide: DEFAULT_PLAN_READER, useClass: DefaultPlanLookup },
+  ],
+  exports: [PlansService, TenantPlanRepository, DEFAULT_PLAN_READER],
 })
 export class PlansModule {}

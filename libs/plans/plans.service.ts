@@ -32,11 +32,6 @@ export class PlansService {
     return plan;
   }
 
-  async planOfTenant(tenantId: string): Promise<Plan> {
-    const tenant = await this.dataSource.getRepository(Tenant).findOneOrFail({ where: { id: tenantId } });
-    return this.plans.findOneOrFail({ where: { id: tenant.planId } });
-  }
-
   async create(principal: Principal, input: PlanLimits & { isDefault?: boolean }): Promise<Plan> {
     if (await this.plans.exists({ where: { id: input.id } })) {
       throw problems.conflict('plan_exists', `A plan with id '${input.id}' already exists`);

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { Host } from '../hosts/index.js';
-import { Replica } from './replica.entity.js';
-import { type App, Release } from '../apps/index.js';
+import type { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
+import { type App, type Release, ReleasesService } from '../apps/index.js';
 
 export interface ReplicaOverview {
   replica: Replica;
@@ -25,13 +26,16 @@ export interface AppOverview {
 /** The read side of an app: its release, its containers and where they answer. */
 @Injectable()
 export class AppOverviewService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicas: ReplicasRepository,
+    private readonly releases: ReleasesService,
+  ) {}
 
   async overview(app: App, options: { includeGone?: boolean } = {}): Promise<AppOverview> {
-    const replicas = await this.dataSource.getRepository(Replica).find({
-      where: { appId: app.id, ...(options.includeGone ? {} : { state: Not('gone') }) },
-      order: { createdAt: 'ASC' },
-      take: 200,
+    const replicas = await this.replicas.ofApp(app.id, {
+      includeGone: options.includeGone ?? false,
+      limit: 200,
     });
     const [overview] = await this.assemble([app], replicas);
     return overview!;
@@ -40,10 +44,7 @@ export class AppOverviewService {
   /** Overviews of many apps (the app list) in three queries, whatever the number of apps. */
   async overviews(apps: App[]): Promise<AppOverview[]> {
     if (apps.length === 0) return [];
-    const replicas = await this.dataSource.getRepository(Replica).find({
-      where: { appId: In(apps.map((a) => a.id)), state: Not('gone') },
-      order: { createdAt: 'ASC' },
-    });
+    const replicas = await this.replicas.liveOfApps(apps.map((a) => a.id));
     return this.assemble(apps, replicas);
   }
 
@@ -53,9 +54,7 @@ export class AppOverviewService {
       .find({ where: { id: In([...new Set(replicas.map((r) => r.hostId))]) } });
     const releaseIds = new Set(replicas.map((r) => r.releaseId).filter((id): id is string => !!id));
     for (const app of apps) if (app.currentReleaseId) releaseIds.add(app.currentReleaseId);
-    const releases = releaseIds.size
-      ? await this.dataSource.getRepository(Release).find({ where: { id: In([...releaseIds]) } })
-      : [];
+    const releases = await this.releases.byIds([...releaseIds]);
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     const releaseById = new Map(releases.map((r) => [r.id, r]));
     const viewsByApp = new Map<string, ReplicaOverview[]>();

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Not, type EntityManager } from 'typeorm';
 import { ProblemError } from '../errors/index.js';
 import { type Host, HostsService } from '../hosts/index.js';
 import type { Principal } from '../identity/index.js';
-import { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
 
 /**
  * Removing a host from the pool: the hosts domain deletes it, the runtime (which owns replicas) refuses
@@ -11,16 +10,20 @@ import { Replica } from './replica.entity.js';
  */
 @Injectable()
 export class HostRemoval {
-  constructor(private readonly hosts: HostsService) {}
+  constructor(
+    private readonly hosts: HostsService,
+    private readonly replicas: ReplicasRepository,
+  ) {}
 
   /** Only an empty host goes: one that still has replicas (any state but gone) is 409 host_not_empty. */
   remove(principal: Principal, id: string): Promise<void> {
-    return this.hosts.remove(principal, id, (host, manager) => assertNoReplicas(host, manager));
+    return this.hosts.remove(principal, id, async (host, manager) =>
+      assertNoReplicas(host, await this.replicas.countLiveOnHost(manager, host.id)),
+    );
   }
 }
 
-async function assertNoReplicas(host: Host, manager: EntityManager): Promise<void> {
-  const replicas = await manager.count(Replica, { where: { hostId: host.id, state: Not('gone') } });
+function assertNoReplicas(host: Host, replicas: number): void {
   if (replicas === 0) return;
   throw new ProblemError(
     409,

@@ -19,4 +19,5 @@ export { acceptsConnections } from './readiness.js';
 export { Reconciler } from './reconciler.service.js';
 export { APP_PORT, STOP_GRACE_SECONDS } from './replica-role.js';
 export { Replica } from './replica.entity.js';
+export { ReplicasRepository } from './replicas.repository.js';
 export { RuntimeModule } from './runtime.module.js';

@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import pLimit from 'p-limit';
-import { DataSource, Not } from 'typeorm';
-import { App, Release } from '../apps/index.js';
+import { type App, AppsRepository, ReleasesService } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool } from '../hosts/index.js';
@@ -12,7 +10,7 @@ import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
-import { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
 import { AppCleanup } from './app-cleanup.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 
@@ -35,12 +33,14 @@ export class Reconciler {
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pool: EnginePool,
     private readonly lifecycle: ReplicaLifecycle,
     private readonly cleanup: AppCleanup,
     private readonly loadBalancers: LoadBalancerManager,
     private readonly networks: TenantNetworks,
+    private readonly appRows: AppsRepository,
+    private readonly replicaRows: ReplicasRepository,
+    private readonly releases: ReleasesService,
   ) {}
 
   /** One pass over every app. */
@@ -48,11 +48,9 @@ export class Reconciler {
     const hosts = await this.pool.hosts();
     const observed = await this.observeHosts(hosts);
     await this.lifecycle.removeOrphans(hosts, observed);
-    const apps = await this.dataSource.getRepository(App).find();
-    const withReplicas = await this.dataSource.query(
-      `SELECT DISTINCT app_id AS "appId" FROM replicas WHERE state <> 'gone'`,
-    );
-    const ids = new Set([...apps.map((a) => a.id), ...withReplicas.map((r: { appId: string }) => r.appId)]);
+    const apps = await this.appRows.all();
+    const withReplicas = await this.replicaRows.appIdsWithLiveReplicas();
+    const ids = new Set([...apps.map((a) => a.id), ...withReplicas]);
     await Promise.all(
       [...ids].map((id) =>
         this.reconcileApp(id, hosts, observed).catch((err) =>
@@ -103,10 +101,9 @@ export class Reconciler {
     hosts: Host[],
     observed: Map<string, ContainerSummary>,
   ): Promise<void> {
-    const app = await this.dataSource.getRepository(App).findOne({ where: { id: appId } });
-    const replicasRepo = this.dataSource.getRepository(Replica);
+    const app = await this.appRows.byId(appId);
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    let replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
+    let replicas = await this.replicaRows.liveOfApp(appId, 'web');
 
     // 1. Observe: what Docker says about each replica's container (each replica's rows are its own).
     const observeLimit = pLimit(OBSERVE_CONCURRENCY);
@@ -117,11 +114,9 @@ export class Reconciler {
     );
     const failedObservation = observations.find((o) => o.status === 'rejected');
     if (failedObservation) throw failedObservation.reason;
-    replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
+    replicas = await this.replicaRows.liveOfApp(appId, 'web');
 
-    const release = app?.currentReleaseId
-      ? await this.dataSource.getRepository(Release).findOne({ where: { id: app.currentReleaseId } })
-      : null;
+    const release = await this.releases.byId(app?.currentReleaseId ?? null);
     const desired =
       app && !app.deletingAt && app.desiredState === 'running' && release?.image ? app.replicas : 0;
     const step = planConvergence({
@@ -147,7 +142,7 @@ export class Reconciler {
     }
     if (step.create > 0 && app && release) {
       try {
-        const placements = placeReplicas(await placementHosts(this.dataSource, hosts), {
+        const placements = placeReplicas(await placementHosts(this.replicaRows, hosts), {
           appId,
           count: step.create,
           memoryMb: release.memoryMb,
@@ -189,10 +184,7 @@ export class Reconciler {
   }
 
   private async reportStatus(app: App, converged: boolean, failure: string | null): Promise<void> {
-    const crashed = await this.dataSource.getRepository(Replica).findOne({
-      where: { appId: app.id, role: 'web', state: 'crashed' },
-      order: { restarts: 'DESC' },
-    });
+    const crashed = await this.replicaRows.mostRestartedCrashed(app.id);
     let phase: App['phase'] = 'converging';
     let reason: string | null = null;
     if (failure) {
@@ -205,13 +197,7 @@ export class Reconciler {
       phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
     }
     const settled = phase !== 'converging';
-    // Only the generation this pass read: a change made during the pass (a build's new release, a scale)
-    // was not acted on, so the pass must neither report on it nor mark it observed. Its own pass will.
-    await this.dataSource.query(
-      `UPDATE apps SET phase = $2, status_reason = $3,
-              observed_generation = CASE WHEN $4 THEN generation ELSE observed_generation END
-        WHERE id = $1 AND generation = $5`,
-      [app.id, phase, reason, settled, app.generation],
-    );
+    // Only for the generation this pass read (see AppsRepository.reportStatus).
+    await this.appRows.reportStatus({ appId: app.id, generation: app.generation, phase, reason, settled });
   }
 }

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import crypto from 'node:crypto';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { type App, type Release, ReleasesService } from '../apps/index.js';
 import { hardenedContainerSpec, type ContainerDetails, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 import { TenantNetworks } from '../networks/index.js';
-import { Tenant } from '../identity/index.js';
+import { TenantPlanRepository } from '../plans/index.js';
 import { orphanContainers, restartBackoffMs } from './convergence.js';
 import {
   APP_PORT,
@@ -16,8 +16,8 @@ import {
   type ReplicaDraft,
   type ReplicaRole,
 } from './replica-role.js';
-import { ReplicaRun } from './replica-run.entity.js';
-import { Replica } from './replica.entity.js';
+import type { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
 
 /** How long a started replica may take to accept connections before its row says so (lastError). */
 export const READINESS_TIMEOUT_MS = 60_000;
@@ -38,10 +38,12 @@ export class ReplicaLifecycle {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicas: ReplicasRepository,
     private readonly pool: EnginePool,
     private readonly images: ImageDistribution,
     private readonly releases: ReleasesService,
     private readonly networks: TenantNetworks,
+    private readonly tenantPlans: TenantPlanRepository,
   ) {}
 
   /** A web replica of the app's release on `host`. */
@@ -80,47 +82,38 @@ export class ReplicaLifecycle {
    * row then says what happens next (crashed: its start is retried with backoff; gone: placed anew).
    */
   async create(role: ReplicaRole, draft: ReplicaDraft): Promise<Replica> {
-    const repo = this.dataSource.getRepository(Replica);
     const { app, host } = draft;
     const instance = crypto.randomBytes(4).toString('hex');
-    const replica = await repo.save(
-      repo.create({
-        appId: app.id,
-        tenantId: app.tenantId,
-        releaseId: draft.releaseId,
-        hostId: host.id,
-        role: role.name,
-        containerName: draft.containerName(instance),
-        state: 'pending',
-        memoryMb: draft.memoryMb,
-        cpuMillis: draft.cpuMillis,
-      }),
-    );
+    const replica = await this.replicas.insertPending({
+      appId: app.id,
+      tenantId: app.tenantId,
+      releaseId: draft.releaseId,
+      hostId: host.id,
+      role: role.name,
+      containerName: draft.containerName(instance),
+      memoryMb: draft.memoryMb,
+      cpuMillis: draft.cpuMillis,
+    });
     try {
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, draft.image);
       await this.networks.ensure({ host, tenantId: app.tenantId });
       const spec = await draft.spec({ replicaId: replica.id, instance });
       const { id } = await engine.createContainer({ ...spec, name: replica.containerName });
-      await repo.update(replica.id, { containerId: id });
+      await this.replicas.recordContainer(replica.id, id);
       await engine.startContainer({ id });
       await this.recordStarted(role, replica.id, await engine.inspectContainer({ id }));
-      return repo.findOneByOrFail({ id: replica.id });
+      return this.replicas.byId(replica.id);
     } catch (err) {
       const message = describe(err);
       this.logger.warn(`${role.name} replica ${replica.id} of app ${app.id} failed to start: ${message}`);
-      const current = await repo.findOneByOrFail({ id: replica.id });
+      const current = await this.replicas.byId(replica.id);
       if (current.containerId) {
         // Created but not started: its start is retried with backoff.
-        await repo.update(replica.id, {
-          state: 'crashed',
-          restarts: 1,
-          lastError: message.slice(0, 500),
-          nextRestartAt: new Date(Date.now() + 1000),
-        });
+        await this.replicas.markStartFailed(replica.id, message.slice(0, 500), new Date(Date.now() + 1000));
       } else {
         // Nothing exists on the host; the next pass places a new replica.
-        await repo.update(replica.id, { state: 'gone', lastError: message.slice(0, 500) });
+        await this.replicas.markGone(replica.id, { lastError: message.slice(0, 500) });
       }
       throw err;
     }
@@ -138,16 +131,15 @@ export class ReplicaLifecycle {
     host: Host | undefined,
     observed: Map<string, ContainerSummary>,
   ): Promise<Replica | null> {
-    const repo = this.dataSource.getRepository(Replica);
     if (!host || host.status === 'down') return replica;
     if (!replica.containerId) {
       // Created in the database but the process died before Docker answered: adopt it by its label.
       const adopted = [...observed.values()].find((c) => c.labels[REPLICA_LABEL] === replica.id);
       if (adopted) {
-        await repo.update(replica.id, { containerId: adopted.id });
+        await this.replicas.recordContainer(replica.id, adopted.id);
         replica.containerId = adopted.id;
       } else if (Date.now() - replica.createdAt.getTime() > CREATION_TIMEOUT_MS) {
-        await repo.update(replica.id, { state: 'gone', lastError: 'container was never created' });
+        await this.replicas.markGone(replica.id, { lastError: 'container was never created' });
         return null;
       } else {
         return replica;
@@ -156,12 +148,8 @@ export class ReplicaLifecycle {
     const summary = observed.get(replica.containerId);
     if (!summary) {
       if (replica.state === 'pending') return replica;
-      await this.closeRun(replica.id, new Date());
-      await repo.update(replica.id, {
-        state: 'gone',
-        stoppedAt: new Date(),
-        lastError: 'container disappeared',
-      });
+      await this.replicas.closeRun(replica.id, new Date());
+      await this.replicas.markGone(replica.id, { stoppedAt: new Date(), lastError: 'container disappeared' });
       return null;
     }
     const engine = await this.pool.engineFor(host);
@@ -172,16 +160,17 @@ export class ReplicaLifecycle {
           replica.id,
           await engine.inspectContainer({ id: replica.containerId }),
         );
-        replica = await repo.findOneByOrFail({ id: replica.id });
+        replica = await this.replicas.byId(replica.id);
       }
       if (replica.state === 'starting' && replica.hostPort) {
         if (await role.isReady(host.publicAddress, replica.hostPort)) {
-          await repo.update(replica.id, { state: 'running', lastError: null });
+          await this.replicas.markRunning(replica.id);
           replica.state = 'running';
         } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
-          await repo.update(replica.id, {
-            lastError: `not accepting connections on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s`,
-          });
+          await this.replicas.setLastError(
+            replica.id,
+            `not accepting connections on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s`,
+          );
         }
       }
       return replica;
@@ -191,7 +180,7 @@ export class ReplicaLifecycle {
       (replica.state === 'running' || replica.state === 'starting')
     ) {
       await this.recordCrash(replica, await engine.inspectContainer({ id: replica.containerId }));
-      return repo.findOneByOrFail({ id: replica.id });
+      return this.replicas.byId(replica.id);
     }
     return replica;
   }
@@ -207,7 +196,7 @@ export class ReplicaLifecycle {
       await this.recordStarted(role, replica.id, await engine.inspectContainer({ id: replica.containerId! }));
     } catch (err) {
       const restarts = replica.restarts + 1;
-      await this.dataSource.getRepository(Replica).update(replica.id, {
+      await this.replicas.recordRestartFailure(replica.id, {
         restarts,
         nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
         lastError: `restart failed: ${describe(err)}`.slice(0, 500),
@@ -230,8 +219,7 @@ export class ReplicaLifecycle {
     options: { drainMs?: number; leftRotation?: () => Promise<void> } = {},
   ): Promise<void> {
     if (replicas.length === 0) return;
-    const repo = this.dataSource.getRepository(Replica);
-    await repo.update({ id: In(replicas.map((r) => r.id)) }, { state: 'stopping' });
+    await this.replicas.markStopping(replicas.map((r) => r.id));
     const drainMs = options.drainMs ?? 0;
     const draining = (r: Replica) => drainMs > 0 && r.state === 'running';
     const drained = replicas.some(draining)
@@ -256,11 +244,7 @@ export class ReplicaLifecycle {
   async removeOrphans(hosts: Host[], observed: Map<string, ContainerSummary>): Promise<void> {
     const ids = [...observed.values()].map((c) => c.labels[REPLICA_LABEL]).filter((id) => !!id);
     if (ids.length === 0) return;
-    const gone: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM replicas WHERE id = ANY($1::uuid[]) AND state = 'gone'`,
-      [ids],
-    );
-    const orphans = orphanContainers(observed.values(), new Set(gone.map((r) => r.id)), new Date());
+    const orphans = orphanContainers(observed.values(), await this.replicas.goneAmong(ids), new Date());
     for (const container of orphans) {
       for (const host of hosts.filter((h) => h.status !== 'down')) {
         const engine = await this.pool.engineFor(host);
@@ -277,8 +261,8 @@ export class ReplicaLifecycle {
       const engine = await this.pool.engineFor(host);
       stoppedAt = (await role.stopAndRemove(engine, replica.containerId)) ?? stoppedAt;
     }
-    await this.closeRun(replica.id, stoppedAt);
-    await this.dataSource.getRepository(Replica).update(replica.id, { state: 'gone', stoppedAt });
+    await this.replicas.closeRun(replica.id, stoppedAt);
+    await this.replicas.markGone(replica.id, { stoppedAt });
     this.logger.log(`app ${replica.appId}: ${role.name} replica ${replica.id} removed`);
   }
 
@@ -291,37 +275,13 @@ export class ReplicaLifecycle {
     if (!details) return;
     const port = details.ports.find((p) => p.containerPort === role.port)?.hostPort ?? null;
     const startedAt = details.startedAt ?? new Date();
+    const started = { containerId: details.id, running: details.running, hostPort: port, startedAt };
     await this.dataSource.transaction(async (manager) => {
-      const replica = await manager.findOneOrFail(Replica, {
-        where: { id: replicaId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      await manager.update(Replica, replicaId, {
-        state: details.running ? 'starting' : replica.state,
-        hostPort: port,
-        startedAt,
-        stoppedAt: null,
-        nextRestartAt: null,
-      });
+      const replica = await this.replicas.lockById(manager, replicaId);
+      await this.replicas.markStarted(manager, replica, started);
       if (!details.running) return;
-      const open = await manager.findOne(ReplicaRun, {
-        where: { replicaId, containerId: details.id, startedAt },
-      });
-      if (!open) {
-        const tenant = await manager.findOneOrFail(Tenant, { where: { id: replica.tenantId } });
-        await manager.insert(ReplicaRun, {
-          replicaId,
-          tenantId: replica.tenantId,
-          appId: replica.appId,
-          role: replica.role,
-          containerId: details.id,
-          memoryMb: replica.memoryMb,
-          cpuMillis: replica.cpuMillis,
-          planId: tenant.planId,
-          startedAt,
-          stoppedAt: null,
-        });
-      }
+      const planId = await this.tenantPlans.planIdOf(replica.tenantId, manager);
+      await this.replicas.openRun(manager, replica, started, planId);
     });
   }
 
@@ -331,10 +291,9 @@ export class ReplicaLifecycle {
    */
   private async recordCrash(replica: Replica, details: ContainerDetails | undefined): Promise<void> {
     const stoppedAt = details?.finishedAt ?? new Date();
-    await this.closeRun(replica.id, stoppedAt);
+    await this.replicas.closeRun(replica.id, stoppedAt);
     const restarts = replica.restarts + 1;
-    await this.dataSource.getRepository(Replica).update(replica.id, {
-      state: 'crashed',
+    await this.replicas.recordExit(replica.id, {
       exitCode: details?.exitCode ?? null,
       oomKilled: details?.oomKilled ?? false,
       restarts,
@@ -342,14 +301,6 @@ export class ReplicaLifecycle {
       nextRestartAt: new Date(Date.now() + restartBackoffMs(restarts)),
       lastError: details?.oomKilled ? 'killed: out of memory' : `exited with code ${details?.exitCode}`,
     });
-  }
-
-  /** Closes the replica's open run at the time Docker says the container stopped. */
-  private async closeRun(replicaId: string, stoppedAt: Date): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE replica_runs SET stopped_at = GREATEST(started_at, $2) WHERE replica_id = $1 AND stopped_at IS NULL`,
-      [replicaId, stoppedAt],
-    );
   }
 }
 

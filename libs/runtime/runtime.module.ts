@@ -15,6 +15,7 @@ import { Reconciler } from './reconciler.service.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
+import { ReplicasRepository } from './replicas.repository.js';
 
 @Module({
   imports: [
@@ -34,7 +35,16 @@ import { Replica } from './replica.entity.js';
     AppOverviewService,
     AppsFacade,
     HostRemoval,
+    ReplicasRepository,
   ],
-  exports: [Reconciler, ReplicaLifecycle, ReconcileLoop, AppOverviewService, AppsFacade, HostRemoval],
+  exports: [
+    Reconciler,
+    ReplicaLifecycle,
+    ReconcileLoop,
+    AppOverviewService,
+    AppsFacade,
+    HostRemoval,
+    ReplicasRepository,
+  ],
 })
 export class RuntimeModule {}

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { EventEmitter, on, once } from 'node:events';
 import { Readable } from 'node:stream';
 import type {
@@ -229,7 +230,8 @@ export class FakeEngine implements ContainerEngine {
     if (!network) throw this.error('createContainer', 404, `network ${spec.networkName} not found`);
     if (this.findContainer(spec.name))
       throw this.error('createContainer', 409, `name ${spec.name} is in use`);
-    const id = this.nextId().padEnd(64, '0');
+    // Unique across engines, as Docker's are: callers key containers of every host by id.
+    const id = `${this.nextId()}${crypto.randomBytes(26).toString('hex')}`;
     const extraLabels = this.options.extraLabels;
     this.containers.set(id, newFakeContainer({ id, spec, imageId: image.id, extraLabels }));
     return { id };

@@ -22,7 +22,8 @@ import {
 } from './haproxy-reload.js';
 import { selectBackends, type BackendCandidate } from './load-balancer-backends.js';
 import { APP_PORT } from '../replica-role.js';
-import { Replica } from '../replica.entity.js';
+import type { Replica } from '../replica.entity.js';
+import { ReplicasRepository } from '../replicas.repository.js';
 
 /** Advisory lock class of balancer reloads (two-int form; never collides with the loops' one-bigint keys). */
 const RELOAD_LOCK_CLASS = 7_310_100;
@@ -58,6 +59,7 @@ export class LoadBalancerConfigSync {
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pool: EnginePool,
+    private readonly replicas: ReplicasRepository,
   ) {}
 
   /**
@@ -85,7 +87,6 @@ export class LoadBalancerConfigSync {
     }
     const { app, replica, host, hosts } = balancer;
     if (!replica.containerId || !replica.startedAt) return 'pending';
-    const repo = this.dataSource.getRepository(Replica);
     try {
       const { text, hash, backends } = await this.desired(app, host, hosts);
       const state = this.stateOf(app.id);
@@ -113,11 +114,11 @@ export class LoadBalancerConfigSync {
         if (!(err instanceof ConfigRejectedError)) throw err;
         state.rejected = hash;
         this.logger.error(`app ${app.id}: load balancer configuration refused: ${err.message}`);
-        await repo.update(replica.id, { lastError: err.message.slice(0, 500) });
+        await this.replicas.setLastError(replica.id, err.message.slice(0, 500));
         return 'rejected';
       }
       state.applied = hash;
-      if (replica.lastError) await repo.update(replica.id, { lastError: null });
+      if (replica.lastError) await this.replicas.setLastError(replica.id, null);
       this.logger.log(
         `app ${app.id}: load balancer reloaded with ${backends} backend(s) in ${Date.now() - started} ms (${hash})`,
       );
@@ -125,7 +126,7 @@ export class LoadBalancerConfigSync {
     } catch (err) {
       // The balancer keeps serving what it has; the next pass (or removal) tries again.
       this.logger.warn(`app ${app.id}: load balancer configuration not applied: ${describe(err)}`);
-      await repo.update(replica.id, { lastError: describe(err).slice(0, 500) });
+      await this.replicas.setLastError(replica.id, describe(err).slice(0, 500));
       return 'pending';
     }
   }
@@ -137,9 +138,7 @@ export class LoadBalancerConfigSync {
     hosts: Host[],
   ): Promise<{ text: string; hash: string; backends: number }> {
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    const web = await this.dataSource.getRepository(Replica).find({
-      where: { appId: app.id, role: 'web', state: 'running' },
-    });
+    const web = await this.replicas.runningWebOfApp(app.id);
     const engine = await this.pool.engineFor(host);
     const ips = await this.sameHostAddresses(
       app,

@@ -1,6 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not } from 'typeorm';
 import type { App, Release } from '../../apps/index.js';
 import type { ContainerSummary } from '../../engine/index.js';
 import type { Host } from '../../hosts/index.js';
@@ -8,7 +6,7 @@ import { NoCapacityError, placeReplicas } from '../../scheduler/index.js';
 import { restartDue } from '../convergence.js';
 import { placementHosts } from '../placement-hosts.js';
 import { ReplicaLifecycle } from '../replica-lifecycle.js';
-import { Replica } from '../replica.entity.js';
+import { ReplicasRepository } from '../replicas.repository.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LB_IMAGE, LB_ROLE, loadBalancerContainerSpec } from './load-balancer-container.js';
 
@@ -30,7 +28,7 @@ export class LoadBalancerManager {
   private readonly logger = new Logger('LoadBalancers');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicas: ReplicasRepository,
     private readonly lifecycle: ReplicaLifecycle,
     private readonly configs: LoadBalancerConfigSync,
   ) {}
@@ -45,10 +43,7 @@ export class LoadBalancerManager {
   }): Promise<LoadBalancerStep> {
     const { app, release, hosts, observed } = input;
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    const balancers = await this.dataSource.getRepository(Replica).find({
-      where: { appId: input.appId, role: 'lb', state: Not('gone') },
-      order: { createdAt: 'ASC' },
-    });
+    const balancers = await this.replicas.liveOfApp(input.appId, 'lb');
     const wanted =
       !!app &&
       !app.deletingAt &&
@@ -76,7 +71,7 @@ export class LoadBalancerManager {
     let balancer = await this.lifecycle.observe(LB_ROLE, keep, host, observed);
     if (balancer && restartDue(balancer, new Date())) {
       await this.lifecycle.restart(LB_ROLE, balancer, host);
-      balancer = await this.dataSource.getRepository(Replica).findOneByOrFail({ id: balancer.id });
+      balancer = await this.replicas.byId(balancer.id);
     }
     if (!balancer || (balancer.state !== 'starting' && balancer.state !== 'running')) {
       return { converged: false, failure: null };
@@ -96,10 +91,7 @@ export class LoadBalancerManager {
    */
   async syncBackends(app: App, hosts: Host[]): Promise<void> {
     if (!app.loadBalancer || app.deletingAt || app.desiredState !== 'running') return;
-    const balancer = await this.dataSource.getRepository(Replica).findOne({
-      where: { appId: app.id, role: 'lb', state: In(['starting', 'running']) },
-      order: { createdAt: 'ASC' },
-    });
+    const balancer = await this.replicas.servingBalancerOf(app.id);
     const host = hosts.find((h) => h.id === balancer?.hostId);
     if (!balancer?.containerId || !host || host.status === 'down') return;
     await this.configs.sync(app.id, { app, replica: balancer, host, hosts });
@@ -109,7 +101,7 @@ export class LoadBalancerManager {
   private async create(app: App, release: Release, hosts: Host[]): Promise<string | null> {
     let placement: { hostId: string } | undefined;
     try {
-      [placement] = placeReplicas(await placementHosts(this.dataSource, hosts), {
+      [placement] = placeReplicas(await placementHosts(this.replicas, hosts), {
         appId: app.id,
         count: 1,
         memoryMb: release.memoryMb,

@@ -1,0 +1,199 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ActiveBuildsReader } from '../apps/index.js';
+import { Build } from './build.entity.js';
+
+export const LEASE_SECONDS = 30;
+/** Advisory lock class of build claims (two-int form; never collides with the loops' one-bigint keys). */
+const CLAIM_LOCK_CLASS = 7_310_200;
+
+/** What a new build row holds; the rest (status, lease, timings) is this repository's to write. */
+export type QueuedBuild = Pick<
+  Build,
+  | 'appId'
+  | 'tenantId'
+  | 'sourceKey'
+  | 'sourceSha256'
+  | 'sourceBytes'
+  | 'manifest'
+  | 'timeoutSeconds'
+  | 'memoryMb'
+  | 'cpuMillis'
+>;
+
+/**
+ * Every read and write of the `builds` row. The table is also the build queue: workers claim queued
+ * builds with FOR UPDATE SKIP LOCKED, hold them under a lease they renew, and a build whose lease lapses
+ * (its worker died) is failed, never stuck. A write that ends a run is guarded by the lease: a worker that
+ * lost its build never overwrites what another outcome wrote.
+ */
+@Injectable()
+export class BuildsRepository implements ActiveBuildsReader {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Queues a build in the caller's transaction (the upload's audit record goes in the same one). */
+  insertQueued(manager: EntityManager, build: QueuedBuild): Promise<Build> {
+    return manager.save(manager.create(Build, { ...build, status: 'queued' }));
+  }
+
+  byId(id: string): Promise<Build> {
+    return this.dataSource.getRepository(Build).findOneByOrFail({ id });
+  }
+
+  /** The build when it belongs to the app, else null. */
+  findOfApp(appId: string, buildId: string): Promise<Build | null> {
+    return this.dataSource.getRepository(Build).findOne({ where: { id: buildId, appId } });
+  }
+
+  /** The app's newest builds first. */
+  listOfApp(appId: string, limit: number): Promise<Build[]> {
+    return this.dataSource
+      .getRepository(Build)
+      .find({ where: { appId }, order: { createdAt: 'DESC' }, take: limit });
+  }
+
+  /** Builds of the tenant that are queued or running (the concurrent-builds quota counts both). */
+  async activeBuildsOf(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row]: { active: number }[] = await manager.query(
+      `SELECT count(*)::int AS active FROM builds WHERE tenant_id = $1 AND status IN ('queued', 'running')`,
+      [tenantId],
+    );
+    return row!.active;
+  }
+
+  /**
+   * Claims the oldest queued build whose tenant is under its plan's concurrent-build limit. Claims run one
+   * at a time across processes (a transaction-scoped advisory lock): two overlapping claims would each count
+   * the tenant's running builds before the other's claim committed, and SKIP LOCKED hands the second one the
+   * tenant's next build, over its limit (the medium tier's build-claims test caught it). A claim takes a
+   * millisecond or two, so the queue never waits on it.
+   */
+  async claimNext(worker: string): Promise<Build | undefined> {
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [CLAIM_LOCK_CLASS]);
+      const [claimed] = (await manager.query(
+        `UPDATE builds SET status = 'running', lease_owner = $1, lease_expires_at = now() + ($2 || ' seconds')::interval,
+              started_at = now(), attempts = attempts + 1
+        WHERE id = (
+          SELECT b.id FROM builds b
+            JOIN tenants t ON t.id = b.tenant_id
+            JOIN plans p ON p.id = t.plan_id
+           WHERE b.status = 'queued'
+             AND (SELECT count(*) FROM builds r WHERE r.tenant_id = b.tenant_id AND r.status = 'running') < p.concurrent_builds
+           ORDER BY b.created_at
+           FOR UPDATE OF b SKIP LOCKED
+           LIMIT 1)
+      RETURNING id`,
+        [worker, String(LEASE_SECONDS)],
+      )) as [{ id: string }[], number];
+      return claimed;
+    });
+    if (rows.length === 0) return undefined;
+    return this.byId(rows[0]!.id);
+  }
+
+  /** Extends the lease; false when the build is no longer ours (e.g. it was failed as stale). */
+  async renewLease(buildId: string, worker: string): Promise<boolean> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE builds SET lease_expires_at = now() + ($3 || ' seconds')::interval
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [buildId, worker, String(LEASE_SECONDS)],
+    )) as [unknown, number];
+    return count === 1;
+  }
+
+  /** The host a running build was placed on. */
+  async assignHost(buildId: string, hostId: string): Promise<void> {
+    await this.dataSource.getRepository(Build).update(buildId, { hostId });
+  }
+
+  async isCancelRequested(buildId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query('SELECT cancel_requested FROM builds WHERE id = $1', [buildId]);
+    return row?.cancel_requested === true;
+  }
+
+  /** Asks the worker running the build to stop it (it reads this with its lease renewal). */
+  async requestCancel(buildId: string): Promise<void> {
+    await this.dataSource.getRepository(Build).update(buildId, { cancelRequested: true });
+  }
+
+  /** Cancels a build no worker has claimed yet; false when one claimed it first. */
+  async cancelQueued(buildId: string): Promise<boolean> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE builds SET status = 'cancelled', finished_at = now(), error = 'cancelled' WHERE id = $1 AND status = 'queued'`,
+      [buildId],
+    )) as [unknown, number];
+    return count === 1;
+  }
+
+  /** Running builds whose worker stopped renewing: failed with a reason the tenant can read. */
+  async failAbandoned(): Promise<string[]> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE builds SET status = 'failed', finished_at = now(), lease_owner = NULL,
+              error = 'the build worker stopped while this build ran; upload again to retry'
+        WHERE status = 'running' AND lease_expires_at < now()
+      RETURNING id`,
+    )) as [{ id: string }[], number];
+    return rows.map((r) => r.id);
+  }
+
+  /** Ends a run that did not succeed; false when the build is no longer this worker's. */
+  async markFinished(
+    buildId: string,
+    worker: string,
+    outcome: { status: 'failed' | 'cancelled'; error: string },
+  ): Promise<boolean> {
+    const [, count] = (await this.dataSource.query(
+      `UPDATE builds SET status = $3, error = $4, finished_at = now(), lease_owner = NULL
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [buildId, worker, outcome.status, outcome.error.slice(0, 1000)],
+    )) as [unknown, number];
+    return count === 1;
+  }
+
+  /**
+   * Records the built image in the caller's transaction (its release is made in the same one); false when
+   * the build is no longer this worker's.
+   */
+  async markSucceeded(
+    manager: EntityManager,
+    buildId: string,
+    worker: string,
+    image: string,
+  ): Promise<boolean> {
+    const [, count] = (await manager.query(
+      `UPDATE builds SET status = 'succeeded', image = $3, finished_at = now(), lease_owner = NULL
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [buildId, worker, image],
+    )) as [unknown, number];
+    return count === 1;
+  }
+
+  async linkRelease(manager: EntityManager, buildId: string, releaseId: string): Promise<void> {
+    await manager.update(Build, buildId, { releaseId });
+  }
+
+  /** Every image the app's builds made (an app's deletion removes them from hosts and the registry). */
+  async imagesOfApp(appId: string): Promise<string[]> {
+    const rows: { image: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT image FROM builds WHERE app_id = $1 AND image IS NOT NULL`,
+      [appId],
+    );
+    return rows.map((r) => r.image);
+  }
+
+  /** The blob keys of the app's uploaded sources. */
+  async sourceKeysOfApp(appId: string): Promise<string[]> {
+    const rows: { key: string }[] = await this.dataSource.query(
+      `SELECT source_key AS key FROM builds WHERE app_id = $1`,
+      [appId],
+    );
+    return rows.map((r) => r.key);
+  }
+
+  /** The app's build rows, in the caller's transaction (their log lines go first: BuildLogStore). */
+  async deleteOfApp(manager: EntityManager, appId: string): Promise<void> {
+    await manager.query(`DELETE FROM builds WHERE app_id = $1`, [appId]);
+  }
+}
