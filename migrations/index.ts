@@ -3,6 +3,7 @@ import { SeedPlans1795443800000 } from './1795443800000-SeedPlans.js';
 import { Runtime1795444210956 } from './1795444210956-Runtime.js';
 import { BuildManifest1795444900000 } from './1795444900000-BuildManifest.js';
 import { UsageRecords1795445100000 } from './1795445100000-UsageRecords.js';
+import { ReleaseImageDigest1795445313000 } from './1795445313000-ReleaseImageDigest.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   Runtime1795444210956,
   BuildManifest1795444900000,
   UsageRecords1795445100000,
+  ReleaseImageDigest1795445313000,
 ];

@@ -54,6 +54,7 @@ export class ReplicaLifecycle {
       releaseId: release.id,
       host,
       image: release.image!,
+      imageDigest: release.imageDigest,
       memoryMb: release.memoryMb,
       cpuMillis: release.cpuMillis,
       containerName: (instance) => `berth-${app.id}-web-v${release.version}-${instance}`,
@@ -101,7 +102,7 @@ export class ReplicaLifecycle {
     );
     try {
       const engine = await this.pool.engineFor(host);
-      await this.images.ensureOn(host, draft.image);
+      await this.images.ensureOn(host, draft.image, draft.imageDigest);
       await engine.ensureNetwork({
         name: tenantNetworkName(app.tenantId),
         labels: { 'berth.tenant': app.tenantId },
