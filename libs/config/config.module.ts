@@ -16,7 +16,8 @@ export interface RegistryCredentials {
   push: { username: 'berth-push'; password: string };
 }
 
-function registryCredentials(master: Buffer): RegistryCredentials {
+/** Derived from the master key, so every process of an installation agrees and nothing is stored. */
+export function registryCredentials(master: Buffer): RegistryCredentials {
   return {
     pull: { username: 'berth-pull', password: deriveKey(master, 'registry-pull').toString('base64url') },
     push: { username: 'berth-push', password: deriveKey(master, 'registry-push').toString('base64url') },
