@@ -9,9 +9,17 @@ import {
 } from '../../libs/engine/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { expressApp } from '../support/archives.js';
-import { RUNTIME_IMAGE, cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
+import {
+  RUNTIME_IMAGE,
+  cleanupTestRun,
+  ensureRuntimeImage,
+  testEngine,
+  uniqueId,
+  waitFor,
+} from '../support/docker.js';
 import { buildLog, httpGet, uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { startTestRegistry, type TestRegistry } from '../support/registry.js';
+import { runNodeProbe } from '../engine/tenant-containers.js';
 import { startPoolHosts, stopPoolHosts, unregisterHost, type PoolHosts } from './pool-hosts.js';
 
 interface ContainerRow {
@@ -156,6 +164,31 @@ describe('images through a configured registry', () => {
     expect(wrong.headers['content-type']).toContain('application/problem+json');
     expect(wrong.headers['www-authenticate']).toMatch(/^Basic /);
     expect(wrong.body.code).toBe('unauthorized');
+  }, 120_000);
+
+  it("cannot be reached from a tenant network: not at the host's address on it, not on loopback", async () => {
+    // The container's default gateway is the host's own address on the tenant bridge.
+    const script = `
+      const net = require('net');
+      const route = require('fs').readFileSync('/proc/net/route', 'utf8').split('\\n').slice(1)
+        .map((line) => line.trim().split(/\\s+/)).find((fields) => fields[1] === '00000000');
+      const gateway = [6, 4, 2, 0].map((i) => parseInt(route[2].substr(i, 2), 16)).join('.');
+      const attempt = (host) => new Promise((resolve) => {
+        const socket = net.connect({ host, port: ${registry!.port} });
+        socket.setTimeout(3000);
+        socket.on('connect', () => { socket.destroy(); resolve('connected'); });
+        socket.on('error', (error) => resolve(error.code));
+        socket.on('timeout', () => { socket.destroy(); resolve('timeout'); });
+      });
+      Promise.all([attempt(gateway), attempt('127.0.0.1')])
+        .then(([viaGateway, viaLoopback]) => console.log(JSON.stringify({ gateway, viaGateway, viaLoopback })));`;
+    const { result } = await runNodeProbe<{ gateway: string; viaGateway: string; viaLoopback: string }>(
+      testEngine(),
+      { tenantId: uniqueId('regprobe'), script },
+    );
+    expect(result.gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(result.viaGateway).not.toBe('connected');
+    expect(result.viaLoopback).not.toBe('connected');
   }, 120_000);
 
   it('pushes each build, pins its digest, and a host pulls that digest even after the tag was re-pushed', async () => {
