@@ -51,8 +51,9 @@ export type ImagePath = 'present' | 'registry' | 'host';
 /**
  * Makes sure `target` has image `ref`.
  * - With a registry: the target pulls it (by `digest` when given) with a pull-only token for its
- *   repository; when the registry lacks a tag, the first source that has the image pushes it first. If the registry cannot be reached (or refuses), the image moves host to host
- *   instead, with a warning: a registry outage slows placements down, it does not stop them.
+ *   repository; when the registry lacks a tag, the first source that has the image pushes it first. If
+ *   the registry cannot be reached (or refuses), the image moves host to host instead, with a warning: a
+ *   registry outage slows placements down, it does not stop them.
  * - Host to host: `docker save` from the first source that has it streams straight into `docker load`
  *   on the target (no temp file).
  * Rejects with ImageUnavailableError when neither the registry nor any source has it.
