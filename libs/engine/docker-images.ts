@@ -149,16 +149,18 @@ export async function dockerTagImage(docker: Docker, ref: string, target: string
 
 /**
  * The X-Registry-Auth an engine call carries. With a token, the engine sends it as the bearer token to
- * the registry (no password, no round trip to a token service). Without one, an empty authconfig: the
- * Engine API refuses a push without an X-Registry-Auth header ("missing X-Registry-Auth"), and dockerode
- * sends the header only when given an authconfig.
+ * the registry (no password, no round trip to a token service); with an account, the engine asks the
+ * registry's token service for tokens. Without either, an empty authconfig: the Engine API refuses a push
+ * without an X-Registry-Auth header ("missing X-Registry-Auth"), and dockerode sends the header only when
+ * given an authconfig.
  */
 function authconfigFor(ref: string, auth: RegistryAuth | undefined): Docker.AuthConfig {
+  const serveraddress = ref.slice(0, ref.indexOf('/'));
   if (!auth) return {} as Docker.AuthConfig;
-  return {
-    registrytoken: auth.registryToken,
-    serveraddress: ref.slice(0, ref.indexOf('/')),
-  } as unknown as Docker.AuthConfig;
+  if ('registryToken' in auth) {
+    return { registrytoken: auth.registryToken, serveraddress } as unknown as Docker.AuthConfig;
+  }
+  return { username: auth.username, password: auth.password, serveraddress };
 }
 
 export async function dockerPushImage(

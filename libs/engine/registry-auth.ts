@@ -20,10 +20,12 @@ export interface RegistryTarget {
   authorize?: RegistryAuthorizer;
 }
 
-/** What one engine push or pull carries: a registry token scoped to that image. */
-export interface RegistryAuth {
-  registryToken: string;
-}
+/**
+ * What one engine push or pull carries: a registry token scoped to that image (what Berth hands its
+ * engines), or an account of the token service, which the engine trades for tokens itself at the realm
+ * the registry names (what an operator's tool would use).
+ */
+export type RegistryAuth = { registryToken: string } | { username: string; password: string };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 

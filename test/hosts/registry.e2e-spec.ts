@@ -53,6 +53,8 @@ describe('images through a configured registry', () => {
       reconcileIntervalMs: 500,
       registry: registry.settings,
     });
+    // Docker clients that hold an account (not a token) are sent to Berth's token route: the API's own URL.
+    await registry.restart({ realm: `${api.url}/v1/registry/token` });
     operator = await login(api, OPERATOR.email, OPERATOR.password);
     // The extra host has no outbound network: it only runs replicas, builds stay on the local engine.
     const res = await api.http
@@ -145,6 +147,29 @@ describe('images through a configured registry', () => {
     } finally {
       await local.removeImage({ ref: remote });
     }
+    // A real engine holding the accounts (not tokens) trades them for tokens at Berth's route itself.
+    const accounts = api.app.get<BerthKeys>(BERTH_KEYS).registryCredentials;
+    await local.tagImage({ ref: RUNTIME_IMAGE, target: remote });
+    try {
+      const refusedToPullAccount = await local
+        .pushImage({ ref: remote, auth: accounts.pull })
+        .catch((error: unknown) => error);
+      expect(refusedToPullAccount).toBeInstanceOf(EngineError);
+      expect((refusedToPullAccount as EngineError).message).toMatch(/denied|unauthorized|insufficient/i);
+      expect((await local.pushImage({ ref: remote, auth: accounts.push })).digest).toMatch(/^sha256:/);
+      await local.removeImage({ ref: remote });
+      await local.pullImage({ ref: remote, auth: accounts.pull });
+      expect((await local.inspectImage({ ref: remote }))?.id).toBe(
+        (await local.inspectImage({ ref: RUNTIME_IMAGE }))?.id,
+      );
+    } finally {
+      await local.removeImage({ ref: remote });
+    }
+    const wrongAccount = await local
+      .pullImage({ ref: remote, auth: { username: 'berth-pull', password: 'guessed' } })
+      .catch((error: unknown) => error);
+    expect(wrongAccount).toBeInstanceOf(EngineError);
+
     // Neither account may delete: only the control plane signs delete tokens.
     const pushToken = await routeToken('push', `repository:${repository}:*`);
     const head = await registryApi(manifest, { method: 'HEAD', headers: { ...accept, ...bearer } });

@@ -22,6 +22,8 @@ export interface TestRegistry {
   settings: RegistrySettings;
   /** Signs tokens as Berth's control plane does (for engine calls made by a test directly). */
   authorize: RegistryAuthorizer;
+  /** Starts it again on its port with the same key and storage, sending docker clients to `realm` for tokens. */
+  restart(options: { realm: string }): Promise<void>;
   /** Stops it and deletes its storage. */
   purge(): Promise<void>;
 }
@@ -57,6 +59,13 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     tokenKey,
     settings: { ...parseRegistrySetting(address)!, token },
     authorize: (access) => signer.sign({ subject: 'test', access, ttlSeconds: 600 }),
+    restart: async ({ realm }) => {
+      await run('bash', [SCRIPT, 'stop', String(port)], { env, timeout: 60_000 });
+      await run('bash', [SCRIPT, 'start', String(port)], {
+        env: { ...env, BERTH_REGISTRY_REALM: realm },
+        timeout: 120_000,
+      });
+    },
     purge: async () => {
       await run('bash', [SCRIPT, 'purge', String(port)], { env, timeout: 60_000 });
     },
