@@ -3,6 +3,7 @@ import { SeedPlans1795443800000 } from './1795443800000-SeedPlans.js';
 import { Runtime1795444210956 } from './1795444210956-Runtime.js';
 import { BuildManifest1795444900000 } from './1795444900000-BuildManifest.js';
 import { UsageRecords1795445100000 } from './1795445100000-UsageRecords.js';
+import { ReleaseImageDigest1795445313000 } from './1795445313000-ReleaseImageDigest.js';
 import { CrossProcessState1795446000000 } from './1795446000000-CrossProcessState.js';
 import { TenantSubnets1796466818629 } from './1796466818629-TenantSubnets.js';
 
@@ -15,6 +16,7 @@ export const MIGRATIONS: Function[] = [
   Runtime1795444210956,
   BuildManifest1795444900000,
   UsageRecords1795445100000,
+  ReleaseImageDigest1795445313000,
   CrossProcessState1795446000000,
   TenantSubnets1796466818629,
 ];

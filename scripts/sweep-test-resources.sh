@@ -7,7 +7,8 @@ set -uo pipefail
 run_id="${1:-${BERTH_TEST_RUN:-}}"
 [ -n "$run_id" ] || { echo "[sweep] no run id given" >&2; exit 0; }
 # Registries the run started (test/support/registry.ts) and did not purge: stop them, drop their storage.
-registries_dir="$(dirname "$0")/../.data/test-registries/$run_id"
+# An absolute path without "..": registry.sh recognises its process by the config path in its command line.
+registries_dir="$(cd "$(dirname "$0")/.." && pwd)/.data/test-registries/$run_id"
 if [ -d "$registries_dir" ]; then
   for dir in "$registries_dir"/registry/*/; do
     [ -d "$dir" ] || continue

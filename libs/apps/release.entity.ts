@@ -26,6 +26,14 @@ export class Release {
   @Column({ type: 'varchar', length: 300, nullable: true })
   image: string | null;
 
+  /**
+   * The manifest digest ("sha256:…") the registry stored when the image was pushed. Hosts pull exactly
+   * this manifest, so an image pushed later under the same tag never runs. NULL when there was no
+   * registry (or the push failed): hosts then copy the image from a host that has it, by name.
+   */
+  @Column({ name: 'image_digest', type: 'varchar', length: 80, nullable: true })
+  imageDigest: string | null;
+
   @Column({ name: 'env_sealed', type: 'text', nullable: true })
   envSealed: string | null;
 

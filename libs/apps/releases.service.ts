@@ -48,13 +48,18 @@ export class ReleasesService {
   async createFromBuild(
     manager: EntityManager,
     app: App,
-    build: { id: string; image: string },
+    build: { id: string; image: string; imageDigest?: string | undefined },
     actor: string,
   ): Promise<Release> {
     return this.append(
       manager,
       app,
-      { buildId: build.id, image: build.image, description: `build ${build.id.slice(0, 8)}` },
+      {
+        buildId: build.id,
+        image: build.image,
+        imageDigest: build.imageDigest ?? null,
+        description: `build ${build.id.slice(0, 8)}`,
+      },
       actor,
     );
   }
@@ -64,7 +69,12 @@ export class ReleasesService {
     return this.append(
       manager,
       app,
-      { buildId: current.buildId, image: current.image, description: 'env change' },
+      {
+        buildId: current.buildId,
+        image: current.image,
+        imageDigest: current.imageDigest,
+        description: 'env change',
+      },
       actor,
     );
   }
@@ -87,6 +97,7 @@ export class ReleasesService {
           version: next,
           buildId: target.buildId,
           image: target.image,
+          imageDigest: target.imageDigest,
           envSealed: target.envSealed,
           memoryMb: target.memoryMb,
           cpuMillis: target.cpuMillis,
@@ -119,7 +130,7 @@ export class ReleasesService {
   private async append(
     manager: EntityManager,
     app: App,
-    source: { buildId: string | null; image: string | null; description: string },
+    source: { buildId: string | null; image: string | null; imageDigest: string | null; description: string },
     actor: string,
   ): Promise<Release> {
     const locked = await this.appRows.lockById(manager, app.id);
@@ -131,6 +142,7 @@ export class ReleasesService {
         version: await this.nextVersion(manager, app.id),
         buildId: source.buildId,
         image: source.image,
+        imageDigest: source.imageDigest,
         envSealed: locked.envSealed,
         memoryMb: plan.memoryMb,
         cpuMillis: plan.cpuMillis,

@@ -158,9 +158,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         signal: controller.signal,
         onLog: log,
       });
-      await this.publish({ engine, host, image, signal: controller.signal, log });
+      const imageDigest = await this.publish({ engine, host, image, signal: controller.signal, log });
       await this.flush(build.id);
-      await this.succeed(build, image);
+      await this.succeed(build, image, imageDigest);
     } catch (err) {
       await this.flush(build.id).catch(() => undefined);
       const reason = controller.signal.aborted ? controller.signal.reason : err;
@@ -187,8 +187,9 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
 
   /**
    * With a registry, the image goes there before its release exists, so any host can pull it (and the
-   * release outlives the host that built it). A failed push is a warning, not a failed build: hosts then
-   * copy the image from the build host, as without a registry.
+   * release outlives the host that built it); the manifest digest the push returns is what the release
+   * records and hosts pull. A failed push is a warning, not a failed build: hosts then copy the image from
+   * the build host, as without a registry.
    */
   private async publish(options: {
     engine: ContainerEngine;
@@ -196,24 +197,26 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     image: string;
     signal: AbortSignal;
     log: (line: string) => void;
-  }): Promise<void> {
+  }): Promise<string | undefined> {
     const { log, signal } = options;
-    if (this.images.registry === undefined) return;
+    if (this.images.registry === undefined) return undefined;
     log(`[berth] pushing the image to registry ${this.images.registry}`);
     const started = Date.now();
     try {
-      await this.images.publish({ engine: options.engine, ref: options.image, signal });
-      log(`[berth] pushed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const published = await this.images.publish({ engine: options.engine, ref: options.image, signal });
+      log(`[berth] pushed in ${((Date.now() - started) / 1000).toFixed(1)} s as ${published?.digest}`);
+      return published?.digest;
     } catch (error) {
       if (signal.aborted) throw error;
       log(
         `[berth] warning: the push to registry ${this.images.registry} failed (${(error as Error).message}); ` +
           `other hosts will copy the image from host ${options.host.name}`,
       );
+      return undefined;
     }
   }
 
-  private async succeed(build: Build, image: string): Promise<void> {
+  private async succeed(build: Build, image: string, imageDigest: string | undefined): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const app = await this.appRows.byId(build.appId, manager);
       const ours = await this.builds.markSucceeded(manager, build.id, this.worker, image);
@@ -221,7 +224,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       const release = await this.releases.createFromBuild(
         manager,
         app,
-        { id: build.id, image },
+        { id: build.id, image, imageDigest },
         `build:${build.id}`,
       );
       await this.builds.linkRelease(manager, build.id, release.id);

@@ -1,5 +1,9 @@
 import path from 'node:path';
-import { parseRegistrySetting, type RegistrySettings } from './registry-setting.js';
+import {
+  parseRegistrySetting,
+  parseRegistryTokenSetting,
+  type RegistrySettings,
+} from './registry-setting.js';
 
 /** Every setting Berth reads from the environment, in one typed place (the README's table mirrors it). */
 export interface BerthConfig {
@@ -37,7 +41,8 @@ export interface BerthConfig {
   tenantSubnets: string;
   /** Prefix length of each tenant's subnet on a host (/24: 253 containers per tenant per host). */
   tenantSubnetPrefix: number;
-  /** Registry images move through between hosts (pushed after each build); unset: host to host. */
+  /** Registry images move through between hosts (pushed after each build, pulled by digest), and its
+   * token auth (BERTH_REGISTRY_TOKEN_KEY); unset: host to host. */
   registry: RegistrySettings | undefined;
   /** Run the control loops (reconciler, meter, host monitor) inside the API process. */
   runWorkers: boolean;
@@ -72,6 +77,16 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   return parsed;
 }
 
+function registryFrom(env: NodeJS.ProcessEnv): RegistrySettings | undefined {
+  const registry = parseRegistrySetting(env.BERTH_REGISTRY);
+  const token = parseRegistryTokenSetting(registry, {
+    keyFile: env.BERTH_REGISTRY_TOKEN_KEY,
+    issuer: env.BERTH_REGISTRY_TOKEN_ISSUER,
+    service: env.BERTH_REGISTRY_SERVICE,
+  });
+  return registry && token ? { ...registry, token } : registry;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
   const dataDir = path.resolve(env.BERTH_DATA_DIR ?? '.data');
   return {
@@ -94,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     publishAddress: env.BERTH_PUBLISH_ADDRESS ?? '127.0.0.1',
     tenantSubnets: env.BERTH_TENANT_SUBNETS || '10.64.0.0/10',
     tenantSubnetPrefix: intFrom(env.BERTH_TENANT_SUBNET_PREFIX, 24, 'BERTH_TENANT_SUBNET_PREFIX'),
-    registry: parseRegistrySetting(env.BERTH_REGISTRY),
+    registry: registryFrom(env),
     runWorkers: (env.BERTH_RUN_WORKERS ?? 'true') !== 'false',
     reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),
     drainDelayMs: intFrom(env.BERTH_DRAIN_DELAY_MS, 3000, 'BERTH_DRAIN_DELAY_MS'),

@@ -1,9 +1,49 @@
+import path from 'node:path';
+
 /** A registry Berth pushes images to, as configured by BERTH_REGISTRY. */
 export interface RegistrySettings {
   /** What engines are told: "host:port" with an optional path prefix ("host:port/berth"). */
   address: string;
   /** Where Berth itself calls the registry's HTTP API ("http://host:port" or "https://host:port"). */
   apiBase: string;
+  /** The registry's token auth, with Berth as its token service; unset: an anonymous registry. */
+  token?: RegistryTokenSettings;
+}
+
+/**
+ * docker distribution's `auth: token`: the registry trusts the certificate of `keyFile`'s key and accepts
+ * JWTs signed with it whose issuer and audience (the registry's `service`) match.
+ */
+export interface RegistryTokenSettings {
+  /** PEM private key (EC P-256 or RSA) whose certificate is the registry's `rootcertbundle`. */
+  keyFile: string;
+  issuer: string;
+  service: string;
+}
+
+export const DEFAULT_REGISTRY_TOKEN_ISSUER = 'berth';
+export const DEFAULT_REGISTRY_SERVICE = 'berth-registry';
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
+/**
+ * BERTH_REGISTRY_TOKEN_KEY (path of the signing key), BERTH_REGISTRY_TOKEN_ISSUER, BERTH_REGISTRY_SERVICE:
+ * undefined without a key; a key without a registry, or a malformed name, is refused.
+ */
+export function parseRegistryTokenSetting(
+  registry: RegistrySettings | undefined,
+  env: { keyFile?: string; issuer?: string; service?: string },
+): RegistryTokenSettings | undefined {
+  if (!env.keyFile) return undefined;
+  if (!registry) throw new Error('BERTH_REGISTRY_TOKEN_KEY is set but BERTH_REGISTRY is not');
+  const issuer = env.issuer || DEFAULT_REGISTRY_TOKEN_ISSUER;
+  const service = env.service || DEFAULT_REGISTRY_SERVICE;
+  for (const [name, value] of [
+    ['BERTH_REGISTRY_TOKEN_ISSUER', issuer],
+    ['BERTH_REGISTRY_SERVICE', service],
+  ] as const) {
+    if (!NAME.test(value)) throw new Error(`${name} must be letters, digits and . _ : - (got "${value}")`);
+  }
+  return { keyFile: path.resolve(env.keyFile), issuer, service };
 }
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?$/;

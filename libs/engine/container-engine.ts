@@ -1,4 +1,5 @@
 import type { ContainerSpec } from './container-spec.js';
+import type { RegistryAuth } from './registry-auth.js';
 
 /**
  * The engine-neutral core every runtime speaks (compare Tsuru's Provisioner). One instance talks to ONE
@@ -28,13 +29,15 @@ export interface ContainerEngine {
   loadImage(options: { tar: NodeJS.ReadableStream }): Promise<void>;
   /** Gives image `ref` the extra name `target` ("repository:tag"). Rejects (404) when `ref` is absent. */
   tagImage(options: { ref: string; target: string }): Promise<void>;
-  /** Pushes `ref` to the registry its repository names ("host:port/name:tag"); resolves once the
-   * registry holds all of it. Anonymous: the registry must accept this host's pushes. Rejects with
-   * EngineError (404 when `ref` is absent here) when the push fails, with `signal.reason` when aborted. */
-  pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void>;
-  /** Pulls `ref` ("host:port/name:tag") from its registry. Rejects with EngineError: 404 when the
-   * registry does not have it, another status when the registry cannot be reached. */
-  pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void>;
+  /** Pushes `ref` to the registry its repository names ("host:port/name:tag") and resolves, once the
+   * registry holds all of it, with the manifest digest the registry stored ("sha256:…"). `auth` carries a
+   * registry token (none: the registry must accept this host's anonymous pushes). Rejects with EngineError
+   * (404 when `ref` is absent here) when the push fails, with `signal.reason` when aborted. */
+  pushImage(options: { ref: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<{ digest: string }>;
+  /** Pulls `ref` ("host:port/name:tag" or "host:port/name@sha256:…") from its registry, with `auth`'s
+   * token when given. Rejects with EngineError: 404 when the registry does not have it, another status
+   * when the registry cannot be reached or refuses. */
+  pullImage(options: { ref: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<void>;
   /** Images carrying every given label (`{}`: all images). */
   listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]>;
 

@@ -43,6 +43,7 @@ import {
   labelFilter,
 } from './docker-images.js';
 import { dockerContainerLogs } from './docker-logs.js';
+import type { RegistryAuth } from './registry-auth.js';
 
 export interface DockerEngineOptions {
   /** unix:///var/run/docker.sock, or tcp://host:port (https when `tls` is given). */
@@ -118,12 +119,16 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability, C
     return dockerTagImage(this.docker, options.ref, options.target);
   }
 
-  pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
-    return dockerPushImage(this.docker, options.ref, options.signal);
+  pushImage(options: {
+    ref: string;
+    auth?: RegistryAuth;
+    signal?: AbortSignal;
+  }): Promise<{ digest: string }> {
+    return dockerPushImage(this.docker, options);
   }
 
-  pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
-    return dockerPullImage(this.docker, options.ref, options.signal);
+  pullImage(options: { ref: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<void> {
+    return dockerPullImage(this.docker, options);
   }
 
   listImages(options: { labels: Record<string, string> }): Promise<ImageSummary[]> {

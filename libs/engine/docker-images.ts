@@ -5,6 +5,7 @@ import { DEFAULT_NOFILE_LIMIT, assertPositiveInteger } from './container-spec.js
 import { dockerCall, dockerCallAbsentOn404, toEngineError } from './docker-errors.js';
 import { BuildFailedError, EngineError } from './engine-errors.js';
 import { splitReference } from './image-transfer.js';
+import { isImageDigest, type RegistryAuth } from './registry-auth.js';
 import {
   abortReason,
   destroyOnAbort,
@@ -22,7 +23,7 @@ const SGR_SEQUENCE = /\x1b\[[0-9;]*m/g;
 interface ProgressMessage {
   stream?: string;
   status?: string;
-  aux?: { ID?: string };
+  aux?: { ID?: string; Digest?: string };
   error?: string;
   errorDetail?: { message?: string };
 }
@@ -147,38 +148,64 @@ export async function dockerTagImage(docker: Docker, ref: string, target: string
 }
 
 /**
- * Anonymous auth: the Engine API refuses a push without an X-Registry-Auth header ("missing
- * X-Registry-Auth"), and dockerode sends the header only when given an authconfig, so it gets an empty one.
+ * The X-Registry-Auth an engine call carries. With a token, the engine sends it as the bearer token to
+ * the registry (no password, no round trip to a token service); with an account, the engine asks the
+ * registry's token service for tokens. Without either, an empty authconfig: the Engine API refuses a push
+ * without an X-Registry-Auth header ("missing X-Registry-Auth"), and dockerode sends the header only when
+ * given an authconfig.
  */
-const ANONYMOUS = {} as Docker.AuthConfig;
+function authconfigFor(ref: string, auth: RegistryAuth | undefined): Docker.AuthConfig {
+  const serveraddress = ref.slice(0, ref.indexOf('/'));
+  if (!auth) return {} as Docker.AuthConfig;
+  if ('registryToken' in auth) {
+    return { registrytoken: auth.registryToken, serveraddress } as unknown as Docker.AuthConfig;
+  }
+  return { username: auth.username, password: auth.password, serveraddress };
+}
 
-export async function dockerPushImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<void> {
+export async function dockerPushImage(
+  docker: Docker,
+  options: { ref: string; auth?: RegistryAuth; signal?: AbortSignal },
+): Promise<{ digest: string }> {
+  const { ref, signal } = options;
   const { repository, tag } = splitReference(ref);
   if (signal?.aborted) throw abortReason(signal);
   const output = await dockerCall('pushImage', () =>
-    docker.getImage(repository).push({ tag, authconfig: ANONYMOUS, abortSignal: signal }),
+    docker
+      .getImage(repository)
+      .push({ tag, authconfig: authconfigFor(ref, options.auth), abortSignal: signal }),
   );
-  await readProgress('pushImage', output, signal);
+  const { digest } = await readProgress('pushImage', output, signal);
+  if (digest === undefined) {
+    throw new EngineError({ operation: 'pushImage', message: `the engine reported no digest for ${ref}` });
+  }
+  return { digest };
 }
 
-export async function dockerPullImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<void> {
+export async function dockerPullImage(
+  docker: Docker,
+  options: { ref: string; auth?: RegistryAuth; signal?: AbortSignal },
+): Promise<void> {
+  const { ref, signal } = options;
   if (signal?.aborted) throw abortReason(signal);
   const output = (await dockerCall('pullImage', () =>
-    docker.pull(ref, { authconfig: ANONYMOUS, abortSignal: signal }),
+    docker.pull(ref, { authconfig: authconfigFor(ref, options.auth), abortSignal: signal }),
   )) as NodeJS.ReadableStream;
   await readProgress('pullImage', output, signal);
 }
 
 /**
  * Reads a push/pull progress stream to its end. The Engine answers 200 before the registry is contacted,
- * so a failure arrives as an error message in the stream, not as an HTTP status.
+ * so a failure arrives as an error message in the stream, not as an HTTP status. A push ends with an
+ * `aux` message carrying the manifest digest the registry stored.
  */
 async function readProgress(
   operation: string,
   output: NodeJS.ReadableStream,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<{ digest: string | undefined }> {
   const stopListening = destroyOnAbort(output, signal);
+  let digest: string | undefined;
   try {
     for await (const line of streamLines(output, MAX_ENGINE_JSON_LINE_BYTES)) {
       const message = parseJsonLine<ProgressMessage>(line);
@@ -188,7 +215,10 @@ async function readProgress(
         const statusCode = /does not exist locally|no such image/i.test(text) ? 404 : undefined;
         throw new EngineError({ operation, message: text, ...(statusCode ? { statusCode } : {}) });
       }
+      if (message?.aux?.Digest !== undefined && isImageDigest(message.aux.Digest))
+        digest = message.aux.Digest;
     }
+    return { digest };
   } catch (error) {
     if (signal?.aborted) throw abortReason(signal);
     throw toEngineError(operation, error);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { EngineError, ImageUnavailableError } from './engine-errors.js';
 import { FakeEngine, FakeRegistry } from './testing/index.js';
-import { ensureImage, publishImage, registryRef, splitReference } from './image-transfer.js';
+import { digestReference, ensureImage, publishImage, registryRef, splitReference } from './image-transfer.js';
+import { repositoryInRegistry, type RegistryAccess } from './registry-auth.js';
 
 const REF = 'berth/app-1:v3';
 
@@ -57,6 +58,9 @@ describe('ensureImage', () => {
 describe('ensureImage with a registry', () => {
   const REGISTRY = '127.0.0.1:5000/berth';
   const REMOTE = `${REGISTRY}/${REF}`;
+  /** A stand-in token that says what it grants, so the tests can read which engine got what. */
+  const tokenFor = (access: RegistryAccess[]) => `token ${JSON.stringify(access)}`;
+  const TARGET = { address: REGISTRY, authorize: tokenFor };
   const setup = () => {
     const registry = new FakeRegistry('127.0.0.1:5000');
     return {
@@ -86,11 +90,14 @@ describe('ensureImage with a registry', () => {
   it('pulls from the registry, never from another host, and keeps only the local name', async () => {
     const { registry, target, builder } = setup();
     const id = builder.addImage({ ref: REF, labels: { 'berth.app': 'app-1' } });
-    expect(await publishImage({ engine: builder, ref: REF, registry: REGISTRY })).toEqual({ remote: REMOTE });
+    expect(await publishImage({ engine: builder, ref: REF, registry: TARGET })).toEqual({
+      remote: REMOTE,
+      digest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/),
+    });
     expect(registry.refs()).toEqual([REMOTE]);
     expect((await builder.inspectImage({ ref: REF }))?.tags).toEqual([REF]);
 
-    expect(await ensureImage({ ref: REF, target, sources: [builder], registry: REGISTRY })).toEqual({
+    expect(await ensureImage({ ref: REF, target, sources: [builder], registry: TARGET })).toEqual({
       path: 'registry',
     });
     expect(await target.inspectImage({ ref: REF })).toMatchObject({
@@ -106,7 +113,7 @@ describe('ensureImage with a registry', () => {
     const { registry, target, builder } = setup();
     builder.addImage({ ref: REF });
     const other = new FakeEngine({ registry });
-    const result = await ensureImage({ ref: REF, target, sources: [other, builder], registry: REGISTRY });
+    const result = await ensureImage({ ref: REF, target, sources: [other, builder], registry: TARGET });
     expect(result.path).toBe('registry');
     expect(registry.refs()).toEqual([REMOTE]);
     expect(methods(builder)).toEqual(expect.arrayContaining(['tagImage', 'pushImage']));
@@ -119,7 +126,7 @@ describe('ensureImage with a registry', () => {
     builder.addImage({ ref: REF });
     const targets = [1, 2, 3].map(() => new FakeEngine({ registry }));
     const results = await Promise.all(
-      targets.map((target) => ensureImage({ ref: REF, target, sources: [builder], registry: REGISTRY })),
+      targets.map((target) => ensureImage({ ref: REF, target, sources: [builder], registry: TARGET })),
     );
     expect(results.map((r) => r.path)).toEqual(['registry', 'registry', 'registry']);
     expect(methods(builder).filter((m) => m === 'pushImage')).toHaveLength(1);
@@ -135,7 +142,7 @@ describe('ensureImage with a registry', () => {
       ref: REF,
       target,
       sources: [builder],
-      registry: REGISTRY,
+      registry: TARGET,
       onWarning: (message) => warnings.push(message),
     });
     expect(result).toEqual({ path: 'host' });
@@ -146,16 +153,98 @@ describe('ensureImage with a registry', () => {
 
   it('says the image is neither on a host nor in the registry when nobody has it', async () => {
     const { target } = setup();
-    const promise = ensureImage({ ref: REF, target, sources: [new FakeEngine()], registry: REGISTRY });
+    const promise = ensureImage({ ref: REF, target, sources: [new FakeEngine()], registry: TARGET });
     await expect(promise).rejects.toBeInstanceOf(ImageUnavailableError);
     await expect(promise).rejects.toThrow(`image ${REF} is on no host and not in registry ${REGISTRY}`);
+  });
+
+  it('hands each engine a token for its one repository: push and pull to push, pull only to pull', async () => {
+    const { target, builder } = setup();
+    builder.addImage({ ref: REF });
+    await ensureImage({ ref: REF, target, sources: [builder], registry: TARGET });
+    const authOf = (engine: FakeEngine, method: string) =>
+      engine.calls
+        .filter((call) => call.method === method)
+        .map((call) => (call.options as { auth?: unknown }).auth);
+    expect(authOf(builder, 'pushImage')).toEqual([
+      { registryToken: tokenFor([{ repository: 'berth/berth/app-1', actions: ['pull', 'push'] }]) },
+    ]);
+    const pullOnly = { registryToken: tokenFor([{ repository: 'berth/berth/app-1', actions: ['pull'] }]) };
+    expect(authOf(target, 'pullImage')).toEqual([pullOnly, pullOnly]);
+  });
+
+  it('pulls a pinned digest, so an image pushed later under the same tag never reaches the host', async () => {
+    const { registry, target, builder } = setup();
+    const original = builder.addImage({ ref: REF, labels: { content: 'original' } });
+    const { digest } = await publishImage({ engine: builder, ref: REF, registry: TARGET });
+    const intruder = new FakeEngine({ registry });
+    intruder.addImage({ ref: 'something/else:1' }); // so the intruder's image gets another id
+    intruder.addImage({ ref: REF, labels: { content: 're-tagged' } });
+    await publishImage({ engine: intruder, ref: REF, registry: TARGET });
+
+    expect(await ensureImage({ ref: REF, target, sources: [], registry: TARGET, digest })).toEqual({
+      path: 'registry',
+    });
+    expect(await target.inspectImage({ ref: REF })).toMatchObject({
+      id: original,
+      labels: { content: 'original' },
+    });
+    expect(target.calls.find((call) => call.method === 'pullImage')?.options).toMatchObject({
+      ref: `${REGISTRY}/berth/app-1@${digest}`,
+    });
+  });
+
+  it('copies a pinned image from a host when the registry lost its digest, and never pushes it again', async () => {
+    const { target, builder } = setup();
+    const id = builder.addImage({ ref: REF });
+    const gone = `sha256:${'0'.repeat(64)}`;
+    const warnings: string[] = [];
+    const result = await ensureImage({
+      ref: REF,
+      target,
+      sources: [builder],
+      registry: TARGET,
+      digest: gone,
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(result).toEqual({ path: 'host' });
+    expect((await target.inspectImage({ ref: REF }))?.id).toBe(id);
+    expect(methods(builder)).not.toContain('pushImage');
+    expect(warnings).toEqual([
+      `registry ${REGISTRY} has no ${REGISTRY}/berth/app-1@${gone}; copying ${REF} from another host`,
+    ]);
+  });
+
+  it('refuses a pinned image that neither the registry nor any host has', async () => {
+    const { target } = setup();
+    const promise = ensureImage({
+      ref: REF,
+      target,
+      sources: [],
+      registry: TARGET,
+      digest: `sha256:${'1'.repeat(64)}`,
+    });
+    await expect(promise).rejects.toBeInstanceOf(ImageUnavailableError);
+  });
+
+  it('names a digest reference by repository, and refuses anything but a sha256 digest', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(digestReference(`${REGISTRY}/berth/app-1:v3`, digest)).toBe(`${REGISTRY}/berth/app-1@${digest}`);
+    expect(splitReference(`${REGISTRY}/berth/app-1@${digest}`)).toEqual({
+      repository: `${REGISTRY}/berth/app-1`,
+      tag: digest,
+    });
+    expect(() => digestReference(REMOTE, 'sha256:abc')).toThrow('not a sha256 manifest digest');
+    expect(() => digestReference(REMOTE, `md5:${'a'.repeat(32)}`)).toThrow();
+    expect(repositoryInRegistry(`${REGISTRY}/berth/app-1@${digest}`)).toBe('berth/berth/app-1');
+    expect(repositoryInRegistry('reg.example:443/prefix/berth-app-1:b-2')).toBe('prefix/berth-app-1');
   });
 
   it('leaves the built image as it was when the push fails', async () => {
     const { registry, builder } = setup();
     builder.addImage({ ref: REF });
     registry.setReachable(false);
-    await expect(publishImage({ engine: builder, ref: REF, registry: REGISTRY })).rejects.toThrow(
+    await expect(publishImage({ engine: builder, ref: REF, registry: TARGET })).rejects.toThrow(
       'connection refused',
     );
     expect((await builder.inspectImage({ ref: REF }))?.tags).toEqual([REF]);

@@ -42,9 +42,17 @@ export {
   EngineError,
   ImageUnavailableError,
 } from './engine-errors.js';
-export { ensureImage, publishImage, registryRef } from './image-transfer.js';
+export { digestReference, ensureImage, publishImage, registryRef } from './image-transfer.js';
+export { engineAuthFor, isImageDigest, repositoryInRegistry } from './registry-auth.js';
+export type {
+  RegistryAccess,
+  RegistryAction,
+  RegistryAuth,
+  RegistryAuthorizer,
+  RegistryTarget,
+} from './registry-auth.js';
 export { RegistryClient } from './registry-client.js';
 export type { RegistryDeletion, RegistryEndpoint } from './registry-client.js';
-export type { EnsureImageOptions, ImagePath } from './image-transfer.js';
+export type { EnsureImageOptions, ImagePath, PublishedImage } from './image-transfer.js';
 export { BoundedLineSplitter, MAX_LINE_BYTES, cutMark } from './bounded-lines.js';
 export { LogLineAssembler } from './log-lines.js';

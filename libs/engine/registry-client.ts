@@ -1,4 +1,5 @@
 import { registryRef, splitReference } from './image-transfer.js';
+import type { RegistryAction, RegistryAuthorizer } from './registry-auth.js';
 
 /** Where a registry is: what engines are told ("host:port[/prefix]") and where its HTTP API answers. */
 export interface RegistryEndpoint {
@@ -23,14 +24,19 @@ const MANIFEST_TYPES = [
 export class RegistryClient {
   constructor(
     private readonly settings: RegistryEndpoint,
+    /** Signs the bearer token of each call (scoped to its repository); none: the registry is anonymous. */
+    private readonly authorize?: RegistryAuthorizer,
     private readonly timeoutMs = 10_000,
   ) {}
 
   /** Deletes the manifest `ref` has in the registry. 'not-allowed' when the registry has deletes off. */
   async deleteImage(ref: string): Promise<RegistryDeletion> {
-    const manifest = await this.manifestOf(ref);
+    const manifest = await this.manifestOf(ref, ['pull', 'delete']);
     if (!manifest) return 'absent';
-    const deletion = await this.call(`${manifest.url}${manifest.digest}`, { method: 'DELETE' });
+    const deletion = await this.call(`${manifest.url}${manifest.digest}`, {
+      method: 'DELETE',
+      headers: manifest.authorization,
+    });
     await deletion.body?.cancel();
     if (deletion.status === 404) return 'absent';
     // distribution answers 405 (UNSUPPORTED) when storage.delete.enabled is off.
@@ -48,23 +54,36 @@ export class RegistryClient {
 
   /** Whether the registry holds `ref` (its manifest answers). */
   async hasImage(ref: string): Promise<boolean> {
-    return (await this.manifestOf(ref)) !== undefined;
+    return (await this.manifestOf(ref, ['pull'])) !== undefined;
+  }
+
+  /** The digest of the manifest tag `ref` points at now; undefined when the registry does not have it. */
+  async digestOf(ref: string): Promise<string | undefined> {
+    return (await this.manifestOf(ref, ['pull']))?.digest;
   }
 
   /** The digest of `ref`'s manifest (HEAD), undefined when the registry does not have it. */
-  private async manifestOf(ref: string): Promise<{ url: string; name: string; digest: string } | undefined> {
+  private async manifestOf(
+    ref: string,
+    actions: RegistryAction[],
+  ): Promise<
+    { url: string; name: string; digest: string; authorization: Record<string, string> } | undefined
+  > {
     const { repository, tag } = splitReference(this.repositoryPath(ref));
     const url = `${this.settings.apiBase}/v2/${repository}/manifests/`;
     const name = `${repository}:${tag}`;
+    const token = this.authorize?.([{ repository, actions }]);
+    const authorization: Record<string, string> =
+      token === undefined ? {} : { Authorization: `Bearer ${token}` };
     const head = await this.call(`${url}${encodeURIComponent(tag)}`, {
       method: 'HEAD',
-      headers: { Accept: MANIFEST_TYPES },
+      headers: { Accept: MANIFEST_TYPES, ...authorization },
     });
     if (head.status === 404) return undefined;
     if (!head.ok) throw new Error(`registry answered ${head.status} to HEAD ${name}`);
     const digest = head.headers.get('docker-content-digest');
     if (!digest) throw new Error(`registry gave no digest for ${name}`);
-    return { url, name, digest };
+    return { url, name, digest, authorization };
   }
 
   /** "prefix/name:tag": the image's name inside the registry, without the registry's host. */

@@ -5,14 +5,16 @@ import { HostMonitor } from './host-monitor.js';
 import { Host } from './host.entity.js';
 import { HostsService } from './hosts.service.js';
 import { ImageDistribution } from './image-distribution.js';
+import { RegistryTokenService } from './registry-token.service.js';
 
 /**
  * The Docker host pool: registration and status (HostsService), engines (EnginePool), health
- * (HostMonitor), and how images reach hosts (ImageDistribution).
+ * (HostMonitor), how images reach hosts (ImageDistribution) and the registry's token service
+ * (RegistryTokenService).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Host])],
-  providers: [EnginePool, HostsService, HostMonitor, ImageDistribution],
-  exports: [EnginePool, HostsService, ImageDistribution],
+  providers: [EnginePool, HostsService, HostMonitor, ImageDistribution, RegistryTokenService],
+  exports: [EnginePool, HostsService, ImageDistribution, RegistryTokenService],
 })
 export class HostsModule {}

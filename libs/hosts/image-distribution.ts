@@ -3,34 +3,49 @@ import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import {
   type ContainerEngine,
   type ImagePath,
+  type PublishedImage,
   RegistryClient,
+  type RegistryTarget,
   ensureImage,
   publishImage,
 } from '../engine/index.js';
 import { EnginePool } from './engine-pool.js';
 import type { Host } from './host.entity.js';
+import { RegistryTokenService } from './registry-token.service.js';
 
 /**
  * How images get to the hosts that run them. With BERTH_REGISTRY, every build is pushed to the registry
- * and hosts pull from it (a release stays deployable when the host that built it is gone); without one,
- * or while the registry fails, a host that lacks an image loads it from one that has it (save → load).
+ * and hosts pull from it (a release stays deployable when the host that built it is gone), a release's
+ * image by the digest its push recorded; without one, or while the registry fails, a host that lacks an
+ * image loads it from one that has it (save → load). With token auth, every engine call carries a token
+ * the control plane signed for that one repository: pull only for a pull, push for a push.
  */
 @Injectable()
 export class ImageDistribution implements OnApplicationBootstrap {
   private readonly logger = new Logger('ImageDistribution');
   private readonly registryClient: RegistryClient | undefined;
+  private readonly target: RegistryTarget | undefined;
   private deletesRefused = false;
 
   constructor(
     private readonly pool: EnginePool,
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
+    tokens: RegistryTokenService,
   ) {
-    this.registryClient = config.registry ? new RegistryClient(config.registry) : undefined;
+    const registry = config.registry;
+    const authorize = tokens.enabled ? tokens.authorize : undefined;
+    this.target = registry ? { address: registry.address, ...(authorize ? { authorize } : {}) } : undefined;
+    this.registryClient = registry ? new RegistryClient(registry, authorize) : undefined;
   }
 
   /** Says at start whether the configured registry answers (it is not required to: see ensureImage). */
   onApplicationBootstrap(): void {
     if (!this.registryClient) return;
+    if (!this.config.registry?.token) {
+      this.logger.warn(
+        `registry ${this.registry} is used without token auth (BERTH_REGISTRY_TOKEN_KEY): whoever reaches it can read and overwrite every image`,
+      );
+    }
     void this.registryClient.ping().then(
       () => this.logger.log(`images move through registry ${this.registry}`),
       (error: Error) =>
@@ -45,15 +60,19 @@ export class ImageDistribution implements OnApplicationBootstrap {
     return this.config.registry?.address;
   }
 
-  /** Makes sure `host` has image `ref`, from the registry or from another host that is not down. */
-  async ensureOn(host: Host, ref: string): Promise<ImagePath> {
+  /**
+   * Makes sure `host` has image `ref`, from the registry or from another host that is not down. With
+   * `digest` (a release's), the registry is asked for exactly that manifest, never for what the tag names.
+   */
+  async ensureOn(host: Host, ref: string, digest?: string | null): Promise<ImagePath> {
     const target = await this.pool.engineFor(host);
     const others = (await this.pool.hosts()).filter((h) => h.id !== host.id && h.status !== 'down');
     const { path } = await ensureImage({
       ref,
       target,
       sources: await Promise.all(others.map((h) => this.pool.engineFor(h))),
-      ...(this.registry === undefined ? {} : { registry: this.registry }),
+      ...(this.target === undefined ? {} : { registry: this.target }),
+      ...(digest ? { digest } : {}),
       onWarning: (message) => this.logger.warn(message),
     });
     if (path !== 'present') {
@@ -63,14 +82,17 @@ export class ImageDistribution implements OnApplicationBootstrap {
     return path;
   }
 
-  /** Pushes a freshly built image to the registry; undefined (and nothing done) without one. */
+  /**
+   * Pushes a freshly built image to the registry and returns the manifest digest the registry stored
+   * (what the release records); undefined (and nothing done) without a registry.
+   */
   async publish(options: {
     engine: ContainerEngine;
     ref: string;
     signal?: AbortSignal;
-  }): Promise<{ remote: string } | undefined> {
-    if (this.registry === undefined) return undefined;
-    return publishImage({ ...options, registry: this.registry });
+  }): Promise<PublishedImage | undefined> {
+    if (this.target === undefined) return undefined;
+    return publishImage({ ...options, registry: this.target });
   }
 
   /** Deletes `ref` from the registry (nothing without one). Failures are logged: deletion goes on. */

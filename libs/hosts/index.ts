@@ -7,3 +7,12 @@ export { Host, type HostStatus } from './host.entity.js';
 export { HostsModule } from './hosts.module.js';
 export { HostsService } from './hosts.service.js';
 export { ImageDistribution } from './image-distribution.js';
+export { RegistryTokenService, type RegistryTokenGrant } from './registry-token.service.js';
+export {
+  RegistryTokenSigner,
+  grantedAccess,
+  libtrustKeyId,
+  parseScope,
+  registryTokenClaims,
+  type RegistryCredentialKind,
+} from './registry-tokens.js';

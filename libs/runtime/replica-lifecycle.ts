@@ -53,6 +53,7 @@ export class ReplicaLifecycle {
       releaseId: release.id,
       host,
       image: release.image!,
+      imageDigest: release.imageDigest,
       memoryMb: release.memoryMb,
       cpuMillis: release.cpuMillis,
       containerName: (instance) => `berth-${app.id}-web-v${release.version}-${instance}`,
@@ -96,7 +97,7 @@ export class ReplicaLifecycle {
     });
     try {
       const engine = await this.pool.engineFor(host);
-      await this.images.ensureOn(host, draft.image);
+      await this.images.ensureOn(host, draft.image, draft.imageDigest);
       await this.networks.ensure({ host, tenantId: app.tenantId });
       const spec = await draft.spec({ replicaId: replica.id, instance });
       const { id } = await engine.createContainer({ ...spec, name: replica.containerName });

@@ -33,6 +33,8 @@ export interface ReplicaDraft {
   releaseId: string | null;
   host: Host;
   image: string;
+  /** The release's manifest digest: the host pulls exactly this from the registry (see ImageDistribution). */
+  imageDigest?: string | null;
   memoryMb: number;
   cpuMillis: number;
   /** The name hardenedContainerSpec gives the container, recorded in the row before the container exists. */

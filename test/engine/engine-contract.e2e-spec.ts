@@ -40,11 +40,11 @@ describeEngineContract(
     fake.addImage({ ref: RUNTIME_IMAGE });
     return fake;
   },
-  { registry: () => fakeRegistry.address, deadRegistry: DEAD_REGISTRY },
+  { registry: () => ({ address: fakeRegistry.address }), deadRegistry: DEAD_REGISTRY },
 );
 
 describeEngineContract('DockerEngine (local Docker Engine)', () => docker, {
-  registry: () => registry!.address,
+  registry: () => ({ address: registry!.address, authorize: registry!.authorize }),
   deadRegistry: DEAD_REGISTRY,
 });
 

@@ -5,6 +5,9 @@ import {
   type ContainerEngine,
   type EngineEvent,
   EngineError,
+  type RegistryTarget,
+  digestReference,
+  engineAuthFor,
   hardenedContainerSpec,
   tenantNetworkName,
 } from '../../libs/engine/index.js';
@@ -18,8 +21,8 @@ export function describeEngineContract(
   name: string,
   makeEngine: () => ContainerEngine,
   options: {
-    /** Address of a registry the engine can push to (known once the file's beforeAll started it). */
-    registry: () => string;
+    /** A registry the engine can push to, and who signs its tokens (known once the file's beforeAll started it). */
+    registry: () => RegistryTarget;
     /** An address where no registry answers. */
     deadRegistry: string;
   },
@@ -233,31 +236,52 @@ export function describeEngineContract(
       return imageId;
     }
 
+    const auth = (remote: string, actions: ('pull' | 'push')[]) => {
+      const granted = engineAuthFor(options.registry(), remote, actions);
+      return granted ? { auth: granted } : {};
+    };
+
     it('moves an image through a registry: tag, push, remove, pull keep its id and labels', async () => {
       const scope = uniqueId('reg');
       const ref = `berth-contract/tiny:${scope}`;
-      const remote = `${options.registry()}/${ref}`;
+      const remote = `${options.registry().address}/${ref}`;
       const imageId = await tinyImage(ref, scope);
 
       await engine.tagImage({ ref, target: remote });
       expect((await engine.inspectImage({ ref: remote }))?.id).toBe(imageId);
-      await engine.pushImage({ ref: remote });
+      const { digest } = await engine.pushImage({ ref: remote, ...auth(remote, ['pull', 'push']) });
+      expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
       // Removing one of two names only drops that name.
       await engine.removeImage({ ref: remote });
       expect((await engine.inspectImage({ ref }))?.tags).toEqual([ref]);
       await engine.removeImage({ ref });
       expect(await engine.inspectImage({ ref })).toBeUndefined();
 
-      await engine.pullImage({ ref: remote });
+      await engine.pullImage({ ref: remote, ...auth(remote, ['pull']) });
       const pulled = await engine.inspectImage({ ref: remote });
       expect(pulled?.id).toBe(imageId);
       expect(pulled?.labels).toMatchObject({ 'berth.contract': scope });
       await engine.removeImage({ ref: remote });
+      expect(await engine.inspectImage({ ref: remote })).toBeUndefined();
+
+      // By digest: the manifest the push stored, whatever the tag names later; it can be tagged and untagged.
+      const pinned = digestReference(remote, digest);
+      await engine.pullImage({ ref: pinned, ...auth(remote, ['pull']) });
+      expect((await engine.inspectImage({ ref: pinned }))?.id).toBe(imageId);
+      await engine.tagImage({ ref: pinned, target: ref });
+      await engine.removeImage({ ref: pinned });
+      expect((await engine.inspectImage({ ref }))?.id).toBe(imageId);
+      await engine.removeImage({ ref });
     });
 
     it('answers 404 for a pull the registry lacks and a push of an image the host lacks', async () => {
-      const missing = `${options.registry()}/berth-contract/missing:${uniqueId('none')}`;
-      for (const attempt of [engine.pullImage({ ref: missing }), engine.pushImage({ ref: missing })]) {
+      const missing = `${options.registry().address}/berth-contract/missing:${uniqueId('none')}`;
+      const digestMissing = digestReference(missing, `sha256:${'0'.repeat(64)}`);
+      for (const attempt of [
+        engine.pullImage({ ref: missing, ...auth(missing, ['pull']) }),
+        engine.pullImage({ ref: digestMissing, ...auth(missing, ['pull']) }),
+        engine.pushImage({ ref: missing, ...auth(missing, ['pull', 'push']) }),
+      ]) {
         const error = await attempt.catch((e: unknown) => e);
         expect(error).toBeInstanceOf(EngineError);
         expect((error as EngineError).statusCode).toBe(404);

@@ -1,7 +1,11 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parseRegistrySetting, type RegistrySettings } from '../../libs/config/index.js';
+import type { RegistryAuthorizer } from '../../libs/engine/index.js';
+import { RegistryTokenSigner } from '../../libs/hosts/index.js';
 import { testRunId } from './docker.js';
 
 const run = promisify(execFile);
@@ -12,6 +16,14 @@ export interface TestRegistry {
   /** "127.0.0.1:PORT", what BERTH_REGISTRY is set to. */
   address: string;
   port: number;
+  /** Its token signing key (what BERTH_REGISTRY_TOKEN_KEY is set to). */
+  tokenKey: string;
+  /** BERTH_REGISTRY with its token auth, as loadConfig would read them. */
+  settings: RegistrySettings;
+  /** Signs tokens as Berth's control plane does (for engine calls made by a test directly). */
+  authorize: RegistryAuthorizer;
+  /** Starts it again on its port with the same key and storage, sending docker clients to `realm` for tokens. */
+  restart(options: { realm: string }): Promise<void>;
   /** Stops it and deletes its storage. */
   purge(): Promise<void>;
 }
@@ -38,9 +50,22 @@ export async function startTestRegistry(): Promise<TestRegistry> {
   const { stdout } = await run('bash', [SCRIPT, 'start', String(port)], { env, timeout: 120_000 });
   const address = stdout.trim();
   if (address !== `127.0.0.1:${port}`) throw new Error(`registry.sh start ${port} printed "${stdout}"`);
+  const tokenKey = (await run('bash', [SCRIPT, 'token-key', String(port)], { env })).stdout.trim();
+  const token = { keyFile: tokenKey, issuer: 'berth', service: 'berth-registry' };
+  const signer = RegistryTokenSigner.fromPemFile(() => fs.readFileSync(tokenKey), tokenKey, token);
   return {
     address,
     port,
+    tokenKey,
+    settings: { ...parseRegistrySetting(address)!, token },
+    authorize: (access) => signer.sign({ subject: 'test', access, ttlSeconds: 600 }),
+    restart: async ({ realm }) => {
+      await run('bash', [SCRIPT, 'stop', String(port)], { env, timeout: 60_000 });
+      await run('bash', [SCRIPT, 'start', String(port)], {
+        env: { ...env, BERTH_REGISTRY_REALM: realm },
+        timeout: 120_000,
+      });
+    },
     purge: async () => {
       await run('bash', [SCRIPT, 'purge', String(port)], { env, timeout: 60_000 });
     },

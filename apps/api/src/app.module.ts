@@ -30,6 +30,7 @@ import { AdminUsageController, UsageController } from './usage/usage.controller.
 import { DashboardController } from './logs/dashboard.controller.js';
 import { LogStreamGateway } from './logs/log-stream.gateway.js';
 import { LogsController } from './logs/logs.controller.js';
+import { RegistryTokenController } from './registry/registry-token.controller.js';
 
 export interface AppModuleOptions {
   config: BerthConfig;
@@ -73,6 +74,7 @@ export class AppModule {
         PlansController,
         AdminPlansController,
         HostsController,
+        RegistryTokenController,
         AppsController,
         BuildsController,
         UsageController,

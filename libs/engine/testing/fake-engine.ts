@@ -19,6 +19,7 @@ import type {
 } from '../container-engine.js';
 import type { ExecOptions, ExecResult } from '../container-exec.js';
 import type { ContainerSpec } from '../container-spec.js';
+import type { RegistryAuth } from '../registry-auth.js';
 import { EngineCapabilityNotSupportedError, EngineError } from '../engine-errors.js';
 import {
   FakeImageStore,
@@ -176,13 +177,17 @@ export class FakeEngine implements ContainerEngine {
     this.images.tag(image, options.target);
   }
 
-  async pushImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
+  async pushImage(options: {
+    ref: string;
+    auth?: RegistryAuth;
+    signal?: AbortSignal;
+  }): Promise<{ digest: string }> {
     this.enter('pushImage', options);
     options.signal?.throwIfAborted();
-    pushToRegistry(this.images, this.options.registry, options.ref);
+    return { digest: pushToRegistry(this.images, this.options.registry, options.ref) };
   }
 
-  async pullImage(options: { ref: string; signal?: AbortSignal }): Promise<void> {
+  async pullImage(options: { ref: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<void> {
     this.enter('pullImage', options);
     options.signal?.throwIfAborted();
     pullFromRegistry(this.images, this.options.registry, options.ref);

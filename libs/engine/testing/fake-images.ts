@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { ImageInfo, ImageSummary } from '../container-engine.js';
 import { EngineError } from '../engine-errors.js';
 
@@ -113,7 +114,9 @@ export function parseSavedImage(bytes: Buffer): FakeImage | undefined {
 }
 
 /**
- * A registry that fake engines push to and pull from, by the full reference ("host:port/name:tag").
+ * A registry that fake engines push to and pull from, by the full reference ("host:port/name:tag", or
+ * "host:port/name@sha256:…" for a manifest pushed before). A manifest's digest is derived from the image
+ * id, so pushing one image twice gives one digest and pushing another image under a tag gives another.
  * Test controls: setReachable(false) makes every push and pull fail as a refused connection would.
  */
 export class FakeRegistry {
@@ -133,8 +136,12 @@ export class FakeRegistry {
     return undefined;
   }
 
-  put(ref: string, image: FakeImage): void {
+  /** Stores `image` under tag `ref` and under its digest reference; returns the digest. */
+  put(ref: string, image: FakeImage): string {
+    const digest = `sha256:${crypto.createHash('sha256').update(image.id).digest('hex')}`;
     this.manifests.set(withDefaultTag(ref), structuredClone(image));
+    this.manifests.set(`${repositoryOf(ref)}@${digest}`, structuredClone(image));
+    return digest;
   }
 
   get(ref: string): FakeImage | undefined {
@@ -142,9 +149,9 @@ export class FakeRegistry {
     return image ? structuredClone(image) : undefined;
   }
 
-  /** Every reference the registry holds. */
+  /** Every tag the registry holds ("host:port/name:tag"; digest references left out). */
   refs(): string[] {
-    return [...this.manifests.keys()].sort();
+    return [...this.manifests.keys()].filter((ref) => !ref.includes('@')).sort();
   }
 
   delete(ref: string): boolean {
@@ -152,12 +159,12 @@ export class FakeRegistry {
   }
 }
 
-/** pushImage of a fake engine: `ref` from its images into the registry `ref` names. */
+/** pushImage of a fake engine: `ref` from its images into the registry `ref` names; the manifest digest. */
 export function pushToRegistry(
   images: FakeImageStore,
   registry: FakeRegistry | undefined,
   ref: string,
-): void {
+): string {
   const image = images.find(ref);
   if (!image) {
     throw new EngineError({
@@ -166,7 +173,7 @@ export function pushToRegistry(
       message: `An image does not exist locally with the tag: ${ref}`,
     });
   }
-  reachable('pushImage', registry, ref).put(ref, image);
+  return reachable('pushImage', registry, ref).put(ref, image);
 }
 
 /** pullImage of a fake engine: `ref` from its registry into its images, named `ref`. */
@@ -198,6 +205,12 @@ function reachable(operation: string, registry: FakeRegistry | undefined, ref: s
 }
 
 function withDefaultTag(ref: string): string {
-  if (ref.startsWith('sha256:')) return ref;
+  if (ref.startsWith('sha256:') || ref.includes('@')) return ref;
   return ref.lastIndexOf(':') > ref.lastIndexOf('/') ? ref : `${ref}:latest`;
+}
+
+/** "host:5000/a/b:tag" → "host:5000/a/b". */
+function repositoryOf(ref: string): string {
+  const name = ref.split('@', 1)[0]!;
+  return name.lastIndexOf(':') > name.lastIndexOf('/') ? name.slice(0, name.lastIndexOf(':')) : name;
 }

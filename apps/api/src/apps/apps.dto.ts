@@ -162,6 +162,14 @@ export class ReleaseView {
   @ApiProperty({ example: 'build 1f2e3d4c' }) description: string;
   @ApiProperty({ nullable: true, type: String, example: '1f2e…' }) buildId: string | null;
   @ApiProperty({ nullable: true, type: String, example: 'berth-app-0b1c…:b-1f2e3d4c' }) image: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Manifest digest the image was pushed to the registry with; hosts pull and run exactly this. Null without a registry.',
+    example: 'sha256:b184e2aa81f79230300489f97da549f111c8462211ed6a0fb7c04b84854d25bd',
+  })
+  imageDigest: string | null;
   @ApiProperty({ example: 256 }) memoryMb: number;
   @ApiProperty({ example: 500 }) cpuMillis: number;
   @ApiProperty({ example: 2 }) replicas: number;
@@ -179,6 +187,7 @@ export class ReleaseView {
       description: release.description,
       buildId: release.buildId,
       image: release.image,
+      imageDigest: release.imageDigest,
       memoryMb: release.memoryMb,
       cpuMillis: release.cpuMillis,
       replicas: release.replicas,

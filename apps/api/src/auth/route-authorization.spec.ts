@@ -38,10 +38,12 @@ describe('route authorization (architecture check)', () => {
     expect(routes.filter((r) => !r.rule).map((r) => r.route)).toEqual([]);
   });
 
-  it('keeps public routes to auth, plans, health and the dashboard', () => {
+  it('keeps public routes to auth, plans, health, the dashboard and the registry token service', () => {
     const open = routes.filter((r) => r.rule?.public).map((r) => r.route);
     for (const route of open)
-      expect(route).toMatch(/^(GET|POST|HEAD) (v1\/auth|v1\/plans|healthz|readyz|dashboard)/);
+      expect(route).toMatch(
+        /^(GET|POST|HEAD) (v1\/auth|v1\/plans|healthz|readyz|dashboard|v1\/registry\/token$)/,
+      );
   });
 
   it('keeps /v1/admin routes to operators and platform keys', () => {
