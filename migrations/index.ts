@@ -5,6 +5,7 @@ import { BuildManifest1795444900000 } from './1795444900000-BuildManifest.js';
 import { UsageRecords1795445100000 } from './1795445100000-UsageRecords.js';
 import { CrossProcessState1795446000000 } from './1795446000000-CrossProcessState.js';
 import { TenantSubnets1796466818629 } from './1796466818629-TenantSubnets.js';
+import { HostNetworkPolicy1796469627583 } from './1796469627583-HostNetworkPolicy.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -17,4 +18,5 @@ export const MIGRATIONS: Function[] = [
   UsageRecords1795445100000,
   CrossProcessState1795446000000,
   TenantSubnets1796466818629,
+  HostNetworkPolicy1796469627583,
 ];

@@ -16,8 +16,10 @@ import type {
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerSpec } from './container-spec.js';
+import type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
 import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
+import { toHostGuardCreateOptions } from './docker-host-guard.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
 import { EngineError } from './engine-errors.js';
 import { dockerEvents } from './docker-events.js';
@@ -48,7 +50,7 @@ export interface DockerEngineOptions {
 }
 
 /** The ContainerEngine of one Docker Engine host, through dockerode. The only class that holds a Docker client. */
-export class DockerEngine implements ContainerEngine, ContainerExecCapability {
+export class DockerEngine implements ContainerEngine, ContainerExecCapability, HostGuardCapability {
   private readonly docker: Docker;
   private readonly extraLabels: Record<string, string>;
   private readonly pingTimeoutMs: number;
@@ -226,6 +228,15 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability {
     const options = toDockerCreateOptions(spec);
     options.Labels = { ...this.extraLabels, ...options.Labels };
     const container = await dockerCall('createContainer', () => this.docker.createContainer(options));
+    return { id: container.id };
+  }
+
+  async createHostGuardContainer(spec: HostGuardContainerSpec): Promise<{ id: string }> {
+    const options = toHostGuardCreateOptions(spec);
+    options.Labels = { ...this.extraLabels, ...options.Labels };
+    const container = await dockerCall('createHostGuardContainer', () =>
+      this.docker.createContainer(options),
+    );
     return { id: container.id };
   }
 

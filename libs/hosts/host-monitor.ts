@@ -12,6 +12,8 @@ import { AuditService } from '../audit/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EnginePool } from './engine-pool.js';
+import { HostGuard } from './host-guard.js';
+import type { NetworkPolicyReport } from './host-guard-spec.js';
 import { nextHostHealth, type HostProbeResult } from './host-health.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine, type EngineProbe } from './host-probe.js';
 import { Host, type HostStatus } from './host.entity.js';
@@ -46,7 +48,8 @@ export interface HostProbeReport {
 /**
  * Pings every host in rounds. A host that misses `failureThreshold` probes in a row is `down` (with the
  * last error); its first answer after that puts it back to its admin status. Heartbeat time, engine
- * version, CPUs and memory are refreshed on every answer. Runs inside the api only when
+ * version, CPUs and memory are refreshed on every answer, and so is the host guard (HostGuard.ensure:
+ * placed or put back, its state kept in networkPolicy). Runs inside the api only when
  * config.runWorkers is set; tests call probeAll() themselves.
  */
 @Injectable()
@@ -60,6 +63,7 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectRepository(Host) private readonly hosts: Repository<Host>,
     private readonly pool: EnginePool,
     private readonly audit: AuditService,
+    private readonly guard: HostGuard,
     @Optional() @Inject(HOST_MONITOR_OPTIONS) options?: Partial<HostMonitorOptions>,
   ) {
     this.options = { ...DEFAULT_HOST_MONITOR_OPTIONS, ...options };
@@ -112,6 +116,7 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     }
     const result: HostProbeResult = probe.ok ? { ok: true } : { ok: false, error: probe.error };
     const next = nextHostHealth(host, result, this.options.failureThreshold);
+    const policy = probe.ok ? await this.ensureGuard(host) : undefined;
     await this.hosts
       .createQueryBuilder()
       .update(Host)
@@ -129,6 +134,7 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
               memoryMb: probe.info.memoryMb,
             }
           : {}),
+        ...(policy ? { networkPolicy: policy.state, networkPolicyReason: policy.reason } : {}),
       })
       .where('id = :id', { id: host.id })
       .execute();
@@ -141,6 +147,17 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
       consecutiveFailures: next.consecutiveFailures,
       event: next.event,
     };
+  }
+
+  /** The guard of an answering host (placed at start, registration and return alike); never fails the probe. */
+  private async ensureGuard(host: Host): Promise<NetworkPolicyReport> {
+    try {
+      return await this.guard.ensure(host);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`host guard on ${host.name}: ${message}`);
+      return { state: 'failed', reason: message.slice(0, 500) };
+    }
   }
 
   private async recordEvent(host: Host, event: 'down' | 'up', lastError: string | null): Promise<void> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnginePool } from './engine-pool.js';
+import { HostGuard } from './host-guard.js';
 import { HostMonitor } from './host-monitor.js';
 import { Host } from './host.entity.js';
 import { HostsService } from './hosts.service.js';
@@ -8,11 +9,11 @@ import { ImageDistribution } from './image-distribution.js';
 
 /**
  * The Docker host pool: registration and status (HostsService), engines (EnginePool), health
- * (HostMonitor), and how images reach hosts (ImageDistribution).
+ * (HostMonitor), the network policy on each host (HostGuard), and how images reach hosts (ImageDistribution).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Host])],
-  providers: [EnginePool, HostsService, HostMonitor, ImageDistribution],
-  exports: [EnginePool, HostsService, ImageDistribution],
+  providers: [EnginePool, HostsService, HostMonitor, HostGuard, ImageDistribution],
+  exports: [EnginePool, HostsService, HostGuard, ImageDistribution],
 })
 export class HostsModule {}
