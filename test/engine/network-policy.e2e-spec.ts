@@ -62,7 +62,8 @@ Promise.all(Object.entries(targets).map(([name, [host, port]]) => new Promise((d
   socket.once('error', (error) => done([name, error.code || 'error']));
 }))).then((results) => console.log(JSON.stringify(Object.fromEntries(results))));
 `;
-const SERVE = `require('net').createServer((s) => s.end('hi\\n')).listen(8080, '0.0.0.0');`;
+// A probe closes at once: its reset must not kill the server.
+const SERVE = `require('net').createServer((s) => { s.on('error', () => {}); s.end('hi'); }).listen(8080, '0.0.0.0');`;
 const DNS_AND_HTTPS = `
 require('dns').promises.lookup('registry.npmjs.org')
   .then((found) => new Promise((done) => {
@@ -153,7 +154,7 @@ async function probe(from: keyof typeof ids): Promise<Record<string, string>> {
 }
 
 async function policyOf(): Promise<{ networkPolicy: string | null; networkPolicyReason: string | null }> {
-  const res = await api.http.get(`/v1/hosts/${host.id}`).set(operator.auth).expect(200);
+  const res = await api.http.get(`/v1/admin/hosts/${host.id}`).set(operator.auth).expect(200);
   return res.body as { networkPolicy: string | null; networkPolicyReason: string | null };
 }
 
@@ -168,7 +169,10 @@ beforeAll(async () => {
   await ensureRuntimeImage(engine);
   await ensureGuardImage();
 
-  listener = net.createServer((socket) => socket.end('host\n'));
+  listener = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.end('host');
+  });
   await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
   listenerPort = (listener.address() as net.AddressInfo).port;
 
@@ -224,7 +228,7 @@ beforeAll(async () => {
     host = local;
   } else {
     const res = await api.http
-      .post('/v1/hosts')
+      .post('/v1/admin/hosts')
       .set(operator.auth)
       .send({ name: `np-${short}`, endpoint: TEST_DOCKER_ENDPOINT })
       .expect(201);
@@ -269,7 +273,7 @@ describe('network policy kept by the host guard', () => {
     });
   });
 
-  it('the monitor places the guard and GET /v1/hosts/{id} reports it applied', async () => {
+  it('the monitor places the guard and GET /v1/admin/hosts/{id} reports it applied', async () => {
     const monitor = api.app.get(HostMonitor);
     await waitFor(
       'networkPolicy applied',
