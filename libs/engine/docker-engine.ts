@@ -15,7 +15,7 @@ import type {
   NetworkSummary,
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
-import type { ContainerSpec } from './container-spec.js';
+import { LABELS, type ContainerSpec } from './container-spec.js';
 import type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
 import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
@@ -319,7 +319,13 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability, H
     const containers = await dockerCall('removeLabelled', () =>
       this.docker.listContainers({ all: true, filters }),
     );
-    for (const container of containers) await this.removeContainer({ id: container.Id, force: true });
+    for (const container of containers) {
+      // A host guard removes its iptables rules on SIGTERM; a forced removal alone would SIGKILL it.
+      if (container.Labels[LABELS.role] === 'host-guard' && container.State === 'running') {
+        await this.stopContainer({ id: container.Id, graceSeconds: 10 });
+      }
+      await this.removeContainer({ id: container.Id, force: true });
+    }
 
     const networks = await dockerCall('removeLabelled', () => this.docker.listNetworks({ filters }));
     for (const network of networks) {
