@@ -33,6 +33,9 @@ export const DEFAULT_HOST_MONITOR_OPTIONS: HostMonitorOptions = {
   probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
 };
 
+/** Bound of one HostGuard.ensure inside a round. */
+const GUARD_TIMEOUT_MS = 30_000;
+
 /** Optional provider overriding some of DEFAULT_HOST_MONITOR_OPTIONS. */
 export const HOST_MONITOR_OPTIONS = Symbol('HOST_MONITOR_OPTIONS');
 
@@ -149,14 +152,27 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     };
   }
 
-  /** The guard of an answering host (placed at start, registration and return alike); never fails the probe. */
+  /**
+   * The guard of an answering host (placed at start, registration and return alike); never fails the probe,
+   * and never holds the loop longer than GUARD_TIMEOUT_MS (a first placement may copy the image; a hung
+   * engine must not stop the monitor: the next round tries again).
+   */
   private async ensureGuard(host: Host): Promise<NetworkPolicyReport> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`placing the host guard took over ${GUARD_TIMEOUT_MS / 1000} s`)),
+        GUARD_TIMEOUT_MS,
+      );
+    });
     try {
-      return await this.guard.ensure(host);
+      return await Promise.race([this.guard.ensure(host), timeout]);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(`host guard on ${host.name}: ${message}`);
       return { state: 'failed', reason: message.slice(0, 500) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
