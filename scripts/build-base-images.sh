@@ -2,6 +2,8 @@
 # Builds Berth's two base images offline, in seconds, from files already on this machine:
 #   berth/node-runtime:local  the machine's node + npm, dash, a few coreutils, CA bundle
 #   berth/haproxy:local       the machine's haproxy (Debian package), dash
+#   berth/host-guard:local    the machine's iptables (nf_tables backend) and its extensions, dash,
+#                             sleep and libs/hosts/host-guard.sh: Berth's network policy on a host
 #
 # Why not `docker pull node` / `FROM haproxy`: Berth must work with no registry at all (CI and
 # air-gapped operators), so each image is one layer made with `docker import` from a root
@@ -15,6 +17,7 @@
 # Usage: scripts/build-base-images.sh [--force]
 # Env:   BERTH_NODE_IMAGE     (default berth/node-runtime:local)
 #        BERTH_HAPROXY_IMAGE  (default berth/haproxy:local)
+#        BERTH_HOST_GUARD_IMAGE (default berth/host-guard:local)
 #        DOCKER_HOST          build on another engine (the docker CLI reads it)
 #        BERTH_VERIFY_REGISTRY=0  skip the HTTPS-to-registry.npmjs.org check, for engines whose
 #                             containers have no outbound network (e.g. scripts/pool-hosts.sh hosts)
@@ -22,7 +25,8 @@ set -euo pipefail
 
 NODE_IMAGE=${BERTH_NODE_IMAGE:-berth/node-runtime:local}
 HAPROXY_IMAGE=${BERTH_HAPROXY_IMAGE:-berth/haproxy:local}
-readonly NODE_IMAGE HAPROXY_IMAGE
+GUARD_IMAGE=${BERTH_HOST_GUARD_IMAGE:-berth/host-guard:local}
+readonly NODE_IMAGE HAPROXY_IMAGE GUARD_IMAGE
 readonly APP_UID=10001 HAPROXY_UID=10002
 readonly CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 # npm lifecycle scripts run through sh and commonly call these; each costs ~100 KB.
@@ -88,6 +92,27 @@ haproxy_manifest() {
   printf '%s\t%s\n' "$CA_BUNDLE" "$(readlink -f "$CA_BUNDLE")"
   { shared_libs "$haproxy_bin"; shared_libs "$(readlink -f "$(command -v dash)")"; } | sort -u |
     while read -r lib; do printf '%s\t%s\n' "$lib" "$(readlink -f "$lib")"; done
+}
+
+# iptables through its nf_tables multi-call binary (the name it is called by picks the tool), the
+# extension modules it loads by name at run time (matches and targets), and the guard program.
+readonly XTABLES_DIR=/usr/lib/x86_64-linux-gnu/xtables
+guard_program() { printf '%s/../libs/hosts/host-guard.sh' "$(dirname "$self")"; }
+guard_manifest() {
+  local multi lib
+  multi=$(readlink -f "$(command -v xtables-nft-multi)")
+  printf '/usr/sbin/xtables-nft-multi\t%s\n' "$multi"
+  printf '/bin/dash\t%s\n' "$(readlink -f "$(command -v dash)")"
+  printf '/bin/sleep\t%s\n' "$(readlink -f "$(command -v sleep)")"
+  printf '/usr/local/bin/host-guard\t%s\n' "$(readlink -f "$(guard_program)")"
+  printf '%s\t%s\n' "$XTABLES_DIR" "$(readlink -f "$XTABLES_DIR")"
+  [[ -r /etc/protocols ]] && printf '/etc/protocols\t%s\n' "$(readlink -f /etc/protocols)"
+  {
+    shared_libs "$multi"
+    shared_libs "$(readlink -f "$(command -v dash)")"
+    shared_libs "$(readlink -f "$(command -v sleep)")"
+    for lib in "$XTABLES_DIR"/*.so; do shared_libs "$lib"; done
+  } | sort -u | while read -r lib; do printf '%s\t%s\n' "$lib" "$(readlink -f "$lib")"; done
 }
 
 # npm is a directory of JavaScript, found from the `npm` on PATH (usually a symlink into it).
@@ -199,6 +224,23 @@ build_haproxy_image() {
   # stop, which lets open connections finish) on each load-balancer container instead.
 }
 
+build_guard_image() {
+  local manifest=$1 source=$2 root="$work/guard/root" tool
+  mkdir -p "$root"
+  stage_manifest "$root" "$manifest"
+  chmod 0755 "$root/usr/local/bin/host-guard"
+  ln -s dash "$root/bin/sh"
+  for tool in iptables iptables-restore iptables-save; do ln -s xtables-nft-multi "$root/usr/sbin/$tool"; done
+  write_etc "$root" "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh" "nogroup:x:65534:"
+  mkdir -m 1777 "$root/tmp"
+  mkdir -p "$root/run" "$root/proc" "$root/sys" "$root/dev"
+  make_rootfs_tar "$root" "" "" "$work/guard.tar"
+  import_image "$work/guard.tar" "$GUARD_IMAGE" "$source" \
+    --change "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    --change "ENV XTABLES_LIBDIR=$XTABLES_DIR" \
+    --change 'CMD ["/usr/local/bin/host-guard"]'
+}
+
 # passwd/group with root plus one unprivileged account; nsswitch so glibc reads only files and
 # DNS (there is no nscd or systemd in the image to ask).
 write_etc() {
@@ -253,6 +295,14 @@ verify_haproxy_image() {
     'printf "defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\nfrontend f\n bind 127.0.0.1:8080\n default_backend b\nbackend b\n server s1 127.0.0.1:3000\n" >/tmp/h.cfg && haproxy -c -f /tmp/h.cfg'
 }
 
+# Lists the filter table as the guard runs (host network, only CAP_NET_ADMIN/NET_RAW, read-only
+# root): reads rules, changes nothing. Catches a missing library or extension module.
+verify_guard_image() {
+  verify_or_remove "$GUARD_IMAGE" "iptables -S INPUT in the host's namespace" "-P INPUT" \
+    --network host --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_RAW --read-only "$GUARD_IMAGE" \
+    iptables -w -S INPUT
+}
+
 # Installs haproxy from Debian when missing: it is where the image's binary comes from.
 ensure_haproxy() {
   command -v haproxy >/dev/null 2>&1 && return 0
@@ -304,3 +354,11 @@ node_list=$(node_manifest)
 build_if_stale "$NODE_IMAGE" node "$node_list" "node $(node --version) npm $(npm_version)"
 haproxy_list=$(haproxy_manifest)
 build_if_stale "$HAPROXY_IMAGE" haproxy "$haproxy_list" "$(haproxy -v | head -n 1)"
+# Without iptables here there is no guard image: Berth still runs, and each host reports its network
+# policy as failed (image unavailable) until the image reaches it.
+if command -v xtables-nft-multi >/dev/null 2>&1 && [[ -d "$XTABLES_DIR" ]]; then
+  guard_list=$(guard_manifest)
+  build_if_stale "$GUARD_IMAGE" guard "$guard_list" "$(xtables-nft-multi iptables --version) $(sha256sum "$(guard_program)" | cut -d' ' -f1)"
+else
+  log "WARNING: no iptables (nf_tables) here (Debian: apt-get install -y iptables); $GUARD_IMAGE not built"
+fi

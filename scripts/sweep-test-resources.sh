@@ -19,6 +19,12 @@ if [ -d "$registries_dir" ]; then
 fi
 docker info >/dev/null 2>&1 || exit 0
 filter="label=berth.test-run=$run_id"
+# Host guards remove their iptables rules on SIGTERM; the forced removal below would SIGKILL them and
+# leave the rules behind, so they are stopped first.
+mapfile -t guards < <(docker ps -q --filter "$filter" --filter label=berth.role=host-guard)
+if [ ${#guards[@]} -gt 0 ]; then
+  docker stop -t 10 "${guards[@]}" >/dev/null && echo "[sweep] stopped ${#guards[@]} host guard(s)"
+fi
 mapfile -t containers < <(docker ps -aq --filter "$filter")
 if [ ${#containers[@]} -gt 0 ]; then
   docker rm -f "${containers[@]}" >/dev/null && echo "[sweep] removed ${#containers[@]} test container(s)"

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseEgressDeny, parseNetworkPolicyMode, type NetworkPolicyMode } from './network-policy-setting.js';
 import {
   parseRegistrySetting,
   parseRegistryTokenSetting,
@@ -41,6 +42,12 @@ export interface BerthConfig {
   tenantSubnets: string;
   /** Prefix length of each tenant's subnet on a host (/24: 253 containers per tenant per host). */
   tenantSubnetPrefix: number;
+  /** Whether Berth keeps its network policy on every host (host guard): BERTH_NETWORK_POLICY guard|off. */
+  networkPolicy: NetworkPolicyMode;
+  /** IPv4 CIDRs tenant containers and builds must not reach (BERTH_EGRESS_DENY), canonical, validated. */
+  egressDeny: string[];
+  /** Image of the host guard (BERTH_HOST_GUARD_IMAGE), built by scripts/build-base-images.sh. */
+  hostGuardImage: string;
   /** Registry images move through between hosts (pushed after each build, pulled by digest), and its
    * token auth (BERTH_REGISTRY_TOKEN_KEY); unset: host to host. */
   registry: RegistrySettings | undefined;
@@ -109,6 +116,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     publishAddress: env.BERTH_PUBLISH_ADDRESS ?? '127.0.0.1',
     tenantSubnets: env.BERTH_TENANT_SUBNETS || '10.64.0.0/10',
     tenantSubnetPrefix: intFrom(env.BERTH_TENANT_SUBNET_PREFIX, 24, 'BERTH_TENANT_SUBNET_PREFIX'),
+    networkPolicy: parseNetworkPolicyMode(env.BERTH_NETWORK_POLICY),
+    egressDeny: parseEgressDeny(env.BERTH_EGRESS_DENY),
+    hostGuardImage: env.BERTH_HOST_GUARD_IMAGE || 'berth/host-guard:local',
     registry: registryFrom(env),
     runWorkers: (env.BERTH_RUN_WORKERS ?? 'true') !== 'false',
     reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),

@@ -15,3 +15,4 @@ export {
   type RegistrySettings,
   type RegistryTokenSettings,
 } from './registry-setting.js';
+export { canonicalIpv4Cidr, parseEgressDeny, type NetworkPolicyMode } from './network-policy-setting.js';

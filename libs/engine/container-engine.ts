@@ -81,8 +81,8 @@ export interface ContainerEngine {
   stats(options: { id: string }): Promise<ContainerStats>;
 
   /** Force-removes containers, then networks, then images carrying `label` ("key=value" or "key"), and
-   * the volumes an engine with ContainerFilesCapability made with it (not counted).
-   * For test cleanup and decommissioning. */
+   * the volumes an engine with ContainerFilesCapability made with it (not counted). A running host guard
+   * (role host-guard) is stopped first, so it removes its rules. For test cleanup and decommissioning. */
   removeLabelled(options: {
     label: string;
   }): Promise<{ containers: number; networks: number; images: number }>;

@@ -16,9 +16,11 @@ import type {
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
-import type { ContainerSpec } from './container-spec.js';
+import { LABELS, type ContainerSpec } from './container-spec.js';
+import type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
 import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
 import { toDockerCreateOptions } from './docker-create-options.js';
+import { toHostGuardCreateOptions } from './docker-host-guard.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
 import { EngineError } from './engine-errors.js';
 import { dockerEvents } from './docker-events.js';
@@ -57,7 +59,9 @@ export interface DockerEngineOptions {
 }
 
 /** The ContainerEngine of one Docker Engine host, through dockerode. The only class that holds a Docker client. */
-export class DockerEngine implements ContainerEngine, ContainerExecCapability, ContainerFilesCapability {
+export class DockerEngine
+  implements ContainerEngine, ContainerExecCapability, ContainerFilesCapability, HostGuardCapability
+{
   private readonly docker: Docker;
   private readonly extraLabels: Record<string, string>;
   private readonly pingTimeoutMs: number;
@@ -242,6 +246,15 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability, C
     return { id: container.id };
   }
 
+  async createHostGuardContainer(spec: HostGuardContainerSpec): Promise<{ id: string }> {
+    const options = toHostGuardCreateOptions(spec);
+    options.Labels = { ...this.extraLabels, ...options.Labels };
+    const container = await dockerCall('createHostGuardContainer', () =>
+      this.docker.createContainer(options),
+    );
+    return { id: container.id };
+  }
+
   async startContainer(options: { id: string }): Promise<void> {
     await this.ignoring304('startContainer', () => this.docker.getContainer(options.id).start());
   }
@@ -346,7 +359,13 @@ export class DockerEngine implements ContainerEngine, ContainerExecCapability, C
     const containers = await dockerCall('removeLabelled', () =>
       this.docker.listContainers({ all: true, filters }),
     );
-    for (const container of containers) await this.removeContainer({ id: container.Id, force: true });
+    for (const container of containers) {
+      // A host guard removes its iptables rules on SIGTERM; a forced removal alone would SIGKILL it.
+      if (container.Labels[LABELS.role] === 'host-guard' && container.State === 'running') {
+        await this.stopContainer({ id: container.Id, graceSeconds: 10 });
+      }
+      await this.removeContainer({ id: container.Id, force: true });
+    }
     // Build volumes (ContainerFilesCapability); not counted, the core interface knows no volumes.
     await dockerRemoveLabelledVolumes(this.docker, options.label);
 

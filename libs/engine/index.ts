@@ -34,6 +34,9 @@ export {
 } from './container-spec.js';
 export type { ContainerRole, ContainerSpec, HardenedContainerInput, VolumeMount } from './container-spec.js';
 export { toDockerCreateOptions } from './docker-create-options.js';
+export { HOST_GUARD_CAPABILITIES, toHostGuardCreateOptions } from './docker-host-guard.js';
+export { hasHostGuardCapability, hostGuardCapabilityOf } from './host-guard-container.js';
+export type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
 export { DockerEngine } from './docker-engine.js';
 export type { DockerEngineOptions } from './docker-engine.js';
 export {

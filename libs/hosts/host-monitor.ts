@@ -12,6 +12,8 @@ import { AuditService } from '../audit/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EnginePool } from './engine-pool.js';
+import { HostGuard } from './host-guard.js';
+import type { NetworkPolicyReport } from './host-guard-spec.js';
 import { nextHostHealth, type HostProbeResult } from './host-health.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine, type EngineProbe } from './host-probe.js';
 import { Host, type HostStatus } from './host.entity.js';
@@ -31,6 +33,9 @@ export const DEFAULT_HOST_MONITOR_OPTIONS: HostMonitorOptions = {
   probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
 };
 
+/** Bound of one HostGuard.ensure inside a round. */
+const GUARD_TIMEOUT_MS = 30_000;
+
 /** Optional provider overriding some of DEFAULT_HOST_MONITOR_OPTIONS. */
 export const HOST_MONITOR_OPTIONS = Symbol('HOST_MONITOR_OPTIONS');
 
@@ -46,7 +51,8 @@ export interface HostProbeReport {
 /**
  * Pings every host in rounds. A host that misses `failureThreshold` probes in a row is `down` (with the
  * last error); its first answer after that puts it back to its admin status. Heartbeat time, engine
- * version, CPUs and memory are refreshed on every answer. Runs inside the api only when
+ * version, CPUs and memory are refreshed on every answer, and so is the host guard (HostGuard.ensure:
+ * placed or put back, its state kept in networkPolicy). Runs inside the api only when
  * config.runWorkers is set; tests call probeAll() themselves.
  */
 @Injectable()
@@ -60,6 +66,7 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectRepository(Host) private readonly hosts: Repository<Host>,
     private readonly pool: EnginePool,
     private readonly audit: AuditService,
+    private readonly guard: HostGuard,
     @Optional() @Inject(HOST_MONITOR_OPTIONS) options?: Partial<HostMonitorOptions>,
   ) {
     this.options = { ...DEFAULT_HOST_MONITOR_OPTIONS, ...options };
@@ -112,6 +119,7 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
     }
     const result: HostProbeResult = probe.ok ? { ok: true } : { ok: false, error: probe.error };
     const next = nextHostHealth(host, result, this.options.failureThreshold);
+    const policy = probe.ok ? await this.ensureGuard(host) : undefined;
     await this.hosts
       .createQueryBuilder()
       .update(Host)
@@ -129,6 +137,7 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
               memoryMb: probe.info.memoryMb,
             }
           : {}),
+        ...(policy ? { networkPolicy: policy.state, networkPolicyReason: policy.reason } : {}),
       })
       .where('id = :id', { id: host.id })
       .execute();
@@ -141,6 +150,30 @@ export class HostMonitor implements OnApplicationBootstrap, OnApplicationShutdow
       consecutiveFailures: next.consecutiveFailures,
       event: next.event,
     };
+  }
+
+  /**
+   * The guard of an answering host (placed at start, registration and return alike); never fails the probe,
+   * and never holds the loop longer than GUARD_TIMEOUT_MS (a first placement may copy the image; a hung
+   * engine must not stop the monitor: the next round tries again).
+   */
+  private async ensureGuard(host: Host): Promise<NetworkPolicyReport> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`placing the host guard took over ${GUARD_TIMEOUT_MS / 1000} s`)),
+        GUARD_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([this.guard.ensure(host), timeout]);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`host guard on ${host.name}: ${message}`);
+      return { state: 'failed', reason: message.slice(0, 500) };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async recordEvent(host: Host, event: 'down' | 'up', lastError: string | null): Promise<void> {

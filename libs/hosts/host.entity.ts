@@ -1,3 +1,4 @@
+import type { NetworkPolicyState } from './host-guard-spec.js';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type HostStatus = 'ready' | 'cordoned' | 'draining' | 'down';
@@ -51,6 +52,13 @@ export class Host {
 
   @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
   lastError: string | null;
+
+  /** The host guard's state as the monitor last read it (libs/hosts/host-guard.ts); null: not read yet. */
+  @Column({ name: 'network_policy', type: 'varchar', length: 16, nullable: true })
+  networkPolicy: NetworkPolicyState | null;
+
+  @Column({ name: 'network_policy_reason', type: 'varchar', length: 500, nullable: true })
+  networkPolicyReason: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

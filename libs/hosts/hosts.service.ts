@@ -9,6 +9,7 @@ import { ProblemError, problems } from '../errors/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { actorOf, type Principal } from '../identity/index.js';
 import { EnginePool, type HostTls } from './engine-pool.js';
+import { HostGuard } from './host-guard.js';
 import { parseHostEndpoint, type HostEndpoint } from './host-endpoint.js';
 import { Host, type HostStatus } from './host.entity.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeEngine } from './host-probe.js';
@@ -42,6 +43,7 @@ export class HostsService {
     @InjectRepository(Host) private readonly hosts: Repository<Host>,
     private readonly pool: EnginePool,
     private readonly audit: AuditService,
+    private readonly guard: HostGuard,
   ) {}
 
   /** Probes the engine first; an engine that does not answer is refused (422 host_unreachable). */
@@ -90,7 +92,7 @@ export class HostsService {
     assertEmpty: (host: Host, manager: EntityManager) => Promise<void>,
   ): Promise<void> {
     assertOperator(principal);
-    await this.dataSource.transaction(async (manager) => {
+    const removed = await this.dataSource.transaction(async (manager) => {
       const host = await manager.findOne(Host, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!host) throw problems.notFound('host', id);
       await assertEmpty(host, manager);
@@ -105,6 +107,12 @@ export class HostsService {
         },
         manager,
       );
+      return host;
+    });
+    // The guard leaves with the host (taking its rules with it). A host that does not answer keeps its
+    // guard: harmless, and removed by hand (docs/hosts.md) or when the machine is registered again.
+    await this.guard.remove(removed).catch((error: unknown) => {
+      this.logger.warn(`host ${removed.name}: its guard was not removed: ${String(error)}`);
     });
     this.pool.invalidate(id);
   }

@@ -2,6 +2,13 @@
 export { TEST_RUN_LABEL } from './engine-labels.js';
 export { EnginePool } from './engine-pool.js';
 export { HOSTS_ENTITIES } from './entities.js';
+export { HostGuard } from './host-guard.js';
+export {
+  HOST_GUARD_LABEL,
+  hostGuardId,
+  type NetworkPolicyReport,
+  type NetworkPolicyState,
+} from './host-guard-spec.js';
 export { HostMonitor } from './host-monitor.js';
 export { Host, type HostStatus } from './host.entity.js';
 export { HostsModule } from './hosts.module.js';

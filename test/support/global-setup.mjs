@@ -17,6 +17,9 @@ export default async function globalSetup() {
   const runId =
     process.env.BERTH_TEST_RUN || `t${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
   process.env.BERTH_TEST_RUN = runId;
+  // Host guards of every Berth a test starts would share this machine's one iptables with the guards of
+  // concurrent runs: off unless a test (or BERTH_NETWORK_POLICY=guard for the whole run) turns it on.
+  process.env.BERTH_NETWORK_POLICY ??= 'off';
   const database = `berth_${runId}`;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {

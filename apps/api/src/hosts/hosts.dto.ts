@@ -12,7 +12,7 @@ import {
   Validate,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import type { Host, HostStatus } from '../../../../libs/hosts/index.js';
+import type { Host, HostStatus, NetworkPolicyState } from '../../../../libs/hosts/index.js';
 
 const HOST_STATUSES: HostStatus[] = ['ready', 'cordoned', 'draining', 'down'];
 const PEM = /^-----BEGIN [A-Z0-9 ]+-----[\s\S]+-----END [A-Z0-9 ]+-----\s*$/;
@@ -149,6 +149,19 @@ export class HostView {
   lastHeartbeatAt: string | null;
   @ApiProperty({ example: null, nullable: true, type: String, description: 'Why the last probe failed' })
   lastError: string | null;
+  @ApiProperty({
+    enum: ['applied', 'pending', 'failed', 'unsupported', 'off'],
+    example: 'applied',
+    nullable: true,
+    type: String,
+    description:
+      "Berth's network policy on the host (its host guard), as the monitor last read it: tenant networks and " +
+      "builds cannot reach the host's own addresses, 169.254.0.0/16, other tenants' networks or BERTH_EGRESS_DENY. " +
+      'null until the monitor has read it',
+  })
+  networkPolicy: NetworkPolicyState | null;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'Why the policy is not applied' })
+  networkPolicyReason: string | null;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
 
   /** Never the TLS material: only whether there is some. */
@@ -168,6 +181,8 @@ export class HostView {
       consecutiveFailures: host.consecutiveFailures,
       lastHeartbeatAt: host.lastHeartbeatAt?.toISOString() ?? null,
       lastError: host.lastError,
+      networkPolicy: host.networkPolicy,
+      networkPolicyReason: host.networkPolicyReason,
       createdAt: host.createdAt.toISOString(),
     });
   }
