@@ -140,12 +140,15 @@ describe('a fair build queue between tenants', () => {
     );
     const busy: BuildRow[] = (await api.http.get('/v1/apps/busy/builds').set(flooder.auth).expect(200)).body;
     const startedBefore = busy.filter((b) => b.startedAt !== null && b.startedAt < started.startedAt!);
-    // Two worker slots: the flooder's first two builds held them; the next free one went to the other
-    // tenant, before the flooder's third build (oldest first across tenants would have made it 21st).
-    expect(startedBefore.map((b) => b.id).sort()).toEqual([flood[0], flood[1]].sort());
+    // Two worker slots: at most the flooder's first two builds took them; the next free one went to the
+    // other tenant, before the flooder's third build (oldest first across tenants would make it 21st).
+    expect(startedBefore.length).toBeLessThanOrEqual(2);
+    for (const build of startedBefore) expect([flood[0], flood[1]]).toContain(build.id);
 
     // The rest of the flood is cancelled; the other tenant's build finishes.
     for (const id of flood) await api.http.post(`/v1/apps/busy/builds/${id}/cancel`).set(flooder.auth);
     expect((await waitForBuild(api, other, 'quiet', single)).status).toBe('succeeded');
+    // Cancelled builds stop their build containers before the api closes (their volumes are removed).
+    for (const id of flood) await waitForBuild(api, flooder, 'busy', id);
   }, 300_000);
 });
