@@ -93,7 +93,7 @@ export class BuildsService {
         });
         const stored = await this.blobs.put(key, normalizedArchiveStream({ file: upload.file, archive }));
         const build = await this.dataSource.transaction(async (manager) => {
-          const queued = await this.builds.queueReserved(manager, slotId, {
+          const stillReserved = await this.builds.queueReserved(manager, slotId, {
             sourceSha256: upload.sha256,
             sourceBytes: String(stored.bytes),
             manifest: {
@@ -105,7 +105,7 @@ export class BuildsService {
               expandedBytes: archive.expandedBytes,
             },
           });
-          if (!queued) {
+          if (!stillReserved) {
             throw new ProblemError(
               408,
               'upload_expired',
