@@ -32,7 +32,10 @@ export type QueuedBuild = Pick<
 export class BuildsRepository implements ActiveBuildsReader {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Queues a build in the caller's transaction (the upload's audit record goes in the same one). */
+  /**
+   * Queues a build in one step, in the caller's transaction. Uploads do not use it (they reserve a slot
+   * first: reserveSlot, then queueReserved); the medium tier's queue tests do.
+   */
   insertQueued(manager: EntityManager, build: QueuedBuild): Promise<Build> {
     return manager.save(manager.create(Build, { ...build, status: 'queued' }));
   }
