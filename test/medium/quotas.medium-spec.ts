@@ -109,6 +109,30 @@ describe('quotas (medium)', () => {
     expect(rolled).toMatchObject({ version: 3, memoryMb: 256, replicas: 5 });
   });
 
+  it("refuses a build's release whose size would take the tenant past its cap", async () => {
+    const planId = `grown-${crypto.randomBytes(3).toString('hex')}`;
+    await db.query(
+      `INSERT INTO plans (id, name, memory_mb, cpu_millis, max_apps, max_replicas_per_app, max_total_memory_mb,
+                          load_balancer_allowed, max_upload_mb, build_timeout_seconds, concurrent_builds)
+       VALUES ($1, 'Grown', 256, 500, 2, 8, 2048, false, 10, 60, 1)`,
+      [planId],
+    );
+    tenant = await newTenant(db, planId);
+    await berth.apps.create(tenant, { name: 'full', replicas: 8 });
+    const v1 = await releaseFromBuild(await berth.apps.get(tenant, 'full'));
+    // An operator doubles the plan's container size: the next build's release would want 8 x 512 MB.
+    await db.query(`UPDATE plans SET memory_mb = 512 WHERE id = $1`, [planId]);
+    expect(await outcome(releaseFromBuild(await berth.apps.get(tenant, 'full')))).toMatchObject({
+      status: 403,
+      code: 'quota_exceeded',
+      quota: 'maxTotalMemoryMb',
+      limit: 2048,
+      current: 2048,
+      requested: 2048,
+    });
+    expect((await berth.apps.get(tenant, 'full')).currentReleaseId).toBe(v1.id);
+  });
+
   it('refuses a plan switch that the re-sized releases do not fit, naming the limits', async () => {
     tenant = await newTenant(db, 'pro');
     await berth.apps.create(tenant, { name: 'wide', replicas: 5 });
