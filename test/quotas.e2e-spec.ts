@@ -53,8 +53,9 @@ describe('quotas from the plan, at every entry point', () => {
     limit: number,
     current: number,
     requested: number,
+    status = 403,
   ) => {
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ code: 'quota_exceeded', quota, limit, current, requested });
   };
 
@@ -106,12 +107,21 @@ describe('quotas from the plan, at every entry point', () => {
     );
   });
 
-  it('limits the total memory of running containers', async () => {
+  it('limits the total memory of the containers apps want, started or not', async () => {
     const build = await uploadBuild(api, owner, 'one', await tinyApp());
     expect((await waitForBuild(api, owner, 'one', build)).status).toBe('succeeded');
     await waitConverged(api, owner, 'one');
+    // 'two' has no release yet, but its replica is wanted: 2 × 64 MB of a 128 MB cap already.
+    expectQuota(
+      await api.http.patch('/v1/apps/one').set(owner.auth).send({ replicas: 2 }),
+      'maxTotalMemoryMb',
+      128,
+      128,
+      64,
+    );
+    await api.http.post('/v1/apps/two/stop').set(owner.auth).expect(202);
     await api.http.patch('/v1/apps/one').set(owner.auth).send({ replicas: 2 }).expect(202);
-    // 2 × 64 MB run; a third replica would make 192 MB of a 128 MB cap.
+    // 2 × 64 MB wanted; a third replica would make 192 MB of a 128 MB cap.
     expectQuota(
       await api.http.patch('/v1/apps/one').set(owner.auth).send({ replicas: 3 }),
       'maxTotalMemoryMb',
@@ -147,16 +157,22 @@ describe('quotas from the plan, at every entry point', () => {
       1,
       1,
       1,
+      429,
     );
     const finished = await waitForBuild(api, owner, 'two', slow, 120_000);
     expect(finished.status).toBe('failed');
     expect(finished.error).toMatch(/timed out after 30 s/);
   }, 180_000);
 
-  it('refuses a downgrade that current use does not fit, naming the limits', async () => {
+  it('re-sizes releases on a plan switch and refuses one that use does not fit, naming the limits', async () => {
     const res = await api.http.put('/v1/tenant/plan').set(owner.auth).send({ planId: 'free' });
     // free allows 2 apps and 2 replicas of 128 MB within 512 MB: this tenant fits…
     expect(res.status).toBe(200);
+    // …and its release is re-sized to free's 128 MB: what runs, and is metered, follows the plan.
+    const releases = await api.http.get('/v1/apps/one/releases').set(owner.auth).expect(200);
+    expect(releases.body[0]).toMatchObject({ version: 2, memoryMb: 128, replicas: 2 });
+    const quota = await api.http.get('/v1/tenant/quota').set(owner.auth).expect(200);
+    expect(quota.body.usage).toMatchObject({ containers: 2, totalMemoryMb: 256 });
     const operator = await login(api, OPERATOR.email, OPERATOR.password);
     const small = `small-${Date.now().toString(36)}`;
     await api.http
@@ -176,4 +192,36 @@ describe('quotas from the plan, at every entry point', () => {
     const me = await api.http.get('/v1/me').set(owner.auth).expect(200);
     expect(me.body.tenant.planId).toBe('free');
   });
+
+  it('issue 14: hobby apps of 5 replicas before their first build never run past 2,048 MB', async () => {
+    const hobby = await signupOwner(api, 'hobby');
+    await api.http.put('/v1/tenant/plan').set(hobby.auth).send({ planId: 'hobby' }).expect(200);
+    await api.http.post('/v1/apps').set(hobby.auth).send({ name: 'a', replicas: 5 }).expect(201);
+    // 5 wanted replicas × 256 MB are counted before any build: a second app of 5 is refused up front.
+    expectQuota(
+      await api.http.post('/v1/apps').set(hobby.auth).send({ name: 'b', replicas: 5 }),
+      'maxTotalMemoryMb',
+      2048,
+      1280,
+      1280,
+    );
+    await api.http.post('/v1/apps').set(hobby.auth).send({ name: 'b', replicas: 3 }).expect(201);
+    expectQuota(
+      await api.http.post('/v1/apps').set(hobby.auth).send({ name: 'c' }),
+      'maxTotalMemoryMb',
+      2048,
+      2048,
+      256,
+    );
+    for (const name of ['a', 'b']) {
+      const build = await uploadBuild(api, hobby, name, await tinyApp());
+      expect((await waitForBuild(api, hobby, name, build)).status).toBe('succeeded');
+    }
+    await waitConverged(api, hobby, 'a');
+    await waitConverged(api, hobby, 'b');
+    const quota = await api.http.get('/v1/tenant/quota').set(hobby.auth).expect(200);
+    expect(quota.body.usage).toMatchObject({ containers: 8, totalMemoryMb: 2048 });
+    const releases = await api.http.get('/v1/apps/a/releases').set(hobby.auth).expect(200);
+    expect(releases.body[0]).toMatchObject({ version: 1, memoryMb: 256, replicas: 5 });
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TENANT_USAGE_READER } from '../plans/index.js';
+import { TENANT_RELEASE_RESIZER, TENANT_USAGE_READER } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import { App } from './app.entity.js';
 import { AppsRepository } from './apps.repository.js';
@@ -12,8 +12,9 @@ import { Release } from './release.entity.js';
 import { ReleasesService } from './releases.service.js';
 
 /**
- * Global so the plans domain receives TENANT_USAGE_READER (the port it defines, implemented by QuotaService)
- * without importing apps: apps depends on plans, never the other way.
+ * Global so the plans domain receives TENANT_USAGE_READER and TENANT_RELEASE_RESIZER (ports it defines,
+ * implemented by QuotaService and ReleasesService) without importing apps: apps depends on plans, never
+ * the other way.
  */
 @Global()
 @Module({
@@ -26,6 +27,7 @@ import { ReleasesService } from './releases.service.js';
     QuotaService,
     IdempotencyService,
     { provide: TENANT_USAGE_READER, useExisting: QuotaService },
+    { provide: TENANT_RELEASE_RESIZER, useExisting: ReleasesService },
   ],
   exports: [
     AppChanges,
@@ -35,6 +37,7 @@ import { ReleasesService } from './releases.service.js';
     QuotaService,
     IdempotencyService,
     TENANT_USAGE_READER,
+    TENANT_RELEASE_RESIZER,
   ],
 })
 export class AppsModule {}

@@ -2,13 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { App, type AppPhase } from './app.entity.js';
+import type { AppDemand } from './memory-demand.js';
 
 /** What the apps of one tenant ask for, summed for its quotas. */
 export interface TenantAppCounts {
   apps: number;
   maxReplicasOfAnyApp: number;
-  /** Containers that should run: web replicas of running apps with a release, plus their balancers. */
+  /**
+   * Containers that should run: web replicas and balancers of every running app, those not started yet
+   * (no release so far, or still converging) included.
+   */
   containers: number;
+  /** Their memory in MB: each at its current release's size, or the plan's size before a first release. */
+  memoryMb: number;
   loadBalancers: number;
 }
 
@@ -106,19 +112,57 @@ export class AppsRepository {
     return app ? app.deletingAt : undefined;
   }
 
-  /** The tenant's apps (not being deleted) summed for its quotas, in the caller's transaction. */
+  /**
+   * The tenant's apps (not being deleted) summed for its quotas, in the caller's transaction. The sums
+   * follow memory-demand.ts (containersWanted, memoryWanted); `planMemoryMb` sizes apps without a release.
+   */
   async countsOfTenant(
     tenantId: string,
+    planMemoryMb: number,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<TenantAppCounts> {
     const [row]: TenantAppCounts[] = await manager.query(
-      `SELECT count(*)::int AS apps,
+      `WITH wanted AS (
+         SELECT a.replicas, a.load_balancer,
+                CASE WHEN a.desired_state = 'running'
+                     THEN a.replicas + (CASE WHEN a.load_balancer IS NULL THEN 0 ELSE 1 END) ELSE 0 END AS containers,
+                coalesce(r.memory_mb, $2) AS size_mb
+           FROM apps a LEFT JOIN releases r ON r.id = a.current_release_id
+          WHERE a.tenant_id = $1 AND a.deleting_at IS NULL)
+       SELECT count(*)::int AS apps,
               coalesce(max(replicas), 0)::int AS "maxReplicasOfAnyApp",
-              coalesce(sum(CASE WHEN desired_state = 'running' AND current_release_id IS NOT NULL
-                               THEN replicas + (CASE WHEN load_balancer IS NULL THEN 0 ELSE 1 END) ELSE 0 END), 0)::int AS containers,
+              coalesce(sum(containers), 0)::int AS containers,
+              coalesce(sum(containers * size_mb), 0)::int AS "memoryMb",
               count(load_balancer)::int AS "loadBalancers"
-         FROM apps WHERE tenant_id = $1 AND deleting_at IS NULL`,
-      [tenantId],
+         FROM wanted`,
+      [tenantId, planMemoryMb],
+    );
+    return row!;
+  }
+
+  /** The tenant's apps (not being deleted) whose current release runs at another size than `size`. */
+  async idsWithReleaseSizedOtherThan(
+    manager: EntityManager,
+    tenantId: string,
+    size: { memoryMb: number; cpuMillis: number },
+  ): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT a.id FROM apps a JOIN releases r ON r.id = a.current_release_id
+        WHERE a.tenant_id = $1 AND a.deleting_at IS NULL AND (r.memory_mb <> $2 OR r.cpu_millis <> $3)
+        ORDER BY a.id`,
+      [tenantId, size.memoryMb, size.cpuMillis],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** What the app asks to run, with its current release's container size, in the caller's transaction. */
+  async demandOf(manager: EntityManager, appId: string): Promise<AppDemand> {
+    const [row]: AppDemand[] = await manager.query(
+      `SELECT a.desired_state AS "desiredState", a.replicas, a.load_balancer IS NOT NULL AS "loadBalancer",
+              r.memory_mb AS "releaseMemoryMb"
+         FROM apps a LEFT JOIN releases r ON r.id = a.current_release_id
+        WHERE a.id = $1`,
+      [appId],
     );
     return row!;
   }

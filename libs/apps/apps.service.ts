@@ -5,7 +5,7 @@ import { AuditService } from '../audit/index.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { isUniqueViolation } from '../db/index.js';
-import { actorOf, tenantIdOf, type Principal, Tenant } from '../identity/index.js';
+import { actorOf, tenantIdOf, type Principal } from '../identity/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import type { App, LoadBalancerSettings } from './app.entity.js';
@@ -13,14 +13,6 @@ import { AppsRepository, type DesiredChange } from './apps.repository.js';
 import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
-
-/** Containers of this app that should run, for memory quota: replicas plus its balancer. */
-export function containersOf(
-  app: Pick<App, 'desiredState' | 'currentReleaseId' | 'replicas' | 'loadBalancer'>,
-): number {
-  if (app.desiredState !== 'running' || !app.currentReleaseId) return 0;
-  return app.replicas + (app.loadBalancer ? 1 : 0);
-}
 
 @Injectable()
 export class AppsService {
@@ -43,6 +35,13 @@ export class AppsService {
         const plan = await this.tenantPlans.planOf(tenantId, manager);
         const replicas = input.replicas ?? 1;
         this.quota.assertReplicas(plan, replicas);
+        // Its replicas are wanted from now on: counted at the plan's size before its first build.
+        await this.quota.assertMemory(
+          tenantId,
+          null,
+          { desiredState: 'running', replicas, loadBalancer: false, releaseMemoryMb: null },
+          manager,
+        );
         const app = await this.appRows.insert(manager, {
           tenantId,
           name: input.name,
@@ -87,12 +86,8 @@ export class AppsService {
     return this.mutate(principal, name, 'app.scale', { replicas }, async (app, manager) => {
       const plan = await this.tenantPlans.planOf(app.tenantId, manager);
       this.quota.assertReplicas(plan, replicas);
-      await this.quota.assertMemory(
-        app.tenantId,
-        containersOf(app),
-        containersOf({ ...app, replicas }),
-        manager,
-      );
+      const before = await this.quota.demandOf(manager, app.id);
+      await this.quota.assertMemory(app.tenantId, before, { ...before, replicas }, manager);
       return { replicas };
     });
   }
@@ -107,12 +102,8 @@ export class AppsService {
           `App '${name}' has no release yet: upload a build first`,
         );
       }
-      await this.quota.assertMemory(
-        app.tenantId,
-        containersOf(app),
-        containersOf({ ...app, desiredState: 'running' }),
-        manager,
-      );
+      const before = await this.quota.demandOf(manager, app.id);
+      await this.quota.assertMemory(app.tenantId, before, { ...before, desiredState: 'running' }, manager);
       return { desiredState: 'running' };
     });
   }
@@ -121,7 +112,10 @@ export class AppsService {
     return this.mutate(principal, name, 'app.stop', {}, async () => ({ desiredState: 'stopped' }));
   }
 
-  /** Replaces every replica, one at a time, with a fresh container of the same release. */
+  /**
+   * Replaces every replica, one at a time, with a fresh container of the same release. No quota check:
+   * the same release at the size it records replaces what runs, so nothing more is wanted.
+   */
   async restart(principal: Principal, name: string): Promise<App> {
     return this.mutate(principal, name, 'app.restart', {}, async (app) => {
       if (app.desiredState !== 'running' || !app.currentReleaseId) {
@@ -144,12 +138,8 @@ export class AppsService {
       async (app, manager) => {
         if (settings) {
           this.quota.assertLoadBalancerAllowed(await this.tenantPlans.planOf(app.tenantId, manager));
-          await this.quota.assertMemory(
-            app.tenantId,
-            containersOf(app),
-            containersOf({ ...app, loadBalancer: settings }),
-            manager,
-          );
+          const before = await this.quota.demandOf(manager, app.id);
+          await this.quota.assertMemory(app.tenantId, before, { ...before, loadBalancer: true }, manager);
         }
         return { loadBalancer: settings };
       },
@@ -228,7 +218,7 @@ export class AppsService {
   /** Serialises a tenant's quota-relevant changes: two concurrent scale-ups cannot both slip under a cap. */
   private inTenantTransaction<T>(tenantId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.findOne(Tenant, { where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
+      await this.quota.lockTenant(manager, tenantId);
       return work(manager);
     });
   }

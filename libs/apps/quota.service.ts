@@ -2,9 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { problems } from '../errors/index.js';
+import { Tenant } from '../identity/index.js';
 import { type Plan, TenantPlanRepository, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
 import { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
 import { AppsRepository } from './apps.repository.js';
+import { type AppDemand, memoryAfterChange } from './memory-demand.js';
 
 export interface TenantQuota {
   plan: Plan;
@@ -12,9 +14,10 @@ export interface TenantQuota {
 }
 
 /**
- * Counts what a tenant uses against its plan. Memory counts every container that *should* run (web
- * replicas of running apps with a release, plus their load balancers) at the plan's container size, so a
- * request is judged before anything starts.
+ * Counts what a tenant uses against its plan. Memory counts every container a running app wants (web
+ * replicas and balancer, started or not, a first release still to come included) at the size its
+ * release records (the plan's size before a first release), so a request is judged before anything starts
+ * and by what would really run. Every change of what runs checks here inside `lockTenant`'s transaction.
  */
 @Injectable()
 export class QuotaService implements TenantUsageReader {
@@ -25,18 +28,26 @@ export class QuotaService implements TenantUsageReader {
     private readonly appRows: AppsRepository,
   ) {}
 
+  /**
+   * Serialises the tenant's quota-relevant changes for the rest of the caller's transaction: two
+   * concurrent scale-ups (or uploads) cannot both slip under a cap.
+   */
+  async lockTenant(manager: EntityManager, tenantId: string): Promise<void> {
+    await manager.findOne(Tenant, { where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
+  }
+
   async usageOf(
     tenantId: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<TenantUsage & { containers: number }> {
-    const row = await this.appRows.countsOfTenant(tenantId, manager);
-    const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
     const plan = await this.tenantPlans.planOf(tenantId, manager);
+    const row = await this.appRows.countsOfTenant(tenantId, plan.memoryMb, manager);
+    const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
     return {
       apps: row.apps,
       maxReplicasOfAnyApp: row.maxReplicasOfAnyApp,
       containers: row.containers,
-      totalMemoryMb: row.containers * plan.memoryMb,
+      totalMemoryMb: row.memoryMb,
       loadBalancers: row.loadBalancers,
       runningBuilds,
     };
@@ -44,6 +55,11 @@ export class QuotaService implements TenantUsageReader {
 
   async quotaOf(tenantId: string): Promise<TenantQuota> {
     return { plan: await this.tenantPlans.planOf(tenantId), usage: await this.usageOf(tenantId) };
+  }
+
+  /** What the app asks to run now, at its current release's size (see memory-demand.ts). */
+  demandOf(manager: EntityManager, appId: string): Promise<AppDemand> {
+    return this.appRows.demandOf(manager, appId);
   }
 
   /** Refuses an app beyond the plan's app count. */
@@ -72,39 +88,48 @@ export class QuotaService implements TenantUsageReader {
   }
 
   /**
-   * Refuses a change that would make the tenant's running containers exceed its memory cap.
-   * `containersBefore`/`containersAfter` are this app's containers that should run before and after.
+   * Refuses a change of one app from `before` (null: a new app) to `after` that would grow the tenant's
+   * wanted memory beyond its plan's cap. Call it inside `lockTenant`'s transaction.
    */
   async assertMemory(
     tenantId: string,
-    containersBefore: number,
-    containersAfter: number,
+    before: AppDemand | null,
+    after: AppDemand,
     manager: EntityManager,
   ): Promise<void> {
-    if (containersAfter <= containersBefore) return;
-    const usage = await this.usageOf(tenantId, manager);
     const plan = await this.tenantPlans.planOf(tenantId, manager);
-    const after = (usage.containers - containersBefore + containersAfter) * plan.memoryMb;
-    if (after > plan.maxTotalMemoryMb) {
+    const usage = await this.usageOf(tenantId, manager);
+    const change = memoryAfterChange({
+      tenantMemoryMb: usage.totalMemoryMb,
+      before,
+      after,
+      planMemoryMb: plan.memoryMb,
+      maxTotalMemoryMb: plan.maxTotalMemoryMb,
+    });
+    if (!change.fits) {
       throw problems.quotaExceeded('maxTotalMemoryMb', {
         limit: plan.maxTotalMemoryMb,
         current: usage.totalMemoryMb,
-        requested: (containersAfter - containersBefore) * plan.memoryMb,
+        requested: change.requestedMb,
         unit: 'MB',
       });
     }
   }
 
-  async assertCanBuild(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  /**
+   * Refuses a build beyond the plan's concurrent builds (queued, running and still uploading count).
+   * 429: a slot frees up when one of them ends. Call it inside `lockTenant`'s transaction, with the
+   * build's row reserved in the same one.
+   */
+  async assertCanBuild(tenantId: string, manager: EntityManager): Promise<void> {
     const usage = await this.usageOf(tenantId, manager);
     const plan = await this.tenantPlans.planOf(tenantId, manager);
     if (usage.runningBuilds + 1 > plan.concurrentBuilds) {
-      throw problems.quotaExceeded('concurrentBuilds', {
-        limit: plan.concurrentBuilds,
-        current: usage.runningBuilds,
-        requested: 1,
-        unit: 'builds',
-      });
+      throw problems.quotaExceeded(
+        'concurrentBuilds',
+        { limit: plan.concurrentBuilds, current: usage.runningBuilds, requested: 1, unit: 'builds' },
+        429,
+      );
     }
   }
 

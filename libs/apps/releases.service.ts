@@ -3,16 +3,22 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
 import { problems } from '../errors/index.js';
-import { actorOf, type Principal, Tenant } from '../identity/index.js';
-import { TenantPlanRepository } from '../plans/index.js';
+import { actorOf, type Principal } from '../identity/index.js';
+import { type PlanSize, type TenantReleaseResizer, TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import type { App } from './app.entity.js';
 import { AppsRepository } from './apps.repository.js';
+import { QuotaService } from './quota.service.js';
 import { Release } from './release.entity.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 
+/**
+ * Releases: what an app runs. Every new release (a build's, an env change's, a rollback, a plan's resize)
+ * is judged by the memory quota under the tenant lock, at the container size the release records: that
+ * size is what its replicas and balancer run with and what their usage is metered at.
+ */
 @Injectable()
-export class ReleasesService {
+export class ReleasesService implements TenantReleaseResizer {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
@@ -20,6 +26,7 @@ export class ReleasesService {
     private readonly changes: AppChanges,
     private readonly tenantPlans: TenantPlanRepository,
     private readonly appRows: AppsRepository,
+    private readonly quota: QuotaService,
   ) {}
 
   list(app: App): Promise<Release[]> {
@@ -44,7 +51,11 @@ export class ReleasesService {
     await manager.delete(Release, { appId });
   }
 
-  /** A successful build of `app` becomes its next release and what the reconciler rolls out. */
+  /**
+   * A successful build of `app` becomes its next release and what the reconciler rolls out. Refused with
+   * quota_exceeded (maxTotalMemoryMb) when the release's size would take the tenant past its cap; the
+   * build runner then fails the build with that reason and nothing new runs.
+   */
   async createFromBuild(
     manager: EntityManager,
     app: App,
@@ -85,10 +96,18 @@ export class ReleasesService {
    */
   async rollback(principal: Principal, app: App, version: number): Promise<Release> {
     const release = await this.dataSource.transaction(async (manager) => {
-      await manager.findOne(Tenant, { where: { id: app.tenantId }, lock: { mode: 'pessimistic_write' } });
+      await this.quota.lockTenant(manager, app.tenantId);
       const target = await manager.findOne(Release, { where: { appId: app.id, version } });
       if (!target) throw problems.notFound('release', `v${version}`);
       const locked = await this.appRows.lockById(manager, app.id);
+      // The old release comes back at the size and replica count it recorded, maybe a bigger plan's.
+      const before = await this.quota.demandOf(manager, app.id);
+      await this.quota.assertMemory(
+        app.tenantId,
+        before,
+        { ...before, replicas: target.replicas, releaseMemoryMb: target.memoryMb },
+        manager,
+      );
       const next = await this.nextVersion(manager, app.id);
       const release = await manager.save(
         manager.create(Release, {
@@ -127,14 +146,53 @@ export class ReleasesService {
     return release;
   }
 
+  /**
+   * After a plan switch (in its transaction, the tenant already on `plan`): every app whose current release
+   * runs at another size gets vN+1 of the same image at the plan's size, so what runs, and what is metered,
+   * follows the plan. The switch has checked that the tenant fits the plan at that size.
+   */
+  async resizeTenant(
+    manager: EntityManager,
+    tenantId: string,
+    plan: PlanSize,
+    actor: string,
+  ): Promise<number> {
+    const appIds = await this.appRows.idsWithReleaseSizedOtherThan(manager, tenantId, plan);
+    for (const appId of appIds) {
+      const locked = await this.appRows.lockById(manager, appId);
+      const current = await manager.findOneOrFail(Release, { where: { id: locked.currentReleaseId! } });
+      await this.append(
+        manager,
+        locked,
+        {
+          buildId: current.buildId,
+          image: current.image,
+          imageDigest: current.imageDigest,
+          description: `resized to ${plan.memoryMb} MB for plan ${plan.id}`,
+        },
+        actor,
+      );
+      await this.changes.notify(appId, manager);
+    }
+    return appIds.length;
+  }
+
   private async append(
     manager: EntityManager,
-    app: App,
+    app: Pick<App, 'id' | 'tenantId'>,
     source: { buildId: string | null; image: string | null; imageDigest: string | null; description: string },
     actor: string,
   ): Promise<Release> {
+    await this.quota.lockTenant(manager, app.tenantId);
     const locked = await this.appRows.lockById(manager, app.id);
     const plan = await this.tenantPlans.planOf(app.tenantId, manager);
+    const before = await this.quota.demandOf(manager, app.id);
+    await this.quota.assertMemory(
+      app.tenantId,
+      before,
+      { ...before, releaseMemoryMb: plan.memoryMb },
+      manager,
+    );
     const release = await manager.save(
       manager.create(Release, {
         appId: app.id,

@@ -9,7 +9,11 @@ export interface BuildManifest {
   expandedBytes?: number;
 }
 
-export type BuildStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/**
+ * `receiving`: a build slot reserved while the upload is spooled and checked (never shown by the API; the
+ * row becomes `queued`, or is deleted when the upload is refused).
+ */
+export type BuildStatus = 'receiving' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One image build of an uploaded source archive; also a job in the PostgreSQL build queue. */
 @Entity('builds')

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, Not, type EntityManager } from 'typeorm';
 import type { ActiveBuildsReader } from '../apps/index.js';
 import { Build } from './build.entity.js';
 
@@ -32,38 +32,102 @@ export type QueuedBuild = Pick<
 export class BuildsRepository implements ActiveBuildsReader {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Queues a build in the caller's transaction (the upload's audit record goes in the same one). */
+  /**
+   * Queues a build in one step, in the caller's transaction. Uploads do not use it (they reserve a slot
+   * first: reserveSlot, then queueReserved); the medium tier's queue tests do.
+   */
   insertQueued(manager: EntityManager, build: QueuedBuild): Promise<Build> {
     return manager.save(manager.create(Build, { ...build, status: 'queued' }));
   }
 
-  byId(id: string): Promise<Build> {
-    return this.dataSource.getRepository(Build).findOneByOrFail({ id });
+  /**
+   * Reserves one of the tenant's build slots before its upload is read, in the caller's transaction (the
+   * one holding the tenant lock in which the slot count was checked). The reservation lapses after
+   * `holdSeconds` (failAbandoned deletes it) when the process taking the upload dies.
+   */
+  async reserveSlot(
+    manager: EntityManager,
+    build: Pick<
+      QueuedBuild,
+      'appId' | 'tenantId' | 'sourceKey' | 'timeoutSeconds' | 'memoryMb' | 'cpuMillis'
+    >,
+    holdSeconds: number,
+  ): Promise<string> {
+    const [row]: { id: string }[] = await manager.query(
+      `INSERT INTO builds (app_id, tenant_id, status, source_key, source_sha256, source_bytes, manifest,
+                           timeout_seconds, memory_mb, cpu_millis, lease_expires_at)
+       VALUES ($1, $2, 'receiving', $3, '', 0, '{}', $4, $5, $6, now() + ($7 || ' seconds')::interval)
+       RETURNING id`,
+      [
+        build.appId,
+        build.tenantId,
+        build.sourceKey,
+        build.timeoutSeconds,
+        build.memoryMb,
+        build.cpuMillis,
+        String(holdSeconds),
+      ],
+    );
+    return row!.id;
   }
 
-  /** The build when it belongs to the app, else null. */
+  /** The reserved slot becomes a queued build; false when the reservation lapsed meanwhile. */
+  async queueReserved(
+    manager: EntityManager,
+    id: string,
+    source: Pick<QueuedBuild, 'sourceSha256' | 'sourceBytes' | 'manifest'>,
+  ): Promise<boolean> {
+    const [, count] = (await manager.query(
+      `UPDATE builds SET status = 'queued', source_sha256 = $2, source_bytes = $3, manifest = $4,
+              lease_expires_at = NULL
+        WHERE id = $1 AND status = 'receiving'`,
+      [id, source.sourceSha256, source.sourceBytes, JSON.stringify(source.manifest)],
+    )) as [unknown, number];
+    return count === 1;
+  }
+
+  /** Frees a reserved slot whose upload was refused (or replayed an earlier one). */
+  async releaseSlot(id: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM builds WHERE id = $1 AND status = 'receiving'`, [id]);
+  }
+
+  byId(id: string, manager: EntityManager = this.dataSource.manager): Promise<Build> {
+    return manager.findOneByOrFail(Build, { id });
+  }
+
+  /** The build when it belongs to the app, else null (a slot still receiving its upload is no build yet). */
   findOfApp(appId: string, buildId: string): Promise<Build | null> {
-    return this.dataSource.getRepository(Build).findOne({ where: { id: buildId, appId } });
+    return this.dataSource
+      .getRepository(Build)
+      .findOne({ where: { id: buildId, appId, status: Not('receiving') } });
   }
 
   /** The app's newest builds first. */
   listOfApp(appId: string, limit: number): Promise<Build[]> {
     return this.dataSource
       .getRepository(Build)
-      .find({ where: { appId }, order: { createdAt: 'DESC' }, take: limit });
+      .find({ where: { appId, status: Not('receiving') }, order: { createdAt: 'DESC' }, take: limit });
   }
 
-  /** Builds of the tenant that are queued or running (the concurrent-builds quota counts both). */
+  /**
+   * Builds of the tenant that hold a slot: receiving their upload, queued or running (the concurrent-builds
+   * quota counts all three).
+   */
   async activeBuildsOf(tenantId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
     const [row]: { active: number }[] = await manager.query(
-      `SELECT count(*)::int AS active FROM builds WHERE tenant_id = $1 AND status IN ('queued', 'running')`,
+      `SELECT count(*)::int AS active FROM builds
+        WHERE tenant_id = $1 AND status IN ('receiving', 'queued', 'running')`,
       [tenantId],
     );
     return row!.active;
   }
 
   /**
-   * Claims the oldest queued build whose tenant is under its plan's concurrent-build limit. Claims run one
+   * Claims the next queued build, fair between tenants, among tenants under their plan's concurrent-build
+   * limit: the tenant with the fewest running builds goes first, ties go to the tenant whose last build
+   * started longest ago (round robin; a tenant that never built goes first), and within the tenant the
+   * oldest build goes first. A tenant that queues many builds delays only itself: another tenant's
+   * build is claimed at the next free worker slot. Claims run one
    * at a time across processes (a transaction-scoped advisory lock): two overlapping claims would each count
    * the tenant's running builds before the other's claim committed, and SKIP LOCKED hands the second one the
    * tenant's next build, over its limit (the medium tier's build-claims test caught it). A claim takes a
@@ -79,9 +143,11 @@ export class BuildsRepository implements ActiveBuildsReader {
           SELECT b.id FROM builds b
             JOIN tenants t ON t.id = b.tenant_id
             JOIN plans p ON p.id = t.plan_id
-           WHERE b.status = 'queued'
-             AND (SELECT count(*) FROM builds r WHERE r.tenant_id = b.tenant_id AND r.status = 'running') < p.concurrent_builds
-           ORDER BY b.created_at
+           CROSS JOIN LATERAL (
+             SELECT count(*) FILTER (WHERE r.status = 'running') AS running, max(r.started_at) AS last_started
+               FROM builds r WHERE r.tenant_id = b.tenant_id) AS share
+           WHERE b.status = 'queued' AND share.running < p.concurrent_builds
+           ORDER BY share.running, share.last_started NULLS FIRST, b.created_at
            FOR UPDATE OF b SKIP LOCKED
            LIMIT 1)
       RETURNING id`,
@@ -127,8 +193,12 @@ export class BuildsRepository implements ActiveBuildsReader {
     return count === 1;
   }
 
-  /** Running builds whose worker stopped renewing: failed with a reason the tenant can read. */
+  /**
+   * Running builds whose worker stopped renewing: failed with a reason the tenant can read. Slots reserved
+   * for an upload that never finished (its process died) are freed.
+   */
   async failAbandoned(): Promise<string[]> {
+    await this.dataSource.query(`DELETE FROM builds WHERE status = 'receiving' AND lease_expires_at < now()`);
     const [rows] = (await this.dataSource.query(
       `UPDATE builds SET status = 'failed', finished_at = now(), lease_owner = NULL,
               error = 'the build worker stopped while this build ran; upload again to retry'

@@ -21,6 +21,8 @@ import { BuildsRepository } from './builds.repository.js';
 import { spoolUpload } from './upload-spool.js';
 
 const MB = 1024 * 1024;
+/** How long a build slot stays reserved for an upload whose process died before it finished. */
+export const UPLOAD_HOLD_SECONDS = 15 * 60;
 /** Upper bounds for what an upload may expand to, whatever the plan: a bomb is stopped here. */
 export const MAX_ENTRIES = 20_000;
 export function maxExpandedBytes(maxUploadMb: number): number {
@@ -44,8 +46,10 @@ export class BuildsService {
   ) {}
 
   /**
-   * Takes an uploaded archive: checks app and quota first, spools the body under the plan's size limit,
-   * validates every entry before anything is stored, stores the normalized sources and queues the build.
+   * Takes an uploaded archive: finds the app and reserves one of the tenant's build slots under the tenant
+   * lock before a byte is read (so parallel uploads cannot all pass the concurrent-builds check), spools
+   * the body under the plan's size limit, validates every entry before anything is stored, stores the
+   * normalized sources and turns the reserved slot into a queued build. A refused upload frees its slot.
    */
   async upload(
     principal: Principal,
@@ -54,27 +58,43 @@ export class BuildsService {
   ): Promise<{ build: Build; replayed: boolean }> {
     const tenantId = tenantIdOf(principal);
     const app = await this.apps.get(principal, appName);
-    const plan = await this.tenantPlans.planOf(tenantId);
-    await this.quota.assertCanBuild(tenantId);
-    const spooled = await spoolUpload({
-      source: input.body,
-      dir: path.join(this.config.dataDir, 'uploads'),
-      maxBytes: plan.maxUploadMb * MB,
+    const key = `sources/${tenantId}/${app.id}/${crypto.randomUUID()}.tar.gz`;
+    const { plan, slotId } = await this.dataSource.transaction(async (manager) => {
+      await this.quota.lockTenant(manager, tenantId);
+      await this.quota.assertCanBuild(tenantId, manager);
+      const plan = await this.tenantPlans.planOf(tenantId, manager);
+      const slotId = await this.builds.reserveSlot(
+        manager,
+        {
+          appId: app.id,
+          tenantId,
+          sourceKey: key,
+          timeoutSeconds: plan.buildTimeoutSeconds,
+          memoryMb: plan.memoryMb,
+          cpuMillis: plan.cpuMillis,
+        },
+        UPLOAD_HOLD_SECONDS,
+      );
+      return { plan, slotId };
     });
+    let spooled: Awaited<ReturnType<typeof spoolUpload>> | undefined;
+    let queued = false;
     try {
+      spooled = await spoolUpload({
+        source: input.body,
+        dir: path.join(this.config.dataDir, 'uploads'),
+        maxBytes: plan.maxUploadMb * MB,
+      });
+      const upload = spooled;
       const accept = async () => {
         const archive = await inspectSourceArchive({
-          file: spooled.file,
+          file: upload.file,
           limits: { maxEntries: MAX_ENTRIES, maxExpandedBytes: maxExpandedBytes(plan.maxUploadMb) },
         });
-        const key = `sources/${tenantId}/${app.id}/${crypto.randomUUID()}.tar.gz`;
-        const stored = await this.blobs.put(key, normalizedArchiveStream({ file: spooled.file, archive }));
+        const stored = await this.blobs.put(key, normalizedArchiveStream({ file: upload.file, archive }));
         const build = await this.dataSource.transaction(async (manager) => {
-          const saved = await this.builds.insertQueued(manager, {
-            appId: app.id,
-            tenantId,
-            sourceKey: key,
-            sourceSha256: spooled.sha256,
+          const stillReserved = await this.builds.queueReserved(manager, slotId, {
+            sourceSha256: upload.sha256,
             sourceBytes: String(stored.bytes),
             manifest: {
               hasLockfile: archive.hasLockfile,
@@ -84,24 +104,31 @@ export class BuildsService {
               entries: archive.entries,
               expandedBytes: archive.expandedBytes,
             },
-            timeoutSeconds: plan.buildTimeoutSeconds,
-            memoryMb: plan.memoryMb,
-            cpuMillis: plan.cpuMillis,
           });
+          if (!stillReserved) {
+            throw new ProblemError(
+              408,
+              'upload_expired',
+              'Request timeout',
+              `The upload took longer than ${UPLOAD_HOLD_SECONDS} s; its build slot was freed: upload again`,
+            );
+          }
+          const saved = await this.builds.byId(slotId, manager);
           await this.audit.record(
             {
               tenantId,
               actor: actorOf(principal),
               action: 'build.create',
               target: `build:${saved.id}`,
-              data: { app: app.name, bytes: spooled.bytes },
+              data: { app: app.name, bytes: upload.bytes },
             },
             manager,
           );
           return saved;
         });
+        queued = true;
         await this.logs.append(build.id, [
-          `[berth] received ${archive.format} (${spooled.bytes} bytes, ${archive.entries} entries); build queued`,
+          `[berth] received ${archive.format} (${upload.bytes} bytes, ${archive.entries} entries); build queued`,
         ]);
         this.runner.poke();
         return { status: 202, body: { buildId: build.id } };
@@ -114,16 +141,25 @@ export class BuildsService {
         {
           tenantId,
           key: input.idempotencyKey,
-          fingerprint: requestFingerprint(['build', app.id, spooled.sha256]),
+          fingerprint: requestFingerprint(['build', app.id, upload.sha256]),
         },
         accept,
       );
+      // A replay answers with the earlier build: the slot reserved for this request is not needed.
+      if (result.replayed) await this.builds.releaseSlot(slotId);
       return {
         build: await this.byId((result.body as { buildId: string }).buildId),
         replayed: result.replayed,
       };
+    } catch (err) {
+      if (!queued) {
+        await this.builds.releaseSlot(slotId);
+        // The sources may be stored already (e.g. the slot lapsed meanwhile): nothing else refers to them.
+        await this.blobs.delete(key).catch(() => undefined);
+      }
+      throw err;
     } finally {
-      await fs.rm(spooled.file, { force: true });
+      if (spooled) await fs.rm(spooled.file, { force: true });
     }
   }
 

@@ -59,12 +59,14 @@ export const problems = {
         'Retry-After': String(retryAfterSeconds),
       },
     ),
+  /** 403 by default; 429 for a limit that frees up by itself (a build slot), so a retry later may pass. */
   quotaExceeded: (
     limit: string,
     details: { limit: number; current: number; requested: number; unit?: string },
+    status: 403 | 429 = 403,
   ) =>
     new ProblemError(
-      403,
+      status,
       'quota_exceeded',
       'Quota exceeded',
       `Plan limit '${limit}' is ${details.limit}${details.unit ? ' ' + details.unit : ''}: current use is ${details.current}, this request needs ${details.requested}`,

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Plan } from './plan.entity.js';
 
 /** What a tenant uses right now, measured against its plan's limits. */
@@ -5,7 +6,10 @@ export interface TenantUsage {
   apps: number;
   /** The largest replica count of any one app. */
   maxReplicasOfAnyApp: number;
-  /** Memory of every container that should be running (web replicas and load balancers), in MB. */
+  /**
+   * Memory of every container a running app wants (web replicas and load balancers, started yet or not),
+   * each at the size its release records, in MB.
+   */
   totalMemoryMb: number;
   loadBalancers: number;
   runningBuilds: number;
@@ -19,7 +23,7 @@ export interface PlanViolation {
 
 /**
  * The limits of `plan` that `usage` does not fit. Memory is recomputed at the new plan's container size:
- * a downgrade shrinks every container, and the tenant's total must still fit the new cap.
+ * a switch re-sizes every release to it (TenantReleaseResizer), and the tenant's total must fit the new cap.
  */
 export function planViolations(plan: Plan, usage: TenantUsage, containers: number): PlanViolation[] {
   const violations: PlanViolation[] = [];
@@ -44,6 +48,16 @@ export function planViolations(plan: Plan, usage: TenantUsage, containers: numbe
 
 /** Reads a tenant's current use; implemented by the apps domain, which owns what is counted. */
 export interface TenantUsageReader {
-  usageOf(tenantId: string): Promise<TenantUsage & { containers: number }>;
+  /** Read in the caller's transaction when one is given. */
+  usageOf(tenantId: string, manager?: EntityManager): Promise<TenantUsage & { containers: number }>;
 }
 export const TENANT_USAGE_READER = Symbol('TENANT_USAGE_READER');
+
+export type PlanSize = Pick<Plan, 'id' | 'memoryMb' | 'cpuMillis'>;
+
+/** Re-sizes a tenant's releases to its new plan (implemented by the apps domain, which owns releases). */
+export interface TenantReleaseResizer {
+  /** In the plan switch's transaction; returns how many apps got a new release. */
+  resizeTenant(manager: EntityManager, tenantId: string, plan: PlanSize, actor: string): Promise<number>;
+}
+export const TENANT_RELEASE_RESIZER = Symbol('TENANT_RELEASE_RESIZER');

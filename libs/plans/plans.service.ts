@@ -5,7 +5,13 @@ import { AuditService } from '../audit/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { Tenant, actorOf, type Principal } from '../identity/index.js';
 import { Plan } from './plan.entity.js';
-import { TENANT_USAGE_READER, planViolations, type TenantUsageReader } from './plan-fit.js';
+import {
+  TENANT_RELEASE_RESIZER,
+  TENANT_USAGE_READER,
+  planViolations,
+  type TenantReleaseResizer,
+  type TenantUsageReader,
+} from './plan-fit.js';
 
 export type PlanLimits = Omit<Plan, 'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault'>;
 
@@ -16,6 +22,7 @@ export class PlansService {
     @InjectRepository(Plan) private readonly plans: Repository<Plan>,
     private readonly audit: AuditService,
     @Inject(TENANT_USAGE_READER) private readonly usage: TenantUsageReader,
+    @Inject(TENANT_RELEASE_RESIZER) private readonly resizer: TenantReleaseResizer,
   ) {}
 
   listOffered(): Promise<Plan[]> {
@@ -102,7 +109,12 @@ export class PlansService {
     return this.get(id);
   }
 
-  /** Switches the caller's tenant to another offered plan, refusing a downgrade its current use does not fit. */
+  /**
+   * Switches the caller's tenant to another offered plan. Every release is re-sized to the new plan's
+   * container size (a new release per app, rolled out like any other), so the switch is refused, naming
+   * each limit, when the tenant's wanted containers at that size do not fit the new plan. The tenant row
+   * stays locked throughout: no scale or upload slips in between the check and the switch.
+   */
   async switchPlan(principal: Principal, planId: string): Promise<Tenant> {
     const tenantId = principal.tenantId!;
     return this.dataSource.transaction(async (manager) => {
@@ -112,7 +124,7 @@ export class PlansService {
       });
       const plan = await manager.findOne(Plan, { where: { id: planId, retiredAt: IsNull() } });
       if (!plan) throw problems.notFound('plan', planId);
-      const usage = await this.usage.usageOf(tenantId);
+      const usage = await this.usage.usageOf(tenantId, manager);
       const violations = planViolations(plan, usage, usage.containers);
       if (violations.length > 0) {
         throw new ProblemError(
@@ -127,13 +139,14 @@ export class PlansService {
       }
       const from = tenant.planId;
       await manager.update(Tenant, tenantId, { planId: plan.id });
+      const resized = await this.resizer.resizeTenant(manager, tenantId, plan, actorOf(principal));
       await this.audit.record(
         {
           tenantId,
           actor: actorOf(principal),
           action: 'plan.switch',
           target: `tenant:${tenantId}`,
-          data: { from, to: plan.id },
+          data: { from, to: plan.id, resizedApps: resized },
         },
         manager,
       );

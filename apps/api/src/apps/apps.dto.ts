@@ -223,6 +223,8 @@ export class QuotaView {
   })
   limits: Record<string, number | boolean>;
   @ApiProperty({
+    description:
+      'containers and totalMemoryMb: what running apps want (replicas and balancers, started yet or not), each at its release size (the plan size before a first release); runningBuilds: uploads being received, queued and running builds',
     example: {
       apps: 2,
       maxReplicasOfAnyApp: 3,

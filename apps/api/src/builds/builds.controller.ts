@@ -19,6 +19,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPayloadTooLargeResponse,
+  ApiTooManyRequestsResponse,
   ApiProduces,
   ApiQuery,
   ApiTags,
@@ -53,6 +54,10 @@ export class BuildsController {
   @ApiPayloadTooLargeResponse({
     description:
       'Over the plan upload size or expands too much (codes upload_too_large, archive_too_large_expanded)',
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Every build slot of the plan is taken by uploads, queued and running builds (code quota_exceeded, quota concurrentBuilds); nothing of the body is read or kept',
   })
   @ApiUnprocessableEntityResponse({
     description:
