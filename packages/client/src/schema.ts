@@ -609,7 +609,8 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Set some env vars and remove others, keeping the rest; makes a new release when one exists */
+    patch: operations['Apps_patchEnv'];
     trace?: never;
   };
   '/v1/apps/{app}/releases': {
@@ -1401,6 +1402,24 @@ export interface components {
       vars: {
         [key: string]: string;
       };
+    };
+    PatchEnvRequest: {
+      /**
+       * @description Vars to set (added or replaced); the others are kept. Names: [A-Za-z_][A-Za-z0-9_]*
+       * @example {
+       *       "FEATURE_X": "on"
+       *     }
+       */
+      set?: {
+        [key: string]: string;
+      };
+      /**
+       * @description Names of vars to remove
+       * @example [
+       *       "OLD_FLAG"
+       *     ]
+       */
+      unset?: string[];
     };
     ReleaseView: {
       /** @example 3 */
@@ -3431,6 +3450,55 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': components['schemas']['PutEnvRequest'];
+      };
+    };
+    responses: {
+      /** @description A new release carries the env; poll until converged */
+      202: {
+        headers: {
+          /** @description Poll this until converged */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Apps_patchEnv: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PatchEnvRequest'];
       };
     };
     responses: {
