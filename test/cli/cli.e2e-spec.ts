@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +68,24 @@ describe('the berth CLI against a real Berth', () => {
     await cleanupTestRun();
     if (home) await fs.rm(home, { recursive: true, force: true });
   }, 120_000);
+
+  it('installs as `berth` with the one documented command', async () => {
+    const prefix = path.join(home, 'global');
+    const install = spawnSync(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', './apps/cli'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect({ status: install.status, stderr: install.stderr }).toMatchObject({ status: 0 });
+    const help = spawnSync(path.join(prefix, 'bin', 'berth'), ['deploy', '--help'], {
+      encoding: 'utf8',
+      env,
+    });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/\.berthignore/);
+  });
 
   it('logs in with email and password and keeps the tokens 0600 in $XDG_CONFIG_HOME/berth', async () => {
     const refused = await runCli(['login', '--api', cutter.url, '-e', owner.email], {

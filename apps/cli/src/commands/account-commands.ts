@@ -73,6 +73,27 @@ export function accountCommands(program: Command): void {
     );
 
   program
+    .command('signup')
+    .description('Create a tenant and its owner account, then log in as that owner')
+    .option('-e, --email <email>', 'account email (asked when missing)')
+    .option('--password-stdin', 'read the password from stdin (or set BERTH_PASSWORD)')
+    .option('--tenant <name>', "your organisation's name")
+    .action(
+      async (options: { email?: string; passwordStdin?: boolean; tenant?: string }, command: Command) => {
+        const apiUrl = apiUrlOf(globalsOf(command), await readCredentials());
+        const email = options.email ?? (await ask('Email: '));
+        const password = await readPassword(options.passwordStdin === true);
+        const client = anonymousClient(apiUrl);
+        unwrap(
+          await client.POST('/v1/auth/signup', { body: { email, password, tenantName: options.tenant } }),
+        );
+        const pair = unwrap(await client.POST('/v1/auth/login', { body: { email, password } }));
+        await writeCredentials(tokenPairCredentials(apiUrl, email, pair));
+        say(`Signed up and logged in to ${apiUrl} as ${email}`);
+      },
+    );
+
+  program
     .command('logout')
     .description('Revoke the stored refresh token and forget the credentials')
     .action(async () => {
