@@ -109,6 +109,31 @@ describe('the berth CLI against a real Berth', () => {
     expect(JSON.parse(whoami.stdout)).toMatchObject({ kind: 'user', user: { email: owner.email } });
   });
 
+  it('refreshes an expiring access token and stores the rotated pair, still 0600', async () => {
+    const file = path.join(home, 'config', 'berth', 'credentials.json');
+    const before = JSON.parse(await fs.readFile(file, 'utf8')) as { refreshToken: string };
+    await fs.writeFile(file, JSON.stringify({ ...before, accessTokenExpiresAt: 0 }));
+    const whoami = await cli('whoami');
+    expect(whoami).toMatchObject({ code: 0 });
+    const after = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      refreshToken: string;
+      accessTokenExpiresAt: number;
+    };
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(after.accessTokenExpiresAt).toBeGreaterThan(Date.now());
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('signs up a new tenant and logs it in', async () => {
+    const other = { ...env, XDG_CONFIG_HOME: path.join(home, 'other-config'), BERTH_PASSWORD: PASSWORD };
+    const email = `cli-signup-${Date.now()}@example.test`;
+    expect(
+      await runCli(['signup', '--api', cutter.url, '-e', email, '--tenant', 'CLI Ltd'], other),
+    ).toMatchObject({ code: 0 });
+    const me = JSON.parse((await runCli(['--json', 'whoami'], other)).stdout) as { user: { email: string } };
+    expect(me.user.email).toBe(email);
+  });
+
   it('explains a refusal from its problem+json and exits with the documented code', async () => {
     const missing = await cli('apps', 'info', 'no-such-app');
     expect(missing.code).toBe(4);
