@@ -239,4 +239,12 @@ describe('the berth CLI against a real Berth', () => {
       [1, false],
     ]);
   }, 300_000);
+
+  it('names the plan limit when a request goes over it, and exits with 5', async () => {
+    const over = await cli('scale', APP, '50');
+    expect(over.code).toBe(5);
+    expect(over.stderr).toMatch(/Quota exceeded \(quota_exceeded\)/);
+    expect(over.stderr).toMatch(/^quota: \w+$/m);
+    expect(over.stderr).toMatch(/^requested: \d+$/m);
+  });
 });
