@@ -60,6 +60,14 @@ module.exports = {
       to: { path: '/testing/', reachable: true },
     },
     {
+      name: 'cli-beside-the-platform',
+      comment:
+        "The CLI and the typed client are the platform's customers: they reach it through the API only, never its code.",
+      severity: 'error',
+      from: { path: '^(apps/cli|packages)/' },
+      to: { path: '^(libs|apps/(api|worker)|migrations)/' },
+    },
+    {
       name: 'unresolvable-import',
       comment: 'An import the cruiser cannot resolve would hide from every rule above.',
       severity: 'error',

@@ -28,6 +28,9 @@ const PLANTED: Record<string, string> = {
   'apps/api/src/main.ts':
     "import { fakeUser } from '../../../libs/c/index.js';\nexport const main = fakeUser;\n",
   'apps/api/src/route.ts': "import { inner } from '../../../libs/a/inner.js';\nexport const route = inner;\n",
+  // The CLI reaching into the platform's code instead of going through the API.
+  'apps/cli/src/reaches-in.ts':
+    "import { inner } from '../../../libs/a/index.js';\nexport const cli = inner;\n",
   // The well-behaved room: entries only, a fake only from a spec. No rule may fire on it.
   'libs/d/index.ts': "import { inner } from '../a/index.js';\nexport const d = inner;\n",
   'libs/d/d.spec.ts': "import { fake } from '../c/testing/index.js';\nexport const spec = fake;\n",
@@ -106,6 +109,10 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
     expect(caught('testing-reachable-from-production')).toEqual([
       'apps/api/src/main.ts -> libs/c/testing/index.ts',
     ]);
+  });
+
+  it("keeps the CLI out of the platform's code", () => {
+    expect(caught('cli-beside-the-platform')).toEqual(['apps/cli/src/reaches-in.ts -> libs/a/index.ts']);
   });
 
   it('refuses an import it cannot resolve (it would hide from every other rule)', () => {

@@ -174,6 +174,14 @@ describe('cross-tenant matrix: another tenant’s resource is 404, never 403', (
           .set(b.auth)
           .send({ vars: { A: 'b' } }),
     ],
+    [
+      'change some env of an app',
+      () =>
+        api.http
+          .patch('/v1/apps/private-app/env')
+          .set(b.auth)
+          .send({ set: { A: 'b' } }),
+    ],
     ['list builds of an app', () => api.http.get('/v1/apps/private-app/builds').set(b.auth)],
     [
       'upload to an app',

@@ -163,14 +163,35 @@ export class AppsService {
 
   /** Replaces the app's env vars; with a release in place this makes a new release (vN+1) that carries them. */
   async putEnv(principal: Principal, name: string, vars: EnvVars): Promise<App> {
-    const reserved = Object.keys(vars).filter((key) => RESERVED_ENV.has(key));
-    if (reserved.length > 0) {
-      throw problems.validation(
-        reserved.map((key) => ({ field: `vars.${key}`, message: `${key} is set by the platform` })),
-      );
-    }
+    return this.writeEnv(principal, name, () => vars);
+  }
+
+  /**
+   * Sets some env vars and removes others, keeping the rest: what a CLI's `env set`/`env unset` needs, since
+   * reads are masked and a client cannot send the whole set back. Same release rule as putEnv.
+   */
+  async patchEnv(principal: Principal, name: string, set: EnvVars, unset: string[]): Promise<App> {
+    return this.writeEnv(principal, name, (current) => {
+      const next = { ...current, ...set };
+      for (const key of unset) delete next[key];
+      return next;
+    });
+  }
+
+  private async writeEnv(
+    principal: Principal,
+    name: string,
+    change: (current: EnvVars) => EnvVars,
+  ): Promise<App> {
     const result = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
       const app = await this.get(principal, name, manager);
+      const vars = change(openEnv(this.keys.secretBox, app.id, app.envSealed));
+      const reserved = Object.keys(vars).filter((key) => RESERVED_ENV.has(key));
+      if (reserved.length > 0) {
+        throw problems.validation(
+          reserved.map((key) => ({ field: `vars.${key}`, message: `${key} is set by the platform` })),
+        );
+      }
       const envSealed = sealEnv(this.keys.secretBox, app.id, vars);
       await this.appRows.setEnv(manager, app.id, envSealed);
       // Keys only: values never reach the audit log.

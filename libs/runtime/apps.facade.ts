@@ -67,6 +67,10 @@ export class AppsFacade {
     return this.overviews.overview(await this.apps.putEnv(p, name, vars));
   }
 
+  async patchEnv(p: Principal, name: string, set: EnvVars, unset: string[]): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.patchEnv(p, name, set, unset));
+  }
+
   async releases(
     p: Principal,
     name: string,

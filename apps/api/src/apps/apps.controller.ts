@@ -31,6 +31,7 @@ import {
   CreateAppRequest,
   EnvView,
   LoadBalancerRequest,
+  PatchEnvRequest,
   PutEnvRequest,
   QuotaView,
   ReleaseView,
@@ -158,6 +159,20 @@ export class AppsController {
     @Body() body: PutEnvRequest,
   ): Promise<AppView> {
     return AppView.from(await this.apps.putEnv(p, name, body.vars));
+  }
+
+  @Patch('apps/:app/env')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release carries the env; poll until converged')
+  @ApiOperation({
+    summary: 'Set some env vars and remove others, keeping the rest; makes a new release when one exists',
+  })
+  async patchEnv(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') name: string,
+    @Body() body: PatchEnvRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.patchEnv(p, name, body.set ?? {}, body.unset ?? []));
   }
 
   @Get('apps/:app/releases')

@@ -1,5 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/index.js';
 import type { LoadBalancerSettings, Release } from '../../../../libs/apps/index.js';
 
@@ -41,6 +56,43 @@ export class PutEnvRequest {
   })
   @IsObject()
   vars: Record<string, string>;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+@ValidatorConstraint({ name: 'envVars' })
+class EnvVarsShape implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      Object.entries(value).every(([key, v]) => ENV_NAME.test(key) && typeof v === 'string')
+    );
+  }
+
+  defaultMessage(): string {
+    return 'set: names match [A-Za-z_][A-Za-z0-9_]* and values are strings';
+  }
+}
+
+export class PatchEnvRequest {
+  @ApiPropertyOptional({
+    example: { FEATURE_X: 'on' },
+    description: 'Vars to set (added or replaced); the others are kept. Names: [A-Za-z_][A-Za-z0-9_]*',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  @IsOptional()
+  @IsObject()
+  @Validate(EnvVarsShape)
+  set?: Record<string, string>;
+
+  @ApiPropertyOptional({ example: ['OLD_FLAG'], description: 'Names of vars to remove', type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(ENV_NAME, { each: true, message: 'unset: names match [A-Za-z_][A-Za-z0-9_]*' })
+  unset?: string[];
 }
 
 export class LoadBalancerRequest {
