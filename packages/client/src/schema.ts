@@ -1260,6 +1260,17 @@ export interface components {
        * @example null
        */
       lastError: string | null;
+      /**
+       * @description Berth's network policy on the host (its host guard), as the monitor last read it: tenant networks and builds cannot reach the host's own addresses, 169.254.0.0/16, other tenants' networks or BERTH_EGRESS_DENY. null until the monitor has read it
+       * @example applied
+       * @enum {string|null}
+       */
+      networkPolicy: 'applied' | 'pending' | 'failed' | 'unsupported' | 'off' | null;
+      /**
+       * @description Why the policy is not applied
+       * @example null
+       */
+      networkPolicyReason: string | null;
       /** @example 2026-11-23T14:00:00.000Z */
       createdAt: string;
     };
@@ -1480,6 +1491,7 @@ export interface components {
        */
       limits: Record<string, never>;
       /**
+       * @description containers and totalMemoryMb: what running apps want (replicas and balancers, started yet or not), each at its release size (the plan size before a first release); runningBuilds: uploads being received, queued and running builds
        * @example {
        *       "apps": 2,
        *       "maxReplicasOfAnyApp": 3,
@@ -3854,6 +3866,13 @@ export interface operations {
       };
       /** @description Unsafe or invalid archive (codes unsafe_path, unsafe_link, unsupported_entry, too_many_entries, corrupt_archive, no_package_json, invalid_package_json, no_start_command) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Every build slot of the plan is taken by uploads, queued and running builds (code quota_exceeded, quota concurrentBuilds); nothing of the body is read or kept */
+      429: {
         headers: {
           [name: string]: unknown;
         };
