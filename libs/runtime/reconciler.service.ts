@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import pLimit from 'p-limit';
-import { DataSource, Not } from 'typeorm';
-import { App, Release } from '../apps/index.js';
+import { DataSource } from 'typeorm';
+import type { App } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { LABELS, type ContainerSummary } from '../engine/index.js';
 import { type Host, EnginePool } from '../hosts/index.js';
@@ -12,6 +12,7 @@ import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
+import { type AppPassState, loadPassState } from './reconcile-pass-state.js';
 import { Replica } from './replica.entity.js';
 import { AppCleanup } from './app-cleanup.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
@@ -22,6 +23,16 @@ import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
  * from opening 1,000 sockets and database queries at once.
  */
 const OBSERVE_CONCURRENCY = 16;
+/** Up to this many apps a pass lists each app's containers by label; above it, all of Berth's at once. */
+const OBSERVE_BY_APP_LIMIT = 16;
+/** How soon an app with replicas starting gets its next look (their readiness is checked again). */
+const STARTING_RECHECK_MS = 1000;
+
+/** What a pass did: how many apps it covered, and when each that did not converge needs its next look. */
+export interface ReconcilePass {
+  apps: number;
+  nextLooks: Map<string, Date>;
+}
 
 /**
  * Brings actual state (containers on hosts, read through their labels) to desired state (apps in
@@ -43,35 +54,70 @@ export class Reconciler {
     private readonly networks: TenantNetworks,
   ) {}
 
-  /** One pass over every app. */
-  async reconcileAll(): Promise<void> {
-    const hosts = await this.pool.hosts();
-    const observed = await this.observeHosts(hosts);
-    await this.lifecycle.removeOrphans(hosts, observed);
-    const apps = await this.dataSource.getRepository(App).find();
-    const withReplicas = await this.dataSource.query(
-      `SELECT DISTINCT app_id AS "appId" FROM replicas WHERE state <> 'gone'`,
-    );
-    const ids = new Set([...apps.map((a) => a.id), ...withReplicas.map((r: { appId: string }) => r.appId)]);
-    await Promise.all(
-      [...ids].map((id) =>
-        this.reconcileApp(id, hosts, observed).catch((err) =>
-          this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`),
-        ),
-      ),
-    );
-    // Tenants scaled down, moved off a host or deleted leave networks behind: their subnets go back.
-    await this.networks.releaseUnused({ hosts });
+  /** One pass over every app (the loop's full resync). */
+  reconcileAll(): Promise<ReconcilePass> {
+    return this.reconcile(undefined);
   }
 
-  /** Reconciles one app; calls for the same app never overlap. */
-  reconcileApp(appId: string, hosts?: Host[], observed?: Map<string, ContainerSummary>): Promise<void> {
+  /** One pass over these apps only: those a change, a Docker event or their own last pass marked. */
+  reconcileApps(appIds: readonly string[]): Promise<ReconcilePass> {
+    return this.reconcile(appIds);
+  }
+
+  private async reconcile(appIds: readonly string[] | undefined): Promise<ReconcilePass> {
+    const nextLooks = new Map<string, Date>();
+    if (appIds?.length === 0) return { apps: 0, nextLooks };
+    const hosts = await this.pool.hosts();
+    const observed = await this.observeHosts(hosts, appIds);
+    await this.lifecycle.removeOrphans(hosts, observed);
+    const state = await loadPassState(this.dataSource, appIds);
+    const tenants = new Set<string>();
+    await Promise.all(
+      state.appIds.map(async (id) => {
+        const prefetched = state.forApp(id);
+        for (const tenantId of [prefetched.app?.tenantId, ...prefetched.replicas.map((r) => r.tenantId)])
+          if (tenantId) tenants.add(tenantId);
+        try {
+          const nextLook = await this.reconcileApp(id, hosts, observed, prefetched);
+          if (nextLook) nextLooks.set(id, nextLook);
+        } catch (err) {
+          this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`);
+          nextLooks.set(id, new Date(Date.now() + this.config.reconcileIntervalMs));
+        }
+      }),
+    );
+    // Tenants scaled down, moved off a host or deleted leave networks behind: their subnets go back.
+    if (!appIds) await this.networks.releaseUnused({ hosts });
+    else for (const tenantId of tenants) await this.networks.releaseUnused({ hosts, tenantId });
+    return { apps: state.appIds.length, nextLooks };
+  }
+
+  /**
+   * Reconciles one app; calls for the same app never overlap. Returns when the app needs its next look
+   * (it did not converge), or null.
+   */
+  reconcileApp(
+    appId: string,
+    hosts?: Host[],
+    observed?: Map<string, ContainerSummary>,
+    prefetched?: AppPassState,
+  ): Promise<Date | null> {
+    // Read before the pass: another call for this app still running would make the prefetched rows stale.
+    const fresh = this.appLocks.has(appId) ? undefined : prefetched;
     const previous = this.appLocks.get(appId) ?? Promise.resolve();
     const next = previous.then(async () => {
       const allHosts = hosts ?? (await this.pool.hosts());
-      await this.reconcileAppNow(appId, allHosts, observed ?? (await this.observeHosts(allHosts)));
+      return this.reconcileAppNow(
+        appId,
+        allHosts,
+        observed ?? (await this.observeHosts(allHosts, [appId])),
+        fresh ?? (await loadPassState(this.dataSource, [appId])).forApp(appId),
+      );
     });
-    const settled = next.catch(() => undefined);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.appLocks.set(appId, settled);
     void settled.then(() => {
       if (this.appLocks.get(appId) === settled) this.appLocks.delete(appId);
@@ -79,19 +125,26 @@ export class Reconciler {
     return next;
   }
 
-  /** Every Berth container on every reachable host, by container id. */
-  private async observeHosts(hosts: Host[]): Promise<Map<string, ContainerSummary>> {
+  /**
+   * Berth's containers on every reachable host, by container id: all of them, or those of a few apps
+   * (one filtered listing per app and host; above OBSERVE_BY_APP_LIMIT apps one full listing is cheaper).
+   */
+  private async observeHosts(
+    hosts: Host[],
+    appIds?: readonly string[],
+  ): Promise<Map<string, ContainerSummary>> {
     const observed = new Map<string, ContainerSummary>();
+    const filters =
+      appIds && appIds.length <= OBSERVE_BY_APP_LIMIT
+        ? appIds.map((appId) => ({ [LABELS.managedBy]: 'berth', [LABELS.app]: appId }))
+        : [{ [LABELS.managedBy]: 'berth' }];
     await Promise.all(
       hosts
         .filter((h) => h.status !== 'down')
         .map(async (host) => {
           const engine = await this.pool.engineFor(host);
-          for (const c of await engine.listContainers({
-            labels: { [LABELS.managedBy]: 'berth' },
-            all: true,
-          })) {
-            observed.set(c.id, c);
+          for (const labels of filters) {
+            for (const c of await engine.listContainers({ labels, all: true })) observed.set(c.id, c);
           }
         }),
     );
@@ -102,28 +155,28 @@ export class Reconciler {
     appId: string,
     hosts: Host[],
     observed: Map<string, ContainerSummary>,
-  ): Promise<void> {
-    const app = await this.dataSource.getRepository(App).findOne({ where: { id: appId } });
-    const replicasRepo = this.dataSource.getRepository(Replica);
+    state: AppPassState,
+  ): Promise<Date | null> {
+    const { app, release } = state;
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    let replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
 
     // 1. Observe: what Docker says about each replica's container (each replica's rows are its own).
     const observeLimit = pLimit(OBSERVE_CONCURRENCY);
     const observations = await Promise.allSettled(
-      replicas.map((replica) =>
+      state.replicas.map((replica) =>
         observeLimit(() => this.lifecycle.observe(WEB_ROLE, replica, hostById.get(replica.hostId), observed)),
       ),
     );
     const failedObservation = observations.find((o) => o.status === 'rejected');
     if (failedObservation) throw failedObservation.reason;
-    replicas = await replicasRepo.find({ where: { appId, role: 'web', state: Not('gone') } });
+    // Observe returns each replica's row as it now is, or null once it is gone.
+    const replicas = observations
+      .map((o) => (o.status === 'fulfilled' ? o.value : null))
+      .filter((r): r is Replica => r !== null);
 
-    const release = app?.currentReleaseId
-      ? await this.dataSource.getRepository(Release).findOne({ where: { id: app.currentReleaseId } })
-      : null;
     const desired =
       app && !app.deletingAt && app.desiredState === 'running' && release?.image ? app.replicas : 0;
+    const now = new Date();
     const step = planConvergence({
       desiredReplicas: desired,
       currentReleaseId: release?.id ?? null,
@@ -136,7 +189,7 @@ export class Reconciler {
         createdAt: r.createdAt,
         nextRestartAt: r.nextRestartAt,
       })),
-      now: new Date(),
+      now,
     });
 
     let failure: string | null = null;
@@ -179,20 +232,39 @@ export class Reconciler {
     );
 
     // 3. The app's load balancer (role 'lb'): created, removed, its backends reloaded.
-    const lb = await this.loadBalancers.reconcile({ appId, app, release, hosts, observed });
-    if (!app) return;
-    if (app.deletingAt) {
-      if (step.converged && lb.converged) await this.cleanup.finishDeletion(app, hosts);
-      return;
-    }
-    await this.reportStatus(app, step.converged && lb.converged, failure ?? lb.failure);
+    const lb = await this.loadBalancers.reconcile({
+      appId,
+      app,
+      release,
+      hosts,
+      observed,
+      balancers: state.balancers,
+    });
+    const converged = step.converged && lb.converged;
+    if (app?.deletingAt && converged) await this.cleanup.finishDeletion(app, hosts);
+    else if (app && !app.deletingAt) await this.reportStatus(app, replicas, converged, failure ?? lb.failure);
+    if (converged) return null;
+    return nextLook({
+      replicas,
+      acted: step.create > 0 || step.restart.length > 0 || !lb.converged,
+      now,
+      intervalMs: this.config.reconcileIntervalMs,
+    });
   }
 
-  private async reportStatus(app: App, converged: boolean, failure: string | null): Promise<void> {
-    const crashed = await this.dataSource.getRepository(Replica).findOne({
-      where: { appId: app.id, role: 'web', state: 'crashed' },
-      order: { restarts: 'DESC' },
-    });
+  private async reportStatus(
+    app: App,
+    replicas: Replica[],
+    converged: boolean,
+    failure: string | null,
+  ): Promise<void> {
+    // Read again only when one was crashed: this pass may have restarted it (or failed to) since.
+    const crashed = replicas.some((r) => r.state === 'crashed')
+      ? await this.dataSource.getRepository(Replica).findOne({
+          where: { appId: app.id, role: 'web', state: 'crashed' },
+          order: { restarts: 'DESC' },
+        })
+      : null;
     let phase: App['phase'] = 'converging';
     let reason: string | null = null;
     if (failure) {
@@ -205,6 +277,11 @@ export class Reconciler {
       phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
     }
     const settled = phase !== 'converging';
+    // Only the reconciler changes an app's status without a new generation, so an unchanged status needs
+    // no write (a full resync of 1,000 settled apps would otherwise rewrite 1,000 rows).
+    const observedGeneration = settled ? app.generation : app.observedGeneration;
+    if (phase === app.phase && reason === app.statusReason && observedGeneration === app.observedGeneration)
+      return;
     // Only the generation this pass read: a change made during the pass (a build's new release, a scale)
     // was not acted on, so the pass must neither report on it nor mark it observed. Its own pass will.
     await this.dataSource.query(
@@ -214,4 +291,26 @@ export class Reconciler {
       [app.id, phase, reason, settled, app.generation],
     );
   }
+}
+
+/**
+ * When an app that did not converge needs its next look: within a second while something starts (a replica
+ * created or restarted this pass, one still starting, the balancer on its way), when a crashed replica's
+ * restart is due, otherwise after the loop's interval (a rollout waiting, a failure to retry).
+ */
+export function nextLook(input: {
+  replicas: Pick<Replica, 'state' | 'nextRestartAt'>[];
+  acted: boolean;
+  now: Date;
+  intervalMs: number;
+}): Date {
+  const { replicas, now } = input;
+  const starting = input.acted || replicas.some((r) => r.state === 'starting' || r.state === 'pending');
+  let delayMs = starting ? Math.min(STARTING_RECHECK_MS, input.intervalMs) : input.intervalMs;
+  for (const r of replicas) {
+    if (r.state === 'crashed' && r.nextRestartAt) {
+      delayMs = Math.min(delayMs, Math.max(STARTING_RECHECK_MS, r.nextRestartAt.getTime() - now.getTime()));
+    }
+  }
+  return new Date(now.getTime() + delayMs);
 }

@@ -42,13 +42,17 @@ export class LoadBalancerManager {
     release: Release | null;
     hosts: Host[];
     observed: Map<string, ContainerSummary>;
+    /** The app's lb replicas other than gone, oldest first, when the pass read them already. */
+    balancers?: Replica[];
   }): Promise<LoadBalancerStep> {
     const { app, release, hosts, observed } = input;
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    const balancers = await this.dataSource.getRepository(Replica).find({
-      where: { appId: input.appId, role: 'lb', state: Not('gone') },
-      order: { createdAt: 'ASC' },
-    });
+    const balancers =
+      input.balancers ??
+      (await this.dataSource.getRepository(Replica).find({
+        where: { appId: input.appId, role: 'lb', state: Not('gone') },
+        order: { createdAt: 'ASC' },
+      }));
     const wanted =
       !!app &&
       !app.deletingAt &&
