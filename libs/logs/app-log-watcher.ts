@@ -160,7 +160,10 @@ export class AppLogWatcher {
  * Every watched app and its replicas with a starting or running container, in one query: an app missing
  * from the answer, or being deleted, is gone.
  */
-async function readWatchedApps(dataSource: DataSource, appIds: string[]): Promise<Map<string, WatchedAppState>> {
+async function readWatchedApps(
+  dataSource: DataSource,
+  appIds: string[],
+): Promise<Map<string, WatchedAppState>> {
   const rows: {
     appId: string;
     deleting: boolean;

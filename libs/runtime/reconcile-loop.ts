@@ -123,6 +123,8 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   private record(pass: ReconcilePassRecord): void {
     this.passes.push(pass);
     if (this.passes.length > PASS_HISTORY) this.passes.shift();
-    this.logger.debug(`${pass.kind} pass: ${pass.apps} apps, ${Math.round(pass.ms)} ms, ${pass.queries} queries`);
+    this.logger.debug(
+      `${pass.kind} pass: ${pass.apps} apps, ${Math.round(pass.ms)} ms, ${pass.queries} queries`,
+    );
   }
 }

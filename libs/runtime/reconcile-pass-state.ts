@@ -30,7 +30,9 @@ export async function loadPassState(
   });
   const releaseIds = apps.map((a) => a.currentReleaseId).filter((id): id is string => id !== null);
   const releases =
-    releaseIds.length > 0 ? await dataSource.getRepository(Release).find({ where: { id: In(releaseIds) } }) : [];
+    releaseIds.length > 0
+      ? await dataSource.getRepository(Release).find({ where: { id: In(releaseIds) } })
+      : [];
 
   const appById = new Map(apps.map((a) => [a.id, a]));
   const releaseById = new Map(releases.map((r) => [r.id, r]));
