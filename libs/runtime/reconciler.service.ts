@@ -23,6 +23,12 @@ import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
  * from opening 1,000 sockets and database queries at once.
  */
 const OBSERVE_CONCURRENCY = 16;
+/**
+ * Apps one pass works on at once. Each may hold a pooled connection (20 in all) for a while, e.g. waiting
+ * for the subnet allocator's lock when it creates a tenant's first replica; half the pool stays for the
+ * API. A settled app's turn takes no query and no Docker call, so this only paces apps with work.
+ */
+const APPS_AT_ONCE = 10;
 /** Up to this many apps a pass lists each app's containers by label; above it, all of Berth's at once. */
 const OBSERVE_BY_APP_LIMIT = 16;
 /** How soon an app with replicas starting gets its next look (their readiness is checked again). */
@@ -72,19 +78,22 @@ export class Reconciler {
     await this.lifecycle.removeOrphans(hosts, observed);
     const state = await loadPassState(this.dataSource, appIds);
     const tenants = new Set<string>();
+    const appLimit = pLimit(APPS_AT_ONCE);
     await Promise.all(
-      state.appIds.map(async (id) => {
-        const prefetched = state.forApp(id);
-        for (const tenantId of [prefetched.app?.tenantId, ...prefetched.replicas.map((r) => r.tenantId)])
-          if (tenantId) tenants.add(tenantId);
-        try {
-          const nextLook = await this.reconcileApp(id, hosts, observed, prefetched);
-          if (nextLook) nextLooks.set(id, nextLook);
-        } catch (err) {
-          this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`);
-          nextLooks.set(id, new Date(Date.now() + this.config.reconcileIntervalMs));
-        }
-      }),
+      state.appIds.map((id) =>
+        appLimit(async () => {
+          const prefetched = state.forApp(id);
+          for (const tenantId of [prefetched.app?.tenantId, ...prefetched.replicas.map((r) => r.tenantId)])
+            if (tenantId) tenants.add(tenantId);
+          try {
+            const nextLook = await this.reconcileApp(id, hosts, observed, prefetched);
+            if (nextLook) nextLooks.set(id, nextLook);
+          } catch (err) {
+            this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`);
+            nextLooks.set(id, new Date(Date.now() + this.config.reconcileIntervalMs));
+          }
+        }),
+      ),
     );
     // Tenants scaled down, moved off a host or deleted leave networks behind: their subnets go back.
     if (!appIds) await this.networks.releaseUnused({ hosts });
