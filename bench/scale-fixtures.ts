@@ -61,21 +61,31 @@ export async function runningReplicas(dataSource: DataSource): Promise<number> {
   return row.n;
 }
 
-/** Waits until at least `count` web replicas run; throws when an app failed or after `timeoutMs`. */
+/**
+ * Waits until at least `count` web replicas run; throws after `timeoutMs`. An app reporting `failed`
+ * (e.g. a network Docker could not bring up) is logged, not fatal: the reconciler retries it, and the
+ * failures seen are returned.
+ */
 export async function waitRunning(
   dataSource: DataSource,
   count: number,
   options: { timeoutMs: number; log: (line: string) => void },
-): Promise<void> {
+): Promise<string[]> {
   const deadline = performance.now() + options.timeoutMs;
+  const failures = new Set<string>();
   let lastLogged = performance.now();
   for (;;) {
     const running = await runningReplicas(dataSource);
-    if (running >= count) return;
-    const [failed] = (await dataSource.query(
-      `SELECT count(*)::int AS n, min(status_reason) AS reason FROM apps WHERE phase IN ('failed', 'crashloop')`,
-    )) as { n: number; reason: string | null }[];
-    if (failed.n > 0) throw new Error(`${failed.n} app(s) failed: ${failed.reason}`);
+    if (running >= count) return [...failures];
+    const failed: { reason: string | null }[] = await dataSource.query(
+      `SELECT DISTINCT status_reason AS reason FROM apps WHERE phase IN ('failed', 'crashloop')`,
+    );
+    for (const { reason } of failed) {
+      if (reason && !failures.has(reason)) {
+        failures.add(reason);
+        options.log(`an app reports (the reconciler retries it): ${reason}`);
+      }
+    }
     if (performance.now() > deadline) throw new Error(`only ${running} of ${count} replicas running`);
     if (performance.now() - lastLogged > 30_000) {
       options.log(`${running} of ${count} replicas running…`);

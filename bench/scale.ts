@@ -48,6 +48,8 @@ interface Level {
   runningReplicas: number;
   /** From the first release to every replica of the level running (the ramp, not a figure to compare). */
   rampMs: number;
+  /** Failures apps reported during the ramp (retried by the reconciler). */
+  rampFailures: string[];
   berthCreateMs: number;
   rawNetworkMs: number;
   rawContainerMs: number;
@@ -100,7 +102,7 @@ export async function runScaleBench(ctx: BenchContext): Promise<BenchOutcome> {
     const wanted = Math.max(1, Math.round(target * RUNNING_SHARE));
     const t0 = now();
     await runApps(dataSource, changes, stopped.splice(0, Math.max(0, wanted - running)), { image, plan });
-    await waitRunning(dataSource, wanted, { timeoutMs: RAMP_TIMEOUT_MS, log: ctx.log });
+    const rampFailures = await waitRunning(dataSource, wanted, { timeoutMs: RAMP_TIMEOUT_MS, log: ctx.log });
     running = wanted;
     const rampMs = now() - t0;
     ctx.log(`${tenants} tenants, ${running} replicas running (ramp ${formatMs(rampMs)})`);
@@ -132,6 +134,7 @@ export async function runScaleBench(ctx: BenchContext): Promise<BenchOutcome> {
       tenants,
       runningReplicas: await runningReplicas(dataSource),
       rampMs,
+      rampFailures,
       berthCreateMs: median(berthCreate),
       rawNetworkMs: median(raw.networkMs),
       rawContainerMs: median(raw.containerMs),
