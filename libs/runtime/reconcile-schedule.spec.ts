@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ReconcileSchedule } from './reconcile-schedule.js';
+import { nextLook, ReconcileSchedule } from './reconcile-schedule.js';
 
 describe('ReconcileSchedule', () => {
   const t0 = Date.parse('2026-12-05T10:00:00Z');
@@ -44,5 +44,40 @@ describe('ReconcileSchedule', () => {
     expect(schedule.take(t0 + 1)).toEqual({ kind: 'full' });
     expect(schedule.size).toBe(1);
     expect(schedule.take(t0 + 5000)).toEqual({ kind: 'apps', appIds: ['later'] });
+  });
+});
+
+describe('nextLook', () => {
+  const now = new Date('2026-12-05T10:00:00Z');
+  const at = (ms: number) => new Date(now.getTime() + ms);
+
+  it('looks again within a second while something starts', () => {
+    expect(
+      nextLook({
+        replicas: [{ state: 'starting', nextRestartAt: null }],
+        acted: false,
+        now,
+        intervalMs: 2000,
+      }),
+    ).toEqual(at(1000));
+    expect(nextLook({ replicas: [], acted: true, now, intervalMs: 2000 })).toEqual(at(1000));
+    expect(nextLook({ replicas: [], acted: true, now, intervalMs: 250 })).toEqual(at(250));
+  });
+
+  it('looks again when a crashed replica is due, never sooner than a second', () => {
+    const crashed = (ms: number) => ({ state: 'crashed' as const, nextRestartAt: at(ms) });
+    expect(nextLook({ replicas: [crashed(8000)], acted: false, now, intervalMs: 30_000 })).toEqual(at(8000));
+    expect(nextLook({ replicas: [crashed(10)], acted: false, now, intervalMs: 30_000 })).toEqual(at(1000));
+  });
+
+  it('otherwise waits the interval (a rollout waiting, a failure to retry)', () => {
+    expect(
+      nextLook({
+        replicas: [{ state: 'running', nextRestartAt: null }],
+        acted: false,
+        now,
+        intervalMs: 2000,
+      }),
+    ).toEqual(at(2000));
   });
 });

@@ -1,3 +1,8 @@
+import type { ReplicaState } from './replica.entity.js';
+
+/** How soon an app with replicas starting gets its next look (their readiness is checked again). */
+const STARTING_RECHECK_MS = 1000;
+
 /** What one reconcile pass covers: every app (a full resync) or only the apps due now. */
 export type PassScope = { kind: 'full' } | { kind: 'apps'; appIds: string[] };
 
@@ -49,4 +54,26 @@ export class ReconcileSchedule {
   get size(): number {
     return this.due.size;
   }
+}
+
+/**
+ * When an app that did not converge needs its next look: within a second while something starts (a replica
+ * created or restarted this pass, one still starting, the balancer on its way), when a crashed replica's
+ * restart is due, otherwise after the loop's interval (a rollout waiting, a failure to retry).
+ */
+export function nextLook(input: {
+  replicas: { state: ReplicaState; nextRestartAt: Date | null }[];
+  acted: boolean;
+  now: Date;
+  intervalMs: number;
+}): Date {
+  const { replicas, now } = input;
+  const starting = input.acted || replicas.some((r) => r.state === 'starting' || r.state === 'pending');
+  let delayMs = starting ? Math.min(STARTING_RECHECK_MS, input.intervalMs) : input.intervalMs;
+  for (const r of replicas) {
+    if (r.state === 'crashed' && r.nextRestartAt) {
+      delayMs = Math.min(delayMs, Math.max(STARTING_RECHECK_MS, r.nextRestartAt.getTime() - now.getTime()));
+    }
+  }
+  return new Date(now.getTime() + delayMs);
 }

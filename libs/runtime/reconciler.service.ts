@@ -13,6 +13,7 @@ import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
 import { type AppPassState, loadPassState } from './reconcile-pass-state.js';
+import { nextLook } from './reconcile-schedule.js';
 import { Replica } from './replica.entity.js';
 import { AppCleanup } from './app-cleanup.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
@@ -31,8 +32,6 @@ const OBSERVE_CONCURRENCY = 16;
 const APPS_AT_ONCE = 10;
 /** Up to this many apps a pass lists each app's containers by label; above it, all of Berth's at once. */
 const OBSERVE_BY_APP_LIMIT = 16;
-/** How soon an app with replicas starting gets its next look (their readiness is checked again). */
-const STARTING_RECHECK_MS = 1000;
 
 /** What a pass did: how many apps it covered, and when each that did not converge needs its next look. */
 export interface ReconcilePass {
@@ -300,26 +299,4 @@ export class Reconciler {
       [app.id, phase, reason, settled, app.generation],
     );
   }
-}
-
-/**
- * When an app that did not converge needs its next look: within a second while something starts (a replica
- * created or restarted this pass, one still starting, the balancer on its way), when a crashed replica's
- * restart is due, otherwise after the loop's interval (a rollout waiting, a failure to retry).
- */
-export function nextLook(input: {
-  replicas: Pick<Replica, 'state' | 'nextRestartAt'>[];
-  acted: boolean;
-  now: Date;
-  intervalMs: number;
-}): Date {
-  const { replicas, now } = input;
-  const starting = input.acted || replicas.some((r) => r.state === 'starting' || r.state === 'pending');
-  let delayMs = starting ? Math.min(STARTING_RECHECK_MS, input.intervalMs) : input.intervalMs;
-  for (const r of replicas) {
-    if (r.state === 'crashed' && r.nextRestartAt) {
-      delayMs = Math.min(delayMs, Math.max(STARTING_RECHECK_MS, r.nextRestartAt.getTime() - now.getTime()));
-    }
-  }
-  return new Date(now.getTime() + delayMs);
 }
