@@ -21,8 +21,6 @@ export interface ReconcilePassRecord {
 }
 
 const PASS_HISTORY = 50;
-/** Marked apps one pass takes at most (ReconcileSchedule.take); a full resync covers every app. */
-const APPS_PER_PASS = 50;
 
 /**
  * Runs reconcile passes on what changed: apps marked by AppChanges (every process's, through LISTEN/NOTIFY),
@@ -112,7 +110,7 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
     await this.events
       .ensure(hosts)
       .catch((error: Error) => this.logger.warn(`Docker events not watched: ${error.message}`));
-    const scope = this.schedule.take(Date.now(), APPS_PER_PASS);
+    const scope = this.schedule.take(Date.now());
     if (scope.kind === 'apps' && scope.appIds.length === 0) return undefined;
     const done =
       scope.kind === 'full'

@@ -81,18 +81,3 @@ describe('nextLook', () => {
     ).toEqual(at(2000));
   });
 });
-
-describe('ReconcileSchedule with a cap per pass', () => {
-  const t0 = Date.parse('2026-12-05T10:00:00Z');
-
-  it('takes the earliest due apps first and leaves the rest due at once', () => {
-    const schedule = new ReconcileSchedule(30_000);
-    schedule.take(t0);
-    schedule.mark('c', t0 + 30);
-    schedule.mark('a', t0 + 10);
-    schedule.mark('b', t0 + 20);
-    expect(schedule.take(t0 + 100, 2)).toEqual({ kind: 'apps', appIds: ['a', 'b'] });
-    expect(schedule.msUntilNextDue(t0 + 100)).toBe(0);
-    expect(schedule.take(t0 + 100, 2)).toEqual({ kind: 'apps', appIds: ['c'] });
-  });
-});

@@ -32,24 +32,14 @@ export class ReconcileSchedule {
     this.fullDueAt = 0;
   }
 
-  /**
-   * The pass starting at `now`: what it covers, taken out of the schedule. A pass over marked apps takes
-   * at most `maxApps`, earliest due first; the rest stay due for the next pass, which follows at once. A
-   * pass ends when its last app does, so without the cap the replicas a mass change (300 new tenants)
-   * created first would wait for the last creation before their readiness is looked at.
-   */
-  take(now: number, maxApps = Number.POSITIVE_INFINITY): PassScope {
+  /** The pass starting at `now`: what it covers, taken out of the schedule. */
+  take(now: number): PassScope {
+    const dueNow = [...this.due].filter(([, at]) => at <= now).map(([appId]) => appId);
+    for (const appId of dueNow) this.due.delete(appId);
     if (this.fullDueAt <= now) {
-      for (const [appId, at] of this.due) if (at <= now) this.due.delete(appId);
       this.fullDueAt = now + this.resyncMs;
       return { kind: 'full' };
     }
-    const dueNow = [...this.due]
-      .filter(([, at]) => at <= now)
-      .sort((a, b) => a[1] - b[1])
-      .slice(0, maxApps)
-      .map(([appId]) => appId);
-    for (const appId of dueNow) this.due.delete(appId);
     return { kind: 'apps', appIds: dueNow };
   }
 
