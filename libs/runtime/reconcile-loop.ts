@@ -8,7 +8,7 @@ import { EnginePool } from '../hosts/index.js';
 import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EngineEventWatch } from './engine-event-watch.js';
 import { ReconcileSchedule } from './reconcile-schedule.js';
-import { Reconciler } from './reconciler.service.js';
+import { type ReconcilePass, Reconciler } from './reconciler.service.js';
 
 /** What one pass cost, kept for operators and the scale bench (the newest PASS_HISTORY passes). */
 export interface ReconcilePassRecord {
@@ -21,6 +21,8 @@ export interface ReconcilePassRecord {
 }
 
 const PASS_HISTORY = 50;
+/** App ids are UUIDs (the apps table's primary key). */
+const APP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Runs reconcile passes on what changed: apps marked by AppChanges (every process's, through LISTEN/NOTIFY),
@@ -47,10 +49,12 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   ) {
     this.schedule = new ReconcileSchedule(config.reconcileResyncMs);
     // A Docker event (a container died, was OOM-killed, vanished) marks its app; one without an app label
-    // (never made by Berth today) asks for a full pass.
+    // (never made by Berth today) asks for a full pass. An app label that is no app id of any Berth (a
+    // hand-made or foreign container carrying berth labels) is not ours to look at.
     this.events = new EngineEventWatch(pool, (appId) => {
-      if (appId) this.schedule.mark(appId, Date.now());
-      else this.schedule.requestFull();
+      if (appId === undefined) this.schedule.requestFull();
+      else if (APP_ID.test(appId)) this.schedule.mark(appId, Date.now());
+      else return;
       this.loop.wake();
     });
     this.loop = new ControlLoop({
@@ -72,6 +76,7 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationBootstrap(): void {
     if (!this.config.runWorkers) return;
     this.changes.onChange((appId) => {
+      if (!APP_ID.test(appId)) return;
       this.schedule.mark(appId, Date.now());
       this.loop.wake();
     });
@@ -112,10 +117,20 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
       .catch((error: Error) => this.logger.warn(`Docker events not watched: ${error.message}`));
     const scope = this.schedule.take(Date.now());
     if (scope.kind === 'apps' && scope.appIds.length === 0) return undefined;
-    const done =
-      scope.kind === 'full'
-        ? await this.reconciler.reconcileAll()
-        : await this.reconciler.reconcileApps(scope.appIds);
+    let done: ReconcilePass;
+    try {
+      done =
+        scope.kind === 'full'
+          ? await this.reconciler.reconcileAll()
+          : await this.reconciler.reconcileApps(scope.appIds);
+    } catch (error) {
+      // The pass failed before its apps were looked at (e.g. the database or a host did not answer): they
+      // stay due, after the interval, instead of waiting for the next resync.
+      const retryAt = Date.now() + this.config.reconcileIntervalMs;
+      if (scope.kind === 'full') this.schedule.requestFull();
+      else for (const appId of scope.appIds) this.schedule.mark(appId, retryAt);
+      throw error;
+    }
     for (const [appId, at] of done.nextLooks) this.schedule.mark(appId, at.getTime());
     return { kind: scope.kind, apps: done.apps, ms: performance.now() - started, at: new Date() };
   }
