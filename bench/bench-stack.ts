@@ -143,6 +143,12 @@ export class BenchStack {
     return this.api.config;
   }
 
+  /** A provider of the running API (its DataSource, its loops), for benchmarks that read Berth's state. */
+  resolve<T>(token: abstract new (...args: never[]) => T): T {
+    if (!this.api) throw new Error('the API is not running');
+    return this.api.app.get<T>(token as never, { strict: false });
+  }
+
   /** A client logged in as the platform operator. */
   operator(): ApiClient {
     return new ApiClient(() => this.url, OPERATOR.email, OPERATOR.password);

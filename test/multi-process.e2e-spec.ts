@@ -13,7 +13,7 @@ import { migratedDataSource } from './support/database.js';
 import { cleanupTestRun, ensureRuntimeImage, testRunId, waitFor } from './support/docker.js';
 import { uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
 
-/** Long enough that only a notification can explain a convergence within PROMPT_MS. */
+/** Long enough (the ticks and the full resyncs) that only a notification can explain a convergence within PROMPT_MS. */
 const RECONCILE_INTERVAL_MS = 60_000;
 const PROMPT_MS = 20_000;
 
@@ -57,6 +57,7 @@ describe('several API and worker processes on one database', () => {
         HOST: '127.0.0.1',
         PORT: '0',
         BERTH_RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS),
+        BERTH_RECONCILE_RESYNC_MS: String(RECONCILE_INTERVAL_MS),
         BERTH_LOG_STREAMS_PER_TENANT: '1',
         BERTH_LOGIN_RATE_LIMIT: '10000',
         BERTH_DRAIN_DELAY_MS: '0',

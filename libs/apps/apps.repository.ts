@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { App, type AppPhase } from './app.entity.js';
 import type { AppDemand } from './memory-demand.js';
 
@@ -70,6 +70,19 @@ export class AppsRepository {
   /** The app's row locked for the rest of the caller's transaction. */
   lockById(manager: EntityManager, id: string): Promise<App> {
     return manager.findOneOrFail(App, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** These apps, deleted or not; a missing row is left out. */
+  byIds(ids: string[]): Promise<App[]> {
+    return this.dataSource.getRepository(App).find({ where: { id: In(ids) } });
+  }
+
+  /** Of these apps, the ids whose row exists and is not being deleted (the log watchers' one read). */
+  async presentAmong(ids: string[]): Promise<Set<string>> {
+    const rows = await this.dataSource
+      .getRepository(App)
+      .find({ where: { id: In(ids), deletingAt: IsNull() }, select: { id: true } });
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Every app, being deleted ones included (the reconciler finishes their deletion). */

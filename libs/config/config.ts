@@ -55,6 +55,8 @@ export interface BerthConfig {
   runWorkers: boolean;
   /** Pause between reconciler passes (a change of desired state also wakes it at once). */
   reconcileIntervalMs: number;
+  /** Pause between full reconcile passes over every app (other passes cover only the apps marked due). */
+  reconcileResyncMs: number;
   /** How long a replica being removed keeps serving after it left the endpoint list and load balancer. */
   drainDelayMs: number;
   /** Builds this process runs at once (each on a pool host, never in the API process). */
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     registry: registryFrom(env),
     runWorkers: (env.BERTH_RUN_WORKERS ?? 'true') !== 'false',
     reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),
+    reconcileResyncMs: intFrom(env.BERTH_RECONCILE_RESYNC_MS, 30_000, 'BERTH_RECONCILE_RESYNC_MS'),
     drainDelayMs: intFrom(env.BERTH_DRAIN_DELAY_MS, 3000, 'BERTH_DRAIN_DELAY_MS'),
     buildConcurrency: Math.max(1, intFrom(env.BERTH_BUILD_CONCURRENCY, 2, 'BERTH_BUILD_CONCURRENCY')),
     usageWindowSeconds: Math.max(

@@ -33,8 +33,11 @@ export class ControlLoop {
       lockKey: number;
       intervalMs: number;
       dataSource: DataSource;
-      /** One pass; it may ask for the next one sooner than the interval (work in progress). */
-      work: () => Promise<void | { nextPassInMs: number }>;
+      /**
+       * One pass; it may ask for the next one sooner than the interval (work in progress). `newlyLeading`:
+       * this process did not run the loop's previous pass (it just took the lock).
+       */
+      work: (pass: { newlyLeading: boolean }) => Promise<void | { nextPassInMs: number }>;
     },
   ) {
     this.logger = new Logger(options.name);
@@ -78,8 +81,9 @@ export class ControlLoop {
     this.wakeRequested = false;
     let delayMs = this.options.intervalMs;
     try {
+      const wasLeading = this.leading;
       if (await this.holdLock()) {
-        const outcome = await this.options.work();
+        const outcome = await this.options.work({ newlyLeading: !wasLeading });
         if (outcome) delayMs = Math.min(delayMs, outcome.nextPassInMs);
       } else {
         delayMs = Math.min(delayMs, STANDBY_RETRY_MS);

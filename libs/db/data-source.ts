@@ -1,5 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { QueryCountingLogger } from './query-counter.js';
 
 /** What TypeORM accepts as a DataSource's entities (classes or schemas). */
 export type EntityList = NonNullable<DataSourceOptions['entities']>;
@@ -17,6 +18,8 @@ export function createDataSource(url: string, entities: EntityList): DataSource 
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: false,
+    // Silent as `logging: false`; counts statements for countQueries (reconcile passes say their cost).
+    logger: new QueryCountingLogger(),
     // gen_random_uuid() is built into PostgreSQL 13+, so no uuid-ossp extension is needed.
     uuidExtension: 'pgcrypto',
     extra: { max: 20 },

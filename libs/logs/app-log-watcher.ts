@@ -2,15 +2,16 @@ import { EventEmitter } from 'node:events';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppChanges, AppsRepository } from '../apps/index.js';
 import { EnginePool } from '../hosts/index.js';
-import { type Replica, ReplicasRepository } from '../runtime/index.js';
+import { ReplicasRepository } from '../runtime/index.js';
 import { withoutReplays } from './follow-replays.js';
 import { FollowStalledError, withStallCheck } from './follow-stalls.js';
 import type { SourceLogLine } from './log-entry.js';
 import { floorToDate } from './log-filter.js';
 import type { LogHub } from './log-fanout.js';
 import type { OpenLogs } from './log-hub-types.js';
+import { type WatchedAppState, WatchedAppsPoll, type WatchedReplica } from './watched-apps-poll.js';
 
-/** Pause between two reads of an app's replicas while it is watched. */
+/** Pause between two reads of the watched apps' replicas. */
 export const WATCH_POLL_MS = 1000;
 /** After a change of the app (scale, deploy, restart): poll this often for this long. */
 const BURST_POLL_MS = 200;
@@ -25,32 +26,43 @@ interface Attached {
 }
 
 /**
- * Feeds the LogHub the containers of a watched app (LogHubOptions.watchApp). While the hub watches an app,
- * its replicas are read from the database every second, and every 200 ms for ten seconds after an
- * AppChanges signal (scale, deploy, restart: the reconciler creates and removes replicas right after it).
- * A replica whose container runs is attached; one that appears later, or a crashed container that was
- * started again, is attached with a "replica X started" line and followed from the container's own start,
- * so its first lines are not missed. A stopped container's follow ends by itself ("replica X stopped").
+ * Feeds the LogHub the containers of a watched app (LogHubOptions.watchApp). Every watched app's replicas
+ * are read by one shared poll (WatchedAppsPoll: one query for all watched apps, every second, and every
+ * 200 ms for ten seconds after an AppChanges signal of a watched app: the reconciler creates and removes
+ * replicas right after it). A replica whose container runs is attached; one that appears later, or a
+ * crashed container that was started again, is attached with a "replica X started" line and followed from
+ * the container's own start, so its first lines are not missed. A stopped container's follow ends by
+ * itself ("replica X stopped").
  *
  * Every follow starts at an instant, never "from now" with a tail: existing containers from the moment the
  * watch began, later ones from their start. A client resuming by cursor is spliced to these follows with
  * history read from the engine (LiveLogFeed).
  *
- * Polling the database (not only the in-process signal) keeps this right when another process (the worker)
- * runs the reconciler. When the app is deleted, listeners of `onAppGone` are told.
+ * Polling the database (not only the signal) keeps this right when a notification is lost (another
+ * process's, while this process's listening connection was down). When the app is deleted, listeners of
+ * `onAppGone` are told.
  */
 @Injectable()
 export class AppLogWatcher {
   private readonly logger = new Logger('AppLogWatcher');
   private readonly gone = new EventEmitter();
+  private readonly poll: WatchedAppsPoll;
 
   constructor(
-    private readonly replicaRows: ReplicasRepository,
     private readonly pool: EnginePool,
-    private readonly changes: AppChanges,
+    changes: AppChanges,
     private readonly appRows: AppsRepository,
+    private readonly replicaRows: ReplicasRepository,
   ) {
     this.gone.setMaxListeners(0);
+    this.poll = new WatchedAppsPoll({
+      read: (appIds) => readWatchedApps(this.appRows, this.replicaRows, appIds),
+      intervalMs: WATCH_POLL_MS,
+      burstIntervalMs: BURST_POLL_MS,
+      burstMs: BURST_MS,
+      onError: (error) => this.logger.warn(`reading watched apps: ${error.message}`),
+    });
+    changes.onChange((appId) => this.poll.changed(appId));
   }
 
   onAppGone(listener: (appId: string) => void): () => void {
@@ -60,55 +72,37 @@ export class AppLogWatcher {
 
   /** Runs until `signal` fires (the hub stopped watching the app) or the app is deleted. */
   async watch(hub: LogHub, appId: string, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const watchedFrom = new Date();
     const attached = new Map<string, Attached>();
-    let burstUntil = 0;
-    let wake: (() => void) | undefined;
-    const stopListening = this.changes.onChange((changed) => {
-      if (changed !== appId) return;
-      burstUntil = Date.now() + BURST_MS;
-      wake?.();
-    });
+    let first = true;
+    let unsubscribe: (() => void) | undefined;
     try {
-      for (let first = true; !signal.aborted; first = false) {
-        try {
-          const deletingAt = await this.appRows.deletionOf(appId);
+      await new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        unsubscribe = this.poll.subscribe(appId, (state) => {
           if (signal.aborted) return;
-          if (deletingAt !== null) {
+          if (!state.exists) {
             this.gone.emit('gone', appId);
+            resolve();
             return;
           }
-          const replicas = await this.replicaRows.startedWithContainerOfApp(appId);
-          if (signal.aborted) return;
-          for (const replica of replicas) this.attach(hub, replica, { attached, first, watchedFrom });
-        } catch (error) {
-          if (signal.aborted) return;
-          this.logger.warn(`watching app ${appId}: ${(error as Error).message}`);
-        }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', done);
-            wake = undefined;
-            resolve();
-          };
-          const timer = setTimeout(done, Date.now() < burstUntil ? BURST_POLL_MS : WATCH_POLL_MS);
-          signal.addEventListener('abort', done, { once: true });
-          wake = done;
+          for (const replica of state.replicas) this.attach(hub, replica, { attached, first, watchedFrom });
+          first = false;
         });
-      }
+      });
     } finally {
-      stopListening();
+      unsubscribe?.();
       for (const registration of attached.values()) registration.detach();
     }
   }
 
   private attach(
     hub: LogHub,
-    replica: Replica,
+    replica: WatchedReplica,
     watch: { attached: Map<string, Attached>; first: boolean; watchedFrom: Date },
   ): void {
-    const containerId = replica.containerId!;
+    const containerId = replica.containerId;
     const startedAt = replica.startedAt?.getTime() ?? 0;
     const known = watch.attached.get(containerId);
     if (known && known.startedAt === startedAt) return;
@@ -160,4 +154,30 @@ export class AppLogWatcher {
         }
       })();
   }
+}
+
+/**
+ * Every watched app and its replicas with a starting or running container, in two queries however many
+ * apps are watched: an app missing from the answer, or being deleted, is gone.
+ */
+async function readWatchedApps(
+  apps: AppsRepository,
+  replicas: ReplicasRepository,
+  appIds: string[],
+): Promise<Map<string, WatchedAppState>> {
+  const present = await apps.presentAmong(appIds);
+  const states = new Map<string, WatchedAppState>(
+    appIds.filter((id) => present.has(id)).map((id) => [id, { exists: true, replicas: [] }]),
+  );
+  const live = present.size > 0 ? await replicas.startedWithContainerOfApps([...present]) : [];
+  for (const replica of live) {
+    states.get(replica.appId)?.replicas.push({
+      id: replica.id,
+      appId: replica.appId,
+      hostId: replica.hostId,
+      containerId: replica.containerId!,
+      startedAt: replica.startedAt,
+    });
+  }
+  return states;
 }

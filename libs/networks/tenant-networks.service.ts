@@ -32,6 +32,10 @@ export class TenantNetworks {
     const { host, tenantId } = options;
     const name = tenantNetworkName(tenantId);
     const engine = await this.engines.engineFor(host);
+    // Read before the transaction: inside it a second pool connection, wanted while holding the allocator's
+    // lock, waited forever once every other connection was a caller queued for that lock (the scale bench
+    // hung so with 24 new tenants at once on a pool of 20).
+    const hosts = await this.engines.hosts();
     await this.subnets.withTenantNetwork({ hostId: host.id, tenantId }, async (rows) => {
       const recorded = (await rows.find())?.subnet;
       const existing = (await engine.inspectNetwork({ name }))?.ipam.map((config) => config.subnet);
@@ -40,7 +44,7 @@ export class TenantNetworks {
       const plan = planTenantNetwork({
         ...state,
         takenByOthers: await rows.takenByOthers(),
-        hostNetworks: await this.subnetsOnHosts(),
+        hostNetworks: await this.subnetsOnHosts(hosts),
       });
       if (plan.kind === 'ready') return;
       if (plan.kind === 'exhausted') {
@@ -113,17 +117,18 @@ export class TenantNetworks {
    * against networks Berth does not know, so hosts that share a kernel (or a flat network) never route
    * one subnet two ways.
    */
-  private async subnetsOnHosts(): Promise<string[]> {
-    const hosts = (await this.engines.hosts()).filter((host) => host.status !== 'down');
+  private async subnetsOnHosts(hosts: Host[]): Promise<string[]> {
     const perHost = await Promise.all(
-      hosts.map(async (host) => {
-        const engine = await this.engines.engineFor(host);
-        const networks = await engine.listNetworks({ labels: {} }).catch((error: unknown) => {
-          this.logger.warn(`host ${host.name}: networks not listed for subnet allocation: ${error}`);
-          return [];
-        });
-        return networks.flatMap((network) => network.ipam.map((config) => config.subnet));
-      }),
+      hosts
+        .filter((host) => host.status !== 'down')
+        .map(async (host) => {
+          const engine = await this.engines.engineFor(host);
+          const networks = await engine.listNetworks({ labels: {} }).catch((error: unknown) => {
+            this.logger.warn(`host ${host.name}: networks not listed for subnet allocation: ${error}`);
+            return [];
+          });
+          return networks.flatMap((network) => network.ipam.map((config) => config.subnet));
+        }),
     );
     return perHost.flat();
   }

@@ -16,6 +16,7 @@ export { HostRemoval } from './host-removal.js';
 export { LB_IMAGE, loadBalancerContainerSpec } from './balancer/load-balancer-container.js';
 export { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 export { acceptsConnections } from './readiness.js';
+export { ReconcileLoop, type ReconcilePassRecord } from './reconcile-loop.js';
 export { Reconciler } from './reconciler.service.js';
 export { APP_PORT, STOP_GRACE_SECONDS } from './replica-role.js';
 export { Replica } from './replica.entity.js';

@@ -10,6 +10,9 @@ import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
+import { type AppPassState, loadPassState } from './reconcile-pass-state.js';
+import { nextLook } from './reconcile-schedule.js';
+import type { Replica } from './replica.entity.js';
 import { ReplicasRepository } from './replicas.repository.js';
 import { AppCleanup } from './app-cleanup.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
@@ -20,6 +23,20 @@ import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
  * from opening 1,000 sockets and database queries at once.
  */
 const OBSERVE_CONCURRENCY = 16;
+/**
+ * Apps one pass works on at once. Each may hold a pooled connection (20 in all) for a while, e.g. waiting
+ * for the subnet allocator's lock when it creates a tenant's first replica; half the pool stays for the
+ * API. A settled app's turn takes no query and no Docker call, so this only paces apps with work.
+ */
+const APPS_AT_ONCE = 10;
+/** Up to this many apps a pass lists each app's containers by label; above it, all of Berth's at once. */
+const OBSERVE_BY_APP_LIMIT = 16;
+
+/** What a pass did: how many apps it covered, and when each that did not converge needs its next look. */
+export interface ReconcilePass {
+  apps: number;
+  nextLooks: Map<string, Date>;
+}
 
 /**
  * Brings actual state (containers on hosts, read through their labels) to desired state (apps in
@@ -43,33 +60,78 @@ export class Reconciler {
     private readonly releases: ReleasesService,
   ) {}
 
-  /** One pass over every app. */
-  async reconcileAll(): Promise<void> {
+  /** Where a pass reads apps, replicas and releases: their repositories, a few queries for any number of apps. */
+  private get passSources() {
+    return { apps: this.appRows, replicas: this.replicaRows, releases: this.releases };
+  }
+
+  /** One pass over every app (the loop's full resync). */
+  reconcileAll(): Promise<ReconcilePass> {
+    return this.reconcile(undefined);
+  }
+
+  /** One pass over these apps only: those a change, a Docker event or their own last pass marked. */
+  reconcileApps(appIds: readonly string[]): Promise<ReconcilePass> {
+    return this.reconcile(appIds);
+  }
+
+  private async reconcile(appIds: readonly string[] | undefined): Promise<ReconcilePass> {
+    const nextLooks = new Map<string, Date>();
+    if (appIds?.length === 0) return { apps: 0, nextLooks };
     const hosts = await this.pool.hosts();
-    const observed = await this.observeHosts(hosts);
+    const observed = await this.observeHosts(hosts, appIds);
     await this.lifecycle.removeOrphans(hosts, observed);
-    const apps = await this.appRows.all();
-    const withReplicas = await this.replicaRows.appIdsWithLiveReplicas();
-    const ids = new Set([...apps.map((a) => a.id), ...withReplicas]);
+    const state = await loadPassState(this.passSources, appIds);
+    const tenants = new Set<string>();
+    const appLimit = pLimit(APPS_AT_ONCE);
     await Promise.all(
-      [...ids].map((id) =>
-        this.reconcileApp(id, hosts, observed).catch((err) =>
-          this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`),
-        ),
+      state.appIds.map((id) =>
+        appLimit(async () => {
+          const prefetched = state.forApp(id);
+          for (const tenantId of [prefetched.app?.tenantId, ...prefetched.replicas.map((r) => r.tenantId)])
+            if (tenantId) tenants.add(tenantId);
+          try {
+            const nextLook = await this.reconcileApp(id, hosts, observed, prefetched);
+            if (nextLook) nextLooks.set(id, nextLook);
+          } catch (err) {
+            this.logger.error(`app ${id}: ${err instanceof Error ? err.stack : err}`);
+            nextLooks.set(id, new Date(Date.now() + this.config.reconcileIntervalMs));
+          }
+        }),
       ),
     );
     // Tenants scaled down, moved off a host or deleted leave networks behind: their subnets go back.
-    await this.networks.releaseUnused({ hosts });
+    if (!appIds) await this.networks.releaseUnused({ hosts });
+    else for (const tenantId of tenants) await this.networks.releaseUnused({ hosts, tenantId });
+    return { apps: state.appIds.length, nextLooks };
   }
 
-  /** Reconciles one app; calls for the same app never overlap. */
-  reconcileApp(appId: string, hosts?: Host[], observed?: Map<string, ContainerSummary>): Promise<void> {
+  /**
+   * Reconciles one app; calls for the same app never overlap. Returns when the app needs its next look
+   * (it did not converge), or null.
+   */
+  reconcileApp(
+    appId: string,
+    hosts?: Host[],
+    observed?: Map<string, ContainerSummary>,
+    prefetched?: AppPassState,
+  ): Promise<Date | null> {
+    // Read before the pass: another call for this app still running would make the prefetched rows stale.
+    const fresh = this.appLocks.has(appId) ? undefined : prefetched;
     const previous = this.appLocks.get(appId) ?? Promise.resolve();
     const next = previous.then(async () => {
       const allHosts = hosts ?? (await this.pool.hosts());
-      await this.reconcileAppNow(appId, allHosts, observed ?? (await this.observeHosts(allHosts)));
+      return this.reconcileAppNow(
+        appId,
+        allHosts,
+        observed ?? (await this.observeHosts(allHosts, [appId])),
+        fresh ?? (await loadPassState(this.passSources, [appId])).forApp(appId),
+      );
     });
-    const settled = next.catch(() => undefined);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.appLocks.set(appId, settled);
     void settled.then(() => {
       if (this.appLocks.get(appId) === settled) this.appLocks.delete(appId);
@@ -77,19 +139,26 @@ export class Reconciler {
     return next;
   }
 
-  /** Every Berth container on every reachable host, by container id. */
-  private async observeHosts(hosts: Host[]): Promise<Map<string, ContainerSummary>> {
+  /**
+   * Berth's containers on every reachable host, by container id: all of them, or those of a few apps
+   * (one filtered listing per app and host; above OBSERVE_BY_APP_LIMIT apps one full listing is cheaper).
+   */
+  private async observeHosts(
+    hosts: Host[],
+    appIds?: readonly string[],
+  ): Promise<Map<string, ContainerSummary>> {
     const observed = new Map<string, ContainerSummary>();
+    const filters =
+      appIds && appIds.length <= OBSERVE_BY_APP_LIMIT
+        ? appIds.map((appId) => ({ [LABELS.managedBy]: 'berth', [LABELS.app]: appId }))
+        : [{ [LABELS.managedBy]: 'berth' }];
     await Promise.all(
       hosts
         .filter((h) => h.status !== 'down')
         .map(async (host) => {
           const engine = await this.pool.engineFor(host);
-          for (const c of await engine.listContainers({
-            labels: { [LABELS.managedBy]: 'berth' },
-            all: true,
-          })) {
-            observed.set(c.id, c);
+          for (const labels of filters) {
+            for (const c of await engine.listContainers({ labels, all: true })) observed.set(c.id, c);
           }
         }),
     );
@@ -100,25 +169,28 @@ export class Reconciler {
     appId: string,
     hosts: Host[],
     observed: Map<string, ContainerSummary>,
-  ): Promise<void> {
-    const app = await this.appRows.byId(appId);
+    state: AppPassState,
+  ): Promise<Date | null> {
+    const { app, release } = state;
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    let replicas = await this.replicaRows.liveOfApp(appId, 'web');
 
     // 1. Observe: what Docker says about each replica's container (each replica's rows are its own).
     const observeLimit = pLimit(OBSERVE_CONCURRENCY);
     const observations = await Promise.allSettled(
-      replicas.map((replica) =>
+      state.replicas.map((replica) =>
         observeLimit(() => this.lifecycle.observe(WEB_ROLE, replica, hostById.get(replica.hostId), observed)),
       ),
     );
     const failedObservation = observations.find((o) => o.status === 'rejected');
     if (failedObservation) throw failedObservation.reason;
-    replicas = await this.replicaRows.liveOfApp(appId, 'web');
+    // Observe returns each replica's row as it now is, or null once it is gone.
+    const replicas = observations
+      .map((o) => (o.status === 'fulfilled' ? o.value : null))
+      .filter((r): r is Replica => r !== null);
 
-    const release = await this.releases.byId(app?.currentReleaseId ?? null);
     const desired =
       app && !app.deletingAt && app.desiredState === 'running' && release?.image ? app.replicas : 0;
+    const now = new Date();
     const step = planConvergence({
       desiredReplicas: desired,
       currentReleaseId: release?.id ?? null,
@@ -131,7 +203,7 @@ export class Reconciler {
         createdAt: r.createdAt,
         nextRestartAt: r.nextRestartAt,
       })),
-      now: new Date(),
+      now,
     });
 
     let failure: string | null = null;
@@ -174,17 +246,36 @@ export class Reconciler {
     );
 
     // 3. The app's load balancer (role 'lb'): created, removed, its backends reloaded.
-    const lb = await this.loadBalancers.reconcile({ appId, app, release, hosts, observed });
-    if (!app) return;
-    if (app.deletingAt) {
-      if (step.converged && lb.converged) await this.cleanup.finishDeletion(app, hosts);
-      return;
-    }
-    await this.reportStatus(app, step.converged && lb.converged, failure ?? lb.failure);
+    const lb = await this.loadBalancers.reconcile({
+      appId,
+      app,
+      release,
+      hosts,
+      observed,
+      balancers: state.balancers,
+    });
+    const converged = step.converged && lb.converged;
+    if (app?.deletingAt && converged) await this.cleanup.finishDeletion(app, hosts);
+    else if (app && !app.deletingAt) await this.reportStatus(app, replicas, converged, failure ?? lb.failure);
+    if (converged) return null;
+    return nextLook({
+      replicas,
+      acted: step.create > 0 || step.restart.length > 0 || !lb.converged,
+      now,
+      intervalMs: this.config.reconcileIntervalMs,
+    });
   }
 
-  private async reportStatus(app: App, converged: boolean, failure: string | null): Promise<void> {
-    const crashed = await this.replicaRows.mostRestartedCrashed(app.id);
+  private async reportStatus(
+    app: App,
+    replicas: Replica[],
+    converged: boolean,
+    failure: string | null,
+  ): Promise<void> {
+    // Read again only when one was crashed: this pass may have restarted it (or failed to) since.
+    const crashed = replicas.some((r) => r.state === 'crashed')
+      ? await this.replicaRows.mostRestartedCrashed(app.id)
+      : null;
     let phase: App['phase'] = 'converging';
     let reason: string | null = null;
     if (failure) {
@@ -197,6 +288,11 @@ export class Reconciler {
       phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
     }
     const settled = phase !== 'converging';
+    // Only the reconciler changes an app's status without a new generation, so an unchanged status needs
+    // no write (a full resync of 1,000 settled apps would otherwise rewrite 1,000 rows).
+    const observedGeneration = settled ? app.generation : app.observedGeneration;
+    if (phase === app.phase && reason === app.statusReason && observedGeneration === app.observedGeneration)
+      return;
     // Only for the generation this pass read (see AppsRepository.reportStatus).
     await this.appRows.reportStatus({ appId: app.id, generation: app.generation, phase, reason, settled });
   }

@@ -59,6 +59,19 @@ export class ReplicasRepository {
     return this.rows.find({ where: { appId: In(appIds), state: Not('gone') }, order: { createdAt: 'ASC' } });
   }
 
+  /** Every replica that is not gone, oldest first (a full reconcile pass). */
+  allLive(): Promise<Replica[]> {
+    return this.rows.find({ where: { state: Not('gone') }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Replicas of these apps with a container that is starting or running, oldest first (log watchers). */
+  startedWithContainerOfApps(appIds: string[]): Promise<Replica[]> {
+    return this.rows.find({
+      where: { appId: In(appIds), state: In(['starting', 'running']), containerId: Not(IsNull()) },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
   /** The app's replicas of both roles, oldest first, at most `limit`; gone ones only when asked. */
   ofApp(appId: string, options: { includeGone: boolean; limit: number }): Promise<Replica[]> {
     return this.rows.find({

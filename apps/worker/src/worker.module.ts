@@ -6,6 +6,7 @@ import { DatabaseModule } from '../../../libs/db/index.js';
 import { BuildsModule } from '../../../libs/builds/index.js';
 import { HostsModule } from '../../../libs/hosts/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
+import { PlansModule } from '../../../libs/plans/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { loggerOptions } from '../../api/src/http/logging.js';
@@ -21,6 +22,7 @@ export class WorkerModule {
         LoggerModule.forRoot(loggerOptions(options.config)),
         DatabaseModule.forRoot({ url: options.databaseUrl, entities: ENTITIES }),
         AuditModule,
+        PlansModule,
         HostsModule,
         BuildsModule,
         RuntimeModule,

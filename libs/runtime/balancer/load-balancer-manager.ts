@@ -6,6 +6,7 @@ import { NoCapacityError, placeReplicas } from '../../scheduler/index.js';
 import { restartDue } from '../convergence.js';
 import { placementHosts } from '../placement-hosts.js';
 import { ReplicaLifecycle } from '../replica-lifecycle.js';
+import type { Replica } from '../replica.entity.js';
 import { ReplicasRepository } from '../replicas.repository.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
 import { LB_IMAGE, LB_ROLE, loadBalancerContainerSpec } from './load-balancer-container.js';
@@ -40,10 +41,12 @@ export class LoadBalancerManager {
     release: Release | null;
     hosts: Host[];
     observed: Map<string, ContainerSummary>;
+    /** The app's lb replicas other than gone, oldest first, when the pass read them already. */
+    balancers?: Replica[];
   }): Promise<LoadBalancerStep> {
     const { app, release, hosts, observed } = input;
     const hostById = new Map(hosts.map((h) => [h.id, h]));
-    const balancers = await this.replicas.liveOfApp(input.appId, 'lb');
+    const balancers = input.balancers ?? (await this.replicas.liveOfApp(input.appId, 'lb'));
     const wanted =
       !!app &&
       !app.deletingAt &&
