@@ -10,7 +10,7 @@ import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import type { App, LoadBalancerSettings } from './app.entity.js';
 import { AppsRepository, type DesiredChange } from './apps.repository.js';
-import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
+import { envVarFaults, maskValue, openEnv, sealEnv, type EnvVars } from './app-env.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
 
@@ -173,12 +173,9 @@ export class AppsService {
 
   /** Replaces the app's env vars; with a release in place this makes a new release (vN+1) that carries them. */
   async putEnv(principal: Principal, name: string, vars: EnvVars): Promise<App> {
-    const reserved = Object.keys(vars).filter((key) => RESERVED_ENV.has(key));
-    if (reserved.length > 0) {
-      throw problems.validation(
-        reserved.map((key) => ({ field: `vars.${key}`, message: `${key} is set by the platform` })),
-      );
-    }
+    // Also checked by the API's DTO; here so no other caller can store what a container create refuses.
+    const faults = envVarFaults(vars);
+    if (faults.length > 0) throw problems.validation(faults);
     const result = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
       const app = await this.get(principal, name, manager);
       const envSealed = sealEnv(this.keys.secretBox, app.id, vars);

@@ -5,7 +5,6 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseIntPipe,
   Patch,
   Post,
   Put,
@@ -25,6 +24,7 @@ import type { Principal } from '../../../../libs/identity/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
+import { IntParamPipe } from '../http/int-param.pipe.js';
 import {
   AppView,
   ContainerView,
@@ -175,7 +175,7 @@ export class AppsController {
   async rollback(
     @CurrentPrincipal() p: Principal,
     @Param('app') name: string,
-    @Param('version', ParseIntPipe) version: number,
+    @Param('version', new IntParamPipe({ min: 1 })) version: number,
   ): Promise<AppView> {
     return AppView.from(await this.apps.rollback(p, name, version));
   }

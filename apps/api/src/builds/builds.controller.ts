@@ -1,11 +1,9 @@
 import {
   Controller,
-  DefaultValuePipe,
   Get,
   Headers,
   HttpCode,
   Param,
-  ParseIntPipe,
   ParseUUIDPipe,
   Post,
   Query,
@@ -29,6 +27,7 @@ import { BuildsService } from '../../../../libs/builds/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
+import { IntParamPipe } from '../http/int-param.pipe.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
 import { BuildLogView, BuildView } from './builds.dto.js';
 import { uploadStream } from './upload-body.js';
@@ -120,7 +119,7 @@ export class BuildsController {
     @CurrentPrincipal() p: Principal,
     @Param('app') app: string,
     @Param('id', ParseUUIDPipe) id: string,
-    @Query('after', new DefaultValuePipe(0), ParseIntPipe) after: number,
+    @Query('after', new IntParamPipe({ default: 0 })) after: number,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<BuildLogView | void> {
