@@ -25,6 +25,7 @@ import {
 import type { Request, Response } from 'express';
 import { BuildsService } from '../../../../libs/builds/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
+import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
 import { IntParamPipe } from '../http/int-param.pipe.js';
@@ -59,7 +60,7 @@ export class BuildsController {
   })
   async upload(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
@@ -76,7 +77,7 @@ export class BuildsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: 'Builds of the app, newest first' })
   @ApiOkResponse({ type: BuildView, isArray: true })
-  async list(@CurrentPrincipal() p: Principal, @Param('app') app: string): Promise<BuildView[]> {
+  async list(@CurrentPrincipal() p: Principal, @AppNameParam() app: string): Promise<BuildView[]> {
     return (await this.builds.list(p, app)).map(BuildView.in(app));
   }
 
@@ -86,7 +87,7 @@ export class BuildsController {
   @ApiOkResponse({ type: BuildView })
   async get(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<BuildView> {
     return BuildView.in(app)(await this.builds.get(p, app, id));
@@ -99,7 +100,7 @@ export class BuildsController {
   @ApiOkResponse({ type: BuildView })
   async cancel(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<BuildView> {
     return BuildView.in(app)(await this.builds.cancel(p, app, id));
@@ -117,7 +118,7 @@ export class BuildsController {
   @ApiOkResponse({ type: BuildLogView })
   async log(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Param('id', ParseUUIDPipe) id: string,
     @Query('after', new IntParamPipe({ default: 0 })) after: number,
     @Req() request: Request,
