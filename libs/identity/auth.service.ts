@@ -217,6 +217,39 @@ export class AuthService {
     };
   }
 
+  /**
+   * Whether the actor of an open stream (`user:<id>` or `apikey:<id>`) still exists, active, in `tenantId`,
+   * and still holds `permission`: long-lived streams re-check it, so a removed user, a revoked key or a role
+   * change ends them (absent: 'revoked', present without the permission: 'forbidden').
+   */
+  async actorStanding(
+    actor: string,
+    tenantId: string,
+    permission: Permission,
+  ): Promise<'ok' | 'revoked' | 'forbidden'> {
+    const [kind, id] = actor.split(':', 2);
+    if (!id || !/^[0-9a-f-]{36}$/i.test(id)) return 'revoked';
+    if (kind === 'user') {
+      const [user] = (await this.dataSource.query(
+        `SELECT u.role FROM users u JOIN tenants t ON t.id = u.tenant_id
+          WHERE u.id = $1 AND u.tenant_id = $2 AND t.status = 'active'`,
+        [id, tenantId],
+      )) as Pick<User, 'role'>[];
+      if (!user) return 'revoked';
+      return ROLE_PERMISSIONS[user.role].has(permission) ? 'ok' : 'forbidden';
+    }
+    if (kind === 'apikey') {
+      const [key] = (await this.dataSource.query(
+        `SELECT k.scopes FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+          WHERE k.id = $1 AND k.tenant_id = $2 AND k.revoked_at IS NULL AND t.status = 'active'`,
+        [id, tenantId],
+      )) as Pick<ApiKey, 'scopes'>[];
+      if (!key) return 'revoked';
+      return key.scopes.includes(permission) ? 'ok' : 'forbidden';
+    }
+    return 'revoked';
+  }
+
   private async authenticateApiKey(secret: string): Promise<Principal | undefined> {
     const key = await this.apiKeys.findOne({ where: { keyHash: tokenHash(secret), revokedAt: IsNull() } });
     if (!key) return undefined;
