@@ -59,6 +59,7 @@ describe('several API and worker processes on one database', () => {
         BERTH_RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS),
         BERTH_LOG_STREAMS_PER_TENANT: '1',
         BERTH_LOGIN_RATE_LIMIT: '10000',
+        BERTH_HEAVY_READ_BURST: '10000',
         BERTH_DRAIN_DELAY_MS: '0',
         ...extra,
       },

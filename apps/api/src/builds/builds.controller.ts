@@ -28,6 +28,7 @@ import type { Principal } from '../../../../libs/identity/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
+import { HeavyRead } from '../http/heavy-read.guard.js';
 import { IntParamPipe } from '../http/int-param.pipe.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
 import { BuildLogView, BuildView } from './builds.dto.js';
@@ -107,6 +108,7 @@ export class BuildsController {
   }
 
   @Get(':id/log')
+  @HeavyRead()
   @Authorize('logs:read')
   @ApiOperation({
     summary:

@@ -12,6 +12,7 @@ import {
 import type { Request, Response } from 'express';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { AppLogsService } from '../../../../libs/logs/index.js';
+import { HeavyRead } from '../http/heavy-read.guard.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
@@ -26,6 +27,7 @@ export class LogsController {
 
   @Get('logs')
   @Authorize('logs:read')
+  @HeavyRead()
   @ApiOperation({
     summary:
       "The app's log merged across its replicas in time order; NDJSON (every matching line) with Accept: application/x-ndjson",
