@@ -24,6 +24,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { BuildsService } from '../../../../libs/builds/index.js';
+import { LogStreamsService } from '../../../../libs/logs/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
@@ -37,7 +38,10 @@ import { uploadStream } from './upload-body.js';
 @ApiTags('builds')
 @Controller('v1/apps/:app/builds')
 export class BuildsController {
-  constructor(private readonly builds: BuildsService) {}
+  constructor(
+    private readonly builds: BuildsService,
+    private readonly streams: LogStreamsService,
+  ) {}
 
   @Post()
   @Authorize('apps:write')
@@ -128,6 +132,8 @@ export class BuildsController {
   ): Promise<BuildLogView | void> {
     const result = await this.builds.log(p, app, id, after);
     if (!wantsNdjson(request)) return BuildLogView.from(result, after);
-    await streamNdjson(request, response, (signal) => this.builds.follow(result.build, after, signal));
+    await streamNdjson(request, response, (signal) => this.builds.follow(result.build, after, signal), {
+      hold: () => this.streams.acquireSlot(result.build.tenantId),
+    });
   }
 }
