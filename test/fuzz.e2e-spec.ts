@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import crypto from 'node:crypto';
-import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
+import { login, OPERATOR, signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import {
   fuzzRequests,
   operationsOf,
@@ -56,44 +56,12 @@ describe('OpenAPI-driven fuzz', () => {
       },
       { seed: SEED, perOperation: PER_OPERATION },
     );
-    const findings: string[] = [];
-    const statuses = new Map<number, number>();
-    const foreignStatuses = new Map<number, number>();
-    for (const fuzz of requests) {
-      const res = await send(api, tenant, fuzz);
-      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      if (fuzz.foreign) foreignStatuses.set(res.status, (foreignStatuses.get(res.status) ?? 0) + 1);
-      const what = `${fuzz.method} ${fuzz.url.slice(0, 160)} → ${res.status}`;
-      if (res.status >= 500) findings.push(`${what} (5xx) ${JSON.stringify(res.body).slice(0, 200)}`);
-      else if (res.status >= 400) {
-        if (!String(res.headers['content-type']).includes('application/problem+json')) {
-          findings.push(`${what} (4xx not problem+json: ${res.headers['content-type']})`);
-        } else if (typeof (res.body as { code?: unknown }).code !== 'string') {
-          findings.push(`${what} (problem without a code)`);
-        }
-      }
-      // Refused before the lookup (400, 413, 415, 429) or not found: nothing tells the resource exists.
-      if (fuzz.foreign && ![400, 404, 405, 413, 415, 429].includes(res.status)) {
-        findings.push(`${what} (another tenant's resource answered other than 404)`);
-      }
-    }
-    const histogram = (map: Map<number, number>) =>
-      [...map.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([status, count]) => `${status}×${count}`)
-        .join(' ');
+    const { findings, statuses, foreignStatuses } = await sendAll(api, tenant, requests);
     console.log(
       `fuzz: seed ${SEED}, ${operations.length} operations, ${requests.length} requests; statuses ${histogram(statuses)}; ` +
         `aimed at another tenant: ${histogram(foreignStatuses)}; findings: ${findings.length}\n${findings.slice(0, 40).join('\n')}`,
     );
-    if (findings.length > 0) {
-      const errors = api
-        .logs()
-        .split('\n')
-        .filter((line) => line.includes('"level":50'))
-        .map((line) => line.slice(0, 600));
-      console.log(`server errors:\n${errors.slice(0, 10).join('\n')}`);
-    }
+    report(api, findings);
     expect(findings).toEqual([]);
 
     // The other tenant's things are all still there.
@@ -102,7 +70,39 @@ describe('OpenAPI-driven fuzz', () => {
     expect((keys.body as { id: string }[]).map((key) => key.id)).toContain(otherKeyId);
     await api.http.get('/v1/me').set(other.auth).expect(200);
   });
+
+  it('answers the operator routes’ hostile input alike (host registration left out: it dials the endpoint)', async () => {
+    const operator = await login(api, OPERATOR.email, OPERATOR.password);
+    const doc = JSON.parse(readFileSync('openapi/openapi.json', 'utf8')) as OpenApiDocument;
+    const operations = operationsOf(doc)
+      .filter((op) => op.path.startsWith('/v1/admin/'))
+      .filter((op) => !(op.method === 'POST' && op.path === '/v1/admin/hosts'))
+      .sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
+    const requests = fuzzRequests(
+      operations,
+      { own: { id: ['hobby', crypto.randomUUID()] }, foreign: {} },
+      { seed: SEED + 1, perOperation: PER_OPERATION },
+    );
+    const { findings, statuses } = await sendAll(api, operator, requests);
+    console.log(
+      `fuzz (operator): seed ${SEED + 1}, ${operations.length} operations, ${requests.length} requests; ` +
+        `statuses ${histogram(statuses)}; findings: ${findings.length}\n${findings.slice(0, 40).join('\n')}`,
+    );
+    report(api, findings);
+    expect(findings).toEqual([]);
+  });
 });
+
+function report(api: TestApi, findings: string[]): void {
+  if (findings.length > 0) {
+    const errors = api
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"level":50'))
+      .map((line) => line.slice(0, 600));
+    console.log(`server errors:\n${errors.slice(0, 10).join('\n')}`);
+  }
+}
 
 async function send(
   api: TestApi,
@@ -115,4 +115,41 @@ async function send(
   if (fuzz.body) call = call.set('Content-Type', fuzz.body.contentType).send(fuzz.body.data);
   const res = await call.ok(() => true);
   return { status: res.status, headers: res.headers as Record<string, string>, body: res.body };
+}
+
+function histogram(map: Map<number, number>): string {
+  return [...map.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status}×${count}`)
+    .join(' ');
+}
+
+/** Sends every request; a finding is a 5xx, a 4xx that is not problem+json, or another tenant's resource not 404. */
+async function sendAll(
+  api: TestApi,
+  as: Session,
+  requests: FuzzRequest[],
+): Promise<{ findings: string[]; statuses: Map<number, number>; foreignStatuses: Map<number, number> }> {
+  const findings: string[] = [];
+  const statuses = new Map<number, number>();
+  const foreignStatuses = new Map<number, number>();
+  for (const fuzz of requests) {
+    const res = await send(api, as, fuzz);
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    if (fuzz.foreign) foreignStatuses.set(res.status, (foreignStatuses.get(res.status) ?? 0) + 1);
+    const what = `${fuzz.method} ${fuzz.url.slice(0, 160)} → ${res.status}`;
+    if (res.status >= 500) findings.push(`${what} (5xx) ${JSON.stringify(res.body).slice(0, 200)}`);
+    else if (res.status >= 400) {
+      if (!String(res.headers['content-type']).includes('application/problem+json')) {
+        findings.push(`${what} (4xx not problem+json: ${res.headers['content-type']})`);
+      } else if (typeof (res.body as { code?: unknown }).code !== 'string') {
+        findings.push(`${what} (problem without a code)`);
+      }
+    }
+    // Refused before the lookup (400, 413, 415, 429) or not found: nothing tells the resource exists.
+    if (fuzz.foreign && ![400, 404, 405, 413, 415, 429].includes(res.status)) {
+      findings.push(`${what} (another tenant's resource answered other than 404)`);
+    }
+  }
+  return { findings, statuses, foreignStatuses };
 }
