@@ -412,6 +412,7 @@ async function startBerth(runId: string, dataDir: string): Promise<{ child: Chil
       BERTH_DRAIN_DELAY_MS: '0',
       BERTH_LOG_LINGER_MS: '0',
       BERTH_LOGIN_RATE_LIMIT: '1000',
+      BERTH_HEAVY_READ_BURST: '100000',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -7,6 +7,8 @@ import { ReleaseImageDigest1795445313000 } from './1795445313000-ReleaseImageDig
 import { CrossProcessState1795446000000 } from './1795446000000-CrossProcessState.js';
 import { TenantSubnets1796466818629 } from './1796466818629-TenantSubnets.js';
 import { HostNetworkPolicy1796469627583 } from './1796469627583-HostNetworkPolicy.js';
+import { LoginFailures1796500002000 } from './1796500002000-LoginFailures.js';
+import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudgets.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -21,4 +23,6 @@ export const MIGRATIONS: Function[] = [
   CrossProcessState1795446000000,
   TenantSubnets1796466818629,
   HostNetworkPolicy1796469627583,
+  LoginFailures1796500002000,
+  TenantReadBudgets1796500002100,
 ];

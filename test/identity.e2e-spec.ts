@@ -94,20 +94,52 @@ describe('identity', () => {
     await api.http.post('/v1/auth/refresh').send({ refreshToken: owner.refreshToken }).expect(401);
   });
 
-  it('slows an account down after repeated failures, even for the right password, with Retry-After', async () => {
+  it('slows down a guesser keyed on account and address, never the owner elsewhere, and answers alike', async () => {
     const owner = await signupOwner(api);
+    // Documentation addresses (RFC 5737) as clients, through the trusted loopback proxy header.
+    const guesser = `192.0.2.${crypto.randomInt(1, 255)}`;
+    const ownersAddress = `203.0.113.${crypto.randomInt(1, 255)}`;
+    const unknownEmail = uniqueEmail('nobody');
     for (let i = 0; i < 5; i++) {
       await api.http
         .post('/v1/auth/login')
+        .set('X-Forwarded-For', guesser)
         .send({ email: owner.email, password: 'wrong password!!' })
         .expect(401);
+      await api.http
+        .post('/v1/auth/login')
+        .set('X-Forwarded-For', guesser)
+        .send({ email: unknownEmail, password: 'wrong password!!' })
+        .expect(401);
     }
-    const locked = await api.http
+    // Now both pairs wait: even the right password is not heard, and the answer is the wrong password's.
+    const waiting = await api.http
       .post('/v1/auth/login')
+      .set('X-Forwarded-For', guesser)
       .send({ email: owner.email, password: PASSWORD })
-      .expect(429);
-    expect(locked.body.code).toBe('login_throttled');
-    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      .expect(401);
+    const unknown = await api.http
+      .post('/v1/auth/login')
+      .set('X-Forwarded-For', guesser)
+      .send({ email: unknownEmail, password: PASSWORD })
+      .expect(401);
+    const wrong = await api.http
+      .post('/v1/auth/login')
+      .set('X-Forwarded-For', `192.0.2.${(Number(guesser.split('.')[3]) % 254) + 1}`)
+      .send({ email: owner.email, password: 'wrong password!!' })
+      .expect(401);
+    expect(waiting.body).toEqual(unknown.body);
+    expect({ ...wrong.body }).toEqual({ ...waiting.body });
+    expect(waiting.body.code).toBe('unauthorized');
+    expect(Number(waiting.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(unknown.headers['retry-after'])).toBeGreaterThan(0);
+    expect(wrong.headers['retry-after']).toBeUndefined();
+    // The owner, from their own address, is not held back by the guesser's failures.
+    await api.http
+      .post('/v1/auth/login')
+      .set('X-Forwarded-For', ownersAddress)
+      .send({ email: owner.email, password: PASSWORD })
+      .expect(200);
   });
 
   it('API keys: shown once, stored hashed, scoped, last use recorded, revocable', async () => {

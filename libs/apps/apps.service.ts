@@ -10,7 +10,7 @@ import { TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
 import type { App, LoadBalancerSettings } from './app.entity.js';
 import { AppsRepository, type DesiredChange } from './apps.repository.js';
-import { maskValue, openEnv, RESERVED_ENV, sealEnv, type EnvVars } from './app-env.js';
+import { envVarFaults, maskValue, openEnv, sealEnv, type EnvVars } from './app-env.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
 
@@ -186,12 +186,10 @@ export class AppsService {
     const result = await this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
       const app = await this.get(principal, name, manager);
       const vars = change(openEnv(this.keys.secretBox, app.id, app.envSealed));
-      const reserved = Object.keys(vars).filter((key) => RESERVED_ENV.has(key));
-      if (reserved.length > 0) {
-        throw problems.validation(
-          reserved.map((key) => ({ field: `vars.${key}`, message: `${key} is set by the platform` })),
-        );
-      }
+      // Also checked by the API's DTOs; here, on the set as it will be stored, so no caller can keep
+      // what a container create would refuse.
+      const faults = envVarFaults(vars);
+      if (faults.length > 0) throw problems.validation(faults);
       const envSealed = sealEnv(this.keys.secretBox, app.id, vars);
       await this.appRows.setEnv(manager, app.id, envSealed);
       // Keys only: values never reach the audit log.

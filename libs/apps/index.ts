@@ -1,7 +1,7 @@
 // The public entry of libs/apps: other libs, apps/, test/, bench/ and scripts/ import only from here.
 export { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
 export { AppChanges } from './app-changes.js';
-export { type EnvVars } from './app-env.js';
+export { ENV_LIMITS, envVarFaults, type EnvVars } from './app-env.js';
 export { App, type LoadBalancerSettings } from './app.entity.js';
 export { AppsModule } from './apps.module.js';
 export { AppsRepository, type ObservedStatus } from './apps.repository.js';

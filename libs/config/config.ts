@@ -67,6 +67,10 @@ export interface BerthConfig {
   meterIntervalMs: number;
   /** Lifetime of a log-session token (WebSocket log streams for browsers). */
   logSessionTtlSeconds: number;
+  /** Heavy reads (log pages and reads, usage exports) a tenant may make at once, across API processes. */
+  heavyReadBurst: number;
+  /** Heavy reads a tenant regains per minute after its burst. */
+  heavyReadsPerMinute: number;
   /** Open log streams (WebSocket and followed NDJSON) per tenant and API process. */
   logStreamsPerTenant: number;
   /** WebSocket ping interval; a peer that misses one pong is terminated at the next ping. */
@@ -83,6 +87,12 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative integer`);
+  return parsed;
+}
+
+function positiveIntFrom(value: string | undefined, fallback: number, name: string): number {
+  const parsed = intFrom(value, fallback, name);
+  if (parsed < 1) throw new Error(`${name} must be at least 1`);
   return parsed;
 }
 
@@ -135,6 +145,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     logSessionTtlSeconds: Math.min(
       3600,
       Math.max(10, intFrom(env.BERTH_LOG_SESSION_TTL, 300, 'BERTH_LOG_SESSION_TTL')),
+    ),
+    heavyReadBurst: positiveIntFrom(env.BERTH_HEAVY_READ_BURST, 30, 'BERTH_HEAVY_READ_BURST'),
+    heavyReadsPerMinute: positiveIntFrom(
+      env.BERTH_HEAVY_READS_PER_MINUTE,
+      60,
+      'BERTH_HEAVY_READS_PER_MINUTE',
     ),
     logStreamsPerTenant: intFrom(env.BERTH_LOG_STREAMS_PER_TENANT, 10, 'BERTH_LOG_STREAMS_PER_TENANT'),
     logStreamPingIntervalMs: Math.max(

@@ -10,7 +10,8 @@ import { ProblemError, problems } from '../errors/index.js';
 import { DEFAULT_PLAN_READER, type DefaultPlanReader } from './default-plan.js';
 import { signAccessToken, verifyAccessToken, type AccessTokenSettings } from './access-tokens.js';
 import { ApiKey } from './api-key.entity.js';
-import { AddressLoginBackoff, loginDelaySeconds } from './login-backoff.js';
+import { AccountLoginBackoff } from './account-login-backoff.js';
+import { AddressLoginBackoff } from './login-backoff.js';
 import { PasswordHasher } from './password-hasher.js';
 import { ROLE_PERMISSIONS, type Permission, type Principal } from './permissions.js';
 import { RefreshToken } from './refresh-token.entity.js';
@@ -27,6 +28,18 @@ export interface TokenPair {
 
 export const API_KEY_PREFIX = 'brk';
 
+/** The one answer to every refused login; Retry-After only when the caller must wait before being heard. */
+function loginRefused(retryAfterSeconds: number): ProblemError {
+  return new ProblemError(
+    401,
+    'unauthorized',
+    'Unauthorized',
+    'Email or password is incorrect, or this address must wait before its next attempt (see Retry-After)',
+    {},
+    retryAfterSeconds > 0 ? { 'Retry-After': String(retryAfterSeconds) } : {},
+  );
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -34,6 +47,7 @@ export function normalizeEmail(email: string): string {
 @Injectable()
 export class AuthService {
   private readonly addressBackoff: AddressLoginBackoff;
+  private readonly accountBackoff: AccountLoginBackoff;
   private readonly tokenSettings: AccessTokenSettings;
 
   constructor(
@@ -48,6 +62,7 @@ export class AuthService {
     @Inject(DEFAULT_PLAN_READER) private readonly defaultPlan: DefaultPlanReader,
   ) {
     this.addressBackoff = new AddressLoginBackoff(dataSource);
+    this.accountBackoff = new AccountLoginBackoff(dataSource);
     this.tokenSettings = {
       key: keys.jwtSigningKey,
       issuer: config.jwtIssuer,
@@ -102,41 +117,29 @@ export class AuthService {
     }
   }
 
+  /**
+   * Unknown email, wrong password and a pair (account, address) still waiting all answer the same 401 body
+   * after a bcrypt comparison (the decoy hash when there is no account), so no answer tells whether an
+   * account exists. A wait is announced with Retry-After; it depends only on the caller's own failures.
+   */
   async login(input: { email: string; password: string; address: string }): Promise<TokenPair> {
-    const addressWait = await this.addressBackoff.retryAfterSeconds(input.address);
-    if (addressWait > 0) {
-      throw problems.tooManyRequests(
-        'login_throttled',
-        'Too many failed logins from this address',
-        addressWait,
-      );
-    }
-    const user = await this.users.findOne({ where: { email: normalizeEmail(input.email) } });
-    if (user?.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
-      const wait = Math.ceil((user.lockedUntil.getTime() - Date.now()) / 1000);
-      throw problems.tooManyRequests('login_throttled', 'Too many failed logins for this account', wait);
-    }
+    const email = normalizeEmail(input.email);
+    const wait = Math.max(
+      await this.addressBackoff.retryAfterSeconds(input.address),
+      await this.accountBackoff.retryAfterSeconds(email, input.address),
+    );
+    const user = await this.users.findOne({ where: { email } });
+    // Compared even while waiting, so a refused attempt costs what a heard one does.
     const valid = await this.passwords.verify(input.password, user?.passwordHash);
+    if (wait > 0) throw loginRefused(wait);
     if (!user || !valid) {
       await this.addressBackoff.recordFailure(input.address);
-      if (user) {
-        // Atomic increment: concurrent failures each count, none is lost.
-        const [rows] = (await this.dataSource.query(
-          'UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins',
-          [user.id],
-        )) as [{ failed_logins: number }[], number];
-        const delay = loginDelaySeconds(rows[0]?.failed_logins ?? 0);
-        if (delay > 0) {
-          await this.dataSource.query(
-            "UPDATE users SET locked_until = now() + $2 * interval '1 second' WHERE id = $1",
-            [user.id, delay],
-          );
-        }
-      }
-      throw problems.unauthorized('Email or password is incorrect');
+      await this.accountBackoff.recordFailure(email, input.address);
+      const next = await this.accountBackoff.retryAfterSeconds(email, input.address);
+      throw loginRefused(next);
     }
     await this.addressBackoff.recordSuccess(input.address);
-    if (user.failedLogins > 0) await this.users.update(user.id, { failedLogins: 0, lockedUntil: null });
+    await this.accountBackoff.recordSuccess(email, input.address);
     await this.assertTenantActive(user.tenantId);
     return this.issueTokens(user, crypto.randomUUID());
   }
@@ -212,6 +215,39 @@ export class AuthService {
       platform: user.isOperator,
       permissions: ROLE_PERMISSIONS[user.role],
     };
+  }
+
+  /**
+   * Whether the actor of an open stream (`user:<id>` or `apikey:<id>`) still exists, active, in `tenantId`,
+   * and still holds `permission`: long-lived streams re-check it, so a removed user, a revoked key or a role
+   * change ends them (absent: 'revoked', present without the permission: 'forbidden').
+   */
+  async actorStanding(
+    actor: string,
+    tenantId: string,
+    permission: Permission,
+  ): Promise<'ok' | 'revoked' | 'forbidden'> {
+    const [kind, id] = actor.split(':', 2);
+    if (!id || !/^[0-9a-f-]{36}$/i.test(id)) return 'revoked';
+    if (kind === 'user') {
+      const [user] = (await this.dataSource.query(
+        `SELECT u.role FROM users u JOIN tenants t ON t.id = u.tenant_id
+          WHERE u.id = $1 AND u.tenant_id = $2 AND t.status = 'active'`,
+        [id, tenantId],
+      )) as Pick<User, 'role'>[];
+      if (!user) return 'revoked';
+      return ROLE_PERMISSIONS[user.role].has(permission) ? 'ok' : 'forbidden';
+    }
+    if (kind === 'apikey') {
+      const [key] = (await this.dataSource.query(
+        `SELECT k.scopes FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+          WHERE k.id = $1 AND k.tenant_id = $2 AND k.revoked_at IS NULL AND t.status = 'active'`,
+        [id, tenantId],
+      )) as Pick<ApiKey, 'scopes'>[];
+      if (!key) return 'revoked';
+      return key.scopes.includes(permission) ? 'ok' : 'forbidden';
+    }
+    return 'revoked';
   }
 
   private async authenticateApiKey(secret: string): Promise<Principal | undefined> {

@@ -27,13 +27,6 @@ export class User {
   @Column({ name: 'is_operator', type: 'boolean', default: false })
   isOperator: boolean;
 
-  /** Consecutive failed logins; reset by a success. Drives the per-account slow-down. */
-  @Column({ name: 'failed_logins', type: 'integer', default: 0 })
-  failedLogins: number;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil: Date | null;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/index.js';
 import { AppLogReader } from './app-log-reader.js';
 import { type AppLogEntryWithoutSeq, cursorOf } from './log-entry.js';
 import { checkedLogFilter } from './log-filter.js';
+import { fillPage, MAX_PAGE_BYTES } from './log-page.js';
 import type { LogFilter } from './log-merge.js';
 import { LogSessionTokens } from './log-session-tokens.js';
 
@@ -17,7 +18,7 @@ export interface LogPage {
   lines: AppLogEntryWithoutSeq[];
   /** Read on (newer lines) with `after=nextCursor`; null when nothing was read and no cursor was given. */
   nextCursor: string | null;
-  /** More lines matched than the page holds (forward reads only). */
+  /** More lines matched than the page holds (its line limit, or MAX_PAGE_BYTES even for a tail): read on. */
   hasMore: boolean;
   /** Replicas whose host could not be read: their lines are missing. */
   unavailableReplicas: string[];
@@ -25,7 +26,7 @@ export interface LogPage {
 
 /** An app's log read, checked (app and filter) before anything is sent. */
 export interface AppLogRead {
-  /** One JSON page: the last `tail` lines, or the first `limit` after since/after. */
+  /** One JSON page: the last `tail` lines, or the first `limit` after since/after; at most MAX_PAGE_BYTES. */
   page(limit?: number): Promise<LogPage>;
   /** Every matching line, in time order (NDJSON). */
   stream(signal: AbortSignal): AsyncGenerator<AppLogEntryWithoutSeq>;
@@ -57,20 +58,15 @@ export class AppLogsService {
     return {
       async page(limit = DEFAULT_PAGE_LINES): Promise<LogPage> {
         const unavailable: string[] = [];
-        const lines: AppLogEntryWithoutSeq[] = [];
-        let hasMore = false;
         const controller = new AbortController();
         const read = reader.read(app.id, checked, {
           signal: controller.signal,
           onUnavailable: (replica) => unavailable.push(replica),
         });
-        for await (const entry of read) {
-          if (checked.tail === undefined && lines.length >= limit) {
-            hasMore = true;
-            break; // closes the engine reads
-          }
-          lines.push(entry);
-        }
+        const { lines, hasMore } = await fillPage(read, {
+          maxLines: checked.tail === undefined ? limit : Infinity,
+          maxBytes: MAX_PAGE_BYTES,
+        });
         controller.abort();
         const last = lines.at(-1);
         return {

@@ -33,7 +33,8 @@ export type {
 } from './log-hub-types.js';
 export { AppLogsService, type LogPage, type LogSession } from './app-logs.service.js';
 export { MAX_LOG_LINES } from './log-filter.js';
+export { MAX_PAGE_BYTES } from './log-page.js';
 export { LogSessionTokens } from './log-session-tokens.js';
-export { LogStreamsService, type StreamCredentials } from './log-streams.service.js';
+export { LogStreamsService, type StreamCredentials, type StreamGrant } from './log-streams.service.js';
 export { LogsModule } from './logs.module.js';
 export { StreamSlots } from './stream-slots.js';

@@ -89,6 +89,11 @@ export class LogStreamsService implements OnApplicationShutdown {
     return { grant, build };
   }
 
+  /** Whether the stream's opener may still read logs: 'revoked' (gone) or 'forbidden' (lost logs:read) end it. */
+  standing(grant: StreamGrant): Promise<'ok' | 'revoked' | 'forbidden'> {
+    return this.auth.actorStanding(grant.actor, grant.tenantId, 'logs:read');
+  }
+
   /** Takes one of the tenant's stream slots, across API processes (429 stream_limit_reached when none is left). */
   acquireSlot(tenantId: string): Promise<() => void> {
     return this.slots.acquire(tenantId);

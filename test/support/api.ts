@@ -32,6 +32,8 @@ export async function startTestApi(overrides: Partial<BerthConfig> = {}): Promis
     port: 0,
     // The suite signs up many users from 127.0.0.1; the limit itself has a test with a low budget.
     loginRateLimitPerMinute: 10_000,
+    // Tests poll logs and usage; the heavy read budget itself has a test with a low budget.
+    heavyReadBurst: 10_000,
     logLevel: process.env.LOG_LEVEL ?? 'info',
     ...overrides,
   };

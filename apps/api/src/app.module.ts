@@ -13,6 +13,7 @@ import { IdentityModule } from '../../../libs/identity/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
+import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { AppsController } from './apps/apps.controller.js';
@@ -64,6 +65,7 @@ export class AppModule {
         RuntimeModule,
         MeteringModule,
         LogsModule,
+        ReadBudgetModule,
       ],
       controllers: [
         HealthController,

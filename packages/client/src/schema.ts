@@ -1404,7 +1404,7 @@ export interface components {
     };
     PutEnvRequest: {
       /**
-       * @description The complete set of env vars (replaces the previous set). Names: [A-Za-z_][A-Za-z0-9_]*
+       * @description The complete set of env vars (replaces the previous set). Names: [A-Za-z_][A-Za-z0-9_]*, not PORT, HOME, NODE_ENV, NODE_EXTRA_CA_CERTS or BERTH_*; values: strings without NUL, at most 32768 bytes each; at most 200 vars and 131072 bytes in all
        * @example {
        *       "DATABASE_URL": "postgres://…",
        *       "FEATURE_X": "on"
@@ -1701,7 +1701,7 @@ export interface components {
       /** @description Pass as ?after= to read newer lines (null when nothing was read) */
       nextCursor: string | null;
       /**
-       * @description More lines matched than this page holds
+       * @description More lines matched than this page holds: its line limit, or 1048576 bytes of lines (even for tail); read on with after=nextCursor
        * @example false
        */
       hasMore: boolean;
@@ -1803,7 +1803,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Rate limited (problem+json, code rate_limited or login_throttled) */
+      /** @description Rate limited per address (problem+json, code rate_limited) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -1833,7 +1833,14 @@ export interface operations {
           'application/json': components['schemas']['TokenPairView'];
         };
       };
-      /** @description Rate limited (problem+json, code rate_limited or login_throttled) */
+      /** @description Unknown email, wrong password, or this (account, address) pair must wait: one answer (code unauthorized), with Retry-After while waiting */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Rate limited per address (problem+json, code rate_limited) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -1863,7 +1870,7 @@ export interface operations {
           'application/json': components['schemas']['TokenPairView'];
         };
       };
-      /** @description Rate limited (problem+json, code rate_limited or login_throttled) */
+      /** @description Rate limited per address (problem+json, code rate_limited) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -1891,7 +1898,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Rate limited (problem+json, code rate_limited or login_throttled) */
+      /** @description Rate limited per address (problem+json, code rate_limited) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -1921,7 +1928,7 @@ export interface operations {
           'application/json': components['schemas']['UserView'];
         };
       };
-      /** @description Rate limited (problem+json, code rate_limited or login_throttled) */
+      /** @description Rate limited per address (problem+json, code rate_limited) */
       429: {
         headers: {
           [name: string]: unknown;
@@ -3993,6 +4000,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s heavy read budget is spent (problem+json, code read_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Usage_list: {
@@ -4065,6 +4079,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s heavy read budget is spent (problem+json, code read_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Usage_totals: {
@@ -4115,6 +4136,13 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s heavy read budget is spent (problem+json, code read_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -4300,6 +4328,13 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s heavy read budget is spent (problem+json, code read_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };

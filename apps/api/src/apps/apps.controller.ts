@@ -5,7 +5,6 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseIntPipe,
   Patch,
   Post,
   Put,
@@ -22,9 +21,11 @@ import {
 } from '@nestjs/swagger';
 import { AppsFacade } from '../../../../libs/runtime/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
+import { AppNameParam } from './app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
+import { IntParamPipe } from '../http/int-param.pipe.js';
 import {
   AppView,
   ContainerView,
@@ -72,7 +73,7 @@ export class AppsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: 'An app with its release, state and endpoints' })
   @ApiOkResponse({ type: AppView })
-  async get(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+  async get(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.describe(p, name));
   }
 
@@ -82,7 +83,7 @@ export class AppsController {
     summary: 'Convergence status: poll after a 202 until converged is true or phase is failed',
   })
   @ApiOkResponse({ type: AppView })
-  async status(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+  async status(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.describe(p, name));
   }
 
@@ -93,7 +94,7 @@ export class AppsController {
   @ApiForbiddenResponse(QUOTA)
   async scale(
     @CurrentPrincipal() p: Principal,
-    @Param('app') name: string,
+    @AppNameParam() name: string,
     @Body() body: ScaleAppRequest,
   ): Promise<AppView> {
     return AppView.from(await this.apps.scale(p, name, body.replicas));
@@ -105,7 +106,7 @@ export class AppsController {
   @ApiOperation({ summary: 'Run the current release with the desired replicas' })
   @ApiConflictResponse({ description: 'No release yet (code no_release)' })
   @ApiForbiddenResponse(QUOTA)
-  async start(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+  async start(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.start(p, name));
   }
 
@@ -113,7 +114,7 @@ export class AppsController {
   @Authorize('apps:write')
   @Accepted(AppView, 'Stopping; poll the Location until converged')
   @ApiOperation({ summary: 'Stop every replica (SIGTERM, then SIGKILL after the grace period)' })
-  async stop(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+  async stop(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.stop(p, name));
   }
 
@@ -121,7 +122,7 @@ export class AppsController {
   @Authorize('apps:write')
   @Accepted(AppView, 'Restarting one replica at a time; poll the Location until converged')
   @ApiOperation({ summary: 'Replace every replica with a fresh container, without downtime' })
-  async restart(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+  async restart(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.restart(p, name));
   }
 
@@ -129,7 +130,7 @@ export class AppsController {
   @Authorize('apps:write')
   @HttpCode(202)
   @ApiOperation({ summary: 'Delete the app: containers, images, sources and releases are removed' })
-  async remove(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<void> {
+  async remove(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<void> {
     await this.apps.delete(p, name);
   }
 
@@ -137,7 +138,7 @@ export class AppsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: 'The app’s containers: host, state, restarts, exit code, OOM kills, endpoint' })
   @ApiOkResponse({ type: ContainerView, isArray: true })
-  async containers(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<ContainerView[]> {
+  async containers(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<ContainerView[]> {
     return (await this.apps.describe(p, name)).replicas.map(ContainerView.from);
   }
 
@@ -145,7 +146,7 @@ export class AppsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: 'Env var names with masked values' })
   @ApiOkResponse({ type: EnvView })
-  async env(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<EnvView> {
+  async env(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<EnvView> {
     return { vars: await this.apps.maskedEnv(p, name) };
   }
 
@@ -155,7 +156,7 @@ export class AppsController {
   @ApiOperation({ summary: 'Replace the env vars (encrypted at rest); makes a new release when one exists' })
   async putEnv(
     @CurrentPrincipal() p: Principal,
-    @Param('app') name: string,
+    @AppNameParam() name: string,
     @Body() body: PutEnvRequest,
   ): Promise<AppView> {
     return AppView.from(await this.apps.putEnv(p, name, body.vars));
@@ -179,7 +180,7 @@ export class AppsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: 'Releases, newest first' })
   @ApiOkResponse({ type: ReleaseView, isArray: true })
-  async releases(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<ReleaseView[]> {
+  async releases(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<ReleaseView[]> {
     return ReleaseView.list(await this.apps.releases(p, name));
   }
 
@@ -189,8 +190,8 @@ export class AppsController {
   @ApiOperation({ summary: 'Make a new release from an old one: same image, env, size and replicas' })
   async rollback(
     @CurrentPrincipal() p: Principal,
-    @Param('app') name: string,
-    @Param('version', ParseIntPipe) version: number,
+    @AppNameParam() name: string,
+    @Param('version', new IntParamPipe({ min: 1 })) version: number,
   ): Promise<AppView> {
     return AppView.from(await this.apps.rollback(p, name, version));
   }
@@ -202,7 +203,7 @@ export class AppsController {
   @ApiForbiddenResponse(QUOTA)
   async enableLoadBalancer(
     @CurrentPrincipal() p: Principal,
-    @Param('app') name: string,
+    @AppNameParam() name: string,
     @Body() body: LoadBalancerRequest,
   ): Promise<AppView> {
     return AppView.from(await this.apps.setLoadBalancer(p, name, body));
@@ -212,7 +213,7 @@ export class AppsController {
   @Authorize('apps:write')
   @Accepted(AppView, 'The balancer is removed; poll until converged')
   @ApiOperation({ summary: 'Remove the load balancer' })
-  async removeLoadBalancer(@CurrentPrincipal() p: Principal, @Param('app') name: string): Promise<AppView> {
+  async removeLoadBalancer(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.setLoadBalancer(p, name, null));
   }
 

@@ -12,11 +12,18 @@ import {
   MaxLength,
   Min,
   Validate,
+  ValidateBy,
+  type ValidationOptions,
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/index.js';
-import type { LoadBalancerSettings, Release } from '../../../../libs/apps/index.js';
+import {
+  ENV_LIMITS,
+  envVarFaults,
+  type LoadBalancerSettings,
+  type Release,
+} from '../../../../libs/apps/index.js';
 
 export const APP_NAME_PATTERN = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
@@ -47,14 +54,34 @@ export class ScaleAppRequest {
   replicas: number;
 }
 
+/** Env var names (POSIX, not reserved), string values without NUL, count and size caps: libs/apps envVarFaults. */
+function IsEnvVars(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isEnvVars',
+      validator: {
+        validate: (value: unknown) => envVarFaults(value).length === 0,
+        defaultMessage: (args) =>
+          envVarFaults(args?.value)
+            .slice(0, 10)
+            .map((fault) => `${fault.field}: ${fault.message}`)
+            .join('; '),
+      },
+    },
+    options,
+  );
+}
+
 export class PutEnvRequest {
   @ApiProperty({
     example: { DATABASE_URL: 'postgres://…', FEATURE_X: 'on' },
-    description: 'The complete set of env vars (replaces the previous set). Names: [A-Za-z_][A-Za-z0-9_]*',
+    description:
+      `The complete set of env vars (replaces the previous set). Names: [A-Za-z_][A-Za-z0-9_]*, not PORT, HOME, NODE_ENV, NODE_EXTRA_CA_CERTS or BERTH_*; ` +
+      `values: strings without NUL, at most ${ENV_LIMITS.maxValueBytes} bytes each; at most ${ENV_LIMITS.maxVars} vars and ${ENV_LIMITS.maxTotalBytes} bytes in all`,
     type: 'object',
     additionalProperties: { type: 'string' },
   })
-  @IsObject()
+  @IsEnvVars()
   vars: Record<string, string>;
 }
 

@@ -1,11 +1,9 @@
 import {
   Controller,
-  DefaultValuePipe,
   Get,
   Headers,
   HttpCode,
   Param,
-  ParseIntPipe,
   ParseUUIDPipe,
   Post,
   Query,
@@ -27,9 +25,13 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { BuildsService } from '../../../../libs/builds/index.js';
+import { LogStreamsService } from '../../../../libs/logs/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
+import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
+import { HeavyRead } from '../http/heavy-read.guard.js';
+import { IntParamPipe } from '../http/int-param.pipe.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
 import { BuildLogView, BuildView } from './builds.dto.js';
 import { uploadStream } from './upload-body.js';
@@ -37,7 +39,10 @@ import { uploadStream } from './upload-body.js';
 @ApiTags('builds')
 @Controller('v1/apps/:app/builds')
 export class BuildsController {
-  constructor(private readonly builds: BuildsService) {}
+  constructor(
+    private readonly builds: BuildsService,
+    private readonly streams: LogStreamsService,
+  ) {}
 
   @Post()
   @Authorize('apps:write')
@@ -65,7 +70,7 @@ export class BuildsController {
   })
   async upload(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
@@ -82,7 +87,7 @@ export class BuildsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: 'Builds of the app, newest first' })
   @ApiOkResponse({ type: BuildView, isArray: true })
-  async list(@CurrentPrincipal() p: Principal, @Param('app') app: string): Promise<BuildView[]> {
+  async list(@CurrentPrincipal() p: Principal, @AppNameParam() app: string): Promise<BuildView[]> {
     return (await this.builds.list(p, app)).map(BuildView.in(app));
   }
 
@@ -92,7 +97,7 @@ export class BuildsController {
   @ApiOkResponse({ type: BuildView })
   async get(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<BuildView> {
     return BuildView.in(app)(await this.builds.get(p, app, id));
@@ -105,13 +110,14 @@ export class BuildsController {
   @ApiOkResponse({ type: BuildView })
   async cancel(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<BuildView> {
     return BuildView.in(app)(await this.builds.cancel(p, app, id));
   }
 
   @Get(':id/log')
+  @HeavyRead()
   @Authorize('logs:read')
   @ApiOperation({
     summary:
@@ -123,14 +129,16 @@ export class BuildsController {
   @ApiOkResponse({ type: BuildLogView })
   async log(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Param('id', ParseUUIDPipe) id: string,
-    @Query('after', new DefaultValuePipe(0), ParseIntPipe) after: number,
+    @Query('after', new IntParamPipe({ default: 0 })) after: number,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<BuildLogView | void> {
     const result = await this.builds.log(p, app, id, after);
     if (!wantsNdjson(request)) return BuildLogView.from(result, after);
-    await streamNdjson(request, response, (signal) => this.builds.follow(result.build, after, signal));
+    await streamNdjson(request, response, (signal) => this.builds.follow(result.build, after, signal), {
+      hold: () => this.streams.acquireSlot(result.build.tenantId),
+    });
   }
 }

@@ -7,13 +7,16 @@ export function wantsNdjson(request: Request): boolean {
 
 /**
  * Streams items as NDJSON, respecting backpressure (waits for 'drain'), and stops the producer when the
- * client goes away.
+ * client goes away. `hold` takes what the stream occupies (a tenant's stream slot) before any byte is sent,
+ * so a refusal is still a problem+json answer; its release runs when the stream ends.
  */
 export async function streamNdjson<T>(
   request: Request,
   response: Response,
   produce: (signal: AbortSignal) => AsyncIterable<T>,
+  options: { hold?: () => Promise<() => void> } = {},
 ): Promise<void> {
+  const release = options.hold ? await options.hold() : () => undefined;
   const controller = new AbortController();
   request.on('close', () => controller.abort());
   response.status(200).type('application/x-ndjson');
@@ -32,6 +35,7 @@ export async function streamNdjson<T>(
     }
   } finally {
     controller.abort();
+    release();
     response.end();
   }
 }

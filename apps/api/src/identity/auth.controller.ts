@@ -6,6 +6,7 @@ import {
   ApiOperation,
   ApiTags,
   ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AuthService, UsersService } from '../../../../libs/identity/index.js';
 import { Public } from '../auth/authorization.js';
@@ -22,7 +23,7 @@ import {
 @ApiTags('auth')
 @Controller('v1/auth')
 @ApiTooManyRequestsResponse({
-  description: 'Rate limited (problem+json, code rate_limited or login_throttled)',
+  description: 'Rate limited per address (problem+json, code rate_limited)',
 })
 export class AuthController {
   constructor(
@@ -44,6 +45,10 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange email and password for an access token (15 min) and a refresh token' })
   @ApiOkResponse({ type: TokenPairView })
+  @ApiUnauthorizedResponse({
+    description:
+      'Unknown email, wrong password, or this (account, address) pair must wait: one answer (code unauthorized), with Retry-After while waiting',
+  })
   async login(@Body() body: LoginRequest, @Ip() address: string): Promise<TokenPairView> {
     return TokenPairView.from(await this.auth.login({ ...body, address }));
   }

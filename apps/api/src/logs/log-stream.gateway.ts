@@ -11,7 +11,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/index.js';
 import { ProblemError } from '../../../../libs/errors/index.js';
-import { LogStreamsService, type StreamCredentials } from '../../../../libs/logs/index.js';
+import { LogStreamsService, type StreamCredentials, type StreamGrant } from '../../../../libs/logs/index.js';
 import { bearerOf } from '../auth/auth.guard.js';
 import { CLOSE, LogStreamConnection } from './log-stream-connection.js';
 
@@ -21,6 +21,12 @@ const APP_STREAM = /^\/v1\/apps\/([^/]+)\/log-stream\/?$/;
 const BUILD_STREAM = /^\/v1\/apps\/([^/]+)\/builds\/([^/]+)\/log-stream\/?$/;
 /** How long shutdown waits for clients to answer the 1001 close before destroying their sockets. */
 const SHUTDOWN_GRACE_MS = 1500;
+/**
+ * How often each open stream's opener is re-checked in PostgreSQL (one query per distinct opener), so a
+ * removed user, a revoked API key or a role without logs:read ends its streams within seconds on every
+ * API process, with no message between processes.
+ */
+export const STANDING_CHECK_MS = 3000;
 
 /** The route of an upgrade request's path, if it is a log stream. */
 export function logStreamRoute(url: string | undefined): Route | undefined {
@@ -61,7 +67,11 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     maxPayload: 4096,
   });
   private readonly connections = new Set<LogStreamConnection>();
+  /** Who opened each authorized stream, re-checked every STANDING_CHECK_MS. */
+  private readonly grants = new Map<LogStreamConnection, StreamGrant>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private standingCheck: NodeJS.Timeout | undefined;
+  private checkingStanding = false;
   private unroute: (() => void) | undefined;
   private stopGone: (() => void) | undefined;
   private shuttingDown = false;
@@ -82,6 +92,8 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     );
     this.heartbeat = setInterval(() => this.beat(), this.config.logStreamPingIntervalMs);
     this.heartbeat.unref();
+    this.standingCheck = setInterval(() => void this.checkStanding(), STANDING_CHECK_MS);
+    this.standingCheck.unref();
     this.stopGone = this.streams.onAppGone((appId) => {
       for (const connection of this.connections) {
         if (connection.appId === appId) connection.close(CLOSE.notFound, 'app_deleted');
@@ -92,6 +104,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.standingCheck) clearInterval(this.standingCheck);
     this.stopGone?.();
     this.unroute?.();
     await this.closeAll(CLOSE.goingAway, 'server shutting down');
@@ -135,7 +148,10 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   private async open(ws: WebSocket, request: IncomingMessage): Promise<void> {
     const connection = new LogStreamConnection(ws, this.config.logStreamBufferBytes);
     this.connections.add(connection);
-    connection.onDispose(() => this.connections.delete(connection));
+    connection.onDispose(() => {
+      this.connections.delete(connection);
+      this.grants.delete(connection);
+    });
     ws.on('pong', () => (connection.awaitingPong = false));
     ws.on('error', () => undefined); // every error ends in 'close'
     const route = logStreamRoute(request.url)!;
@@ -165,6 +181,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   ): Promise<void> {
     const grant = await this.streams.authorize(credentials);
     if (connection.closed) return;
+    this.grants.set(connection, grant);
     connection.onDispose(await this.streams.acquireSlot(grant.tenantId));
     if (connection.closed) return;
     const cursor = params.get('cursor') ?? undefined;
@@ -194,6 +211,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   ): Promise<void> {
     const { grant, build } = await this.streams.authorizeBuild(credentials);
     if (connection.closed) return;
+    this.grants.set(connection, grant);
     connection.onDispose(await this.streams.acquireSlot(grant.tenantId));
     if (connection.closed) return;
     const after = integerParam(params, 'after', Number.MAX_SAFE_INTEGER) ?? 0;
@@ -209,6 +227,38 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     if (connection.closed) return;
     connection.send({ type: 'end', status: await this.streams.buildStatus(build) });
     connection.close(CLOSE.normal, 'build finished');
+  }
+
+  /**
+   * Ends the streams whose opener lost standing: removed user, revoked key or suspended tenant (close 4401
+   * credentials_revoked), or no logs:read any more (close 4403 permission_revoked). A failed check leaves
+   * the streams open until the next one: a database hiccup does not cut every dashboard.
+   */
+  private async checkStanding(): Promise<void> {
+    if (this.checkingStanding || this.grants.size === 0) return;
+    this.checkingStanding = true;
+    try {
+      const byOpener = new Map<string, { grant: StreamGrant; connections: LogStreamConnection[] }>();
+      for (const [connection, grant] of this.grants) {
+        const key = `${grant.tenantId} ${grant.actor}`;
+        const entry = byOpener.get(key) ?? { grant, connections: [] };
+        entry.connections.push(connection);
+        byOpener.set(key, entry);
+      }
+      for (const { grant, connections } of byOpener.values()) {
+        const standing = await this.streams.standing(grant);
+        if (standing === 'ok') continue;
+        this.logger.log(`log streams of ${grant.actor} closed: ${standing}`);
+        for (const connection of connections) {
+          if (standing === 'revoked') connection.close(CLOSE.unauthorized, 'credentials_revoked');
+          else connection.close(CLOSE.forbidden, 'permission_revoked');
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`log stream standing check failed: ${(error as Error).message}`);
+    } finally {
+      this.checkingStanding = false;
+    }
   }
 
   /** Pings every stream; one that did not answer the previous ping is terminated. */

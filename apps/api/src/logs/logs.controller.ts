@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
@@ -12,6 +12,8 @@ import {
 import type { Request, Response } from 'express';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { AppLogsService } from '../../../../libs/logs/index.js';
+import { HeavyRead } from '../http/heavy-read.guard.js';
+import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
 import { AppLogsQuery, LogLineView, LogSessionView, LogsView } from './logs.dto.js';
@@ -25,6 +27,7 @@ export class LogsController {
 
   @Get('logs')
   @Authorize('logs:read')
+  @HeavyRead()
   @ApiOperation({
     summary:
       "The app's log merged across its replicas in time order; NDJSON (every matching line) with Accept: application/x-ndjson",
@@ -38,7 +41,7 @@ export class LogsController {
   })
   async read(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Query() query: AppLogsQuery,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -58,7 +61,7 @@ export class LogsController {
   @ApiCreatedResponse({ type: LogSessionView })
   async createSession(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Req() request: Request,
   ): Promise<LogSessionView> {
     return LogSessionView.from(await this.logs.createSession(p, app), websocketBase(request), app);

@@ -17,6 +17,7 @@ import {
   type AppLogEntryWithoutSeq,
   cursorOf,
   MAX_LOG_LINES,
+  MAX_PAGE_BYTES,
   type LogFilter,
 } from '../../../../libs/logs/index.js';
 
@@ -156,7 +157,10 @@ export class LogsView {
     description: 'Pass as ?after= to read newer lines (null when nothing was read)',
   })
   nextCursor: string | null;
-  @ApiProperty({ example: false, description: 'More lines matched than this page holds' })
+  @ApiProperty({
+    example: false,
+    description: `More lines matched than this page holds: its line limit, or ${MAX_PAGE_BYTES} bytes of lines (even for tail); read on with after=nextCursor`,
+  })
   hasMore: boolean;
   @ApiProperty({
     type: String,

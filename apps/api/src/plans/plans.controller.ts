@@ -9,9 +9,16 @@ import {
 } from '@nestjs/swagger';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { PlansService } from '../../../../libs/plans/index.js';
+import { NameParamPipe } from '../http/name-param.pipe.js';
 import { Authorize, CurrentPrincipal, OperatorOnly, Public } from '../auth/authorization.js';
 import { TenantView } from '../identity/identity.dto.js';
-import { CreatePlanRequest, PlanView, SwitchPlanRequest, UpdatePlanRequest } from './plans.dto.js';
+import {
+  CreatePlanRequest,
+  PLAN_ID_PATTERN,
+  PlanView,
+  SwitchPlanRequest,
+  UpdatePlanRequest,
+} from './plans.dto.js';
 
 @ApiTags('plans')
 @Controller('v1')
@@ -31,7 +38,7 @@ export class PlansController {
   @ApiOperation({ summary: 'One plan' })
   @ApiOkResponse({ type: PlanView })
   @ApiNotFoundResponse({ description: 'No such plan' })
-  async get(@Param('id') id: string): Promise<PlanView> {
+  async get(@Param('id', new NameParamPipe(PLAN_ID_PATTERN, 'plan')) id: string): Promise<PlanView> {
     return PlanView.from(await this.plans.get(id));
   }
 
@@ -80,7 +87,7 @@ export class AdminPlansController {
   @ApiOkResponse({ type: PlanView })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
+    @Param('id', new NameParamPipe(PLAN_ID_PATTERN, 'plan')) id: string,
     @Body() body: UpdatePlanRequest,
   ): Promise<PlanView> {
     return PlanView.from(await this.plans.update(principal, id, body));
@@ -91,7 +98,10 @@ export class AdminPlansController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop offering a plan; tenants on it keep it' })
   @ApiOkResponse({ type: PlanView })
-  async retire(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<PlanView> {
+  async retire(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', new NameParamPipe(PLAN_ID_PATTERN, 'plan')) id: string,
+  ): Promise<PlanView> {
     return PlanView.from(await this.plans.retire(principal, id));
   }
 }

@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { limitsOf, type Plan } from '../../../../libs/plans/index.js';
 
+/** A plan's stable id, as its create enforces it. */
+export const PLAN_ID_PATTERN = /^[a-z][a-z0-9-]{1,39}$/;
+
 export class PlanLimitsRequest {
   @ApiProperty({ example: 'Team', maxLength: 80 }) @IsString() @Length(1, 80) name: string;
   @ApiProperty({ example: 512, description: 'Memory of one container, MB' })
@@ -27,14 +30,17 @@ export class PlanLimitsRequest {
 export class CreatePlanRequest extends PlanLimitsRequest {
   @ApiProperty({ example: 'team', description: 'Stable id: lower-case letters, digits and dashes' })
   @IsString()
-  @Matches(/^[a-z][a-z0-9-]{1,39}$/, { message: 'id must be 2-40 lower-case letters, digits or dashes' })
+  @Matches(PLAN_ID_PATTERN, { message: 'id must be 2-40 lower-case letters, digits or dashes' })
   id: string;
 }
 
 export class UpdatePlanRequest extends PartialType(PlanLimitsRequest) {}
 
 export class SwitchPlanRequest {
-  @ApiProperty({ example: 'pro' }) @IsString() @Length(1, 40) planId: string;
+  @ApiProperty({ example: 'pro' })
+  @IsString()
+  @Matches(PLAN_ID_PATTERN, { message: 'planId must be a plan id' })
+  planId: string;
 }
 
 export class PlanView {

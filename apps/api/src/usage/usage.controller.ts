@@ -12,6 +12,7 @@ import {
 import type { Request, Response } from 'express';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { USAGE_CSV_COLUMNS, UsageService } from '../../../../libs/metering/index.js';
+import { HeavyRead } from '../http/heavy-read.guard.js';
 import { Authorize, CurrentPrincipal, PlatformAuthorize } from '../auth/authorization.js';
 import { usageListResponse } from './usage-http.js';
 import {
@@ -58,6 +59,7 @@ export class UsageController {
 
   @Get()
   @Authorize('usage:read')
+  @HeavyRead()
   @ApiOperation({ summary: "The tenant's usage records, paged by cursor in the order they were written" })
   @ApiHeader(ACCEPT)
   @ApiOkResponse(LIST)
@@ -73,6 +75,7 @@ export class UsageController {
 
   @Get('totals')
   @Authorize('usage:read')
+  @HeavyRead()
   @ApiOperation({ summary: "The tenant's seconds, MB-seconds and CPU-seconds, per kind, over the filter" })
   @ApiOkResponse({ type: UsageTotalsView })
   @ApiNotFoundResponse({ description: 'No such app in your tenant (code not_found)' })
