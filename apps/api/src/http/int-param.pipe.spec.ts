@@ -11,6 +11,12 @@ describe('IntParamPipe', () => {
     expect(new IntParamPipe({ default: 0 }).transform(undefined, meta)).toBe(0);
   });
 
+  it('passes a parameter the global ValidationPipe already made a number, within the same range', () => {
+    expect(new IntParamPipe({ min: 1 }).transform(3, meta)).toBe(3);
+    expect(() => new IntParamPipe({ min: 1 }).transform(MAX_INT32 + 1, meta)).toThrow(ProblemError);
+    expect(() => new IntParamPipe({ min: 1 }).transform(Number.NaN, meta)).toThrow(ProblemError);
+  });
+
   it('refuses beyond the integer column range, negatives, fractions and words as 400 validation_failed', () => {
     for (const value of [
       String(MAX_INT32 + 1),

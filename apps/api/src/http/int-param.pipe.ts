@@ -17,7 +17,13 @@ export class IntParamPipe implements PipeTransform<unknown, number> {
     const field = metadata.data ?? 'parameter';
     if ((value === undefined || value === '') && this.options.default !== undefined)
       return this.options.default;
-    const number = typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+    // The global ValidationPipe may already have turned a path parameter typed `number` into one.
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^-?\d{1,16}$/.test(value)
+          ? Number(value)
+          : Number.NaN;
     if (!Number.isSafeInteger(number) || number < min || number > max) {
       throw problems.validation([{ field, message: `${field} must be an integer from ${min} to ${max}` }]);
     }
