@@ -66,6 +66,10 @@ describe('errors are RFC 9457 problem+json with a stable code', () => {
     expectProblem(res, 413, 'payload_too_large');
   });
 
+  it('a request line over the 16 KiB header limit is 431 problem+json, not bare text from Node', async () => {
+    expectProblem(await api.http.get(`/v1/plans?pad=${'x'.repeat(20_000)}`), 431, 'headers_too_large');
+  });
+
   it('an unknown route is 404 problem+json, a bad id is 400, not 500', async () => {
     const owner = await signupOwner(api);
     expectProblem(await api.http.get('/v1/nope').set(owner.auth), 404, 'not_found');

@@ -8,6 +8,7 @@ import { HostsService } from '../../../libs/hosts/index.js';
 import { OperatorBootstrap } from '../../../libs/identity/index.js';
 import { AppModule } from './app.module.js';
 import { authRateLimit } from './http/auth-rate-limit.js';
+import { answerClientErrorsAsProblems } from './http/client-errors.js';
 import { createValidationPipe } from './http/validation.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -34,6 +35,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.set('trust proxy', 'loopback');
   app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
   app.enableShutdownHooks();
+  answerClientErrorsAsProblems(app.getHttpServer());
   setupOpenApi(app);
   if (options.connectDatabase !== false) {
     await app.get(OperatorBootstrap).ensureOperator();
