@@ -6,3 +6,8 @@ export {
   type RouterRoute,
   type RouterServer,
 } from './router-config.js';
+export { EdgeRouter } from './edge-router.js';
+export { IngressModule } from './ingress.module.js';
+export { INGRESS_SETTINGS, ingressSettingsFrom, type IngressSettings } from './ingress-settings.js';
+export { ROUTER_ROLE, routerContainerName, routerContainerSpec } from './router-container.js';
+export { routingTable, type RoutingRows } from './routing-table.js';

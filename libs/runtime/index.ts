@@ -13,7 +13,13 @@ export {
   ReloadFailedError,
 } from './balancer/haproxy-reload.js';
 export { HostRemoval } from './host-removal.js';
-export { LB_IMAGE, loadBalancerContainerSpec } from './balancer/load-balancer-container.js';
+export {
+  HAPROXY_UID,
+  LB_CONFIG_ENV,
+  LB_IMAGE,
+  LB_START_COMMAND,
+  loadBalancerContainerSpec,
+} from './balancer/load-balancer-container.js';
 export { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 export { acceptsConnections } from './readiness.js';
 export { Reconciler } from './reconciler.service.js';

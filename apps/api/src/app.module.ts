@@ -10,6 +10,7 @@ import { type BerthConfig, ConfigModule } from '../../../libs/config/index.js';
 import { DatabaseModule } from '../../../libs/db/index.js';
 import { HostsModule } from '../../../libs/hosts/index.js';
 import { IdentityModule } from '../../../libs/identity/index.js';
+import { IngressModule } from '../../../libs/ingress/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
@@ -64,6 +65,7 @@ export class AppModule {
         RuntimeModule,
         MeteringModule,
         LogsModule,
+        IngressModule,
       ],
       controllers: [
         HealthController,
