@@ -47,6 +47,7 @@ describe('edge router on real Docker', () => {
     process.env.BERTH_INGRESS_SYNC_MS = '300';
     api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 500 });
     owner = await signupOwner(api, 'ingress');
+    await api.http.put('/v1/tenant/plan').set(owner.auth).send({ planId: 'hobby' }).expect(200);
   }, 300_000);
 
   afterAll(async () => {
