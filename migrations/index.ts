@@ -6,6 +6,7 @@ import { UsageRecords1795445100000 } from './1795445100000-UsageRecords.js';
 import { ReleaseImageDigest1795445313000 } from './1795445313000-ReleaseImageDigest.js';
 import { CrossProcessState1795446000000 } from './1795446000000-CrossProcessState.js';
 import { TenantSubnets1796466818629 } from './1796466818629-TenantSubnets.js';
+import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -19,4 +20,5 @@ export const MIGRATIONS: Function[] = [
   ReleaseImageDigest1795445313000,
   CrossProcessState1795446000000,
   TenantSubnets1796466818629,
+  CustomDomains1796500003000,
 ];

@@ -11,3 +11,5 @@ export { IngressModule } from './ingress.module.js';
 export { INGRESS_SETTINGS, ingressSettingsFrom, type IngressSettings } from './ingress-settings.js';
 export { ROUTER_ROLE, routerContainerName, routerContainerSpec } from './router-container.js';
 export { routingTable, type RoutingRows } from './routing-table.js';
+export { AppDomain } from './app-domain.entity.js';
+export { INGRESS_ENTITIES } from './entities.js';

@@ -7,7 +7,13 @@ import { Tenant, actorOf, type Principal } from '../identity/index.js';
 import { Plan } from './plan.entity.js';
 import { TENANT_USAGE_READER, planViolations, type TenantUsageReader } from './plan-fit.js';
 
-export type PlanLimits = Omit<Plan, 'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault'>;
+export type PlanLimits = Omit<
+  Plan,
+  'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault' | 'maxCustomDomains'
+> & {
+  /** Optional for plans made before custom domains existed: 0 when absent. */
+  maxCustomDomains?: number;
+};
 
 @Injectable()
 export class PlansService {
