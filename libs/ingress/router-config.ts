@@ -44,7 +44,9 @@ const STOPPED_PAGE =
  * shared by every tenant, so nothing a tenant sets reaches this text except validated hostnames.
  *
  * - Host routing: the Host header without its port, lower-cased, matched exactly per app; an unknown
- *   host gets a small 404 page, a stopped app (or one with no server up) a 503 page.
+ *   host gets a small 404 page, a stopped app (or one with no server up) a 503 page. The latter is
+ *   HAProxy's own 503 restyled (`http-error`), not a rule on `nbsrv`: a worker stopping after a reload
+ *   counts no usable server while it finishes its last requests, and would answer them 503.
  * - Reloads drop nothing: the same reload behaviour as the app balancers (`close-spread-time infinite`,
  *   `Connection: close` from a stopping worker, keep-alive below the drain delay, `hard-stop-after`).
  * - A replica that goes away between two reloads: TCP checks plus `observe layer4` take it out within about
@@ -94,6 +96,8 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     '  retries 3',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response junk-response',
+    // HAProxy's own 503 (no server up) as the stopped page.
+    `  http-error status 503 content-type "text/html" string "${STOPPED_PAGE}"`,
     '',
     'frontend http',
     `  bind ${hostPort(input.listenAddress, input.httpPort)}`,
@@ -143,7 +147,6 @@ function appBackend(route: RouterRoute, checkIntervalMs: number): string[] {
   return [
     `backend app-${route.appId}`,
     '  balance roundrobin',
-    `  http-request return status 503 content-type "text/html" string "${STOPPED_PAGE}" if { nbsrv() eq 0 }`,
     '  http-request disable-l7-retry if !METH_GET !METH_HEAD',
     `  default-server check inter ${checkIntervalMs}ms fall 2 rise 1 observe layer4 error-limit 2 on-error mark-down`,
     ...servers.map((s) => `  server ${s.name} ${hostPort(s.address, s.port)}`),
