@@ -14,6 +14,7 @@ import {
   HAPROXY_FILES,
   ReplicasRepository,
 } from '../runtime/index.js';
+import { AppDomainsRepository } from './app-domains.repository.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
 import { renderRouterConfig } from './router-config.js';
 import { routerContainerName, routerContainerSpec } from './router-container.js';
@@ -45,6 +46,7 @@ export class EdgeRouter {
     private readonly apps: AppsRepository,
     private readonly replicas: ReplicasRepository,
     private readonly pool: EnginePool,
+    private readonly domains: AppDomainsRepository,
   ) {}
 
   /** One pass over every host; a host that fails is logged and retried at the next pass. */
@@ -138,7 +140,11 @@ export class EdgeRouter {
   }
 
   private async rows(hosts: Host[]): Promise<RoutingRows> {
-    const [apps, replicas] = await Promise.all([this.apps.all(), this.replicas.servingWithPort()]);
+    const [apps, replicas, domains] = await Promise.all([
+      this.apps.all(),
+      this.replicas.servingWithPort(),
+      this.domains.allVerified(),
+    ]);
     const tenantIds = [...new Set(apps.map((app) => app.tenantId))];
     const tenants =
       tenantIds.length === 0
@@ -149,6 +155,7 @@ export class EdgeRouter {
       tenantNames: new Map(tenants.map((tenant) => [tenant.id, tenant.name])),
       replicas,
       hosts,
+      domains,
     };
   }
 }

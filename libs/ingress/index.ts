@@ -13,3 +13,6 @@ export { ROUTER_ROLE, routerContainerName, routerContainerSpec } from './router-
 export { routingTable, type RoutingRows } from './routing-table.js';
 export { AppDomain } from './app-domain.entity.js';
 export { INGRESS_ENTITIES } from './entities.js';
+export { CHALLENGE_LABEL, dnsServersFrom, holdsToken } from './domain-verification.js';
+export { customHostnameProblem } from './custom-hostname.js';
+export { DomainsService, type DomainState } from './domains.service.js';

@@ -13,6 +13,7 @@ const rows = (overrides: Partial<RoutingRows> = {}): RoutingRows => ({
     { id: 'h1', publicAddress: '127.0.0.1' },
     { id: 'h2', publicAddress: '192.0.2.7' },
   ],
+  domains: [],
   ...overrides,
 });
 
@@ -45,6 +46,14 @@ describe('routingTable', () => {
     });
     const [route] = routingTable(withLb, { routerHostId: 'h1', appsDomain: 'localhost' });
     expect(route!.servers).toEqual([{ name: 'r-lb1', address: '127.0.0.1', port: 30009 }]);
+  });
+
+  it('adds verified custom domains to their app', () => {
+    const [route] = routingTable(rows({ domains: [{ appId: 'app-1', hostname: 'www.example.com' }] }), {
+      routerHostId: 'h1',
+      appsDomain: 'localhost',
+    });
+    expect(route!.hostnames).toEqual(['hello-acme-9f8e2a.localhost', 'www.example.com']);
   });
 
   it('marks stopped and deleting apps as not serving', () => {

@@ -15,11 +15,13 @@ export interface RoutingRows {
   /** Replicas in state `running` with a published port. */
   replicas: readonly { id: string; appId: string; role: string; hostId: string; hostPort: number | null }[];
   hosts: readonly { id: string; publicAddress: string }[];
+  /** Verified custom domains (PostgreSQL keeps each hostname verified for one app at most). */
+  domains: readonly { appId: string; hostname: string }[];
 }
 
 /**
  * What the router on `routerHostId` routes, as a pure function of the rows: every app by its default
- * hostname; its servers are its balancer when one is serving (the balancer spreads and drains), else its
+ * hostname and its verified custom domains; its servers are its balancer when one is serving (the balancer spreads and drains), else its
  * running web replicas, each at its host's public address and published port. A server on another host
  * whose public address is loopback is left out: this router cannot reach it.
  */
@@ -38,6 +40,10 @@ export function routingTable(
     (replica.role === 'lb' ? entry.lb : entry.web).push(server);
     serversOf.set(replica.appId, entry);
   }
+  const domainsOf = new Map<string, string[]>();
+  for (const domain of rows.domains) {
+    domainsOf.set(domain.appId, [...(domainsOf.get(domain.appId) ?? []), domain.hostname]);
+  }
   return rows.apps.map((app) => {
     const servers = serversOf.get(app.id);
     return {
@@ -49,6 +55,7 @@ export function routingTable(
           tenantName: rows.tenantNames.get(app.tenantId) ?? '',
           appsDomain: options.appsDomain,
         }),
+        ...(domainsOf.get(app.id) ?? []),
       ],
       serving: app.desiredState === 'running' && app.deletingAt === null,
       servers: servers && servers.lb.length > 0 ? servers.lb : (servers?.web ?? []),

@@ -18,6 +18,7 @@ import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { AppsController } from './apps/apps.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
+import { DomainsController } from './domains/domains.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
@@ -78,6 +79,7 @@ export class AppModule {
         HostsController,
         RegistryTokenController,
         AppsController,
+        DomainsController,
         BuildsController,
         UsageController,
         AdminUsageController,
