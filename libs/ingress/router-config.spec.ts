@@ -27,6 +27,12 @@ describe('renderRouterConfig', () => {
     expect(text).toContain('  default_backend unknown-host');
   });
 
+  it('gives every request an X-Request-Id made by the router, to the app and back to the client', () => {
+    const text = renderRouterConfig(input([route()]));
+    expect(text).toContain('  http-request set-header X-Request-Id %[unique-id]');
+    expect(text).toContain('  http-after-response set-header X-Request-Id %[unique-id]');
+  });
+
   it('sends a stopped app to the 503 page and gives it no backend', () => {
     const text = renderRouterConfig(input([route({ serving: false })]));
     expect(text).toContain('use_backend app-stopped if { var(txn.host) -m str hello-acme-9f8e2a.localhost }');

@@ -101,6 +101,10 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     '',
     'frontend http',
     `  bind ${hostPort(input.listenAddress, input.httpPort)}`,
+    // A request id the app and the client both see; made here, never taken from the client.
+    '  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid',
+    '  http-request set-header X-Request-Id %[unique-id]',
+    '  http-after-response set-header X-Request-Id %[unique-id]',
     '  option forwardfor',
     '  http-request set-header X-Forwarded-Proto http',
     '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',

@@ -104,7 +104,10 @@ describe('edge router on real Docker', () => {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     // The Host header's port and case do not matter.
-    expect((await getWithHost(routerUrl, `${host.toUpperCase()}:${httpPort}`)).status).toBe(200);
+    const upper = await getWithHost(routerUrl, `${host.toUpperCase()}:${httpPort}`);
+    expect(upper.status).toBe(200);
+    // Each request carries a router-made id, which the client gets back.
+    expect(upper.headers['x-request-id']).toMatch(/^[0-9A-F]{8}/);
 
     // Scale 3 → 5 → 2 under load.
     let load = startLoad(routerUrl, { hostHeader: host });
