@@ -16,3 +16,4 @@ export { INGRESS_ENTITIES } from './entities.js';
 export { CHALLENGE_LABEL, dnsServersFrom, holdsToken } from './domain-verification.js';
 export { customHostnameProblem } from './custom-hostname.js';
 export { DomainsService, type DomainState } from './domains.service.js';
+export { CertificateRejectedError, checkCertificate, type CheckedCertificate } from './certificate-check.js';
