@@ -7,6 +7,7 @@ import { ReleaseImageDigest1795445313000 } from './1795445313000-ReleaseImageDig
 import { CrossProcessState1795446000000 } from './1795446000000-CrossProcessState.js';
 import { TenantSubnets1796466818629 } from './1796466818629-TenantSubnets.js';
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
+import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -21,4 +22,5 @@ export const MIGRATIONS: Function[] = [
   CrossProcessState1795446000000,
   TenantSubnets1796466818629,
   CustomDomains1796500003000,
+  DomainCertificates1796500003100,
 ];

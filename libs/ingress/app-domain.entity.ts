@@ -46,6 +46,17 @@ export class AppDomain {
   @Column({ name: 'verified_at', type: 'timestamptz', nullable: true })
   verifiedAt: Date | null;
 
+  /** The uploaded PEM chain (leaf first), checked by checkCertificate; null: no certificate. */
+  @Column({ name: 'certificate_pem', type: 'text', nullable: true })
+  certificatePem: string | null;
+
+  /** Its private key, sealed with the platform key and the domain id as context; never returned. */
+  @Column({ name: 'key_sealed', type: 'text', nullable: true })
+  keySealed: string | null;
+
+  @Column({ name: 'certificate_not_after', type: 'timestamptz', nullable: true })
+  certificateNotAfter: Date | null;
+
   /** Why the last verification failed (shown on the domain). */
   @Column({ name: 'last_error', type: 'varchar', length: 300, nullable: true })
   lastError: string | null;

@@ -39,12 +39,28 @@ export class AppDomainsRepository {
     row: Pick<AppDomain, 'tenantId' | 'appId' | 'hostname' | 'verificationToken'>,
   ): Promise<AppDomain> {
     const repository = this.rows(manager);
-    return repository.save(repository.create({ ...row, verifiedAt: null, lastError: null }));
+    return repository.save(
+      repository.create({
+        ...row,
+        verifiedAt: null,
+        lastError: null,
+        certificatePem: null,
+        keySealed: null,
+        certificateNotAfter: null,
+      }),
+    );
   }
 
   /** Marks the domain verified; PostgreSQL refuses (unique violation) when another app verified it first. */
   async markVerified(id: string, at: Date): Promise<void> {
     await this.rows().update({ id }, { verifiedAt: at, lastError: null });
+  }
+
+  async setCertificate(
+    id: string,
+    certificate: { certificatePem: string; keySealed: string; certificateNotAfter: Date },
+  ): Promise<void> {
+    await this.rows().update({ id }, certificate);
   }
 
   async recordFailure(id: string, lastError: string): Promise<void> {

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppsRepository, type App } from '../apps/index.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { AuditService } from '../audit/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { problems } from '../errors/index.js';
@@ -10,6 +11,7 @@ import { actorOf, tenantIdOf, type Principal } from '../identity/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
 import type { AppDomain } from './app-domain.entity.js';
 import { AppDomainsRepository } from './app-domains.repository.js';
+import { CertificateRejectedError, checkCertificate } from './certificate-check.js';
 import { customHostnameProblem } from './custom-hostname.js';
 import { CHALLENGE_LABEL, holdsToken, TXT_LOOKUP, type TxtLookup } from './domain-verification.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
@@ -35,6 +37,7 @@ export class DomainsService {
     private readonly domains: AppDomainsRepository,
     private readonly plans: TenantPlanRepository,
     private readonly audit: AuditService,
+    @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
   ) {}
 
   async list(principal: Principal, appName: string): Promise<DomainState[]> {
@@ -123,6 +126,47 @@ export class DomainsService {
     return withChallenge(await this.domainOf(app, hostname));
   }
 
+  /**
+   * Stores an uploaded certificate for the domain once it passes checkCertificate; its key is sealed (the
+   * domain id bound in) and never returned. The router serves it from its next sync, once the domain is
+   * verified.
+   */
+  async setCertificate(
+    principal: Principal,
+    appName: string,
+    hostname: string,
+    upload: { certificate: string; privateKey: string },
+  ): Promise<DomainState> {
+    const app = await this.appOf(principal, appName);
+    const domain = await this.domainOf(app, hostname);
+    let checked;
+    try {
+      checked = checkCertificate({
+        certificatePem: upload.certificate,
+        privateKeyPem: upload.privateKey,
+        hostname,
+        now: new Date(),
+      });
+    } catch (err) {
+      if (err instanceof CertificateRejectedError)
+        throw problems.unprocessable('certificate_rejected', err.message);
+      throw err;
+    }
+    await this.domains.setCertificate(domain.id, {
+      certificatePem: checked.chainPem,
+      keySealed: this.keys.secretBox.seal(checked.keyPem, certificateContext(domain.id)),
+      certificateNotAfter: checked.notAfter,
+    });
+    await this.audit.record({
+      tenantId: app.tenantId,
+      actor: actorOf(principal),
+      action: 'domain.certificate',
+      target: `app:${app.id}`,
+      data: { hostname, notAfter: checked.notAfter.toISOString() },
+    });
+    return withChallenge(await this.domainOf(app, hostname));
+  }
+
   async remove(principal: Principal, appName: string, hostname: string): Promise<void> {
     const app = await this.appOf(principal, appName);
     const domain = await this.domainOf(app, hostname);
@@ -152,6 +196,11 @@ export class DomainsService {
     if (!domain) throw problems.notFound('domain', hostname);
     return domain;
   }
+}
+
+/** The sealing context of a domain's certificate key: it opens for that domain's row only. */
+export function certificateContext(domainId: string): string {
+  return `app-domain-certificate:${domainId}`;
 }
 
 function withChallenge(domain: AppDomain): DomainState {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -13,7 +13,7 @@ import {
 import type { Principal } from '../../../../libs/identity/index.js';
 import { DomainsService } from '../../../../libs/ingress/index.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
-import { AddDomainRequest, DomainView } from './domains.dto.js';
+import { AddDomainRequest, DomainView, PutCertificateRequest } from './domains.dto.js';
 
 @ApiTags('domains')
 @Controller('v1')
@@ -63,6 +63,23 @@ export class DomainsController {
     @Param('hostname') hostname: string,
   ): Promise<DomainView> {
     return DomainView.from(await this.domains.verify(p, app, hostname));
+  }
+
+  @Put('apps/:app/domains/:hostname/certificate')
+  @Authorize('apps:write')
+  @ApiOperation({ summary: 'Upload a certificate for the domain (served over HTTPS once it is verified)' })
+  @ApiOkResponse({ type: DomainView })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'Does not parse, key does not match, does not cover the hostname, or expired (certificate_rejected)',
+  })
+  async putCertificate(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('hostname') hostname: string,
+    @Body() body: PutCertificateRequest,
+  ): Promise<DomainView> {
+    return DomainView.from(await this.domains.setCertificate(p, app, hostname, body));
   }
 
   @Delete('apps/:app/domains/:hostname')

@@ -12,6 +12,23 @@ export class AddDomainRequest {
   hostname: string;
 }
 
+export class PutCertificateRequest {
+  @ApiProperty({ description: 'PEM chain, leaf first (at most 8 certificates, 64 KiB)' })
+  @IsString()
+  @MaxLength(65536)
+  certificate: string;
+
+  @ApiProperty({ description: 'PEM private key of the leaf, unencrypted; sealed at rest, never returned' })
+  @IsString()
+  @MaxLength(65536)
+  privateKey: string;
+}
+
+export class DomainCertificateView {
+  @ApiProperty({ example: 'uploaded', enum: ['uploaded'] }) source: 'uploaded';
+  @ApiProperty({ example: '2027-03-01T00:00:00.000Z' }) notAfter: string;
+}
+
 export class DomainChallengeView {
   @ApiProperty({ example: 'dns-txt', enum: ['dns-txt'] }) type: 'dns-txt';
   @ApiProperty({ example: '_berth-challenge.www.example.com' }) name: string;
@@ -26,6 +43,7 @@ export class DomainView {
   @ApiProperty({ nullable: true, type: String, example: null, description: 'Why the last check failed' })
   lastError: string | null;
   @ApiProperty({ type: DomainChallengeView }) challenge: DomainChallengeView;
+  @ApiProperty({ type: DomainCertificateView, nullable: true }) certificate: DomainCertificateView | null;
   @ApiProperty({ example: '2026-12-05T12:00:00.000Z' }) createdAt: string;
 
   static from({ domain, challenge }: DomainState): DomainView {
@@ -35,6 +53,9 @@ export class DomainView {
       verifiedAt: domain.verifiedAt?.toISOString() ?? null,
       lastError: domain.lastError,
       challenge,
+      certificate: domain.certificateNotAfter
+        ? { source: 'uploaded', notAfter: domain.certificateNotAfter.toISOString() }
+        : null,
       createdAt: new Date(domain.createdAt).toISOString(),
     });
   }
