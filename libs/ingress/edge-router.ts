@@ -1,7 +1,9 @@
+import crypto from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { AppsRepository } from '../apps/index.js';
+import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { EngineError, type ContainerEngine } from '../engine/index.js';
 import { EnginePool, type Host } from '../hosts/index.js';
 import { Tenant } from '../identity/index.js';
@@ -16,7 +18,9 @@ import {
 } from '../runtime/index.js';
 import { AppDomainsRepository } from './app-domains.repository.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
-import { renderRouterConfig } from './router-config.js';
+import type { AppDomain } from './app-domain.entity.js';
+import { certificateContext } from './domains.service.js';
+import { certificateFile, renderRouterConfig } from './router-config.js';
 import { routerContainerName, routerContainerSpec } from './router-container.js';
 import { routingTable, type RoutingRows } from './routing-table.js';
 
@@ -47,15 +51,18 @@ export class EdgeRouter {
     private readonly replicas: ReplicasRepository,
     private readonly pool: EnginePool,
     private readonly domains: AppDomainsRepository,
+    @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
   ) {}
 
   /** One pass over every host; a host that fails is logged and retried at the next pass. */
   async syncAll(): Promise<void> {
     const hosts = (await this.pool.hosts()).filter((h) => h.status === 'ready' || h.status === 'cordoned');
-    const rows = await this.rows(hosts);
+    const verified = await this.domains.allVerified();
+    const rows = await this.rows(hosts, verified);
+    const certificates = this.certificatesOf(verified);
     for (const host of hosts) {
       try {
-        await this.syncHost(host, rows);
+        await this.syncHost(host, rows, certificates);
       } catch (err) {
         this.applied.delete(host.id);
         this.logger.warn(`router on host ${host.name}: ${err instanceof Error ? err.message : String(err)}`);
@@ -63,16 +70,48 @@ export class EdgeRouter {
     }
   }
 
-  /** The configuration a host's router should run (exposed for tests and the operator's inspection). */
-  configFor(hostId: string, rows: RoutingRows): string {
+  /**
+   * The configuration a host's router should run; HTTPS only with `certificates` (which must be in the
+   * router's tmpfs before it loads this text).
+   */
+  configFor(hostId: string, rows: RoutingRows, certificates: ReadonlyMap<string, string>): string {
     const routes = routingTable(rows, { routerHostId: hostId, appsDomain: this.settings.appsDomain });
+    const digest = crypto.createHash('sha256');
+    for (const [hostname, pem] of [...certificates].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      digest.update(`${hostname}\n${pem}\n`);
+    }
     return renderRouterConfig({
       listenAddress: this.settings.address,
       httpPort: this.settings.httpPort,
       routes,
       keepAliveTimeoutMs: KEEP_ALIVE_MS,
       checkIntervalMs: CHECK_INTERVAL_MS,
+      ...(this.settings.httpsPort
+        ? {
+            https: {
+              port: this.settings.httpsPort,
+              hostnames: [...certificates.keys()],
+              certificatesHash: digest.digest('hex').slice(0, 32),
+            },
+          }
+        : {}),
     });
+  }
+
+  /** Chain + key PEM of every verified domain with a certificate, by hostname (keys unsealed in memory only). */
+  private certificatesOf(domains: readonly AppDomain[]): Map<string, string> {
+    const files = new Map<string, string>();
+    if (!this.settings.httpsPort) return files;
+    for (const domain of domains) {
+      if (!domain.certificatePem || !domain.keySealed) continue;
+      try {
+        const key = this.keys.secretBox.open(domain.keySealed, certificateContext(domain.id));
+        files.set(domain.hostname, `${domain.certificatePem.trim()}\n${key.trim()}\n`);
+      } catch {
+        this.logger.warn(`certificate of ${domain.hostname}: its key does not open; served without it`);
+      }
+    }
+    return files;
   }
 
   /** Stops and removes this process's routers on every host (the shutdown of a test's API). */
@@ -84,14 +123,16 @@ export class EdgeRouter {
     }
   }
 
-  private async syncHost(host: Host, rows: RoutingRows): Promise<void> {
+  private async syncHost(host: Host, rows: RoutingRows, certificates: Map<string, string>): Promise<void> {
     const engine = await this.pool.engineFor(host);
-    const text = this.configFor(host.id, rows);
+    const text = this.configFor(host.id, rows, certificates);
     const hash = configHash(text);
     const name = routerContainerName(this.settings.httpPort);
     const details = await engine.inspectContainer({ id: name });
     if (!details?.running) {
-      await this.create(engine, host, { text, hash, existing: details?.id });
+      // A new router's tmpfs is empty: it starts without HTTPS, and the next pass adds the certificates.
+      const plain = this.configFor(host.id, rows, new Map());
+      await this.create(engine, host, { text: plain, hash: configHash(plain), existing: details?.id });
       return;
     }
     const known = this.applied.get(host.id);
@@ -106,6 +147,7 @@ export class EdgeRouter {
       }
     }
     const started = Date.now();
+    for (const [hostname, pem] of certificates) await control.writeFile(certificateFile(hostname), pem);
     await applyHaproxyConfig(control, { text, hash, marker: `berth-router ${hash} ${started}` });
     this.applied.set(host.id, { containerId: details.id, hash });
     this.logger.log(
@@ -139,12 +181,8 @@ export class EdgeRouter {
     );
   }
 
-  private async rows(hosts: Host[]): Promise<RoutingRows> {
-    const [apps, replicas, domains] = await Promise.all([
-      this.apps.all(),
-      this.replicas.servingWithPort(),
-      this.domains.allVerified(),
-    ]);
+  private async rows(hosts: Host[], domains: AppDomain[]): Promise<RoutingRows> {
+    const [apps, replicas] = await Promise.all([this.apps.all(), this.replicas.servingWithPort()]);
     const tenantIds = [...new Set(apps.map((app) => app.tenantId))];
     const tenants =
       tenantIds.length === 0

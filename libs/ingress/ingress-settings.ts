@@ -9,6 +9,8 @@ export interface IngressSettings {
   address: string;
   /** Its HTTP port (BERTH_INGRESS_HTTP_PORT, default 80). */
   httpPort: number;
+  /** Its HTTPS port (BERTH_INGRESS_HTTPS_PORT); unset: no HTTPS listener. */
+  httpsPort: number | undefined;
   /** Every app answers at `<app>-<tenant>.<appsDomain>` (BERTH_APPS_DOMAIN, default localhost). */
   appsDomain: string;
   /** Pause between two syncs of the routers with the database (BERTH_INGRESS_SYNC_MS). */
@@ -35,6 +37,9 @@ export function ingressSettingsFrom(env: NodeJS.ProcessEnv): IngressSettings {
     enabled: switched === 'on' || (switched === '' && !!env.BERTH_INGRESS_HTTP_PORT),
     address,
     httpPort: integer(env, 'BERTH_INGRESS_HTTP_PORT', 80, 1, 65535),
+    httpsPort: env.BERTH_INGRESS_HTTPS_PORT
+      ? integer(env, 'BERTH_INGRESS_HTTPS_PORT', 443, 1, 65535)
+      : undefined,
     appsDomain,
     syncIntervalMs: integer(env, 'BERTH_INGRESS_SYNC_MS', 1000, 100, 60_000),
   };

@@ -47,6 +47,28 @@ describe('renderRouterConfig', () => {
     expect(text).not.toContain('nbsrv');
   });
 
+  it('serves HTTPS with one certificate file per hostname, ALPN h2, and redirects those hostnames from HTTP', () => {
+    const text = renderRouterConfig(
+      input([route({ hostnames: ['www.example.test', 'hello-acme-9f8e2a.localhost'] })], {
+        https: { port: 18443, hostnames: ['www.example.test'], certificatesHash: 'abcdef0123456789' },
+      }),
+    );
+    expect(text.split('\n')[0]).toBe('# certificates abcdef0123456789');
+    expect(text).toContain('  bind 127.0.0.1:18443 ssl crt /tmp/cert-www.example.test.pem alpn h2,http/1.1');
+    expect(text).toContain(
+      '  http-request redirect scheme https code 308 if { req.hdr(host),field(1,:),lower -m str www.example.test }',
+    );
+    expect(text).toMatch(/frontend https\n(.*\n)* {2}http-request set-header X-Forwarded-Proto https/);
+  });
+
+  it('has no HTTPS listener without a certificate (HAProxy refuses an ssl bind without one)', () => {
+    const text = renderRouterConfig(
+      input([route()], { https: { port: 18443, hostnames: [], certificatesHash: 'abcdef0123456789' } }),
+    );
+    expect(text).not.toContain('frontend https');
+    expect(text).not.toContain('redirect');
+  });
+
   it('gives the same text for the same table in any order', () => {
     const a = route({ appId: 'a', hostnames: ['b.localhost', 'a.localhost'] });
     const b = route({

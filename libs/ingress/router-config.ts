@@ -28,6 +28,18 @@ export interface RouterConfigInput {
   keepAliveTimeoutMs: number;
   /** Active TCP check interval of every server. */
   checkIntervalMs: number;
+  /**
+   * HTTPS, when there is a port and at least one certificate: one file per hostname (certificateFile),
+   * written into the router before the reload; `certificatesHash` changes when any of them does, so a
+   * new certificate alone reloads the router. Their hostnames' plain HTTP requests are redirected.
+   */
+  https?: { port: number; hostnames: readonly string[]; certificatesHash: string };
+}
+
+/** Where the router finds the certificate (chain + key) of a hostname: its /tmp tmpfs. */
+export function certificateFile(hostname: string): string {
+  if (!isRoutableHostname(hostname)) throw new RangeError(`hostname ${JSON.stringify(hostname)}`);
+  return `/tmp/cert-${hostname}.pem`;
 }
 
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -71,7 +83,33 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     }
   }
 
+  const https = input.https && input.https.hostnames.length > 0 ? input.https : undefined;
+  if (https) {
+    assertPort('https.port', https.port);
+    if (!/^[0-9a-f]{16,64}$/.test(https.certificatesHash))
+      throw new RangeError('certificatesHash is not hex');
+  }
+  const secured = [...(https?.hostnames ?? [])].sort();
+  const routing = [
+    // A request id the app and the client both see; made here, never taken from the client.
+    '  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid',
+    '  http-request set-header X-Request-Id %[unique-id]',
+    '  http-after-response set-header X-Request-Id %[unique-id]',
+    '  option forwardfor',
+    '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
+    '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower',
+    '  http-after-response set-header Connection close if { stopping }',
+    ...routes
+      .filter((route) => route.hostnames.length > 0)
+      .map(
+        (route) =>
+          `  use_backend ${backendName(route)} if { var(txn.host) -m str ${[...route.hostnames].sort().join(' ')} }`,
+      ),
+    '  default_backend unknown-host',
+  ];
+
   const lines = [
+    ...(https ? [`# certificates ${https.certificatesHash}`] : []),
     'global',
     '  nbthread 1',
     '  maxconn 4000',
@@ -101,23 +139,23 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     '',
     'frontend http',
     `  bind ${hostPort(input.listenAddress, input.httpPort)}`,
-    // A request id the app and the client both see; made here, never taken from the client.
-    '  unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid',
-    '  http-request set-header X-Request-Id %[unique-id]',
-    '  http-after-response set-header X-Request-Id %[unique-id]',
-    '  option forwardfor',
     '  http-request set-header X-Forwarded-Proto http',
-    '  http-request set-header X-Forwarded-Host %[req.hdr(host)]',
-    '  http-request set-var(txn.host) req.hdr(host),field(1,:),lower',
-    '  http-after-response set-header Connection close if { stopping }',
-    ...routes
-      .filter((route) => route.hostnames.length > 0)
-      .map(
-        (route) =>
-          `  use_backend ${backendName(route)} if { var(txn.host) -m str ${[...route.hostnames].sort().join(' ')} }`,
-      ),
-    '  default_backend unknown-host',
+    ...(secured.length > 0
+      ? [
+          `  http-request redirect scheme https code 308 if { req.hdr(host),field(1,:),lower -m str ${secured.join(' ')} }`,
+        ]
+      : []),
+    ...routing,
     '',
+    ...(https
+      ? [
+          'frontend https',
+          `  bind ${hostPort(input.listenAddress, https.port)} ssl ${secured.map((h) => `crt ${certificateFile(h)}`).join(' ')} alpn h2,http/1.1`,
+          '  http-request set-header X-Forwarded-Proto https',
+          ...routing,
+          '',
+        ]
+      : []),
     'backend unknown-host',
     `  http-request return status 404 content-type "text/html" string "${NOT_FOUND_PAGE}"`,
     '',

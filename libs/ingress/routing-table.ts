@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { AppDomain } from './app-domain.entity.js';
 import { defaultHostname } from './hostnames.js';
 import type { RouterRoute, RouterServer } from './router-config.js';
 
@@ -16,7 +17,7 @@ export interface RoutingRows {
   replicas: readonly { id: string; appId: string; role: string; hostId: string; hostPort: number | null }[];
   hosts: readonly { id: string; publicAddress: string }[];
   /** Verified custom domains (PostgreSQL keeps each hostname verified for one app at most). */
-  domains: readonly { appId: string; hostname: string }[];
+  domains: readonly Pick<AppDomain, 'appId' | 'hostname'>[];
 }
 
 /**
