@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defaultHostname } from '../../libs/ingress/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
@@ -16,6 +22,56 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A self-signed certificate and key for `name`, made by openssl in a temp folder. */
+function selfSigned(name: string): { cert: string; key: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-domain-cert-'));
+  try {
+    // prettier-ignore
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '10',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-subj', `/CN=${name}`,
+      '-addext', `subjectAltName=DNS:${name}`,
+    ], { stdio: 'ignore' });
+    return {
+      cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+      key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GET / over HTTPS to the router on 127.0.0.1, with SNI and Host `name`, trusting only `ca`. */
+function httpsGet(port: number, name: string, ca: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/', servername: name, headers: { host: name }, ca, timeout: 5000 },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The protocol the router picks by ALPN when the client offers h2 and HTTP/1.1. */
+function negotiatedProtocol(port: number, name: string, ca: string): Promise<string | false | null> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, servername: name, ca, ALPNProtocols: ['h2', 'http/1.1'] },
+      () => {
+        resolve(socket.alpnProtocol);
+        socket.end();
+      },
+    );
+    socket.on('error', reject);
+  });
+}
+
 const DOMAIN = 'www.example.test';
 const CHALLENGE = `_berth-challenge.${DOMAIN}`;
 
@@ -31,6 +87,7 @@ describe('custom domains', () => {
   let rival: Session;
   let dns: TestDnsServer;
   let routerUrl: string;
+  let httpsPort: number;
   const engine = testEngine();
   const saved = { ...process.env };
 
@@ -41,6 +98,8 @@ describe('custom domains', () => {
     routerUrl = `http://127.0.0.1:${await freePort()}/`;
     process.env.BERTH_INGRESS_HTTP_PORT = new URL(routerUrl).port;
     process.env.BERTH_INGRESS_SYNC_MS = '300';
+    httpsPort = await freePort();
+    process.env.BERTH_INGRESS_HTTPS_PORT = String(httpsPort);
     process.env.BERTH_DNS_SERVERS = dns.address;
     api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 500 });
     owner = await signupOwner(api, 'domains');
@@ -130,6 +189,36 @@ describe('custom domains', () => {
     // The owner's app is "not found" to the rival.
     await api.http.get('/v1/apps/site/domains').set(rival.auth).expect(404);
     expect((await getWithHost(routerUrl, DOMAIN)).status).toBe(200);
+
+    // HTTPS with an uploaded certificate: refused when it does not cover the name; then served, with h2 by
+    // ALPN, and plain HTTP for the name redirected.
+    const wrong = selfSigned('other.example.test');
+    const refused = await api.http
+      .put(`/v1/apps/site/domains/${DOMAIN}/certificate`)
+      .set(owner.auth)
+      .send({ certificate: wrong.cert, privateKey: wrong.key });
+    expect(refused.status).toBe(422);
+    expect(refused.body.code).toBe('certificate_rejected');
+    const own = selfSigned(DOMAIN);
+    const uploaded = await api.http
+      .put(`/v1/apps/site/domains/${DOMAIN}/certificate`)
+      .set(owner.auth)
+      .send({ certificate: own.cert, privateKey: own.key });
+    expect(uploaded.status).toBe(200);
+    expect(uploaded.body.certificate).toMatchObject({ source: 'uploaded' });
+    expect(JSON.stringify(uploaded.body)).not.toContain('PRIVATE KEY');
+    const secure = await waitFor(
+      'the domain over HTTPS',
+      async () => {
+        const res = await httpsGet(httpsPort, DOMAIN, own.cert).catch(() => undefined);
+        return res?.status === 200 ? res : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(secure.text).toMatch(/ v1$/);
+    expect(await negotiatedProtocol(httpsPort, DOMAIN, own.cert)).toBe('h2');
+    expect((await getWithHost(routerUrl, DOMAIN)).status).toBe(308);
+    process.stdout.write(`[ingress] HTTPS with an uploaded certificate: 200, ALPN h2, HTTP → 308\n`);
 
     // Removing the domain stops its routing.
     await api.http.delete(`/v1/apps/site/domains/${DOMAIN}`).set(owner.auth).expect(204);
