@@ -217,7 +217,15 @@ describe('custom domains', () => {
     );
     expect(secure.text).toMatch(/ v1$/);
     expect(await negotiatedProtocol(httpsPort, DOMAIN, own.cert)).toBe('h2');
-    expect((await getWithHost(routerUrl, DOMAIN)).status).toBe(308);
+    // The old worker may still take a connection or two on the HTTP port right after the reload.
+    await waitFor(
+      'plain HTTP for the domain to redirect',
+      async () => {
+        const res = await getWithHost(routerUrl, DOMAIN);
+        return res.status === 308 && res.headers.location === `https://${DOMAIN}/` ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     process.stdout.write(`[ingress] HTTPS with an uploaded certificate: 200, ALPN h2, HTTP → 308\n`);
 
     // Removing the domain stops its routing.
