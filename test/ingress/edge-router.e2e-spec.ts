@@ -174,6 +174,28 @@ describe('edge router on real Docker', () => {
     expect(result.failures).toEqual({});
     expect(result.ok).toBeGreaterThan(100);
 
+    // A router reload alone (another app appears, so the configuration changes) under load.
+    load = startLoad(routerUrl, { hostHeader: host });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await api.http.post('/v1/apps').set(owner.auth).send({ name: 'extra' }).expect(201);
+    const extraHost = defaultHostname({
+      appName: 'extra',
+      tenantId: owner.tenantId,
+      tenantName: me.body.tenant.name as string,
+      appsDomain: 'localhost',
+    });
+    // Known to the router once reloaded: no release yet, so no server: 503 rather than 404.
+    await waitFor(
+      'the router to reload with the new app',
+      async () => (await getWithHost(routerUrl, extraHost)).status === 503,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    result = await load.stop();
+    report('router: reload of the router itself', result);
+    expect(result.failures).toEqual({});
+    expect(result.ok).toBeGreaterThan(50);
+
     // A stopped app answers 503 with a page; the unknown host still 404.
     await api.http.post('/v1/apps/hello/stop').set(owner.auth).expect(202);
     const stopped = await waitFor(
