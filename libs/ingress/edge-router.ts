@@ -102,6 +102,10 @@ export class EdgeRouter {
   private certificatesOf(domains: readonly AppDomain[]): Map<string, string> {
     const files = new Map<string, string>();
     if (!this.settings.httpsPort) return files;
+    // Under the apps domain's own name: SNI picks it for every default hostname it covers.
+    if (this.settings.appsDomainCertificate) {
+      files.set(this.settings.appsDomain, this.settings.appsDomainCertificate);
+    }
     for (const domain of domains) {
       if (!domain.certificatePem || !domain.keySealed) continue;
       try {

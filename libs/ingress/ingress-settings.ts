@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import { checkCertificate } from './certificate-check.js';
 import { isRoutableHostname } from './hostnames.js';
 
 /** The edge router's settings, read once at start from the environment; a bad value stops the start. */
@@ -11,6 +13,11 @@ export interface IngressSettings {
   httpPort: number;
   /** Its HTTPS port (BERTH_INGRESS_HTTPS_PORT); unset: no HTTPS listener. */
   httpsPort: number | undefined;
+  /**
+   * The apps domain's wildcard certificate, chain + key PEM in one file (BERTH_APPS_CERT_FILE), checked
+   * at start: it must cover `<name>.<appsDomain>` and be valid now. Served for every default hostname.
+   */
+  appsDomainCertificate: string | undefined;
   /** Every app answers at `<app>-<tenant>.<appsDomain>` (BERTH_APPS_DOMAIN, default localhost). */
   appsDomain: string;
   /** Pause between two syncs of the routers with the database (BERTH_INGRESS_SYNC_MS). */
@@ -33,12 +40,16 @@ export function ingressSettingsFrom(env: NodeJS.ProcessEnv): IngressSettings {
   }
   const switched = env.BERTH_INGRESS ?? '';
   if (!['', 'on', 'off'].includes(switched)) throw new Error('BERTH_INGRESS must be on or off');
+  const httpsPort = env.BERTH_INGRESS_HTTPS_PORT
+    ? integer(env, 'BERTH_INGRESS_HTTPS_PORT', 443, 1, 65535)
+    : undefined;
   return {
     enabled: switched === 'on' || (switched === '' && !!env.BERTH_INGRESS_HTTP_PORT),
     address,
     httpPort: integer(env, 'BERTH_INGRESS_HTTP_PORT', 80, 1, 65535),
-    httpsPort: env.BERTH_INGRESS_HTTPS_PORT
-      ? integer(env, 'BERTH_INGRESS_HTTPS_PORT', 443, 1, 65535)
+    httpsPort,
+    appsDomainCertificate: env.BERTH_APPS_CERT_FILE
+      ? appsDomainCertificateFrom(env.BERTH_APPS_CERT_FILE, appsDomain)
       : undefined,
     appsDomain,
     syncIntervalMs: integer(env, 'BERTH_INGRESS_SYNC_MS', 1000, 100, 60_000),
@@ -53,4 +64,26 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be an integer between ${min} and ${max}`);
   }
   return value;
+}
+
+/** The file's chain and key, normalised, once checkCertificate passes for a name under the apps domain. */
+function appsDomainCertificateFrom(file: string, appsDomain: string): string {
+  const pem = fs.readFileSync(file, 'utf8');
+  const key = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )?PRIVATE KEY-----/.exec(
+    pem,
+  )?.[0];
+  if (!key) throw new Error(`BERTH_APPS_CERT_FILE ${file} holds no private key`);
+  try {
+    const checked = checkCertificate({
+      certificatePem: pem.replace(key, ''),
+      privateKeyPem: key,
+      hostname: `app.${appsDomain}`,
+      now: new Date(),
+    });
+    return `${checked.chainPem.trim()}\n${checked.keyPem.trim()}\n`;
+  } catch (err) {
+    throw new Error(`BERTH_APPS_CERT_FILE ${file}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
 }

@@ -73,6 +73,8 @@ function negotiatedProtocol(port: number, name: string, ca: string): Promise<str
 }
 
 const DOMAIN = 'www.example.test';
+/** An apps domain of two labels: a wildcard certificate needs two labels after its `*`. */
+const APPS_DOMAIN = 'apps.test';
 const CHALLENGE = `_berth-challenge.${DOMAIN}`;
 
 /**
@@ -88,6 +90,8 @@ describe('custom domains', () => {
   let dns: TestDnsServer;
   let routerUrl: string;
   let httpsPort: number;
+  let appsCertificate: { cert: string; key: string };
+  let appsCertificateDir: string | undefined;
   const engine = testEngine();
   const saved = { ...process.env };
 
@@ -100,6 +104,11 @@ describe('custom domains', () => {
     process.env.BERTH_INGRESS_SYNC_MS = '300';
     httpsPort = await freePort();
     process.env.BERTH_INGRESS_HTTPS_PORT = String(httpsPort);
+    process.env.BERTH_APPS_DOMAIN = APPS_DOMAIN;
+    appsCertificate = selfSigned(`*.${APPS_DOMAIN}`);
+    appsCertificateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-apps-cert-'));
+    process.env.BERTH_APPS_CERT_FILE = path.join(appsCertificateDir, 'apps.pem');
+    fs.writeFileSync(process.env.BERTH_APPS_CERT_FILE, `${appsCertificate.cert}${appsCertificate.key}`);
     process.env.BERTH_DNS_SERVERS = dns.address;
     api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 500 });
     owner = await signupOwner(api, 'domains');
@@ -113,6 +122,7 @@ describe('custom domains', () => {
     process.env = saved;
     await api?.close();
     await dns?.close();
+    if (appsCertificateDir) fs.rmSync(appsCertificateDir, { recursive: true, force: true });
     await cleanupTestRun(engine);
   }, 120_000);
 
@@ -126,7 +136,7 @@ describe('custom domains', () => {
       appName: 'site',
       tenantId: owner.tenantId,
       tenantName: me.body.tenant.name as string,
-      appsDomain: 'localhost',
+      appsDomain: APPS_DOMAIN,
     });
     await waitFor(
       'the app at its default hostname',
@@ -227,6 +237,9 @@ describe('custom domains', () => {
       { timeoutMs: 10_000, intervalMs: 200 },
     );
     process.stdout.write(`[ingress] HTTPS with an uploaded certificate: 200, ALPN h2, HTTP → 308\n`);
+    // The default hostname over HTTPS with the apps domain's wildcard certificate from configuration.
+    const byDefault = await httpsGet(httpsPort, defaultHost, appsCertificate.cert);
+    expect(byDefault.status).toBe(200);
 
     // Removing the domain stops its routing.
     await api.http.delete(`/v1/apps/site/domains/${DOMAIN}`).set(owner.auth).expect(204);
@@ -241,8 +254,8 @@ describe('custom domains', () => {
     await api.http.post('/v1/apps').set(owner.auth).send({ name: 'quota' }).expect(201);
     for (const hostname of [
       '*.example.test',
-      'other-site.localhost',
-      'localhost',
+      `other-site.${APPS_DOMAIN}`,
+      APPS_DOMAIN,
       'Upper.Example.test',
       'x',
     ]) {
