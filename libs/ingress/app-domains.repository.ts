@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
+import { DataSource, In, IsNull, Not, type EntityManager } from 'typeorm';
 import { AppDomain } from './app-domain.entity.js';
 
 /** Every read and write of the `app_domains` rows. */
@@ -27,6 +27,14 @@ export class AppDomainsRepository {
   /** The verified claim of a hostname, whoever holds it. */
   verifiedOf(hostname: string, manager?: EntityManager): Promise<AppDomain | null> {
     return this.rows(manager).findOne({ where: { hostname, verifiedAt: Not(IsNull()) } });
+  }
+
+  /** The verified domains of these apps. */
+  verifiedOfApps(appIds: string[]): Promise<AppDomain[]> {
+    return this.rows().find({
+      where: { appId: In(appIds), verifiedAt: Not(IsNull()) },
+      order: { hostname: 'ASC' },
+    });
   }
 
   /** Every verified domain (what the edge router routes). */

@@ -1,5 +1,10 @@
 // The public entry of libs/runtime: other libs, apps/, test/, bench/ and scripts/ import only from here.
-export { type AppOverview, type ReplicaOverview } from './app-overview.service.js';
+export {
+  APP_URLS_READER,
+  type AppOverview,
+  type AppUrlsReader,
+  type ReplicaOverview,
+} from './app-overview.service.js';
 export { AppsFacade } from './apps.facade.js';
 export { RUNTIME_ENTITIES } from './entities.js';
 export { configHash, type HaproxyBackend, renderHaproxyConfig } from './balancer/haproxy-config.js';

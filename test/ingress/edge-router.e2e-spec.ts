@@ -103,6 +103,9 @@ describe('edge router on real Docker', () => {
       async () => ((await identities(host, 30).catch(() => new Set())).size === 3 ? true : undefined),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
+    // The app's GET shows its public URL.
+    const shown = await api.http.get('/v1/apps/hello').set(owner.auth).expect(200);
+    expect(shown.body.urls).toEqual([`http://${host}:${httpPort}/`]);
     // The Host header's port and case do not matter.
     const upper = await getWithHost(routerUrl, `${host.toUpperCase()}:${httpPort}`);
     expect(upper.status).toBe(200);
