@@ -9,6 +9,8 @@ import { TenantSubnets1796466818629 } from './1796466818629-TenantSubnets.js';
 import { HostNetworkPolicy1796469627583 } from './1796469627583-HostNetworkPolicy.js';
 import { LoginFailures1796500002000 } from './1796500002000-LoginFailures.js';
 import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudgets.js';
+import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
+import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -25,4 +27,6 @@ export const MIGRATIONS: Function[] = [
   HostNetworkPolicy1796469627583,
   LoginFailures1796500002000,
   TenantReadBudgets1796500002100,
+  CustomDomains1796500003000,
+  DomainCertificates1796500003100,
 ];

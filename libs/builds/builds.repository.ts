@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Not, type EntityManager } from 'typeorm';
 import type { ActiveBuildsReader } from '../apps/index.js';
 import { Build } from './build.entity.js';
+import { LOCK_CLASSES } from '../db/index.js';
 
 export const LEASE_SECONDS = 30;
 /** Advisory lock class of build claims (two-int form; never collides with the loops' one-bigint keys). */
-const CLAIM_LOCK_CLASS = 7_310_200;
 
 /** What a new build row holds; the rest (status, lease, timings) is this repository's to write. */
 export type QueuedBuild = Pick<
@@ -135,7 +135,7 @@ export class BuildsRepository implements ActiveBuildsReader {
    */
   async claimNext(worker: string): Promise<Build | undefined> {
     const rows = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [CLAIM_LOCK_CLASS]);
+      await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASSES.buildClaim]);
       const [claimed] = (await manager.query(
         `UPDATE builds SET status = 'running', lease_owner = $1, lease_expires_at = now() + ($2 || ' seconds')::interval,
               started_at = now(), attempts = attempts + 1

@@ -8,3 +8,4 @@ export { LEGACY_EMBEDDED_PASSWORD } from './embedded-database.js';
 export { runMigrationsExclusively } from './migrate.js';
 export { NotificationChannel } from './notification-channel.js';
 export { countQueries } from './query-counter.js';
+export { LOCK_CLASSES } from './advisory-locks.js';

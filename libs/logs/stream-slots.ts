@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ProblemError } from '../errors/index.js';
+import { LOCK_CLASSES } from '../db/index.js';
 
 export interface StreamSlotSettings {
   /** Open streams a tenant may hold across every API process. */
@@ -14,8 +15,6 @@ export interface StreamSlotSettings {
 }
 
 const DEFAULTS = { ttlMs: 20_000, renewEveryMs: 5_000 };
-/** Advisory lock class of slot acquisition (the second key is the tenant). */
-const SLOT_LOCK_CLASS = 7_310_200;
 
 /** The refusal of one stream over the limit: 429 `stream_limit_reached` (WebSocket close 4429). */
 export function streamLimitReached(limit: number): ProblemError {
@@ -60,7 +59,10 @@ export class StreamSlots {
   async acquire(tenantId: string): Promise<() => void> {
     await Promise.allSettled([...this.releasing]);
     const slotId = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SLOT_LOCK_CLASS, tenantId]);
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        LOCK_CLASSES.streamSlots,
+        tenantId,
+      ]);
       await manager.query('DELETE FROM log_stream_slots WHERE tenant_id = $1 AND expires_at <= now()', [
         tenantId,
       ]);

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { TenantSubnet } from './tenant-subnet.entity.js';
+import { LOCK_CLASSES } from '../db/index.js';
 
 /** Advisory lock classes (first key of the two-key form): one (host, tenant) network; the allocator. */
-const TENANT_NETWORK_LOCK_CLASS = 7_310_200;
-const ALLOCATION_LOCK_CLASS = 7_310_201;
 
 /** A transaction holding the lock of one (host, tenant) network; every query of it goes through `rows`. */
 export interface TenantSubnetRows {
@@ -36,7 +35,7 @@ export class TenantSubnetsRepository {
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-        TENANT_NETWORK_LOCK_CLASS,
+        LOCK_CLASSES.tenantNetwork,
         `${key.hostId}/${key.tenantId}`,
       ]);
       return work(this.rowsOf(manager, key));
@@ -48,7 +47,7 @@ export class TenantSubnetsRepository {
     return {
       find: () => manager.findOne(TenantSubnet, { where: { hostId, tenantId } }),
       takenByOthers: async () => {
-        await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [ALLOCATION_LOCK_CLASS]);
+        await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASSES.subnetAllocation]);
         const rows: { subnet: string }[] = await manager.query(
           `SELECT subnet::text AS subnet FROM tenant_subnets WHERE NOT (host_id = $1 AND tenant_id = $2)`,
           [hostId, tenantId],

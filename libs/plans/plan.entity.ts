@@ -40,6 +40,10 @@ export class Plan {
   @Column({ name: 'concurrent_builds', type: 'integer' })
   concurrentBuilds: number;
 
+  /** Custom domains a tenant may attach to its apps (libs/ingress), verified or not. */
+  @Column({ name: 'max_custom_domains', type: 'integer', default: 0 })
+  maxCustomDomains: number;
+
   /** The plan a signup lands on; exactly one plan has it. */
   @Column({ name: 'is_default', type: 'boolean', default: false })
   isDefault: boolean;
@@ -66,6 +70,7 @@ export type PlanLimitValues = Pick<
   | 'maxUploadMb'
   | 'buildTimeoutSeconds'
   | 'concurrentBuilds'
+  | 'maxCustomDomains'
 >;
 
 /** The limits a plan sets, without its identity or bookkeeping: what quota views show. */
@@ -80,5 +85,6 @@ export function limitsOf(plan: Plan): PlanLimitValues {
     maxUploadMb: plan.maxUploadMb,
     buildTimeoutSeconds: plan.buildTimeoutSeconds,
     concurrentBuilds: plan.concurrentBuilds,
+    maxCustomDomains: plan.maxCustomDomains,
   };
 }

@@ -13,7 +13,13 @@ import {
   type TenantUsageReader,
 } from './plan-fit.js';
 
-export type PlanLimits = Omit<Plan, 'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault'>;
+export type PlanLimits = Omit<
+  Plan,
+  'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault' | 'maxCustomDomains'
+> & {
+  /** Optional for plans made before custom domains existed: 0 when absent. */
+  maxCustomDomains?: number;
+};
 
 @Injectable()
 export class PlansService {

@@ -3,6 +3,7 @@ import { AUDIT_ENTITIES } from '../audit/index.js';
 import { BUILDS_ENTITIES } from '../builds/index.js';
 import { HOSTS_ENTITIES } from '../hosts/index.js';
 import { IDENTITY_ENTITIES } from '../identity/index.js';
+import { INGRESS_ENTITIES } from '../ingress/index.js';
 import { METERING_ENTITIES } from '../metering/index.js';
 import { NETWORKS_ENTITIES } from '../networks/index.js';
 import { PLANS_ENTITIES } from '../plans/index.js';
@@ -19,4 +20,5 @@ export const ENTITIES = [
   ...RUNTIME_ENTITIES,
   ...METERING_ENTITIES,
   ...NETWORKS_ENTITIES,
+  ...INGRESS_ENTITIES,
 ];

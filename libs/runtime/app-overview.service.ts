@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { Host } from '../hosts/index.js';
@@ -21,7 +21,18 @@ export interface AppOverview {
   endpoints: string[];
   /** The load balancer's URL when it runs. */
   loadBalancerEndpoint: string | null;
+  /** Where the public reaches the app through the edge router (its default hostname, verified domains). */
+  urls: string[];
 }
+
+/**
+ * The port through which the edge router (libs/ingress, above this lib) tells the app's public URLs;
+ * absent when no router is configured in the process.
+ */
+export interface AppUrlsReader {
+  urlsOf(apps: App[]): Promise<Map<string, string[]>>;
+}
+export const APP_URLS_READER = Symbol('APP_URLS_READER');
 
 /** The read side of an app: its release, its containers and where they answer. */
 @Injectable()
@@ -30,6 +41,7 @@ export class AppOverviewService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly replicas: ReplicasRepository,
     private readonly releases: ReleasesService,
+    @Optional() @Inject(APP_URLS_READER) private readonly urls?: AppUrlsReader,
   ) {}
 
   async overview(app: App, options: { includeGone?: boolean } = {}): Promise<AppOverview> {
@@ -57,6 +69,7 @@ export class AppOverviewService {
     const releases = await this.releases.byIds([...releaseIds]);
     const hostById = new Map(hosts.map((h) => [h.id, h]));
     const releaseById = new Map(releases.map((r) => [r.id, r]));
+    const urlsByApp = (await this.urls?.urlsOf(apps)) ?? new Map<string, string[]>();
     const viewsByApp = new Map<string, ReplicaOverview[]>();
     for (const replica of replicas) {
       const host = hostById.get(replica.hostId);
@@ -81,6 +94,7 @@ export class AppOverviewService {
           .filter((v) => v.replica.role === 'web' && v.replica.state === 'running' && v.endpoint)
           .map((v) => v.endpoint!),
         loadBalancerEndpoint: lb?.endpoint ?? null,
+        urls: urlsByApp.get(app.id) ?? [],
       };
     });
   }

@@ -1,5 +1,10 @@
 // The public entry of libs/runtime: other libs, apps/, test/, bench/ and scripts/ import only from here.
-export { type AppOverview, type ReplicaOverview } from './app-overview.service.js';
+export {
+  APP_URLS_READER,
+  type AppOverview,
+  type AppUrlsReader,
+  type ReplicaOverview,
+} from './app-overview.service.js';
 export { AppsFacade } from './apps.facade.js';
 export { RUNTIME_ENTITIES } from './entities.js';
 export { configHash, type HaproxyBackend, renderHaproxyConfig } from './balancer/haproxy-config.js';
@@ -13,7 +18,13 @@ export {
   ReloadFailedError,
 } from './balancer/haproxy-reload.js';
 export { HostRemoval } from './host-removal.js';
-export { LB_IMAGE, loadBalancerContainerSpec } from './balancer/load-balancer-container.js';
+export {
+  HAPROXY_UID,
+  LB_CONFIG_ENV,
+  LB_IMAGE,
+  LB_START_COMMAND,
+  loadBalancerContainerSpec,
+} from './balancer/load-balancer-container.js';
 export { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 export { acceptsConnections } from './readiness.js';
 export { ReconcileLoop, type ReconcilePassRecord } from './reconcile-loop.js';

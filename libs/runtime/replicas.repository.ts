@@ -86,6 +86,11 @@ export class ReplicasRepository {
     return this.rows.find({ where: { appId, role: 'web', state: 'running' } });
   }
 
+  /** Every replica of both roles that accepts connections and publishes a port (the edge router's servers). */
+  servingWithPort(): Promise<Replica[]> {
+    return this.rows.find({ where: { state: 'running', hostPort: Not(IsNull()) } });
+  }
+
   /** The app's balancer that is started or serving, the oldest when there are several. */
   servingBalancerOf(appId: string): Promise<Replica | null> {
     return this.rows.findOne({

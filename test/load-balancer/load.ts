@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ContainerEngine } from '../../libs/engine/index.js';
 import { LB_IMAGE } from '../../libs/runtime/index.js';
 import { tarGz } from '../support/archives.js';
 import { testEngine } from '../support/docker.js';
+import { getWithHost } from '../support/host-request.js';
 
 export interface LoadResult {
   ok: number;
@@ -30,7 +32,14 @@ export interface RunningLoad {
  */
 export function startLoad(
   url: string,
-  options: { clients?: number; pauseMs?: number; maxDurationMs?: number; maxRequests?: number } = {},
+  options: {
+    clients?: number;
+    pauseMs?: number;
+    maxDurationMs?: number;
+    maxRequests?: number;
+    /** A Host header to send instead of the URL's (requests to an edge router); keep-alive like fetch. */
+    hostHeader?: string;
+  } = {},
 ): RunningLoad {
   const target = new URL(url);
   if (target.hostname !== '127.0.0.1') throw new Error(`load goes only to 127.0.0.1, not ${target.hostname}`);
@@ -43,16 +52,21 @@ export function startLoad(
     result.failed += 1;
     result.failures[reason] = (result.failures[reason] ?? 0) + 1;
   };
+  const get = async (agent: http.Agent): Promise<{ status: number; text: string }> => {
+    if (options.hostHeader !== undefined) return getWithHost(url, options.hostHeader, { agent });
+    const res = await fetch(target, { signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, text: await res.text() };
+  };
   const loop = async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     while (!stopped && Date.now() < deadline && result.ok + result.failed < maxRequests) {
       try {
-        const res = await fetch(target, { signal: AbortSignal.timeout(10_000) });
-        const text = await res.text();
-        if (res.status === 200) {
+        const { status, text } = await get(agent);
+        if (status === 200) {
           result.ok += 1;
           result.bodies[text] = (result.bodies[text] ?? 0) + 1;
         } else {
-          fail(`HTTP ${res.status}: ${text.slice(0, 80)}`);
+          fail(`HTTP ${status}: ${text.slice(0, 80)}`);
         }
       } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -60,6 +74,7 @@ export function startLoad(
       }
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
+    agent.destroy();
   };
   const loops = Array.from({ length: clients }, loop);
   const snapshot = () => ({

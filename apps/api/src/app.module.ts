@@ -10,6 +10,7 @@ import { type BerthConfig, ConfigModule } from '../../../libs/config/index.js';
 import { DatabaseModule } from '../../../libs/db/index.js';
 import { HostsModule } from '../../../libs/hosts/index.js';
 import { IdentityModule } from '../../../libs/identity/index.js';
+import { IngressModule } from '../../../libs/ingress/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
@@ -18,6 +19,7 @@ import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { AppsController } from './apps/apps.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
+import { DomainsController } from './domains/domains.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
@@ -66,6 +68,7 @@ export class AppModule {
         MeteringModule,
         LogsModule,
         ReadBudgetModule,
+        IngressModule,
       ],
       controllers: [
         HealthController,
@@ -78,6 +81,7 @@ export class AppModule {
         HostsController,
         RegistryTokenController,
         AppsController,
+        DomainsController,
         BuildsController,
         UsageController,
         AdminUsageController,

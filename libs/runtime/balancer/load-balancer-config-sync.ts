@@ -24,9 +24,9 @@ import { selectBackends, type BackendCandidate } from './load-balancer-backends.
 import { APP_PORT } from '../replica-role.js';
 import type { Replica } from '../replica.entity.js';
 import { ReplicasRepository } from '../replicas.repository.js';
+import { LOCK_CLASSES } from '../../db/index.js';
 
 /** Advisory lock class of balancer reloads (two-int form; never collides with the loops' one-bigint keys). */
-const RELOAD_LOCK_CLASS = 7_310_100;
 
 /** What this process knows about one app's balancer and its backends. */
 interface AppConfigState {
@@ -203,7 +203,10 @@ export class LoadBalancerConfigSync {
   /** One reload per app across processes: a transaction-scoped advisory lock held while it runs. */
   private withReloadLock<T>(appId: string, work: () => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RELOAD_LOCK_CLASS, appId]);
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        LOCK_CLASSES.balancerReload,
+        appId,
+      ]);
       return work();
     });
   }

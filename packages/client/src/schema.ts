@@ -682,6 +682,75 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/domains': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The app's custom domains, each with its status and DNS challenge */
+    get: operations['Domains_list'];
+    put?: never;
+    /** Add a custom domain; it routes once verified (publish the TXT record it names, then verify) */
+    post: operations['Domains_add'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/domains/{hostname}/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Look the TXT record up now; the domain routes from the next router sync */
+    post: operations['Domains_verify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/domains/{hostname}/certificate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Upload a certificate for the domain (served over HTTPS once it is verified) */
+    put: operations['Domains_putCertificate'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/domains/{hostname}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a custom domain (it stops routing at the next router sync) */
+    delete: operations['Domains_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app}/builds': {
     parameters: {
       query?: never;
@@ -1079,6 +1148,8 @@ export interface components {
       buildTimeoutSeconds: number;
       /** @example 2 */
       concurrentBuilds: number;
+      /** @example 2 */
+      maxCustomDomains: number;
       /** @example false */
       isDefault: boolean;
       /** @example null */
@@ -1115,6 +1186,11 @@ export interface components {
       buildTimeoutSeconds: number;
       /** @example 4 */
       concurrentBuilds: number;
+      /**
+       * @description Custom domains per tenant (default 0)
+       * @example 5
+       */
+      maxCustomDomains?: number;
       /** @example false */
       isDefault?: boolean;
       /**
@@ -1150,6 +1226,11 @@ export interface components {
       buildTimeoutSeconds?: number;
       /** @example 4 */
       concurrentBuilds?: number;
+      /**
+       * @description Custom domains per tenant (default 0)
+       * @example 5
+       */
+      maxCustomDomains?: number;
       /** @example false */
       isDefault?: boolean;
     };
@@ -1341,6 +1422,13 @@ export interface components {
       endpoints: string[];
       /** @example null */
       loadBalancer: Record<string, never> | null;
+      /**
+       * @description Public URLs through the edge router: the default hostname, then verified custom domains
+       * @example [
+       *       "http://billing-api-acme-9f8e2a.localhost/"
+       *     ]
+       */
+      urls: string[];
       /** @example http://127.0.0.1:49160 */
       loadBalancerEndpoint: string | null;
       /**
@@ -1502,6 +1590,62 @@ export interface components {
        *     }
        */
       usage: Record<string, never>;
+    };
+    DomainChallengeView: {
+      /**
+       * @example dns-txt
+       * @enum {string}
+       */
+      type: 'dns-txt';
+      /** @example _berth-challenge.www.example.com */
+      name: string;
+      /**
+       * @description The TXT record must hold exactly this value
+       * @example 3f1c…
+       */
+      value: string;
+    };
+    DomainCertificateView: {
+      /**
+       * @example uploaded
+       * @enum {string}
+       */
+      source: 'uploaded';
+      /** @example 2027-03-01T00:00:00.000Z */
+      notAfter: string;
+    };
+    DomainView: {
+      /** @example www.example.com */
+      hostname: string;
+      /**
+       * @example pending
+       * @enum {string}
+       */
+      status: 'pending' | 'verified';
+      /** @example null */
+      verifiedAt: string | null;
+      /**
+       * @description Why the last check failed
+       * @example null
+       */
+      lastError: string | null;
+      challenge: components['schemas']['DomainChallengeView'];
+      certificate: components['schemas']['DomainCertificateView'] | null;
+      /** @example 2026-12-05T12:00:00.000Z */
+      createdAt: string;
+    };
+    AddDomainRequest: {
+      /**
+       * @description Lower-case DNS name of at least two labels; no wildcard, nothing under the apps domain
+       * @example www.example.com
+       */
+      hostname: string;
+    };
+    PutCertificateRequest: {
+      /** @description PEM chain, leaf first (at most 8 certificates, 64 KiB) */
+      certificate: string;
+      /** @description PEM private key of the leaf, unencrypted; sealed at rest, never returned */
+      privateKey: string;
     };
     BuildView: {
       /** @example 1f2e… */
@@ -3773,6 +3917,264 @@ export interface operations {
         content?: never;
       };
       /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Domains_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DomainView'][];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or domain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Domains_add: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AddDomainRequest'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DomainView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description Over the plan limit maxCustomDomains (code quota_exceeded)
+       *
+       *     Role or scope does not allow this (problem+json, code forbidden)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or domain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Already added (domain_exists) or verified by another app (domain_taken) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not a hostname Berth routes (code invalid_hostname) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Domains_verify: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        hostname: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DomainView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or domain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Verified by another app first (code domain_taken) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The record is missing or wrong (code domain_not_verified) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Domains_putCertificate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        hostname: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutCertificateRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DomainView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or domain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Does not parse, key does not match, does not cover the hostname, or expired (certificate_rejected) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Domains_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        hostname: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or domain) in your tenant (code not_found) */
       404: {
         headers: {
           [name: string]: unknown;

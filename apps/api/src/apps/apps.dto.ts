@@ -164,6 +164,13 @@ export class AppView {
   @ApiProperty({ type: ReleaseSummaryView, nullable: true }) release: ReleaseSummaryView | null;
   @ApiProperty({ example: ['http://127.0.0.1:49153'], isArray: true, type: String }) endpoints: string[];
   @ApiProperty({ nullable: true, type: Object, example: null }) loadBalancer: LoadBalancerSettings | null;
+  @ApiProperty({
+    example: ['http://billing-api-acme-9f8e2a.localhost/'],
+    isArray: true,
+    type: String,
+    description: 'Public URLs through the edge router: the default hostname, then verified custom domains',
+  })
+  urls: string[];
   @ApiProperty({ nullable: true, type: String, example: 'http://127.0.0.1:49160' }) loadBalancerEndpoint:
     string | null;
   @ApiProperty({ example: '/v1/apps/billing-api/status', description: 'Poll until converged' })
@@ -192,6 +199,7 @@ export class AppView {
       endpoints: o.endpoints,
       loadBalancer: app.loadBalancer,
       loadBalancerEndpoint: o.loadBalancerEndpoint,
+      urls: o.urls,
       statusUrl: `/v1/apps/${app.name}/status`,
       createdAt: app.createdAt.toISOString(),
     });

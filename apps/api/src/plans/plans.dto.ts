@@ -24,6 +24,12 @@ export class PlanLimitsRequest {
   @ApiProperty({ example: 50 }) @IsInt() @Min(1) @Max(2048) maxUploadMb: number;
   @ApiProperty({ example: 900 }) @IsInt() @Min(30) @Max(7200) buildTimeoutSeconds: number;
   @ApiProperty({ example: 4 }) @IsInt() @Min(1) @Max(100) concurrentBuilds: number;
+  @ApiPropertyOptional({ example: 5, description: 'Custom domains per tenant (default 0)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  maxCustomDomains?: number;
   @ApiPropertyOptional({ example: false }) @IsOptional() @IsBoolean() isDefault?: boolean;
 }
 
@@ -55,6 +61,7 @@ export class PlanView {
   @ApiProperty({ example: 25 }) maxUploadMb: number;
   @ApiProperty({ example: 600 }) buildTimeoutSeconds: number;
   @ApiProperty({ example: 2 }) concurrentBuilds: number;
+  @ApiProperty({ example: 2 }) maxCustomDomains: number;
   @ApiProperty({ example: false }) isDefault: boolean;
   @ApiProperty({ nullable: true, type: String, example: null }) retiredAt: string | null;
 

@@ -1,0 +1,97 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Principal } from '../../../../libs/identity/index.js';
+import { DomainsService } from '../../../../libs/ingress/index.js';
+import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
+import { AddDomainRequest, DomainView, PutCertificateRequest } from './domains.dto.js';
+
+@ApiTags('domains')
+@Controller('v1')
+@ApiNotFoundResponse({ description: 'No such app (or domain) in your tenant (code not_found)' })
+export class DomainsController {
+  constructor(private readonly domains: DomainsService) {}
+
+  @Get('apps/:app/domains')
+  @Authorize('apps:read')
+  @ApiOperation({ summary: "The app's custom domains, each with its status and DNS challenge" })
+  @ApiOkResponse({ type: [DomainView] })
+  async list(@CurrentPrincipal() p: Principal, @Param('app') app: string): Promise<DomainView[]> {
+    return DomainView.list(await this.domains.list(p, app));
+  }
+
+  @Post('apps/:app/domains')
+  @Authorize('apps:write')
+  @ApiOperation({
+    summary: 'Add a custom domain; it routes once verified (publish the TXT record it names, then verify)',
+  })
+  @ApiCreatedResponse({ type: DomainView })
+  @ApiConflictResponse({
+    description: 'Already added (domain_exists) or verified by another app (domain_taken)',
+  })
+  @ApiForbiddenResponse({ description: 'Over the plan limit maxCustomDomains (code quota_exceeded)' })
+  @ApiUnprocessableEntityResponse({ description: 'Not a hostname Berth routes (code invalid_hostname)' })
+  async add(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Body() body: AddDomainRequest,
+  ): Promise<DomainView> {
+    return DomainView.from(await this.domains.add(p, app, body.hostname));
+  }
+
+  @Post('apps/:app/domains/:hostname/verify')
+  @Authorize('apps:write')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Look the TXT record up now; the domain routes from the next router sync' })
+  @ApiOkResponse({ type: DomainView })
+  @ApiConflictResponse({ description: 'Verified by another app first (code domain_taken)' })
+  @ApiUnprocessableEntityResponse({
+    description: 'The record is missing or wrong (code domain_not_verified)',
+  })
+  async verify(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('hostname') hostname: string,
+  ): Promise<DomainView> {
+    return DomainView.from(await this.domains.verify(p, app, hostname));
+  }
+
+  @Put('apps/:app/domains/:hostname/certificate')
+  @Authorize('apps:write')
+  @ApiOperation({ summary: 'Upload a certificate for the domain (served over HTTPS once it is verified)' })
+  @ApiOkResponse({ type: DomainView })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'Does not parse, key does not match, does not cover the hostname, or expired (certificate_rejected)',
+  })
+  async putCertificate(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('hostname') hostname: string,
+    @Body() body: PutCertificateRequest,
+  ): Promise<DomainView> {
+    return DomainView.from(await this.domains.setCertificate(p, app, hostname, body));
+  }
+
+  @Delete('apps/:app/domains/:hostname')
+  @Authorize('apps:write')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a custom domain (it stops routing at the next router sync)' })
+  @ApiNoContentResponse()
+  async remove(
+    @CurrentPrincipal() p: Principal,
+    @Param('app') app: string,
+    @Param('hostname') hostname: string,
+  ): Promise<void> {
+    await this.domains.remove(p, app, hostname);
+  }
+}

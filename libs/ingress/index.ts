@@ -1,0 +1,19 @@
+// The public entry of libs/ingress: other libs, apps/, test/, bench/ and scripts/ import only from here.
+export { defaultHostname, isRoutableHostname } from './hostnames.js';
+export {
+  renderRouterConfig,
+  type RouterConfigInput,
+  type RouterRoute,
+  type RouterServer,
+} from './router-config.js';
+export { EdgeRouter } from './edge-router.js';
+export { IngressModule } from './ingress.module.js';
+export { INGRESS_SETTINGS, ingressSettingsFrom, type IngressSettings } from './ingress-settings.js';
+export { ROUTER_ROLE, routerContainerName, routerContainerSpec } from './router-container.js';
+export { routingTable, type RoutingRows } from './routing-table.js';
+export { AppDomain } from './app-domain.entity.js';
+export { INGRESS_ENTITIES } from './entities.js';
+export { CHALLENGE_LABEL, dnsServersFrom, holdsToken } from './domain-verification.js';
+export { customHostnameProblem } from './custom-hostname.js';
+export { DomainsService, type DomainState } from './domains.service.js';
+export { CertificateRejectedError, checkCertificate, type CheckedCertificate } from './certificate-check.js';

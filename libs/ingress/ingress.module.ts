@@ -1,0 +1,31 @@
+import { Global, Module } from '@nestjs/common';
+import { AppsModule } from '../apps/index.js';
+import { AuditModule } from '../audit/index.js';
+import { HostsModule } from '../hosts/index.js';
+import { PlansModule } from '../plans/index.js';
+import { APP_URLS_READER, RuntimeModule } from '../runtime/index.js';
+import { AppUrls } from './app-urls.js';
+import { AppDomainsRepository } from './app-domains.repository.js';
+import { dnsServersFrom, dnsTxtLookup, TXT_LOOKUP } from './domain-verification.js';
+import { DomainsService } from './domains.service.js';
+import { EdgeRouter } from './edge-router.js';
+import { IngressLoop } from './ingress-loop.js';
+import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
+
+/** Global so the runtime's app overview receives APP_URLS_READER (the port it defines, AppUrls here). */
+@Global()
+@Module({
+  imports: [AppsModule, AuditModule, HostsModule, PlansModule, RuntimeModule],
+  providers: [
+    { provide: INGRESS_SETTINGS, useFactory: () => ingressSettingsFrom(process.env) },
+    { provide: TXT_LOOKUP, useFactory: () => dnsTxtLookup(dnsServersFrom(process.env.BERTH_DNS_SERVERS)) },
+    AppDomainsRepository,
+    AppUrls,
+    { provide: APP_URLS_READER, useExisting: AppUrls },
+    DomainsService,
+    EdgeRouter,
+    IngressLoop,
+  ],
+  exports: [INGRESS_SETTINGS, EdgeRouter, DomainsService, APP_URLS_READER],
+})
+export class IngressModule {}
