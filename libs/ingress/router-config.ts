@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { isRoutableHostname } from './hostnames.js';
+import { haproxyGlobalAndDefaults } from '../runtime/index.js';
 
 /** A place the router sends an app's requests: a replica's or balancer's published port on a host. */
 export interface RouterServer {
@@ -110,30 +111,11 @@ export function renderRouterConfig(input: RouterConfigInput): string {
 
   const lines = [
     ...(https ? [`# certificates ${https.certificatesHash}`] : []),
-    'global',
-    '  nbthread 1',
-    '  maxconn 4000',
-    '  hard-stop-after 30s',
-    '  close-spread-time infinite',
-    '  mworker-max-reloads 50',
-    '  log stderr format short local0 notice',
-    '',
-    'defaults',
-    '  mode http',
-    '  log global',
-    '  option httplog',
-    '  option dontlognull',
-    '  option dontlog-normal',
-    '  timeout connect 1s',
-    '  timeout client 30s',
-    '  timeout server 30s',
-    '  timeout http-request 10s',
-    `  timeout http-keep-alive ${input.keepAliveTimeoutMs}ms`,
-    '  timeout queue 5s',
-    '  timeout check 1s',
-    '  retries 3',
-    '  option redispatch 1',
-    '  retry-on conn-failure empty-response junk-response',
+    ...haproxyGlobalAndDefaults({
+      maxconn: 4000,
+      keepAliveMs: input.keepAliveTimeoutMs,
+      checkTimeoutMs: 1000,
+    }),
     // HAProxy's own 503 (no server up) as the stopped page.
     `  http-error status 503 content-type "text/html" string "${STOPPED_PAGE}"`,
     '',

@@ -7,7 +7,12 @@ export {
 } from './app-overview.service.js';
 export { AppsFacade } from './apps.facade.js';
 export { RUNTIME_ENTITIES } from './entities.js';
-export { configHash, type HaproxyBackend, renderHaproxyConfig } from './balancer/haproxy-config.js';
+export {
+  configHash,
+  haproxyGlobalAndDefaults,
+  type HaproxyBackend,
+  renderHaproxyConfig,
+} from './balancer/haproxy-config.js';
 export { ContainerHaproxyControl } from './balancer/haproxy-control.js';
 export {
   appliedHashOf,

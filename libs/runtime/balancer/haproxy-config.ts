@@ -54,6 +54,45 @@ export function normalizeLoadBalancerSettings(
 }
 
 /**
+ * The `global` and `defaults` sections every Berth HAProxy shares (app balancers and the edge router):
+ * master-worker reloads that drop nothing (`close-spread-time infinite`, `hard-stop-after` bounding old
+ * workers, one thread for the pids limit), logs on stderr, and retries of a refused or unanswered request
+ * on another server. The reasons are in docs/architecture.md, "Load balancers".
+ */
+export function haproxyGlobalAndDefaults(input: {
+  maxconn: number;
+  keepAliveMs: number;
+  checkTimeoutMs: number;
+}): string[] {
+  return [
+    'global',
+    '  nbthread 1',
+    `  maxconn ${input.maxconn}`,
+    '  hard-stop-after 30s',
+    '  close-spread-time infinite',
+    '  mworker-max-reloads 50',
+    '  log stderr format short local0 notice',
+    '',
+    'defaults',
+    '  mode http',
+    '  log global',
+    '  option httplog',
+    '  option dontlognull',
+    '  option dontlog-normal',
+    '  timeout connect 1s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    '  timeout http-request 10s',
+    `  timeout http-keep-alive ${input.keepAliveMs}ms`,
+    '  timeout queue 5s',
+    `  timeout check ${input.checkTimeoutMs}ms`,
+    '  retries 3',
+    '  option redispatch 1',
+    '  retry-on conn-failure empty-response junk-response',
+  ];
+}
+
+/**
  * The whole HAProxy configuration of one app's balancer, as a pure function of its settings and backends:
  * the same input always gives the same text (servers sorted by name), so its hash tells whether a reload
  * is needed. Throws RangeError on input that could inject configuration (the API validates too; this is
@@ -101,30 +140,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   }
 
   const lines = [
-    'global',
-    '  nbthread 1',
-    '  maxconn 1000',
-    '  hard-stop-after 30s',
-    '  close-spread-time infinite',
-    '  mworker-max-reloads 50',
-    '  log stderr format short local0 notice',
-    '',
-    'defaults',
-    '  mode http',
-    '  log global',
-    '  option httplog',
-    '  option dontlognull',
-    '  option dontlog-normal',
-    '  timeout connect 1s',
-    '  timeout client 30s',
-    '  timeout server 30s',
-    '  timeout http-request 10s',
-    `  timeout http-keep-alive ${keepAlive}ms`,
-    '  timeout queue 5s',
-    `  timeout check ${checkTimeoutMs}ms`,
-    '  retries 3',
-    '  option redispatch 1',
-    '  retry-on conn-failure empty-response junk-response',
+    ...haproxyGlobalAndDefaults({ maxconn: 1000, keepAliveMs: keepAlive, checkTimeoutMs }),
     '',
     'frontend app',
     `  bind :${input.listenPort}`,
