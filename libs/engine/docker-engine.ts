@@ -22,6 +22,7 @@ import { toContainerDetails, toContainerStats, toContainerSummary } from './dock
 import { toDockerCreateOptions } from './docker-create-options.js';
 import { toHostGuardCreateOptions } from './docker-host-guard.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
+import { EngineError } from './engine-errors.js';
 import { dockerEvents } from './docker-events.js';
 import { dockerExec } from './docker-exec.js';
 import {
@@ -295,11 +296,39 @@ export class DockerEngine
       await dockerCallAbsentOn404('removeLabelled', () => this.docker.getNetwork(network.Id).remove());
     }
 
-    // Newest first, so an image built FROM another labelled image goes before its parent.
     const images = await dockerCall('removeLabelled', () => this.docker.listImages({ filters }));
-    images.sort((a, b) => b.Created - a.Created);
-    for (const image of images) await this.removeImage({ ref: image.Id, force: true });
-    return { containers: containers.length, networks: networks.length, images: images.length };
+    return {
+      containers: containers.length,
+      networks: networks.length,
+      images: await this.removeImagesChildrenFirst(images),
+    };
+  }
+
+  /**
+   * Newest first, so an image built FROM another labelled image goes before its parent. Docker refuses
+   * (409) an image that is still the parent of another one (an app image FROM a dependency image, with
+   * its intermediate layers): passes repeat while they remove something, so children go first whatever
+   * their timestamps; an image still refused after that is the parent of one outside this label and goes
+   * with it. One such image must not stop the cleanup of everything else.
+   */
+  private async removeImagesChildrenFirst(images: Docker.ImageInfo[]): Promise<number> {
+    let remaining = [...images].sort((a, b) => b.Created - a.Created);
+    let removed = 0;
+    while (remaining.length > 0) {
+      const refused: Docker.ImageInfo[] = [];
+      for (const image of remaining) {
+        try {
+          await this.removeImage({ ref: image.Id, force: true });
+          removed += 1;
+        } catch (error) {
+          if (!(error instanceof EngineError && error.conflict)) throw error;
+          refused.push(image);
+        }
+      }
+      if (refused.length === remaining.length) break;
+      remaining = refused;
+    }
+    return removed;
   }
 
   /** Start/stop answer 304 when the container is already in the wanted state: that is success. */

@@ -12,8 +12,16 @@ import {
 } from '@nestjs/swagger';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { DomainsService } from '../../../../libs/ingress/index.js';
+import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
+import { NameParamPipe } from '../http/name-param.pipe.js';
 import { AddDomainRequest, DomainView, PutCertificateRequest } from './domains.dto.js';
+
+/** A DNS name (any case: the service compares lower-case); anything else names no domain, 404 at the edge. */
+const HOSTNAME_PARAM_PATTERN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const HostnameParam = (): ParameterDecorator =>
+  Param('hostname', new NameParamPipe(HOSTNAME_PARAM_PATTERN, 'domain'));
 
 @ApiTags('domains')
 @Controller('v1')
@@ -25,7 +33,7 @@ export class DomainsController {
   @Authorize('apps:read')
   @ApiOperation({ summary: "The app's custom domains, each with its status and DNS challenge" })
   @ApiOkResponse({ type: [DomainView] })
-  async list(@CurrentPrincipal() p: Principal, @Param('app') app: string): Promise<DomainView[]> {
+  async list(@CurrentPrincipal() p: Principal, @AppNameParam() app: string): Promise<DomainView[]> {
     return DomainView.list(await this.domains.list(p, app));
   }
 
@@ -42,7 +50,7 @@ export class DomainsController {
   @ApiUnprocessableEntityResponse({ description: 'Not a hostname Berth routes (code invalid_hostname)' })
   async add(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
+    @AppNameParam() app: string,
     @Body() body: AddDomainRequest,
   ): Promise<DomainView> {
     return DomainView.from(await this.domains.add(p, app, body.hostname));
@@ -59,8 +67,8 @@ export class DomainsController {
   })
   async verify(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
-    @Param('hostname') hostname: string,
+    @AppNameParam() app: string,
+    @HostnameParam() hostname: string,
   ): Promise<DomainView> {
     return DomainView.from(await this.domains.verify(p, app, hostname));
   }
@@ -75,8 +83,8 @@ export class DomainsController {
   })
   async putCertificate(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
-    @Param('hostname') hostname: string,
+    @AppNameParam() app: string,
+    @HostnameParam() hostname: string,
     @Body() body: PutCertificateRequest,
   ): Promise<DomainView> {
     return DomainView.from(await this.domains.setCertificate(p, app, hostname, body));
@@ -89,8 +97,8 @@ export class DomainsController {
   @ApiNoContentResponse()
   async remove(
     @CurrentPrincipal() p: Principal,
-    @Param('app') app: string,
-    @Param('hostname') hostname: string,
+    @AppNameParam() app: string,
+    @HostnameParam() hostname: string,
   ): Promise<void> {
     await this.domains.remove(p, app, hostname);
   }
