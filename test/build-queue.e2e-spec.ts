@@ -49,6 +49,9 @@ describe('build queue', () => {
   it('hands a queued build to exactly one of two competing workers, within the tenant limit', async () => {
     const db = await migratedDataSource();
     await db.query(`UPDATE builds SET status = 'failed' WHERE app_id = $1`, [appId]);
+    // The queue is the run's whole database: builds other test files left queued (their API stopped
+    // before running them) would be claimable too.
+    await db.query(`UPDATE builds SET status = 'failed' WHERE status = 'queued'`);
     await db.destroy();
     const queued = await insertBuild('queued');
     const queue = api.app.get(BuildsRepository);
