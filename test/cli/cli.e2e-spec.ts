@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PASSWORD, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from '../support/docker.js';
 import { httpGet, waitConverged } from '../support/lifecycle.js';
+import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { selfSigned } from '../support/self-signed.js';
 import { CliProcess, ConnectionCutter, runCli } from './cli-process.js';
 
 const APP = 'cli-web';
@@ -47,10 +49,15 @@ describe('the berth CLI against a real Berth', () => {
   let home: string;
   let sample: string;
   let env: NodeJS.ProcessEnv;
+  let dns: TestDnsServer;
+  const savedDnsServers = process.env.BERTH_DNS_SERVERS;
   const cli = (...args: string[]) => runCli(args, env);
 
   beforeAll(async () => {
     await ensureRuntimeImage();
+    // Custom domains are verified by a TXT lookup: the API asks a DNS server this test runs on 127.0.0.1.
+    dns = await startDnsServer();
+    process.env.BERTH_DNS_SERVERS = dns.address;
     api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 500, drainDelayMs: 500 });
     cutter = await ConnectionCutter.start(Number(new URL(api.url).port));
     owner = await signupOwner(api, 'cli');
@@ -65,6 +72,9 @@ describe('the berth CLI against a real Berth', () => {
   afterAll(async () => {
     await cutter?.close();
     await api?.close();
+    await dns?.close();
+    if (savedDnsServers === undefined) delete process.env.BERTH_DNS_SERVERS;
+    else process.env.BERTH_DNS_SERVERS = savedDnsServers;
     await cleanupTestRun();
     if (home) await fs.rm(home, { recursive: true, force: true });
   }, 120_000);
@@ -247,4 +257,67 @@ describe('the berth CLI against a real Berth', () => {
     expect(over.stderr).toMatch(/^quota: \w+$/m);
     expect(over.stderr).toMatch(/^requested: \d+$/m);
   });
+
+  it('adds a custom domain, prints its TXT record, verifies it, uploads its certificate and removes it', async () => {
+    const hostname = 'www.cli-domain.test';
+    const added = await cli('domains', 'add', APP, hostname);
+    expect(added).toMatchObject({ code: 0 });
+    const record = /^(\S+)\s+TXT\s+"([^"]+)"$/m.exec(added.stdout);
+    expect(record?.[1]).toBe(`_berth-challenge.${hostname}`);
+
+    // Before the record exists the API refuses, and the CLI says why with the problem's code.
+    const early = await cli('domains', 'verify', APP, hostname);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/domain_not_verified/);
+
+    dns.setTxt(record![1], [record![2]]);
+    expect(await cli('domains', 'verify', APP, hostname)).toMatchObject({ code: 0 });
+
+    const pem = selfSigned(hostname);
+    const certDir = await fs.mkdtemp(path.join(home, 'cert-'));
+    await fs.writeFile(path.join(certDir, 'chain.pem'), pem.cert);
+    await fs.writeFile(path.join(certDir, 'key.pem'), pem.key);
+    const missing = await cli(
+      'domains',
+      'cert',
+      APP,
+      hostname,
+      '--cert',
+      path.join(certDir, 'nope.pem'),
+      '--key',
+      path.join(certDir, 'key.pem'),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read the certificate file .*nope\.pem: ENOENT/);
+    const uploaded = await cli(
+      'domains',
+      'cert',
+      APP,
+      hostname,
+      '--cert',
+      path.join(certDir, 'chain.pem'),
+      '--key',
+      path.join(certDir, 'key.pem'),
+    );
+    expect(uploaded).toMatchObject({ code: 0 });
+
+    const listed = JSON.parse((await cli('--json', 'domains', APP)).stdout) as {
+      hostname: string;
+      status: string;
+      certificate: { notAfter: string } | null;
+    }[];
+    expect(listed).toEqual([
+      expect.objectContaining({
+        hostname,
+        status: 'verified',
+        certificate: expect.objectContaining({ notAfter: expect.any(String) }),
+      }),
+    ]);
+    // The key went up once and never comes back.
+    expect(JSON.stringify(listed)).not.toContain('PRIVATE KEY');
+
+    expect((await cli('domains', 'remove', APP, hostname)).code).toBe(2);
+    expect(await cli('domains', 'remove', APP, hostname, '--yes')).toMatchObject({ code: 0 });
+    expect(JSON.parse((await cli('--json', 'domains', 'list', APP)).stdout)).toEqual([]);
+  }, 120_000);
 });

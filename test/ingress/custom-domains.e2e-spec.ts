@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
@@ -11,6 +10,7 @@ import { signupOwner, startTestApi, type Session, type TestApi } from '../suppor
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
 import { getWithHost } from '../support/host-request.js';
+import { selfSigned } from '../support/self-signed.js';
 import { uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { ensureHaproxyImage, identityApp } from '../load-balancer/load.js';
 
@@ -20,25 +20,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** A self-signed certificate and key for `name`, made by openssl in a temp folder. */
-function selfSigned(name: string): { cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-domain-cert-'));
-  try {
-    // prettier-ignore
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '10',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-subj', `/CN=${name}`,
-      '-addext', `subjectAltName=DNS:${name}`,
-    ], { stdio: 'ignore' });
-    return {
-      cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** GET / over HTTPS to the router on 127.0.0.1, with SNI and Host `name`, trusting only `ca`. */

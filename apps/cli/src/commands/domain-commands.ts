@@ -1,0 +1,106 @@
+import fs from 'node:fs/promises';
+import { Command } from 'commander';
+import type { Schemas } from '../../../../packages/client/src/index.js';
+import { CliError, ExitCode, unwrap } from '../cli-error.js';
+import { sessionOf, wantsJson } from '../command-context.js';
+import { printJson, printTable, say } from '../output.js';
+
+type DomainView = Schemas['DomainView'];
+
+/** What the user must publish in DNS before `verify` can pass, in the form a DNS console asks for. */
+function printChallenge(domain: DomainView): void {
+  say(`To prove you control ${domain.hostname}, publish this DNS record, then run \`berth domains verify\`:`);
+  process.stdout.write(`${domain.challenge.name}  TXT  "${domain.challenge.value}"\n`);
+}
+
+function certificateOf(domain: DomainView): string {
+  return domain.certificate ? `${domain.certificate.source} until ${domain.certificate.notAfter}` : '';
+}
+
+/** A PEM file the user named; a missing or unreadable file is a usage error, not a crash. */
+async function readPem(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `cannot read the ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      ExitCode.usage,
+    );
+  }
+}
+
+export function domainCommands(program: Command): void {
+  const domains = program
+    .command('domains')
+    .description("An app's custom domains: add, prove control by DNS, upload a certificate, remove");
+  domains
+    .command('list <app>', { isDefault: true })
+    .description("The app's custom domains with their verification and certificate")
+    .action(async (app: string, _options: object, command: Command) => {
+      const client = (await sessionOf(command)).client;
+      const list = unwrap(await client.GET('/v1/apps/{app}/domains', { params: { path: { app } } }));
+      if (wantsJson(command)) return printJson(list);
+      printTable(
+        list.map((domain) => ({ ...domain, certificate: certificateOf(domain) })),
+        ['hostname', 'status', 'certificate', 'lastError'],
+      );
+    });
+  domains
+    .command('add <app> <hostname>')
+    .description('Claim a hostname for the app; prints the DNS TXT record that proves control')
+    .action(async (app: string, hostname: string, _options: object, command: Command) => {
+      const client = (await sessionOf(command)).client;
+      const domain = unwrap(
+        await client.POST('/v1/apps/{app}/domains', { params: { path: { app } }, body: { hostname } }),
+      );
+      if (wantsJson(command)) return printJson(domain);
+      say(`Added ${domain.hostname} to ${app} (${domain.status})`);
+      printChallenge(domain);
+    });
+  domains
+    .command('verify <app> <hostname>')
+    .description('Look up the TXT record now; the hostname routes to the app once verified')
+    .action(async (app: string, hostname: string, _options: object, command: Command) => {
+      const client = (await sessionOf(command)).client;
+      const domain = unwrap(
+        await client.POST('/v1/apps/{app}/domains/{hostname}/verify', {
+          params: { path: { app, hostname } },
+        }),
+      );
+      if (wantsJson(command)) return printJson(domain);
+      say(`${domain.hostname} is verified and routes to ${app}`);
+    });
+  domains
+    .command('cert <app> <hostname>')
+    .description("Upload the hostname's certificate: PEM chain (leaf first) and its unencrypted key")
+    .requiredOption('--cert <file>', 'PEM certificate chain, leaf first')
+    .requiredOption('--key <file>', 'PEM private key of the leaf (sealed at rest, never shown again)')
+    .action(
+      async (app: string, hostname: string, options: { cert: string; key: string }, command: Command) => {
+        const body = {
+          certificate: await readPem(options.cert, 'certificate'),
+          privateKey: await readPem(options.key, 'key'),
+        };
+        const client = (await sessionOf(command)).client;
+        const domain = unwrap(
+          await client.PUT('/v1/apps/{app}/domains/{hostname}/certificate', {
+            params: { path: { app, hostname } },
+            body,
+          }),
+        );
+        if (wantsJson(command)) return printJson(domain);
+        say(`${domain.hostname} serves HTTPS with a certificate valid until ${domain.certificate?.notAfter}`);
+      },
+    );
+  domains
+    .command('remove <app> <hostname>')
+    .description('Stop routing the hostname to the app and free it (its certificate is deleted)')
+    .requiredOption('--yes', 'confirm')
+    .action(async (app: string, hostname: string, _options: object, command: Command) => {
+      const client = (await sessionOf(command)).client;
+      unwrap(
+        await client.DELETE('/v1/apps/{app}/domains/{hostname}', { params: { path: { app, hostname } } }),
+      );
+      say(`Removed ${hostname} from ${app}`);
+    });
+}
