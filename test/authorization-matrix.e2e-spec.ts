@@ -103,7 +103,17 @@ describe('role x route matrix', () => {
       path: '/v1/plans',
       expect: { anonymous: 200, owner: 200, admin: 200, member: 200, appsReadKey: 200, operator: 200 },
     },
+    {
+      method: 'get',
+      path: '/v1/audit-events',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 403, appsReadKey: 403, operator: 200 },
+    },
     // Admin routes are invisible (404) to tenants, so their existence cannot be probed.
+    {
+      method: 'get',
+      path: '/v1/admin/audit-events',
+      expect: { anonymous: 401, owner: 404, admin: 404, member: 404, appsReadKey: 404, operator: 200 },
+    },
     {
       method: 'get',
       path: '/v1/admin/plans',

@@ -1,11 +1,18 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Who did what to which resource, and how it ended. Written by every mutation. */
 @Entity('audit_events')
 @Index(['tenantId', 'createdAt'])
+@Index(['tenantId', 'seq'])
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  /** Write order: the cursor of audit pages (a timestamp is not unique and loses microseconds in JS). */
+  @Index({ unique: true })
+  @Column({ type: 'bigint', insert: false, update: false })
+  @Generated('increment')
+  seq: string;
 
   @Column({ name: 'tenant_id', type: 'uuid', nullable: true })
   tenantId: string | null;
@@ -20,6 +27,10 @@ export class AuditEvent {
 
   @Column({ type: 'varchar', length: 200, nullable: true })
   target: string | null;
+
+  /** The client address of the request that caused it (behind a loopback proxy: X-Forwarded-For); null for the system. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  address: string | null;
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   data: Record<string, unknown>;

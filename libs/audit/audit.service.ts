@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
+import { currentAuditContext } from './audit-context.js';
 import { AuditEvent } from './audit-event.entity.js';
+import { type AuditPage, type AuditPageFilter, auditPageQuery } from './audit-pages.js';
 
 export interface AuditRecord {
   tenantId: string | null;
@@ -25,12 +27,22 @@ export class AuditService {
         actor: event.actor,
         action: event.action,
         target: event.target ?? null,
+        address: currentAuditContext()?.address ?? null,
         data: event.data ?? {},
       }),
     );
   }
 
-  async listForTenant(tenantId: string, limit = 100): Promise<AuditEvent[]> {
-    return this.events.find({ where: { tenantId }, order: { createdAt: 'DESC' }, take: limit });
+  /** Newest first, one page after `filter.cursor`; `tenantId: undefined` reads every tenant (operators). */
+  async page(filter: AuditPageFilter): Promise<AuditPage> {
+    const { where, parameters, limit } = auditPageQuery(filter);
+    const rows = await this.events
+      .createQueryBuilder('e')
+      .where(where, parameters)
+      .orderBy('e.seq', 'DESC')
+      .limit(limit + 1)
+      .getMany();
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].seq : null };
   }
 }

@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   'users:manage',
   'keys:manage',
   'plan:manage',
+  'audit:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -21,8 +22,8 @@ export const PLATFORM_KEY_SCOPES = ['usage:read'] as const;
 
 const MEMBER: Permission[] = ['apps:read', 'apps:write', 'logs:read', 'usage:read'];
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  owner: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'plan:manage']),
-  admin: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage']),
+  owner: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'plan:manage', 'audit:read']),
+  admin: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'audit:read']),
   member: new Set<Permission>(MEMBER),
 };
 

@@ -18,6 +18,7 @@ import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { AppsController } from './apps/apps.controller.js';
+import { AdminAuditEventsController, AuditEventsController } from './audit/audit.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
 import { DomainsController } from './domains/domains.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -85,6 +86,8 @@ export class AppModule {
         BuildsController,
         UsageController,
         AdminUsageController,
+        AuditEventsController,
+        AdminAuditEventsController,
         LogsController,
         DashboardController,
       ],

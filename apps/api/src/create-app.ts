@@ -1,9 +1,11 @@
 import type { Writable } from 'node:stream';
+import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
 import type { BerthConfig } from '../../../libs/config/index.js';
+import { runWithAuditContext } from '../../../libs/audit/index.js';
 import { HostsService } from '../../../libs/hosts/index.js';
 import { OperatorBootstrap } from '../../../libs/identity/index.js';
 import { AppModule } from './app.module.js';
@@ -33,6 +35,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.useGlobalPipes(createValidationPipe());
   app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', 'loopback');
+  // Audit events name the client's address; the services writing them see it through this context.
+  app.use((request: Request, _response: unknown, next: () => void) =>
+    runWithAuditContext({ address: request.ip ?? null }, next),
+  );
   app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
   app.enableShutdownHooks();
   answerClientErrorsAsProblems(app.getHttpServer());

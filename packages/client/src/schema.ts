@@ -888,6 +888,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who did what in your tenant, when, from which address, with which key; newest first */
+    get: operations['AuditEvents_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every tenant's audit events and the platform's own (operators); newest first */
+    get: operations['AdminAuditEvents_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app}/logs': {
     parameters: {
       query?: never;
@@ -1815,6 +1849,49 @@ export interface components {
        * @example MTI0Mg
        */
       throughCursor: string | null;
+    };
+    AuditEventView: {
+      /**
+       * @description Grows with every event written
+       * @example 1042
+       */
+      seq: string;
+      /** @example app.create */
+      action: string;
+      /**
+       * @description `user:<id>`, `apikey:<id>` (the key used) or `system`
+       * @example user:3e4d…
+       */
+      actor: string;
+      /**
+       * @description What it acted on
+       * @example hello
+       */
+      target: string | null;
+      /**
+       * @description Client address; null for the system
+       * @example 203.0.113.7
+       */
+      address: string | null;
+      /** Format: uuid */
+      tenantId: string | null;
+      /**
+       * @description Details of the change (never secrets)
+       * @example {
+       *       "replicas": 3
+       *     }
+       */
+      data: Record<string, never>;
+      /** @example 2026-12-05T12:00:00.000Z */
+      createdAt: string;
+    };
+    AuditPageView: {
+      events: components['schemas']['AuditEventView'][];
+      /**
+       * @description Pass as cursor for older events; null on the last page
+       * @example 1001
+       */
+      nextCursor: string | null;
     };
     LogLineView: {
       /**
@@ -4647,6 +4724,112 @@ export interface operations {
         };
       };
       /** @description Bad filter (problem+json): validation_failed (limit, kind, dates, unknown parameter), invalid_cursor, invalid_range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AuditEvents_list: {
+    parameters: {
+      query?: {
+        /** @description nextCursor of the previous page (older events follow) */
+        cursor?: string;
+        /** @description An exact action (`app.create`) or a prefix ending in a dot (`app.`, `key.`) */
+        action?: string;
+        /** @description `user:<id>`, `apikey:<id>` or `system` */
+        actor?: string;
+        /** @description Events at or after this instant */
+        since?: string;
+        /** @description Events before this instant */
+        until?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditPageView'];
+        };
+      };
+      /** @description Bad filter (problem+json, code validation_failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdminAuditEvents_list: {
+    parameters: {
+      query?: {
+        /** @description nextCursor of the previous page (older events follow) */
+        cursor?: string;
+        /** @description An exact action (`app.create`) or a prefix ending in a dot (`app.`, `key.`) */
+        action?: string;
+        /** @description `user:<id>`, `apikey:<id>` or `system` */
+        actor?: string;
+        /** @description Events at or after this instant */
+        since?: string;
+        /** @description Events before this instant */
+        until?: string;
+        limit?: number;
+        /** @description Only this tenant's events */
+        tenant?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditPageView'];
+        };
+      };
+      /** @description Bad filter (problem+json, code validation_failed) */
       400: {
         headers: {
           [name: string]: unknown;
