@@ -1,6 +1,7 @@
 import { APPS_ENTITIES } from '../apps/index.js';
 import { AUDIT_ENTITIES } from '../audit/index.js';
 import { BUILDS_ENTITIES } from '../builds/index.js';
+import { EVENTS_ENTITIES } from '../events/index.js';
 import { HOSTS_ENTITIES } from '../hosts/index.js';
 import { IDENTITY_ENTITIES } from '../identity/index.js';
 import { INGRESS_ENTITIES } from '../ingress/index.js';
@@ -21,4 +22,5 @@ export const ENTITIES = [
   ...METERING_ENTITIES,
   ...NETWORKS_ENTITIES,
   ...INGRESS_ENTITIES,
+  ...EVENTS_ENTITIES,
 ];

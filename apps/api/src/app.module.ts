@@ -1,10 +1,11 @@
 import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { AppsModule } from '../../../libs/apps/index.js';
 import { AuditModule } from '../../../libs/audit/index.js';
+import { EventsModule } from '../../../libs/events/index.js';
 import { BuildsModule } from '../../../libs/builds/index.js';
 import { type BerthConfig, ConfigModule } from '../../../libs/config/index.js';
 import { DatabaseModule } from '../../../libs/db/index.js';
@@ -21,10 +22,12 @@ import { AppsController } from './apps/apps.controller.js';
 import { AdminAuditEventsController, AuditEventsController } from './audit/audit.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
 import { DomainsController } from './domains/domains.controller.js';
+import { EventsController } from './events/events.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { QuotaRefusalEventsInterceptor } from './http/quota-refusal-events.interceptor.js';
 import { loggerOptions } from './http/logging.js';
 import { ApiKeysController, PlatformApiKeysController } from './identity/api-keys.controller.js';
 import { AuthController } from './identity/auth.controller.js';
@@ -60,6 +63,7 @@ export class AppModule {
         }),
         TerminusModule,
         AuditModule,
+        EventsModule,
         IdentityModule,
         PlansModule,
         HostsModule,
@@ -87,6 +91,7 @@ export class AppModule {
         UsageController,
         AdminUsageController,
         AuditEventsController,
+        EventsController,
         AdminAuditEventsController,
         LogsController,
         DashboardController,
@@ -94,6 +99,7 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_INTERCEPTOR, useClass: QuotaRefusalEventsInterceptor },
         LogStreamGateway,
       ],
     };

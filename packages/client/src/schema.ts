@@ -905,6 +905,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your tenant's events (builds, releases, rollouts, replicas, scaling, quota refusals, domains), by cursor */
+    get: operations['Events_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/admin/audit-events': {
     parameters: {
       query?: never;
@@ -1890,6 +1907,71 @@ export interface components {
       /**
        * @description Pass as cursor for older events; null on the last page
        * @example 1001
+       */
+      nextCursor: string | null;
+    };
+    EventView: {
+      /**
+       * @description Grows with every event: the cursor
+       * @example 1042
+       */
+      seq: string;
+      /**
+       * @example build.succeeded
+       * @enum {string}
+       */
+      type:
+        | 'app.created'
+        | 'app.started'
+        | 'app.stopped'
+        | 'app.scaled'
+        | 'app.deleting'
+        | 'app.crashloop'
+        | 'app.failed'
+        | 'build.queued'
+        | 'build.started'
+        | 'build.succeeded'
+        | 'build.failed'
+        | 'build.cancelled'
+        | 'release.created'
+        | 'rollout.started'
+        | 'rollout.finished'
+        | 'rollout.failed'
+        | 'replica.started'
+        | 'replica.restarted'
+        | 'replica.crashed'
+        | 'replica.oom_killed'
+        | 'balancer.enabled'
+        | 'balancer.updated'
+        | 'balancer.disabled'
+        | 'domain.added'
+        | 'domain.verified'
+        | 'domain.certificate_updated'
+        | 'domain.removed'
+        | 'quota.refused';
+      /** Format: uuid */
+      appId: string | null;
+      /**
+       * @description What it is about
+       * @example build:5f0c…
+       */
+      subject: string | null;
+      /**
+       * @description Facts of the change (never secrets)
+       * @example {
+       *       "buildId": "5f0c…"
+       *     }
+       */
+      data: Record<string, never>;
+      /** @example 2026-12-05T12:00:00.000Z */
+      createdAt: string;
+    };
+    EventsPageView: {
+      /** @description Oldest first */
+      events: components['schemas']['EventView'][];
+      /**
+       * @description Pass as `after` for what comes next (kept when the page is empty); null when there is no event yet
+       * @example 1042
        */
       nextCursor: string | null;
     };
@@ -4791,6 +4873,61 @@ export interface operations {
       };
       /** @description Role or scope does not allow this (problem+json, code forbidden) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Events_list: {
+    parameters: {
+      query?: {
+        /** @description Only this app's events (by name) */
+        app?: string;
+        /** @description Comma-separated types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`) */
+        type?: string[];
+        /** @description nextCursor of the previous page: the events after it, oldest first. Without: the newest events */
+        after?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EventsPageView'];
+        };
+      };
+      /** @description Bad filter (problem+json, code validation_failed) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,0 +1,3 @@
+import { TenantEvent } from './event.entity.js';
+
+export const EVENTS_ENTITIES = [TenantEvent];
