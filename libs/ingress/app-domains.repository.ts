@@ -55,6 +55,12 @@ export class AppDomainsRepository {
         certificatePem: null,
         keySealed: null,
         certificateNotAfter: null,
+        certificateSource: null,
+        certificateIssuer: null,
+        acmeStatus: null,
+        acmeError: null,
+        acmeAttempts: 0,
+        acmeNextAttemptAt: null,
       }),
     );
   }
@@ -64,11 +70,27 @@ export class AppDomainsRepository {
     await this.rows().update({ id }, { verifiedAt: at, lastError: null });
   }
 
+  /** An uploaded certificate: it replaces any other and ends ACME issuance for the domain. */
   async setCertificate(
     id: string,
-    certificate: { certificatePem: string; keySealed: string; certificateNotAfter: Date },
+    certificate: {
+      certificatePem: string;
+      keySealed: string;
+      certificateNotAfter: Date;
+      certificateIssuer: string;
+    },
   ): Promise<void> {
-    await this.rows().update({ id }, certificate);
+    await this.rows().update(
+      { id },
+      {
+        ...certificate,
+        certificateSource: 'uploaded',
+        acmeStatus: null,
+        acmeError: null,
+        acmeAttempts: 0,
+        acmeNextAttemptAt: null,
+      },
+    );
   }
 
   async recordFailure(id: string, lastError: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -15,7 +16,12 @@ import { DomainsService } from '../../../../libs/ingress/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { NameParamPipe } from '../http/name-param.pipe.js';
-import { AddDomainRequest, DomainView, PutCertificateRequest } from './domains.dto.js';
+import {
+  AddDomainRequest,
+  DomainView,
+  PutCertificateRequest,
+  RequestCertificateRequest,
+} from './domains.dto.js';
 
 /** A DNS name (any case: the service compares lower-case); anything else names no domain, 404 at the edge. */
 const HOSTNAME_PARAM_PATTERN =
@@ -88,6 +94,25 @@ export class DomainsController {
     @Body() body: PutCertificateRequest,
   ): Promise<DomainView> {
     return DomainView.from(await this.domains.setCertificate(p, app, hostname, body));
+  }
+
+  @Post('apps/:app/domains/:hostname/certificate')
+  @Authorize('apps:write')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Have the platform issue a certificate by ACME (HTTP-01 through the router), renewed before expiry; ' +
+      'asked again, it renews now. Issued in the background once the domain is verified: see certificate.status',
+  })
+  @ApiAcceptedResponse({ type: DomainView })
+  @ApiConflictResponse({ description: 'No ACME directory configured on this platform (acme_not_configured)' })
+  async requestCertificate(
+    @CurrentPrincipal() p: Principal,
+    @AppNameParam() app: string,
+    @HostnameParam() hostname: string,
+    @Body() _body: RequestCertificateRequest,
+  ): Promise<DomainView> {
+    return DomainView.from(await this.domains.requestAcme(p, app, hostname));
   }
 
   @Delete('apps/:app/domains/:hostname')
