@@ -42,9 +42,15 @@ export class AppDomainsRepository {
     return this.rows().find({ where: { verifiedAt: Not(IsNull()) } });
   }
 
+  /** A pending domain; with `acmeRequestedAt`, asking for an ACME certificate from then on. */
   insert(
     manager: EntityManager,
-    row: Pick<AppDomain, 'tenantId' | 'appId' | 'hostname' | 'verificationToken'>,
+    {
+      acmeRequestedAt,
+      ...row
+    }: Pick<AppDomain, 'tenantId' | 'appId' | 'hostname' | 'verificationToken'> & {
+      acmeRequestedAt: Date | null;
+    },
   ): Promise<AppDomain> {
     const repository = this.rows(manager);
     return repository.save(
@@ -55,12 +61,12 @@ export class AppDomainsRepository {
         certificatePem: null,
         keySealed: null,
         certificateNotAfter: null,
-        certificateSource: null,
+        certificateSource: acmeRequestedAt ? 'acme' : null,
         certificateIssuer: null,
-        acmeStatus: null,
+        acmeStatus: acmeRequestedAt ? 'pending' : null,
         acmeError: null,
         acmeAttempts: 0,
-        acmeNextAttemptAt: null,
+        acmeNextAttemptAt: acmeRequestedAt,
       }),
     );
   }

@@ -50,11 +50,18 @@ export class DomainsService {
     return (await this.domains.ofApp(app.id)).map(withChallenge);
   }
 
-  async add(principal: Principal, appName: string, hostname: string): Promise<DomainState> {
+  /** Adds a pending domain; `acme`: with an ACME certificate asked for, issued once it is verified. */
+  async add(
+    principal: Principal,
+    appName: string,
+    hostname: string,
+    options: { acme: boolean } = { acme: false },
+  ): Promise<DomainState> {
     const tenantId = tenantIdOf(principal);
     const app = await this.appOf(principal, appName);
     const problem = customHostnameProblem(hostname, this.settings.appsDomain);
     if (problem) throw problems.unprocessable('invalid_hostname', `${hostname}: ${problem}`);
+    if (options.acme) this.assertAcmeConfigured();
     try {
       const domain = await this.dataSource.transaction(async (manager) => {
         // The plan row lock serialises a tenant's concurrent adds against its own quota.
@@ -77,6 +84,7 @@ export class DomainsService {
           appId: app.id,
           hostname,
           verificationToken: crypto.randomBytes(20).toString('hex'),
+          acmeRequestedAt: options.acme ? new Date() : null,
         });
         await this.audit.record(
           {
@@ -84,7 +92,7 @@ export class DomainsService {
             actor: actorOf(principal),
             action: 'domain.add',
             target: `app:${app.id}`,
-            data: { hostname },
+            data: { hostname, ...(options.acme ? { certificate: 'acme' } : {}) },
           },
           manager,
         );
@@ -184,9 +192,7 @@ export class DomainsService {
   async requestAcme(principal: Principal, appName: string, hostname: string): Promise<DomainState> {
     const app = await this.appOf(principal, appName);
     const domain = await this.domainOf(app, hostname);
-    if (!this.acme) {
-      throw problems.conflict('acme_not_configured', 'This platform has no ACME directory configured');
-    }
+    this.assertAcmeConfigured();
     await this.acmeStore.request(domain.id, new Date());
     await this.audit.record({
       tenantId: app.tenantId,
@@ -215,6 +221,12 @@ export class DomainsService {
         manager,
       );
     });
+  }
+
+  private assertAcmeConfigured(): void {
+    if (!this.acme) {
+      throw problems.conflict('acme_not_configured', 'This platform has no ACME directory configured');
+    }
   }
 
   private async appOf(principal: Principal, appName: string): Promise<App> {

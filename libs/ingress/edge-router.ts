@@ -21,7 +21,12 @@ import { AppDomainsRepository } from './app-domains.repository.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
 import type { AppDomain } from './app-domain.entity.js';
 import { certificateContext } from './domains.service.js';
-import { certificateFile, renderRouterConfig, type AcmeChallengeAnswer } from './router-config.js';
+import {
+  acmeChallengeRules,
+  certificateFile,
+  renderRouterConfig,
+  type AcmeChallengeAnswer,
+} from './router-config.js';
 import { routerContainerName, routerContainerSpec } from './router-container.js';
 import { routingTable, type RoutingRows } from './routing-table.js';
 
@@ -62,7 +67,7 @@ export class EdgeRouter {
     const verified = await this.domains.allVerified();
     const rows = await this.rows(hosts, verified);
     const certificates = this.certificatesOf(verified);
-    const challenges = await this.acme.liveChallenges();
+    const challenges = (await this.acme.liveChallenges()).filter((challenge) => this.renderable(challenge));
     for (const host of hosts) {
       try {
         await this.syncHost(host, rows, certificates, challenges);
@@ -125,6 +130,17 @@ export class EdgeRouter {
       }
     }
     return files;
+  }
+
+  /** One bad challenge row (a CA's odd token) is left out rather than stopping every router's sync. */
+  private renderable(challenge: AcmeChallengeAnswer): boolean {
+    try {
+      acmeChallengeRules([challenge]);
+      return true;
+    } catch (err) {
+      this.logger.warn(`ACME challenge for ${challenge.hostname} left out: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   /** Stops and removes this process's routers on every host (the shutdown of a test's API). */

@@ -226,13 +226,19 @@ describe('ACME certificates', () => {
     expect(ok).toBeGreaterThan(0);
   }, 600_000);
 
-  it('shows failed with the CA error when pebble cannot reach the name, and plans a retry', async () => {
-    await addVerified('shop', UNRESOLVED);
-    await api.http
-      .post(`/v1/apps/shop/domains/${UNRESOLVED}/certificate`)
+  it('waits for verification, then shows failed with the CA error when pebble cannot reach the name', async () => {
+    // Asked for at creation: pending, and not attempted while the domain is unverified.
+    const added = await api.http
+      .post('/v1/apps/shop/domains')
       .set(owner.auth)
-      .send({ type: 'acme' })
-      .expect(202);
+      .send({ hostname: UNRESOLVED, certificate: { type: 'acme' } });
+    expect(added.status).toBe(201);
+    expect(added.body.certificate).toMatchObject({ source: 'acme', status: 'pending', error: null });
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // four ACME loop passes
+    expect(await certificateOf('shop', UNRESOLVED)).toMatchObject({ status: 'pending', error: null });
+
+    dns.setTxt(added.body.challenge.name as string, [added.body.challenge.value as string]);
+    await api.http.post(`/v1/apps/shop/domains/${UNRESOLVED}/verify`).set(owner.auth).expect(200);
     const failed = await waitFor(
       'the issuance to fail',
       async () => {

@@ -50,7 +50,9 @@ export class DomainsController {
   })
   @ApiCreatedResponse({ type: DomainView })
   @ApiConflictResponse({
-    description: 'Already added (domain_exists) or verified by another app (domain_taken)',
+    description:
+      'Already added (domain_exists), verified by another app (domain_taken), or an ACME certificate asked ' +
+      'for with no ACME directory configured (acme_not_configured)',
   })
   @ApiForbiddenResponse({ description: 'Over the plan limit maxCustomDomains (code quota_exceeded)' })
   @ApiUnprocessableEntityResponse({ description: 'Not a hostname Berth routes (code invalid_hostname)' })
@@ -59,7 +61,7 @@ export class DomainsController {
     @AppNameParam() app: string,
     @Body() body: AddDomainRequest,
   ): Promise<DomainView> {
-    return DomainView.from(await this.domains.add(p, app, body.hostname));
+    return DomainView.from(await this.domains.add(p, app, body.hostname, { acme: !!body.certificate }));
   }
 
   @Post('apps/:app/domains/:hostname/verify')

@@ -1,6 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import type { DomainState } from '../../../../libs/ingress/index.js';
+
+export class RequestCertificateRequest {
+  @ApiProperty({
+    example: 'acme',
+    enum: ['acme'],
+    description: "acme: issued (and renewed) by the platform's ACME CA over HTTP-01 through the router",
+  })
+  @IsIn(['acme'])
+  type: 'acme';
+}
 
 export class AddDomainRequest {
   @ApiProperty({
@@ -10,6 +21,15 @@ export class AddDomainRequest {
   @IsString()
   @MaxLength(253)
   hostname: string;
+
+  @ApiPropertyOptional({
+    type: RequestCertificateRequest,
+    description: 'Ask for an ACME certificate at once: issued in the background once the domain is verified',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RequestCertificateRequest)
+  certificate?: RequestCertificateRequest;
 }
 
 export class PutCertificateRequest {
@@ -22,16 +42,6 @@ export class PutCertificateRequest {
   @IsString()
   @MaxLength(65536)
   privateKey: string;
-}
-
-export class RequestCertificateRequest {
-  @ApiProperty({
-    example: 'acme',
-    enum: ['acme'],
-    description: "acme: issued (and renewed) by the platform's ACME CA over HTTP-01 through the router",
-  })
-  @IsIn(['acme'])
-  type: 'acme';
 }
 
 export class DomainCertificateView {
