@@ -1656,19 +1656,6 @@ export interface components {
       /** @example 2026-12-05T12:00:00.000Z */
       createdAt: string;
     };
-    AddDomainRequest: {
-      /**
-       * @description Lower-case DNS name of at least two labels; no wildcard, nothing under the apps domain
-       * @example www.example.com
-       */
-      hostname: string;
-    };
-    PutCertificateRequest: {
-      /** @description PEM chain, leaf first (at most 8 certificates, 64 KiB) */
-      certificate: string;
-      /** @description PEM private key of the leaf, unencrypted; sealed at rest, never returned */
-      privateKey: string;
-    };
     RequestCertificateRequest: {
       /**
        * @description acme: issued (and renewed) by the platform's ACME CA over HTTP-01 through the router
@@ -1676,6 +1663,21 @@ export interface components {
        * @enum {string}
        */
       type: 'acme';
+    };
+    AddDomainRequest: {
+      /**
+       * @description Lower-case DNS name of at least two labels; no wildcard, nothing under the apps domain
+       * @example www.example.com
+       */
+      hostname: string;
+      /** @description Ask for an ACME certificate at once: issued in the background once the domain is verified */
+      certificate?: components['schemas']['RequestCertificateRequest'];
+    };
+    PutCertificateRequest: {
+      /** @description PEM chain, leaf first (at most 8 certificates, 64 KiB) */
+      certificate: string;
+      /** @description PEM private key of the leaf, unencrypted; sealed at rest, never returned */
+      privateKey: string;
     };
     BuildView: {
       /** @example 1f2e… */
@@ -4045,7 +4047,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Already added (domain_exists) or verified by another app (domain_taken) */
+      /** @description Already added (domain_exists), verified by another app (domain_taken), or an ACME certificate asked for with no ACME directory configured (acme_not_configured) */
       409: {
         headers: {
           [name: string]: unknown;
