@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
+import { migratedDataSource } from '../support/database.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
 import { uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
@@ -224,6 +225,24 @@ describe('ACME certificates', () => {
     process.stdout.write(`[acme] during renewal: ${ok} ok, ${failures.length} failed\n`);
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(0);
+
+    // One account for the directory across both orders, its key and the certificate's sealed at rest.
+    const db = await migratedDataSource();
+    try {
+      const accounts = await db.query(
+        'SELECT key_sealed, account_url FROM acme_accounts WHERE directory_url = $1',
+        [pebble!.directoryUrl],
+      );
+      expect(accounts).toHaveLength(1);
+      expect(accounts[0].account_url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      const [domainRow] = await db.query('SELECT key_sealed FROM app_domains WHERE hostname = $1', [DOMAIN]);
+      for (const sealed of [accounts[0].key_sealed as string, domainRow.key_sealed as string]) {
+        expect(sealed).not.toContain('PRIVATE KEY');
+      }
+    } finally {
+      await db.destroy();
+    }
+    expect(api.logs()).not.toContain('PRIVATE KEY');
   }, 600_000);
 
   it('waits for verification, then shows failed with the CA error when pebble cannot reach the name', async () => {
