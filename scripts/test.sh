@@ -29,6 +29,18 @@ else
   echo "[test] $(/usr/bin/chromium --version 2>/dev/null | tail -1)"
 fi
 
+step "pebble (the ACME test CA of test/ingress/acme.e2e-spec.ts)"
+if [[ ! -x /usr/bin/pebble ]]; then
+  if [[ "$(id -u)" -ne 0 ]]; then
+    echo "[test] /usr/bin/pebble is missing: run 'sudo apt-get install -y pebble' (the ACME test needs it)" >&2
+    exit 1
+  fi
+  echo "[test] /usr/bin/pebble is missing; installing Debian's pebble with apt-get"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y pebble
+fi
+echo "[test] pebble $(dpkg-query -W -f='${Version}' pebble 2>/dev/null)"
+
 # Whatever happens below, no container, network or image made by this test run survives it.
 BERTH_TEST_RUN="t$(date +%s)$$"
 export BERTH_TEST_RUN

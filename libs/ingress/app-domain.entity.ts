@@ -9,6 +9,9 @@ import {
 } from 'typeorm';
 import { App } from '../apps/index.js';
 
+export type CertificateSource = 'uploaded' | 'acme';
+export type AcmeStatus = 'pending' | 'issuing' | 'issued' | 'failed';
+
 /**
  * A custom hostname a tenant attached to one of its apps. It routes only once verified (verifiedAt set):
  * the tenant published the DNS TXT record `_berth-challenge.<hostname>` with `verificationToken`.
@@ -56,6 +59,31 @@ export class AppDomain {
 
   @Column({ name: 'certificate_not_after', type: 'timestamptz', nullable: true })
   certificateNotAfter: Date | null;
+
+  /** Where the certificate comes from: uploaded by the tenant or issued by ACME; null: none asked for. */
+  @Column({ name: 'certificate_source', type: 'varchar', length: 16, nullable: true })
+  certificateSource: CertificateSource | null;
+
+  /** The issuer of the certificate in place (its leaf's issuer name). */
+  @Column({ name: 'certificate_issuer', type: 'varchar', length: 300, nullable: true })
+  certificateIssuer: string | null;
+
+  /** ACME issuance: pending (waits for verification or its turn), issuing, issued, failed. */
+  @Column({ name: 'acme_status', type: 'varchar', length: 16, nullable: true })
+  acmeStatus: AcmeStatus | null;
+
+  /** Why the last ACME attempt failed (shown on the domain). */
+  @Column({ name: 'acme_error', type: 'varchar', length: 500, nullable: true })
+  acmeError: string | null;
+
+  /** Failed attempts since the last success or request; bounded by BERTH_ACME_MAX_ATTEMPTS. */
+  @Column({ name: 'acme_attempts', type: 'integer', default: 0 })
+  acmeAttempts: number;
+
+  /** When the ACME loop next tries (issuance, a retry or the renewal); null: nothing planned. */
+  @Index('IDX_app_domains_acme_next_attempt')
+  @Column({ name: 'acme_next_attempt_at', type: 'timestamptz', nullable: true })
+  acmeNextAttemptAt: Date | null;
 
   /** Why the last verification failed (shown on the domain). */
   @Column({ name: 'last_error', type: 'varchar', length: 300, nullable: true })

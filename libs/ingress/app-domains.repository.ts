@@ -42,9 +42,15 @@ export class AppDomainsRepository {
     return this.rows().find({ where: { verifiedAt: Not(IsNull()) } });
   }
 
+  /** A pending domain; with `acmeRequestedAt`, asking for an ACME certificate from then on. */
   insert(
     manager: EntityManager,
-    row: Pick<AppDomain, 'tenantId' | 'appId' | 'hostname' | 'verificationToken'>,
+    {
+      acmeRequestedAt,
+      ...row
+    }: Pick<AppDomain, 'tenantId' | 'appId' | 'hostname' | 'verificationToken'> & {
+      acmeRequestedAt: Date | null;
+    },
   ): Promise<AppDomain> {
     const repository = this.rows(manager);
     return repository.save(
@@ -55,6 +61,12 @@ export class AppDomainsRepository {
         certificatePem: null,
         keySealed: null,
         certificateNotAfter: null,
+        certificateSource: acmeRequestedAt ? 'acme' : null,
+        certificateIssuer: null,
+        acmeStatus: acmeRequestedAt ? 'pending' : null,
+        acmeError: null,
+        acmeAttempts: 0,
+        acmeNextAttemptAt: acmeRequestedAt,
       }),
     );
   }
@@ -64,11 +76,27 @@ export class AppDomainsRepository {
     await this.rows().update({ id }, { verifiedAt: at, lastError: null });
   }
 
+  /** An uploaded certificate: it replaces any other and ends ACME issuance for the domain. */
   async setCertificate(
     id: string,
-    certificate: { certificatePem: string; keySealed: string; certificateNotAfter: Date },
+    certificate: {
+      certificatePem: string;
+      keySealed: string;
+      certificateNotAfter: Date;
+      certificateIssuer: string;
+    },
   ): Promise<void> {
-    await this.rows().update({ id }, certificate);
+    await this.rows().update(
+      { id },
+      {
+        ...certificate,
+        certificateSource: 'uploaded',
+        acmeStatus: null,
+        acmeError: null,
+        acmeAttempts: 0,
+        acmeNextAttemptAt: null,
+      },
+    );
   }
 
   async recordFailure(id: string, lastError: string): Promise<void> {

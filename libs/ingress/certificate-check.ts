@@ -5,6 +5,8 @@ export interface CheckedCertificate {
   chainPem: string;
   keyPem: string;
   notAfter: Date;
+  /** The leaf's issuer name, one line (e.g. `CN=Pebble Intermediate CA 1a2b3c`). */
+  issuer: string;
 }
 
 /** Why an uploaded certificate is refused (shown to the tenant as is). */
@@ -67,5 +69,6 @@ export function checkCertificate(input: {
     chainPem: `${chain.map((certificate) => certificate.toString().trim()).join('\n')}\n`,
     keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
     notAfter,
+    issuer: leaf.issuer.split('\n').join(', ').slice(0, 300),
   };
 }

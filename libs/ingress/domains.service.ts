@@ -2,13 +2,15 @@ import crypto from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppsRepository, type App } from '../apps/index.js';
+import { AppChanges, AppsRepository, type App } from '../apps/index.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 import { AuditService } from '../audit/index.js';
 import { isUniqueViolation, LOCK_CLASSES } from '../db/index.js';
 import { problems } from '../errors/index.js';
 import { actorOf, tenantIdOf, type Principal } from '../identity/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
+import { ACME_SETTINGS, type AcmeSettings } from './acme-settings.js';
+import { AcmeRepository } from './acme.repository.js';
 import type { AppDomain } from './app-domain.entity.js';
 import { AppDomainsRepository } from './app-domains.repository.js';
 import { CertificateRejectedError, checkCertificate } from './certificate-check.js';
@@ -38,6 +40,9 @@ export class DomainsService {
     private readonly plans: TenantPlanRepository,
     private readonly audit: AuditService,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
+    @Inject(ACME_SETTINGS) private readonly acme: AcmeSettings | undefined,
+    private readonly acmeStore: AcmeRepository,
+    private readonly changes: AppChanges,
   ) {}
 
   async list(principal: Principal, appName: string): Promise<DomainState[]> {
@@ -45,11 +50,18 @@ export class DomainsService {
     return (await this.domains.ofApp(app.id)).map(withChallenge);
   }
 
-  async add(principal: Principal, appName: string, hostname: string): Promise<DomainState> {
+  /** Adds a pending domain; `acme`: with an ACME certificate asked for, issued once it is verified. */
+  async add(
+    principal: Principal,
+    appName: string,
+    hostname: string,
+    options: { acme: boolean } = { acme: false },
+  ): Promise<DomainState> {
     const tenantId = tenantIdOf(principal);
     const app = await this.appOf(principal, appName);
     const problem = customHostnameProblem(hostname, this.settings.appsDomain);
     if (problem) throw problems.unprocessable('invalid_hostname', `${hostname}: ${problem}`);
+    if (options.acme) this.assertAcmeConfigured();
     try {
       const domain = await this.dataSource.transaction(async (manager) => {
         // The plan row lock serialises a tenant's concurrent adds against its own quota.
@@ -72,6 +84,7 @@ export class DomainsService {
           appId: app.id,
           hostname,
           verificationToken: crypto.randomBytes(20).toString('hex'),
+          acmeRequestedAt: options.acme ? new Date() : null,
         });
         await this.audit.record(
           {
@@ -79,7 +92,7 @@ export class DomainsService {
             actor: actorOf(principal),
             action: 'domain.add',
             target: `app:${app.id}`,
-            data: { hostname },
+            data: { hostname, ...(options.acme ? { certificate: 'acme' } : {}) },
           },
           manager,
         );
@@ -159,6 +172,7 @@ export class DomainsService {
       certificatePem: checked.chainPem,
       keySealed: this.keys.secretBox.seal(checked.keyPem, certificateContext(domain.id)),
       certificateNotAfter: checked.notAfter,
+      certificateIssuer: checked.issuer,
     });
     await this.audit.record({
       tenantId: app.tenantId,
@@ -167,6 +181,27 @@ export class DomainsService {
       target: `app:${app.id}`,
       data: { hostname, notAfter: checked.notAfter.toISOString() },
     });
+    return withChallenge(await this.domainOf(app, hostname));
+  }
+
+  /**
+   * Asks for a certificate from the ACME directory (or a new one now, which renews an issued one). The ACME
+   * loop orders it in the background once the domain is verified; the certificate in place, if any, stays
+   * served until the new one replaces it. Status and errors show on the domain.
+   */
+  async requestAcme(principal: Principal, appName: string, hostname: string): Promise<DomainState> {
+    const app = await this.appOf(principal, appName);
+    const domain = await this.domainOf(app, hostname);
+    this.assertAcmeConfigured();
+    await this.acmeStore.request(domain.id, new Date());
+    await this.audit.record({
+      tenantId: app.tenantId,
+      actor: actorOf(principal),
+      action: 'domain.certificate.acme',
+      target: `app:${app.id}`,
+      data: { hostname },
+    });
+    await this.changes.notify(app.id);
     return withChallenge(await this.domainOf(app, hostname));
   }
 
@@ -186,6 +221,12 @@ export class DomainsService {
         manager,
       );
     });
+  }
+
+  private assertAcmeConfigured(): void {
+    if (!this.acme) {
+      throw problems.conflict('acme_not_configured', 'This platform has no ACME directory configured');
+    }
   }
 
   private async appOf(principal: Principal, appName: string): Promise<App> {

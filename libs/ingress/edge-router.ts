@@ -16,11 +16,17 @@ import {
   HAPROXY_FILES,
   ReplicasRepository,
 } from '../runtime/index.js';
+import { AcmeRepository } from './acme.repository.js';
 import { AppDomainsRepository } from './app-domains.repository.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
 import type { AppDomain } from './app-domain.entity.js';
 import { certificateContext } from './domains.service.js';
-import { certificateFile, renderRouterConfig } from './router-config.js';
+import {
+  acmeChallengeRules,
+  certificateFile,
+  renderRouterConfig,
+  type AcmeChallengeAnswer,
+} from './router-config.js';
 import { routerContainerName, routerContainerSpec } from './router-container.js';
 import { routingTable, type RoutingRows } from './routing-table.js';
 
@@ -52,6 +58,7 @@ export class EdgeRouter {
     private readonly pool: EnginePool,
     private readonly domains: AppDomainsRepository,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
+    private readonly acme: AcmeRepository,
   ) {}
 
   /** One pass over every host; a host that fails is logged and retried at the next pass. */
@@ -60,9 +67,10 @@ export class EdgeRouter {
     const verified = await this.domains.allVerified();
     const rows = await this.rows(hosts, verified);
     const certificates = this.certificatesOf(verified);
+    const challenges = (await this.acme.liveChallenges()).filter((challenge) => this.renderable(challenge));
     for (const host of hosts) {
       try {
-        await this.syncHost(host, rows, certificates);
+        await this.syncHost(host, rows, certificates, challenges);
       } catch (err) {
         this.applied.delete(host.id);
         this.logger.warn(`router on host ${host.name}: ${err instanceof Error ? err.message : String(err)}`);
@@ -74,7 +82,12 @@ export class EdgeRouter {
    * The configuration a host's router should run; HTTPS only with `certificates` (which must be in the
    * router's tmpfs before it loads this text).
    */
-  configFor(hostId: string, rows: RoutingRows, certificates: ReadonlyMap<string, string>): string {
+  configFor(
+    hostId: string,
+    rows: RoutingRows,
+    certificates: ReadonlyMap<string, string>,
+    acmeChallenges: readonly AcmeChallengeAnswer[] = [],
+  ): string {
     const routes = routingTable(rows, { routerHostId: hostId, appsDomain: this.settings.appsDomain });
     const digest = crypto.createHash('sha256');
     for (const [hostname, pem] of [...certificates].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -86,6 +99,7 @@ export class EdgeRouter {
       routes,
       keepAliveTimeoutMs: KEEP_ALIVE_MS,
       checkIntervalMs: CHECK_INTERVAL_MS,
+      acmeChallenges,
       ...(this.settings.httpsPort
         ? {
             https: {
@@ -118,6 +132,17 @@ export class EdgeRouter {
     return files;
   }
 
+  /** One bad challenge row (a CA's odd token) is left out rather than stopping every router's sync. */
+  private renderable(challenge: AcmeChallengeAnswer): boolean {
+    try {
+      acmeChallengeRules([challenge]);
+      return true;
+    } catch (err) {
+      this.logger.warn(`ACME challenge for ${challenge.hostname} left out: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
   /** Stops and removes this process's routers on every host (the shutdown of a test's API). */
   async removeAll(): Promise<void> {
     for (const host of await this.pool.hosts()) {
@@ -127,15 +152,20 @@ export class EdgeRouter {
     }
   }
 
-  private async syncHost(host: Host, rows: RoutingRows, certificates: Map<string, string>): Promise<void> {
+  private async syncHost(
+    host: Host,
+    rows: RoutingRows,
+    certificates: Map<string, string>,
+    challenges: readonly AcmeChallengeAnswer[],
+  ): Promise<void> {
     const engine = await this.pool.engineFor(host);
-    const text = this.configFor(host.id, rows, certificates);
+    const text = this.configFor(host.id, rows, certificates, challenges);
     const hash = configHash(text);
     const name = routerContainerName(this.settings.httpPort);
     const details = await engine.inspectContainer({ id: name });
     if (!details?.running) {
       // A new router's tmpfs is empty: it starts without HTTPS, and the next pass adds the certificates.
-      const plain = this.configFor(host.id, rows, new Map());
+      const plain = this.configFor(host.id, rows, new Map(), challenges);
       await this.create(engine, host, { text: plain, hash: configHash(plain), existing: details?.id });
       return;
     }

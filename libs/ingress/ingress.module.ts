@@ -4,6 +4,10 @@ import { AuditModule } from '../audit/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { PlansModule } from '../plans/index.js';
 import { APP_URLS_READER, RuntimeModule } from '../runtime/index.js';
+import { AcmeIssuer } from './acme-issuer.js';
+import { AcmeLoop } from './acme-loop.js';
+import { ACME_SETTINGS, acmeSettingsFrom } from './acme-settings.js';
+import { AcmeRepository } from './acme.repository.js';
 import { AppUrls } from './app-urls.js';
 import { AppDomainsRepository } from './app-domains.repository.js';
 import { dnsServersFrom, dnsTxtLookup, TXT_LOOKUP } from './domain-verification.js';
@@ -19,7 +23,11 @@ import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
   providers: [
     { provide: INGRESS_SETTINGS, useFactory: () => ingressSettingsFrom(process.env) },
     { provide: TXT_LOOKUP, useFactory: () => dnsTxtLookup(dnsServersFrom(process.env.BERTH_DNS_SERVERS)) },
+    { provide: ACME_SETTINGS, useFactory: () => acmeSettingsFrom(process.env) },
     AppDomainsRepository,
+    AcmeRepository,
+    AcmeIssuer,
+    AcmeLoop,
     AppUrls,
     { provide: APP_URLS_READER, useExisting: AppUrls },
     DomainsService,

@@ -103,3 +103,40 @@ describe('renderRouterConfig', () => {
     expect(() => renderRouterConfig(input([], { listenAddress: '0.0.0.0 ssl' }))).toThrow(RangeError);
   });
 });
+
+describe('acmeChallengeRules', () => {
+  const token = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0';
+  const keyAuthorization = `${token}.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI`;
+
+  it('answers the key authorization for the token and hostname, before the HTTPS redirect', () => {
+    const text = renderRouterConfig(
+      input([route({ hostnames: ['www.example.test'] })], {
+        acmeChallenges: [{ hostname: 'www.example.test', token, keyAuthorization }],
+        https: { port: 18443, hostnames: ['www.example.test'], certificatesHash: 'ab'.repeat(16) },
+      }),
+    );
+    const rule =
+      `  http-request return status 200 content-type "text/plain" string "${keyAuthorization}"` +
+      ` if { path /.well-known/acme-challenge/${token} } { req.hdr(host),field(1,:),lower -m str www.example.test }`;
+    expect(text).toContain(rule);
+    expect(text.indexOf(rule)).toBeLessThan(text.indexOf('http-request redirect scheme https'));
+    // Only on the HTTP port: HTTP-01 is plain HTTP.
+    expect(text.split(rule)).toHaveLength(2);
+  });
+
+  it('refuses a token, key authorization or hostname that could inject configuration', () => {
+    const hostile = [
+      { hostname: 'www.example.test', token: 'abc" } deny', keyAuthorization: 'x' },
+      { hostname: 'www.example.test', token, keyAuthorization: `${token}.abc"\n  bind :1` },
+      { hostname: 'www.example.test', token, keyAuthorization: `other${token}.9jg46WB3rR_AHD-EBXdN7c` },
+      { hostname: 'www.example.test } or { always_true', token, keyAuthorization },
+    ];
+    for (const challenge of hostile) {
+      expect(() => renderRouterConfig(input([route()], { acmeChallenges: [challenge] }))).toThrow(RangeError);
+    }
+  });
+
+  it('renders nothing without challenges', () => {
+    expect(renderRouterConfig(input([route()]))).not.toContain('acme-challenge');
+  });
+});

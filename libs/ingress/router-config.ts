@@ -35,6 +35,15 @@ export interface RouterConfigInput {
    * new certificate alone reloads the router. Their hostnames' plain HTTP requests are redirected.
    */
   https?: { port: number; hostnames: readonly string[]; certificatesHash: string };
+  /** ACME HTTP-01 challenges in flight, answered on the HTTP port (acmeChallengeRules). */
+  acmeChallenges?: readonly AcmeChallengeAnswer[];
+}
+
+/** What the router answers to the CA for one HTTP-01 challenge of one hostname. */
+export interface AcmeChallengeAnswer {
+  hostname: string;
+  token: string;
+  keyAuthorization: string;
 }
 
 /** Where the router finds the certificate (chain + key) of a hostname: its /tmp tmpfs. */
@@ -122,6 +131,8 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     'frontend http',
     `  bind ${hostPort(input.listenAddress, input.httpPort)}`,
     '  http-request set-header X-Forwarded-Proto http',
+    // Before the redirect: a CA fetches the challenge over plain HTTP, also when renewing.
+    ...acmeChallengeRules(input.acmeChallenges ?? []),
     ...(secured.length > 0
       ? [
           `  http-request redirect scheme https code 308 if { req.hdr(host),field(1,:),lower -m str ${secured.join(' ')} }`,
@@ -150,6 +161,32 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     lines.push(...appBackend(route, input.checkIntervalMs), '');
   }
   return lines.join('\n');
+}
+
+const ACME_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
+const ACME_THUMBPRINT = /^[A-Za-z0-9_-]{16,128}$/;
+
+/**
+ * One `http-request return` per HTTP-01 challenge: `GET /.well-known/acme-challenge/<token>` for its
+ * hostname answers the key authorization, rendered into the configuration (no API in the request path:
+ * the router answers the CA on its own, from the text it has loaded). Token and key authorization are
+ * base64url (RFC 8555 §8.1, §8.3); anything else is refused, as it would reach the configuration.
+ */
+export function acmeChallengeRules(challenges: readonly AcmeChallengeAnswer[]): string[] {
+  return [...challenges]
+    .sort((a, b) => compare(a.token, b.token))
+    .map(({ hostname, token, keyAuthorization }) => {
+      if (!isRoutableHostname(hostname)) throw new RangeError(`hostname ${JSON.stringify(hostname)}`);
+      if (!ACME_TOKEN.test(token)) throw new RangeError(`ACME token ${JSON.stringify(token)}`);
+      const [prefix, thumbprint, ...rest] = keyAuthorization.split('.');
+      if (prefix !== token || !thumbprint || !ACME_THUMBPRINT.test(thumbprint) || rest.length > 0) {
+        throw new RangeError(`ACME key authorization of token ${token}`);
+      }
+      return (
+        `  http-request return status 200 content-type "text/plain" string "${keyAuthorization}"` +
+        ` if { path /.well-known/acme-challenge/${token} } { req.hdr(host),field(1,:),lower -m str ${hostname} }`
+      );
+    });
 }
 
 function backendName(route: RouterRoute): string {

@@ -289,6 +289,11 @@ describe('the berth CLI against a real Berth', () => {
     );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read the certificate file .*nope\.pem: ENOENT/);
+    expect((await cli('domains', 'cert', APP, hostname)).code).toBe(2);
+    // This Berth has no ACME directory: the refusal names why.
+    const acme = await cli('domains', 'cert', APP, hostname, '--acme');
+    expect(acme.code).toBe(1);
+    expect(acme.stderr).toMatch(/acme_not_configured/);
     const uploaded = await cli(
       'domains',
       'cert',

@@ -727,7 +727,8 @@ export interface paths {
     get?: never;
     /** Upload a certificate for the domain (served over HTTPS once it is verified) */
     put: operations['Domains_putCertificate'];
-    post?: never;
+    /** Have the platform issue a certificate by ACME (HTTP-01 through the router), renewed before expiry; asked again, it renews now. Issued in the background once the domain is verified: see certificate.status */
+    post: operations['Domains_requestCertificate'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1658,12 +1659,33 @@ export interface components {
     };
     DomainCertificateView: {
       /**
-       * @example uploaded
+       * @example acme
        * @enum {string}
        */
-      source: 'uploaded';
-      /** @example 2027-03-01T00:00:00.000Z */
-      notAfter: string;
+      source: 'uploaded' | 'acme';
+      /**
+       * @description pending: waits for verification or its turn; issuing: ordering now; failed: see error and nextAttemptAt (an uploaded certificate is issued)
+       * @example issued
+       * @enum {string}
+       */
+      status: 'pending' | 'issuing' | 'issued' | 'failed';
+      /**
+       * @description Of the certificate served
+       * @example 2027-03-01T00:00:00.000Z
+       */
+      notAfter: string | null;
+      /** @example CN=R11, O=Let's Encrypt, C=US */
+      issuer: string | null;
+      /**
+       * @description Why the last ACME attempt failed
+       * @example null
+       */
+      error: string | null;
+      /**
+       * @description Next ACME attempt: retry after a failure, or the renewal; null: none planned
+       * @example 2027-01-30T00:00:00.000Z
+       */
+      nextAttemptAt: string | null;
     };
     DomainView: {
       /** @example www.example.com */
@@ -1685,12 +1707,22 @@ export interface components {
       /** @example 2026-12-05T12:00:00.000Z */
       createdAt: string;
     };
+    RequestCertificateRequest: {
+      /**
+       * @description acme: issued (and renewed) by the platform's ACME CA over HTTP-01 through the router
+       * @example acme
+       * @enum {string}
+       */
+      type: 'acme';
+    };
     AddDomainRequest: {
       /**
        * @description Lower-case DNS name of at least two labels; no wildcard, nothing under the apps domain
        * @example www.example.com
        */
       hostname: string;
+      /** @description Ask for an ACME certificate at once: issued in the background once the domain is verified */
+      certificate?: components['schemas']['RequestCertificateRequest'];
     };
     PutCertificateRequest: {
       /** @description PEM chain, leaf first (at most 8 certificates, 64 KiB) */
@@ -4174,7 +4206,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Already added (domain_exists) or verified by another app (domain_taken) */
+      /** @description Already added (domain_exists), verified by another app (domain_taken), or an ACME certificate asked for with no ACME directory configured (acme_not_configured) */
       409: {
         headers: {
           [name: string]: unknown;
@@ -4294,6 +4326,60 @@ export interface operations {
       };
       /** @description Does not parse, key does not match, does not cover the hostname, or expired (certificate_rejected) */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Domains_requestCertificate: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        hostname: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RequestCertificateRequest'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DomainView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or domain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No ACME directory configured on this platform (acme_not_configured) */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -15,7 +16,12 @@ import { DomainsService } from '../../../../libs/ingress/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { NameParamPipe } from '../http/name-param.pipe.js';
-import { AddDomainRequest, DomainView, PutCertificateRequest } from './domains.dto.js';
+import {
+  AddDomainRequest,
+  DomainView,
+  PutCertificateRequest,
+  RequestCertificateRequest,
+} from './domains.dto.js';
 
 /** A DNS name (any case: the service compares lower-case); anything else names no domain, 404 at the edge. */
 const HOSTNAME_PARAM_PATTERN =
@@ -44,7 +50,9 @@ export class DomainsController {
   })
   @ApiCreatedResponse({ type: DomainView })
   @ApiConflictResponse({
-    description: 'Already added (domain_exists) or verified by another app (domain_taken)',
+    description:
+      'Already added (domain_exists), verified by another app (domain_taken), or an ACME certificate asked ' +
+      'for with no ACME directory configured (acme_not_configured)',
   })
   @ApiForbiddenResponse({ description: 'Over the plan limit maxCustomDomains (code quota_exceeded)' })
   @ApiUnprocessableEntityResponse({ description: 'Not a hostname Berth routes (code invalid_hostname)' })
@@ -53,7 +61,7 @@ export class DomainsController {
     @AppNameParam() app: string,
     @Body() body: AddDomainRequest,
   ): Promise<DomainView> {
-    return DomainView.from(await this.domains.add(p, app, body.hostname));
+    return DomainView.from(await this.domains.add(p, app, body.hostname, { acme: !!body.certificate }));
   }
 
   @Post('apps/:app/domains/:hostname/verify')
@@ -88,6 +96,25 @@ export class DomainsController {
     @Body() body: PutCertificateRequest,
   ): Promise<DomainView> {
     return DomainView.from(await this.domains.setCertificate(p, app, hostname, body));
+  }
+
+  @Post('apps/:app/domains/:hostname/certificate')
+  @Authorize('apps:write')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Have the platform issue a certificate by ACME (HTTP-01 through the router), renewed before expiry; ' +
+      'asked again, it renews now. Issued in the background once the domain is verified: see certificate.status',
+  })
+  @ApiAcceptedResponse({ type: DomainView })
+  @ApiConflictResponse({ description: 'No ACME directory configured on this platform (acme_not_configured)' })
+  async requestCertificate(
+    @CurrentPrincipal() p: Principal,
+    @AppNameParam() app: string,
+    @HostnameParam() hostname: string,
+    @Body() _body: RequestCertificateRequest,
+  ): Promise<DomainView> {
+    return DomainView.from(await this.domains.requestAcme(p, app, hostname));
   }
 
   @Delete('apps/:app/domains/:hostname')

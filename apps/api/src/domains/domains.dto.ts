@@ -1,6 +1,17 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import type { DomainState } from '../../../../libs/ingress/index.js';
+
+export class RequestCertificateRequest {
+  @ApiProperty({
+    example: 'acme',
+    enum: ['acme'],
+    description: "acme: issued (and renewed) by the platform's ACME CA over HTTP-01 through the router",
+  })
+  @IsIn(['acme'])
+  type: 'acme';
+}
 
 export class AddDomainRequest {
   @ApiProperty({
@@ -10,6 +21,15 @@ export class AddDomainRequest {
   @IsString()
   @MaxLength(253)
   hostname: string;
+
+  @ApiPropertyOptional({
+    type: RequestCertificateRequest,
+    description: 'Ask for an ACME certificate at once: issued in the background once the domain is verified',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RequestCertificateRequest)
+  certificate?: RequestCertificateRequest;
 }
 
 export class PutCertificateRequest {
@@ -25,8 +45,38 @@ export class PutCertificateRequest {
 }
 
 export class DomainCertificateView {
-  @ApiProperty({ example: 'uploaded', enum: ['uploaded'] }) source: 'uploaded';
-  @ApiProperty({ example: '2027-03-01T00:00:00.000Z' }) notAfter: string;
+  @ApiProperty({ example: 'acme', enum: ['uploaded', 'acme'] }) source: 'uploaded' | 'acme';
+  @ApiProperty({
+    example: 'issued',
+    enum: ['pending', 'issuing', 'issued', 'failed'],
+    description:
+      'pending: waits for verification or its turn; issuing: ordering now; failed: see error and nextAttemptAt ' +
+      '(an uploaded certificate is issued)',
+  })
+  status: 'pending' | 'issuing' | 'issued' | 'failed';
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '2027-03-01T00:00:00.000Z',
+    description: 'Of the certificate served',
+  })
+  notAfter: string | null;
+  @ApiProperty({ nullable: true, type: String, example: "CN=R11, O=Let's Encrypt, C=US" }) issuer:
+    string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'Why the last ACME attempt failed',
+  })
+  error: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '2027-01-30T00:00:00.000Z',
+    description: 'Next ACME attempt: retry after a failure, or the renewal; null: none planned',
+  })
+  nextAttemptAt: string | null;
 }
 
 export class DomainChallengeView {
@@ -53,9 +103,7 @@ export class DomainView {
       verifiedAt: domain.verifiedAt?.toISOString() ?? null,
       lastError: domain.lastError,
       challenge,
-      certificate: domain.certificateNotAfter
-        ? { source: 'uploaded', notAfter: domain.certificateNotAfter.toISOString() }
-        : null,
+      certificate: certificateView(domain),
       createdAt: new Date(domain.createdAt).toISOString(),
     });
   }
@@ -63,4 +111,17 @@ export class DomainView {
   static list(states: DomainState[]): DomainView[] {
     return states.map((state) => DomainView.from(state));
   }
+}
+
+function certificateView(domain: DomainState['domain']): DomainCertificateView | null {
+  const source = domain.certificateSource ?? (domain.certificatePem ? 'uploaded' : null);
+  if (!source) return null;
+  return Object.assign(new DomainCertificateView(), {
+    source,
+    status: source === 'uploaded' ? 'issued' : (domain.acmeStatus ?? 'pending'),
+    notAfter: domain.certificateNotAfter?.toISOString() ?? null,
+    issuer: domain.certificateIssuer,
+    error: domain.acmeError,
+    nextAttemptAt: domain.acmeNextAttemptAt?.toISOString() ?? null,
+  });
 }

@@ -14,7 +14,10 @@ function printChallenge(domain: DomainView): void {
 }
 
 function certificateOf(domain: DomainView): string {
-  return domain.certificate ? `${domain.certificate.source} until ${domain.certificate.notAfter}` : '';
+  const certificate = domain.certificate;
+  if (!certificate) return '';
+  const until = certificate.notAfter ? ` until ${certificate.notAfter}` : '';
+  return `${certificate.source} ${certificate.status}${until}${certificate.error ? `: ${certificate.error}` : ''}`;
 }
 
 /** A PEM file the user named; a missing or unreadable file is a usage error, not a crash. */
@@ -72,21 +75,47 @@ export function domainCommands(program: Command): void {
     });
   domains
     .command('cert <app> <hostname>')
-    .description("Upload the hostname's certificate: PEM chain (leaf first) and its unencrypted key")
-    .requiredOption('--cert <file>', 'PEM certificate chain, leaf first')
-    .requiredOption('--key <file>', 'PEM private key of the leaf (sealed at rest, never shown again)')
+    .description(
+      "The hostname's certificate: --acme to have Berth issue and renew one, or upload --cert and --key",
+    )
+    .option(
+      '--acme',
+      'issue one by ACME (HTTP-01 through the router), renewed before expiry; again: renew now',
+    )
+    .option('--cert <file>', 'PEM certificate chain to upload, leaf first')
+    .option('--key <file>', 'PEM private key of the leaf (sealed at rest, never shown again)')
     .action(
-      async (app: string, hostname: string, options: { cert: string; key: string }, command: Command) => {
+      async (
+        app: string,
+        hostname: string,
+        options: { acme?: boolean; cert?: string; key?: string },
+        command: Command,
+      ) => {
+        const path = { app, hostname };
+        const client = (await sessionOf(command)).client;
+        if (options.acme === (options.cert !== undefined || options.key !== undefined)) {
+          throw new CliError('give either --acme, or --cert and --key', ExitCode.usage);
+        }
+        if (options.acme) {
+          const domain = unwrap(
+            await client.POST('/v1/apps/{app}/domains/{hostname}/certificate', {
+              params: { path },
+              body: { type: 'acme' },
+            }),
+          );
+          if (wantsJson(command)) return printJson(domain);
+          say(
+            `${domain.hostname}: certificate ${domain.certificate?.status ?? 'pending'}; see \`berth domains ${app}\``,
+          );
+          return;
+        }
+        if (!options.cert || !options.key) throw new CliError('--cert and --key go together', ExitCode.usage);
         const body = {
           certificate: await readPem(options.cert, 'certificate'),
           privateKey: await readPem(options.key, 'key'),
         };
-        const client = (await sessionOf(command)).client;
         const domain = unwrap(
-          await client.PUT('/v1/apps/{app}/domains/{hostname}/certificate', {
-            params: { path: { app, hostname } },
-            body,
-          }),
+          await client.PUT('/v1/apps/{app}/domains/{hostname}/certificate', { params: { path }, body }),
         );
         if (wantsJson(command)) return printJson(domain);
         say(`${domain.hostname} serves HTTPS with a certificate valid until ${domain.certificate?.notAfter}`);
