@@ -97,9 +97,17 @@ export class ReleasesService implements TenantReleaseResizer {
   async rollback(principal: Principal, app: App, version: number): Promise<Release> {
     const release = await this.dataSource.transaction(async (manager) => {
       await this.quota.lockTenant(manager, app.tenantId);
+      const locked = await this.appRows.lockById(manager, app.id);
+      // Read under the app's lock, which build retention takes to mark images it is about to delete: a
+      // rollback either sees the mark or commits first (and retention then keeps its image).
       const target = await manager.findOne(Release, { where: { appId: app.id, version } });
       if (!target) throw problems.notFound('release', `v${version}`);
-      const locked = await this.appRows.lockById(manager, app.id);
+      if (target.imageRemovedAt) {
+        throw problems.gone(
+          'release_expired',
+          `Release v${version}'s image was deleted by build retention on ${target.imageRemovedAt.toISOString()}; roll back to a newer release`,
+        );
+      }
       // The old release comes back at the size and replica count it recorded, maybe a bigger plan's.
       const before = await this.quota.demandOf(manager, app.id);
       await this.quota.assertMemory(
