@@ -46,6 +46,31 @@ export class ReleasesService implements TenantReleaseResizer {
       : this.dataSource.getRepository(Release).findBy({ id: In(ids) });
   }
 
+  /**
+   * For build retention, in the caller's transaction: the releases that keep their image (the current one
+   * and the newest `keep` by version). Called with the app's row locked, as rollback reads its target.
+   */
+  keptForRetention(manager: EntityManager, app: App, keep: number): Promise<Release[]> {
+    return manager
+      .createQueryBuilder(Release, 'r')
+      .where('r.app_id = :appId', { appId: app.id })
+      .andWhere(
+        '(r.id = :current OR r.version > (SELECT coalesce(max(m.version), 0) FROM releases m WHERE m.app_id = :appId) - :keep)',
+        { current: app.currentReleaseId, keep },
+      )
+      .getMany();
+  }
+
+  /** Marks the app's releases of these images as expired (build retention deletes the images next). */
+  async markImagesRemoved(manager: EntityManager, appId: string, images: string[]): Promise<void> {
+    if (images.length === 0) return;
+    await manager.query(
+      `UPDATE releases SET image_removed_at = now()
+        WHERE app_id = $1 AND image = ANY($2::varchar[]) AND image_removed_at IS NULL`,
+      [appId, images],
+    );
+  }
+
   /** Every release of the app, in the caller's transaction (the end of the app's deletion). */
   async deleteOfApp(manager: EntityManager, appId: string): Promise<void> {
     await manager.delete(Release, { appId });

@@ -190,7 +190,8 @@ export class AppsController {
   @Accepted(AppView, 'A new release restores the old one; poll until converged')
   @ApiOperation({ summary: 'Make a new release from an old one: same image, env, size and replicas' })
   @ApiGoneResponse({
-    description: 'Build retention deleted that release\'s image (code release_expired); roll back to a kept one',
+    description:
+      "Build retention deleted that release's image (code release_expired); roll back to a kept one",
   })
   async rollback(
     @CurrentPrincipal() p: Principal,
