@@ -107,12 +107,14 @@ export class ImageDistribution implements OnApplicationBootstrap {
   }): Promise<{ failed: string[] }> {
     const failed = new Set<string>();
     for (const host of options.hosts.filter((h) => h.status !== 'down')) {
-      const engine = await this.pool.engineFor(host);
       for (const ref of options.refs) {
-        await engine.removeImage({ ref, force: true }).catch((err) => {
-          failed.add(ref);
-          this.logger.warn(`image ${ref} on host ${host.name}: ${err}`);
-        });
+        await this.pool
+          .engineFor(host)
+          .then((engine) => engine.removeImage({ ref, force: true }))
+          .catch((err) => {
+            failed.add(ref);
+            this.logger.warn(`image ${ref} on host ${host.name}: ${err}`);
+          });
       }
     }
     for (const ref of options.refs) {
