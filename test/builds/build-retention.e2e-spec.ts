@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BLOB_STORE, BuildLogStore, BuildsRepository, type BlobStore } from '../../libs/builds/index.js';
+import { RegistryClient } from '../../libs/engine/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { tarGz } from '../support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, uniqueId, waitFor } from '../support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry.js';
 
 /** A dependency-free app answering `body`: it builds in seconds (the dependency image is reused). */
 const tinyApp = (body: string) =>
@@ -24,11 +26,12 @@ interface BuildRow {
 }
 
 /**
- * Build retention on real Docker and PostgreSQL: a plan of the test's own keeps 2 builds per app. Four
+ * Build retention on real Docker and PostgreSQL, with a registry (scripts/registry.sh, deletes enabled):
+ * a plan of the test's own keeps 2 builds per app. Four
  * builds are deployed (with a rollback to v1 between the third and the fourth, so an old build's image
  * is still referenced by a kept release); then the plan's retention drops to 2 and the loop (short
  * interval) expires the two oldest builds: their sources and log lines go, the image of build 2 goes from
- * Docker, the image of build 1 stays (release v4 runs it and is among the newest two), the newest two
+ * Docker and from the registry, the image of build 1 stays (release v4 runs it and is among the newest two), the newest two
  * builds stay whole, an expired build's log is 410 build_expired, rollback to a kept release still serves,
  * and rollback to a release whose image went is 410 release_expired.
  */
@@ -38,13 +41,20 @@ describe('build retention', () => {
     .replace(/[^a-z0-9-]/g, '-')
     .slice(0, 40);
   const engine = testEngine();
+  let registry: TestRegistry | undefined;
   let api: TestApi;
   let operator: Session;
   let owner: Session;
 
   beforeAll(async () => {
     await ensureRuntimeImage();
-    api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 500, buildRetentionIntervalMs: 300 });
+    registry = await startTestRegistry();
+    api = await startTestApi({
+      runWorkers: true,
+      reconcileIntervalMs: 500,
+      buildRetentionIntervalMs: 300,
+      registry: registry.settings,
+    });
     operator = await login(api, OPERATOR.email, OPERATOR.password);
     await api.http
       .post('/v1/admin/plans')
@@ -70,8 +80,12 @@ describe('build retention', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await api?.close();
-    await cleanupTestRun();
+    try {
+      await api?.close();
+      await cleanupTestRun();
+    } finally {
+      await registry?.purge();
+    }
   }, 120_000);
 
   const deploy = async (body: string): Promise<string> => {
@@ -123,6 +137,8 @@ describe('build retention', () => {
     for (const key of sourceKeys) expect(await blobs.exists(key)).toBe(true);
     for (const id of [b1, b2, b3, b4]) expect((await logs.read(id)).length).toBeGreaterThan(0);
     expect(builds.every((b) => b.expiredAt === null)).toBe(true);
+    const registryClient = new RegistryClient(registry!.settings, registry!.authorize);
+    for (const ref of images) expect(await registryClient.hasImage(ref)).toBe(true);
 
     await api.http
       .patch(`/v1/admin/plans/${planId}`)
@@ -162,6 +178,9 @@ describe('build retention', () => {
     expect(await engine.inspectImage({ ref: imageIds[1]! })).toBeUndefined();
     expect((await build(b1)).imageRemovedAt).toBeNull();
     expect((await engine.inspectImage({ ref: images[0]! }))?.id).toBe(imageIds[0]);
+    // In the registry likewise: build 2's manifest was deleted, the kept ones answer.
+    expect(await registryClient.hasImage(images[1]!)).toBe(false);
+    for (const index of [0, 2, 3]) expect(await registryClient.hasImage(images[index]!)).toBe(true);
     // The newest two builds are whole.
     for (const index of [2, 3]) {
       expect(await blobs.exists(sourceKeys[index]!)).toBe(true);
