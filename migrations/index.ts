@@ -11,6 +11,7 @@ import { LoginFailures1796500002000 } from './1796500002000-LoginFailures.js';
 import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudgets.js';
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
+import { BuildRetention1796600001000 } from './1796600001000-BuildRetention.js';
 import { AcmeCertificates1796600005000 } from './1796600005000-AcmeCertificates.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
@@ -32,6 +33,7 @@ export const MIGRATIONS: Function[] = [
   TenantReadBudgets1796500002100,
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
+  BuildRetention1796600001000,
   AcmeCertificates1796600005000,
   AuditLogReads1796600007000,
   Events1796600009000,

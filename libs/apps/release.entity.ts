@@ -34,6 +34,13 @@ export class Release {
   @Column({ name: 'image_digest', type: 'varchar', length: 80, nullable: true })
   imageDigest: string | null;
 
+  /**
+   * When build retention deleted this release's image (it was neither current nor among the app's newest
+   * releases): it can no longer be rolled back to (410 release_expired).
+   */
+  @Column({ name: 'image_removed_at', type: 'timestamptz', nullable: true })
+  imageRemovedAt: Date | null;
+
   @Column({ name: 'env_sealed', type: 'text', nullable: true })
   envSealed: string | null;
 

@@ -46,6 +46,31 @@ export class ReleasesService implements TenantReleaseResizer {
       : this.dataSource.getRepository(Release).findBy({ id: In(ids) });
   }
 
+  /**
+   * For build retention, in the caller's transaction: the releases that keep their image (the current one
+   * and the newest `keep` by version). Called with the app's row locked, as rollback reads its target.
+   */
+  keptForRetention(manager: EntityManager, app: App, keep: number): Promise<Release[]> {
+    return manager
+      .createQueryBuilder(Release, 'r')
+      .where('r.app_id = :appId', { appId: app.id })
+      .andWhere(
+        '(r.id = :current OR r.version > (SELECT coalesce(max(m.version), 0) FROM releases m WHERE m.app_id = :appId) - :keep)',
+        { current: app.currentReleaseId, keep },
+      )
+      .getMany();
+  }
+
+  /** Marks the app's releases of these images as expired (build retention deletes the images next). */
+  async markImagesRemoved(manager: EntityManager, appId: string, images: string[]): Promise<void> {
+    if (images.length === 0) return;
+    await manager.query(
+      `UPDATE releases SET image_removed_at = now()
+        WHERE app_id = $1 AND image = ANY($2::varchar[]) AND image_removed_at IS NULL`,
+      [appId, images],
+    );
+  }
+
   /** Every release of the app, in the caller's transaction (the end of the app's deletion). */
   async deleteOfApp(manager: EntityManager, appId: string): Promise<void> {
     await manager.delete(Release, { appId });
@@ -97,9 +122,17 @@ export class ReleasesService implements TenantReleaseResizer {
   async rollback(principal: Principal, app: App, version: number): Promise<Release> {
     const release = await this.dataSource.transaction(async (manager) => {
       await this.quota.lockTenant(manager, app.tenantId);
+      const locked = await this.appRows.lockById(manager, app.id);
+      // Read under the app's lock, which build retention takes to mark images it is about to delete: a
+      // rollback either sees the mark or commits first (and retention then keeps its image).
       const target = await manager.findOne(Release, { where: { appId: app.id, version } });
       if (!target) throw problems.notFound('release', `v${version}`);
-      const locked = await this.appRows.lockById(manager, app.id);
+      if (target.imageRemovedAt) {
+        throw problems.gone(
+          'release_expired',
+          `Release v${version}'s image was deleted by build retention on ${target.imageRemovedAt.toISOString()}; roll back to a newer release`,
+        );
+      }
       // The old release comes back at the size and replica count it recorded, maybe a bigger plan's.
       const before = await this.quota.demandOf(manager, app.id);
       await this.quota.assertMemory(

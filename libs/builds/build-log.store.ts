@@ -99,6 +99,12 @@ export class BuildLogStore {
     );
   }
 
+  /** The log lines of these builds (build retention). */
+  async deleteOfBuilds(buildIds: string[]): Promise<void> {
+    if (buildIds.length === 0) return;
+    await this.dataSource.query(`DELETE FROM build_log_lines WHERE build_id = ANY($1::uuid[])`, [buildIds]);
+  }
+
   private async lastSeq(buildId: string): Promise<number> {
     const [row] = await this.dataSource.query(
       'SELECT coalesce(max(seq), 0) AS seq FROM build_log_lines WHERE build_id = $1',

@@ -89,4 +89,12 @@ export class Build {
 
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
+
+  /** When retention deleted its sources and log (the row stays, for the history); NULL while kept. */
+  @Column({ name: 'expired_at', type: 'timestamptz', nullable: true })
+  expiredAt: Date | null;
+
+  /** When retention deleted its image from the hosts and the registry (no kept release ran it any more). */
+  @Column({ name: 'image_removed_at', type: 'timestamptz', nullable: true })
+  imageRemovedAt: Date | null;
 }

@@ -4,6 +4,7 @@ import { AppsModule } from '../apps/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { NetworksModule } from '../networks/index.js';
 import { BuildLogLine } from './build-log-line.entity.js';
+import { BuildRetention } from './build-retention.js';
 import { BuildRunner } from './build-runner.js';
 import { Build } from './build.entity.js';
 import { BuildsRepositoryModule } from './builds-repository.module.js';
@@ -19,7 +20,7 @@ import { BuildsService } from './builds.service.js';
     NetworksModule,
     BuildsRepositoryModule,
   ],
-  providers: [BuildsService, BuildRunner],
-  exports: [BuildsService],
+  providers: [BuildsService, BuildRunner, BuildRetention],
+  exports: [BuildsService, BuildRetention],
 })
 export class BuildsModule {}

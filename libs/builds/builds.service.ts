@@ -203,6 +203,12 @@ export class BuildsService {
     afterSeq: number,
   ): Promise<{ build: Build; lines: BuildLogEntry[] }> {
     const build = await this.get(principal, appName, buildId);
+    if (build.expiredAt) {
+      throw problems.gone(
+        'build_expired',
+        `Build ${build.id} expired on ${build.expiredAt.toISOString()}: the plan keeps the app's newest builds only, and its log and sources were deleted`,
+      );
+    }
     return { build, lines: await this.logs.read(build.id, afterSeq) };
   }
 

@@ -65,6 +65,8 @@ export interface BerthConfig {
   usageWindowSeconds: number;
   /** Pause between usage meter passes. */
   meterIntervalMs: number;
+  /** Pause between build retention passes (expiry of builds beyond each plan's buildRetention). */
+  buildRetentionIntervalMs: number;
   /** Lifetime of a log-session token (WebSocket log streams for browsers). */
   logSessionTtlSeconds: number;
   /** Heavy reads (log pages and reads, usage exports) a tenant may make at once, across API processes. */
@@ -142,6 +144,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       intFrom(env.BERTH_USAGE_WINDOW_SECONDS, 60, 'BERTH_USAGE_WINDOW_SECONDS'),
     ),
     meterIntervalMs: intFrom(env.BERTH_METER_INTERVAL_MS, 10_000, 'BERTH_METER_INTERVAL_MS'),
+    buildRetentionIntervalMs: Math.max(
+      100,
+      intFrom(env.BERTH_BUILD_RETENTION_MS, 10 * 60_000, 'BERTH_BUILD_RETENTION_MS'),
+    ),
     logSessionTtlSeconds: Math.min(
       3600,
       Math.max(10, intFrom(env.BERTH_LOG_SESSION_TTL, 300, 'BERTH_LOG_SESSION_TTL')),

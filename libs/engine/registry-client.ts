@@ -7,7 +7,8 @@ export interface RegistryEndpoint {
   apiBase: string;
 }
 
-export type RegistryDeletion = 'deleted' | 'absent' | 'not-allowed';
+/** `kept`: the tag's manifest is one the caller keeps (another tag of the same content is still used). */
+export type RegistryDeletion = 'deleted' | 'absent' | 'not-allowed' | 'kept';
 
 const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
@@ -29,10 +30,18 @@ export class RegistryClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  /** Deletes the manifest `ref` has in the registry. 'not-allowed' when the registry has deletes off. */
-  async deleteImage(ref: string): Promise<RegistryDeletion> {
+  /**
+   * Deletes the manifest `ref` has in the registry, by its digest. 'not-allowed' when the registry has
+   * deletes off. A digest in `keepDigests` is left alone ('kept'): deleting a manifest deletes it under
+   * every tag, and a release may run the same content under another name.
+   */
+  async deleteImage(
+    ref: string,
+    options: { keepDigests?: ReadonlySet<string> } = {},
+  ): Promise<RegistryDeletion> {
     const manifest = await this.manifestOf(ref, ['pull', 'delete']);
     if (!manifest) return 'absent';
+    if (options.keepDigests?.has(manifest.digest)) return 'kept';
     const deletion = await this.call(`${manifest.url}${manifest.digest}`, {
       method: 'DELETE',
       headers: manifest.authorization,

@@ -48,6 +48,8 @@ export const problems = {
       id ? `${resource} '${id}' was not found` : `${resource} was not found`,
     ),
   conflict: (code: string, detail: string) => new ProblemError(409, code, 'Conflict', detail),
+  /** The resource existed and is gone for good (e.g. a build whose log retention expired). */
+  gone: (code: string, detail: string) => new ProblemError(410, code, 'Gone', detail),
   tooManyRequests: (code: string, detail: string, retryAfterSeconds: number) =>
     new ProblemError(
       429,

@@ -95,15 +95,43 @@ export class ImageDistribution implements OnApplicationBootstrap {
     return publishImage({ ...options, registry: this.target });
   }
 
+  /**
+   * Deletes images from every given host that is not down (absent counts as deleted) and then from the
+   * registry (`forget`): an app's deletion and build retention. Returns the refs some host still has
+   * (its engine refused or failed; logged), so a caller that must know can try again later.
+   */
+  async removeEverywhere(options: {
+    refs: string[];
+    hosts: Host[];
+    keepDigests?: ReadonlySet<string>;
+  }): Promise<{ failed: string[] }> {
+    const failed = new Set<string>();
+    for (const host of options.hosts.filter((h) => h.status !== 'down')) {
+      for (const ref of options.refs) {
+        await this.pool
+          .engineFor(host)
+          .then((engine) => engine.removeImage({ ref, force: true }))
+          .catch((err) => {
+            failed.add(ref);
+            this.logger.warn(`image ${ref} on host ${host.name}: ${err}`);
+          });
+      }
+    }
+    for (const ref of options.refs) {
+      await this.forget(ref, options.keepDigests ? { keepDigests: options.keepDigests } : {});
+    }
+    return { failed: [...failed] };
+  }
+
   /** Deletes `ref` from the registry (nothing without one). Failures are logged: deletion goes on. */
-  async forget(ref: string): Promise<void> {
+  async forget(ref: string, options: { keepDigests?: ReadonlySet<string> } = {}): Promise<void> {
     if (!this.registryClient) return;
     try {
-      const outcome = await this.registryClient.deleteImage(ref);
+      const outcome = await this.registryClient.deleteImage(ref, options);
       if (outcome === 'not-allowed' && !this.deletesRefused) {
         this.deletesRefused = true;
         this.logger.warn(
-          `registry ${this.registry} refuses deletes (storage.delete.enabled is off): deleted apps' images stay in it`,
+          `registry ${this.registry} refuses deletes (storage.delete.enabled is off): images of deleted apps and expired builds stay in it`,
         );
       }
     } catch (error) {

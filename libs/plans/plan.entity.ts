@@ -44,6 +44,13 @@ export class Plan {
   @Column({ name: 'max_custom_domains', type: 'integer', default: 0 })
   maxCustomDomains: number;
 
+  /**
+   * Builds kept per app: older finished builds lose their sources, logs and (unless a kept release still
+   * runs it) their image in the background (libs/builds/retention).
+   */
+  @Column({ name: 'build_retention', type: 'integer', default: 20 })
+  buildRetention: number;
+
   /** The plan a signup lands on; exactly one plan has it. */
   @Column({ name: 'is_default', type: 'boolean', default: false })
   isDefault: boolean;
@@ -71,6 +78,7 @@ export type PlanLimitValues = Pick<
   | 'buildTimeoutSeconds'
   | 'concurrentBuilds'
   | 'maxCustomDomains'
+  | 'buildRetention'
 >;
 
 /** The limits a plan sets, without its identity or bookkeeping: what quota views show. */
@@ -86,5 +94,6 @@ export function limitsOf(plan: Plan): PlanLimitValues {
     buildTimeoutSeconds: plan.buildTimeoutSeconds,
     concurrentBuilds: plan.concurrentBuilds,
     maxCustomDomains: plan.maxCustomDomains,
+    buildRetention: plan.buildRetention,
   };
 }

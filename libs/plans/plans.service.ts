@@ -15,10 +15,12 @@ import {
 
 export type PlanLimits = Omit<
   Plan,
-  'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault' | 'maxCustomDomains'
+  'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault' | 'maxCustomDomains' | 'buildRetention'
 > & {
   /** Optional for plans made before custom domains existed: 0 when absent. */
   maxCustomDomains?: number;
+  /** Optional for plans made before build retention existed: 20 when absent. */
+  buildRetention?: number;
 };
 
 @Injectable()

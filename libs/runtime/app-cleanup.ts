@@ -34,13 +34,9 @@ export class AppCleanup {
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
     const images = await this.builds.imagesOfApp(app.id);
+    await this.images.removeEverywhere({ refs: images, hosts });
     for (const host of hosts.filter((h) => h.status !== 'down')) {
       const engine = await this.pool.engineFor(host);
-      for (const image of images) {
-        await engine
-          .removeImage({ ref: image, force: true })
-          .catch((err) => this.logger.warn(`image ${image}: ${err}`));
-      }
       await removeDependencyImages(engine, app.id).catch((err) =>
         this.logger.warn(`dependency images of app ${app.id}: ${err}`),
       );
@@ -48,7 +44,6 @@ export class AppCleanup {
     // The tenant's networks go (and their subnets back to the pool) on every host where nothing of the
     // tenant is left; on the others another app of the tenant still uses them.
     await this.networks.releaseUnused({ hosts, tenantId: app.tenantId });
-    for (const image of images) await this.images.forget(image);
     for (const key of await this.builds.sourceKeysOfApp(app.id)) await this.blobs.delete(key);
     await this.dataSource.transaction(async (manager) => {
       await this.buildLogs.deleteOfApp(manager, app.id);

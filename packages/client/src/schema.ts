@@ -1202,6 +1202,11 @@ export interface components {
       concurrentBuilds: number;
       /** @example 2 */
       maxCustomDomains: number;
+      /**
+       * @description Finished builds kept per app
+       * @example 20
+       */
+      buildRetention: number;
       /** @example false */
       isDefault: boolean;
       /** @example null */
@@ -1243,6 +1248,11 @@ export interface components {
        * @example 5
        */
       maxCustomDomains?: number;
+      /**
+       * @description Finished builds kept per app (default 20); older ones lose their sources, logs and, unless a kept release runs it, their image
+       * @example 20
+       */
+      buildRetention?: number;
       /** @example false */
       isDefault?: boolean;
       /**
@@ -1283,6 +1293,11 @@ export interface components {
        * @example 5
        */
       maxCustomDomains?: number;
+      /**
+       * @description Finished builds kept per app (default 20); older ones lose their sources, logs and, unless a kept release runs it, their image
+       * @example 20
+       */
+      buildRetention?: number;
       /** @example false */
       isDefault?: boolean;
     };
@@ -1586,6 +1601,11 @@ export interface components {
        * @example sha256:b184e2aa81f79230300489f97da549f111c8462211ed6a0fb7c04b84854d25bd
        */
       imageDigest: string | null;
+      /**
+       * @description When build retention deleted the image (the release was neither current nor among the newest kept): rollback to it answers 410 release_expired
+       * @example null
+       */
+      imageRemovedAt: string | null;
       /** @example 256 */
       memoryMb: number;
       /** @example 500 */
@@ -1759,6 +1779,16 @@ export interface components {
       startedAt: string | null;
       /** @example null */
       finishedAt: string | null;
+      /**
+       * @description When retention expired the build (beyond the plan's buildRetention newest): its sources and log are deleted, its log answers 410 build_expired
+       * @example null
+       */
+      expiredAt: string | null;
+      /**
+       * @description When retention deleted its image (no kept release runs it)
+       * @example null
+       */
+      imageRemovedAt: string | null;
       /**
        * @description Poll until the build has finished
        * @example /v1/apps/billing-api/builds/1f2e…
@@ -3976,6 +4006,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description Build retention deleted that release's image (code release_expired); roll back to a kept one */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_enableLoadBalancer: {
@@ -4642,6 +4679,13 @@ export interface operations {
       };
       /** @description Role or scope does not allow this (problem+json, code forbidden) */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The build expired under the plan's build retention (code build_expired): its log was deleted */
+      410: {
         headers: {
           [name: string]: unknown;
         };

@@ -14,6 +14,7 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
+  ApiGoneResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -188,6 +189,10 @@ export class AppsController {
   @Authorize('apps:write')
   @Accepted(AppView, 'A new release restores the old one; poll until converged')
   @ApiOperation({ summary: 'Make a new release from an old one: same image, env, size and replicas' })
+  @ApiGoneResponse({
+    description:
+      "Build retention deleted that release's image (code release_expired); roll back to a kept one",
+  })
   async rollback(
     @CurrentPrincipal() p: Principal,
     @AppNameParam() name: string,

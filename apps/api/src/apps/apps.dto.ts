@@ -257,6 +257,14 @@ export class ReleaseView {
     example: 'sha256:b184e2aa81f79230300489f97da549f111c8462211ed6a0fb7c04b84854d25bd',
   })
   imageDigest: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      'When build retention deleted the image (the release was neither current nor among the newest kept): rollback to it answers 410 release_expired',
+  })
+  imageRemovedAt: string | null;
   @ApiProperty({ example: 256 }) memoryMb: number;
   @ApiProperty({ example: 500 }) cpuMillis: number;
   @ApiProperty({ example: 2 }) replicas: number;
@@ -275,6 +283,7 @@ export class ReleaseView {
       buildId: release.buildId,
       image: release.image,
       imageDigest: release.imageDigest,
+      imageRemovedAt: release.imageRemovedAt?.toISOString() ?? null,
       memoryMb: release.memoryMb,
       cpuMillis: release.cpuMillis,
       replicas: release.replicas,

@@ -13,6 +13,7 @@ import {
 import {
   ApiBody,
   ApiConsumes,
+  ApiGoneResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -127,6 +128,10 @@ export class BuildsController {
   @ApiHeader({ name: 'Accept', required: false, description: 'application/x-ndjson to follow live' })
   @ApiProduces('application/json', 'application/x-ndjson')
   @ApiOkResponse({ type: BuildLogView })
+  @ApiGoneResponse({
+    description:
+      "The build expired under the plan's build retention (code build_expired): its log was deleted",
+  })
   async log(
     @CurrentPrincipal() p: Principal,
     @AppNameParam() app: string,

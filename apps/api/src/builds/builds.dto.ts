@@ -17,6 +17,21 @@ export class BuildView {
     string | null;
   @ApiProperty({ nullable: true, type: String, example: null }) finishedAt: string | null;
   @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      "When retention expired the build (beyond the plan's buildRetention newest): its sources and log are deleted, its log answers 410 build_expired",
+  })
+  expiredAt: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'When retention deleted its image (no kept release runs it)',
+  })
+  imageRemovedAt: string | null;
+  @ApiProperty({
     example: '/v1/apps/billing-api/builds/1f2e…',
     description: 'Poll until the build has finished',
   })
@@ -37,6 +52,8 @@ export class BuildView {
         createdAt: build.createdAt.toISOString(),
         startedAt: build.startedAt?.toISOString() ?? null,
         finishedAt: build.finishedAt?.toISOString() ?? null,
+        expiredAt: build.expiredAt?.toISOString() ?? null,
+        imageRemovedAt: build.imageRemovedAt?.toISOString() ?? null,
         statusUrl: `/v1/apps/${appName}/builds/${build.id}`,
         logUrl: `/v1/apps/${appName}/builds/${build.id}/log`,
       });

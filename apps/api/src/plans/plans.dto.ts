@@ -30,6 +30,16 @@ export class PlanLimitsRequest {
   @Min(0)
   @Max(10000)
   maxCustomDomains?: number;
+  @ApiPropertyOptional({
+    example: 20,
+    description:
+      'Finished builds kept per app (default 20); older ones lose their sources, logs and, unless a kept release runs it, their image',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  buildRetention?: number;
   @ApiPropertyOptional({ example: false }) @IsOptional() @IsBoolean() isDefault?: boolean;
 }
 
@@ -62,6 +72,7 @@ export class PlanView {
   @ApiProperty({ example: 600 }) buildTimeoutSeconds: number;
   @ApiProperty({ example: 2 }) concurrentBuilds: number;
   @ApiProperty({ example: 2 }) maxCustomDomains: number;
+  @ApiProperty({ example: 20, description: 'Finished builds kept per app' }) buildRetention: number;
   @ApiProperty({ example: false }) isDefault: boolean;
   @ApiProperty({ nullable: true, type: String, example: null }) retiredAt: string | null;
 
