@@ -164,7 +164,7 @@ export class ReplicaLifecycle {
         replica = await this.replicas.byId(replica.id);
       }
       if (replica.state === 'starting' && replica.hostPort) {
-        if (await role.isReady(host.publicAddress, replica.hostPort)) {
+        if (await role.isReady(host.publicAddress, replica.hostPort, replica)) {
           await this.replicas.markRunning(replica.id);
           replica.state = 'running';
         } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
