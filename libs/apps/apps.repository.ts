@@ -189,7 +189,11 @@ export class AppsRepository {
   }
 
   /** Replaces the app's health check (no new generation by itself: a release carries it out). */
-  async setHealthCheck(manager: EntityManager, id: string, healthCheck: HealthCheckSettings | null): Promise<void> {
+  async setHealthCheck(
+    manager: EntityManager,
+    id: string,
+    healthCheck: HealthCheckSettings | null,
+  ): Promise<void> {
     await manager.update(App, id, { healthCheck });
   }
 

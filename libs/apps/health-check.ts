@@ -24,7 +24,8 @@ export interface HealthCheckSettings {
 }
 
 /** An origin-form path: starts with one `/`, RFC 3986 path and query characters only, no fragment. */
-export const HEALTH_CHECK_PATH = /^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;
+export const HEALTH_CHECK_PATH =
+  /^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;
 
 export const HEALTH_CHECK_LIMITS = {
   pathMaxLength: 200,

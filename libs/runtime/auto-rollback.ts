@@ -55,7 +55,9 @@ export class RolloutGuard {
         );
         return true;
       }
-      this.logger.warn(`app ${app.id}: v${release.version} failed (${verdict.reason}); nothing to roll back to`);
+      this.logger.warn(
+        `app ${app.id}: v${release.version} failed (${verdict.reason}); nothing to roll back to`,
+      );
     }
     const check = release.healthCheck;
     if (!check) return false;

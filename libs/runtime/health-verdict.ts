@@ -86,7 +86,8 @@ export function judgeRollout(input: RolloutInput): RolloutVerdict {
   const check = release.healthCheck;
   if (!check || release.failureReason !== null || input.reachedByRollback) return { kind: 'keep' };
   const windowMs = check.rollbackWindowMs ?? input.defaultWindowMs;
-  if (release.rolledOutAt && now.getTime() >= release.rolledOutAt.getTime() + windowMs) return { kind: 'keep' };
+  if (release.rolledOutAt && now.getTime() >= release.rolledOutAt.getTime() + windowMs)
+    return { kind: 'keep' };
   for (const replica of input.replicas) {
     if (replica.releaseId !== release.id) continue;
     const name = `replica ${replica.id.slice(0, 8)} of v${release.version}`;

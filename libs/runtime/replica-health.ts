@@ -3,13 +3,7 @@ import pLimit from 'p-limit';
 import { type HealthCheckSettings, ReleasesService } from '../apps/index.js';
 import type { Host } from '../hosts/index.js';
 import { probeHttp } from './health-probe.js';
-import {
-  type HealthRecord,
-  freshRecord,
-  passedCheck,
-  probeDue,
-  withProbe,
-} from './health-verdict.js';
+import { type HealthRecord, freshRecord, passedCheck, probeDue, withProbe } from './health-verdict.js';
 import { acceptsConnections } from './readiness.js';
 import { WEB_ROLE, type ReplicaRole } from './replica-role.js';
 import type { Replica } from './replica.entity.js';
@@ -52,7 +46,8 @@ export class ReplicaHealth {
       (id): id is string => id !== null && !this.checks.has(id),
     );
     if (missing.length > 0) {
-      for (const release of await this.releases.byIds(missing)) this.checks.set(release.id, release.healthCheck);
+      for (const release of await this.releases.byIds(missing))
+        this.checks.set(release.id, release.healthCheck);
     }
     return new Map(
       releaseIds.filter((id): id is string => id !== null).map((id) => [id, this.checks.get(id) ?? null]),
@@ -64,7 +59,9 @@ export class ReplicaHealth {
    * sooner than its grace period and then every interval); without a check, once its port accepts.
    */
   async isReady(address: string, hostPort: number, replica?: Replica): Promise<boolean> {
-    const check = replica?.releaseId ? (await this.checksOf([replica.releaseId])).get(replica.releaseId) : null;
+    const check = replica?.releaseId
+      ? (await this.checksOf([replica.releaseId])).get(replica.releaseId)
+      : null;
     if (!replica || !check) return acceptsConnections(address, hostPort, 500);
     const record = await this.probeIfDue(replica, address, hostPort, check, Date.now());
     return passedCheck(record, check);

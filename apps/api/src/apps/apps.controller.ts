@@ -31,6 +31,7 @@ import {
   ContainerView,
   CreateAppRequest,
   EnvView,
+  HealthCheckRequest,
   LoadBalancerRequest,
   PatchEnvRequest,
   PutEnvRequest,
@@ -215,6 +216,29 @@ export class AppsController {
   @ApiOperation({ summary: 'Remove the load balancer' })
   async removeLoadBalancer(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.setLoadBalancer(p, name, null));
+  }
+
+  @Put('apps/:app/health-check')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release carries the check; poll until converged')
+  @ApiOperation({
+    summary:
+      'Set the HTTP health check: new replicas must pass it before old ones stop, failing releases are rolled back',
+  })
+  async putHealthCheck(
+    @CurrentPrincipal() p: Principal,
+    @AppNameParam() name: string,
+    @Body() body: HealthCheckRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.setHealthCheck(p, name, { ...body }));
+  }
+
+  @Delete('apps/:app/health-check')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release without the check; poll until converged')
+  @ApiOperation({ summary: 'Remove the health check: a replica is ready once its port accepts connections' })
+  async removeHealthCheck(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
+    return AppView.from(await this.apps.setHealthCheck(p, name, null));
   }
 
   @Get('tenant/quota')
