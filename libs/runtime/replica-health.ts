@@ -46,8 +46,9 @@ export class ReplicaHealth {
       (id): id is string => id !== null && !this.checks.has(id),
     );
     if (missing.length > 0) {
-      for (const release of await this.releases.byIds(missing))
-        this.checks.set(release.id, release.healthCheck);
+      const found = new Map((await this.releases.byIds(missing)).map((r) => [r.id, r.healthCheck]));
+      // A release deleted with its app has no check to read again.
+      for (const id of missing) this.checks.set(id, found.get(id) ?? null);
     }
     return new Map(
       releaseIds.filter((id): id is string => id !== null).map((id) => [id, this.checks.get(id) ?? null]),
