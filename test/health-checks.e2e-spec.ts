@@ -95,6 +95,14 @@ describe('health checks and automatic rollback on real Docker', () => {
       });
       expect(res.body.code).toBe('validation_failed');
     }
+    // Another tenant's app is not found, exactly like a missing one.
+    const stranger = await signupOwner(api, 'health-stranger');
+    const foreign = await api.http
+      .put('/v1/apps/guarded/health-check')
+      .set(stranger.auth)
+      .send({ path: '/healthz' });
+    expect({ status: foreign.status, code: foreign.body.code }).toEqual({ status: 404, code: 'not_found' });
+    await api.http.delete('/v1/apps/guarded/health-check').set(stranger.auth).expect(404);
   });
 
   it('never lets a release answering 500 replace a healthy one, and rolls back one that fails after its rollout', async () => {

@@ -170,7 +170,7 @@ export class ReplicaLifecycle {
         } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
           await this.replicas.setLastError(
             replica.id,
-            `not accepting connections on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s`,
+            `not ready on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s (no connection, or its health check not passed)`,
           );
         }
       }
