@@ -267,7 +267,8 @@ export class Reconciler {
     if (app?.deletingAt && converged) await this.cleanup.finishDeletion(app, hosts);
     else if (app && !app.deletingAt) await this.reportStatus(app, replicas, converged, failure ?? lb.failure);
     if (converged) {
-      await this.rollouts.rolloutConverged(release);
+      // A stopped app rolls nothing out: its release's window starts once its replicas run.
+      if (desired > 0) await this.rollouts.rolloutConverged(release);
       // Replicas with a health check are probed every interval, so a settled app still has its looks.
       return this.health.nextProbeAt(replicas);
     }
