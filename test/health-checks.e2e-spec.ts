@@ -180,7 +180,7 @@ describe('health checks and automatic rollback on real Docker', () => {
     await api.http
       .patch('/v1/apps/guarded/env')
       .set(owner.auth)
-      .send({ set: { FAIL_AFTER_MS: '12000' } })
+      .send({ set: { FAIL_AFTER_MS: '20000' } })
       .expect(202);
     await waitFor(
       'v3 rolled out',

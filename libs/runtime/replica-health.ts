@@ -90,8 +90,12 @@ export class ReplicaHealth {
     for (const replica of replicas) {
       const check = replica.releaseId ? this.checks.get(replica.releaseId) : null;
       if (!check || replica.state !== 'running') continue;
-      const last = this.records.get(replica.id)?.lastProbeAt ?? now;
-      const due = Math.max(now, last + check.intervalMs);
+      const last = this.records.get(replica.id)?.lastProbeAt;
+      // Overdue (its host is down, or this pass did not probe it): an interval from now, never a busy loop.
+      const due =
+        last !== undefined && last !== null && last + check.intervalMs > now
+          ? last + check.intervalMs
+          : now + check.intervalMs;
       next = next === null ? due : Math.min(next, due);
     }
     return next === null ? null : new Date(next);
