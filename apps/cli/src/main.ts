@@ -5,6 +5,7 @@ import { CliError, ExitCode } from './cli-error.js';
 import { accountCommands } from './commands/account-commands.js';
 import { appCommands } from './commands/app-commands.js';
 import { deployCommands } from './commands/deploy-commands.js';
+import { healthCommands } from './commands/health-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   accountCommands(program);
   appCommands(program);
   deployCommands(program);
+  healthCommands(program);
   program.addHelpText(
     'after',
     `
