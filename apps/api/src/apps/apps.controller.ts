@@ -31,7 +31,6 @@ import {
   ContainerView,
   CreateAppRequest,
   EnvView,
-  HealthCheckRequest,
   LoadBalancerRequest,
   PatchEnvRequest,
   PutEnvRequest,
@@ -39,6 +38,7 @@ import {
   ReleaseView,
   ScaleAppRequest,
 } from './apps.dto.js';
+import { HealthCheckRequest } from './health-check.dto.js';
 
 const QUOTA = {
   description: 'Over a plan limit (problem+json, code quota_exceeded, with limit, current and requested)',
