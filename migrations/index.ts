@@ -12,9 +12,11 @@ import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudget
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 import { BuildRetention1796600001000 } from './1796600001000-BuildRetention.js';
+import { HealthChecks1796600003000 } from './1796600003000-HealthChecks.js';
 import { AcmeCertificates1796600005000 } from './1796600005000-AcmeCertificates.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
+import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -34,7 +36,9 @@ export const MIGRATIONS: Function[] = [
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
   BuildRetention1796600001000,
+  HealthChecks1796600003000,
   AcmeCertificates1796600005000,
   AuditLogReads1796600007000,
   Events1796600009000,
+  RolledBackEvents1796600009100,
 ];

@@ -1,7 +1,16 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { HealthCheckSettings } from './health-check.js';
 
 export type DesiredState = 'running' | 'stopped';
 export type AppPhase = 'converging' | 'running' | 'stopped' | 'crashloop' | 'failed';
+
+/** The app's last automatic rollback: why, and from which release version to which. */
+export interface AutomaticRollback {
+  reason: string;
+  fromVersion: number;
+  toVersion: number;
+  at: string;
+}
 
 export interface LoadBalancerSettings {
   algorithm: 'roundrobin' | 'leastconn';
@@ -39,6 +48,14 @@ export class App {
   /** Null when the app has no load balancer. */
   @Column({ name: 'load_balancer', type: 'jsonb', nullable: true })
   loadBalancer: LoadBalancerSettings | null;
+
+  /** The health check its next release gets; null: a replica is ready once its port accepts connections. */
+  @Column({ name: 'health_check', type: 'jsonb', nullable: true })
+  healthCheck: HealthCheckSettings | null;
+
+  /** Written by the reconciler when it rolled a failing release back (shown while that rollback is current). */
+  @Column({ name: 'last_auto_rollback', type: 'jsonb', nullable: true })
+  lastAutoRollback: AutomaticRollback | null;
 
   /** Bumped by every change of what should run; the reconciler reports convergence against it. */
   @Column({ type: 'integer', default: 0 })

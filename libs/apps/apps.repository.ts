@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { App, type AppPhase } from './app.entity.js';
+import type { HealthCheckSettings } from './health-check.js';
 import type { AppDemand } from './memory-demand.js';
 
 /** What the apps of one tenant ask for, summed for its quotas. */
@@ -30,6 +31,8 @@ export type DesiredChange = Partial<
     | 'name'
     | 'currentReleaseId'
     | 'envSealed'
+    | 'healthCheck'
+    | 'lastAutoRollback'
   >
 >;
 
@@ -183,6 +186,15 @@ export class AppsRepository {
   /** Replaces the app's sealed env vars (no new generation by itself: a release carries them out). */
   async setEnv(manager: EntityManager, id: string, envSealed: string): Promise<void> {
     await manager.update(App, id, { envSealed });
+  }
+
+  /** Replaces the app's health check (no new generation by itself: a release carries it out). */
+  async setHealthCheck(
+    manager: EntityManager,
+    id: string,
+    healthCheck: HealthCheckSettings | null,
+  ): Promise<void> {
+    await manager.update(App, id, { healthCheck });
   }
 
   /**

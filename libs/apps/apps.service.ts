@@ -11,6 +11,7 @@ import { AppChanges } from './app-changes.js';
 import type { App, LoadBalancerSettings } from './app.entity.js';
 import { AppsRepository, type DesiredChange } from './apps.repository.js';
 import { envVarFaults, maskValue, openEnv, sealEnv, type EnvVars } from './app-env.js';
+import { healthCheckFaults, type HealthCheckSettings } from './health-check.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
 
@@ -144,6 +145,36 @@ export class AppsService {
         return { loadBalancer: settings };
       },
     );
+  }
+
+  /**
+   * Sets (or, with null, removes) the app's health check. The check belongs to a release: with a release in
+   * place this makes vN+1 that carries it, rolled out (and judged) like any other.
+   */
+  async setHealthCheck(principal: Principal, name: string, check: HealthCheckSettings | null): Promise<App> {
+    if (check) {
+      const faults = healthCheckFaults(check);
+      if (faults.length > 0) throw problems.validation(faults);
+    }
+    return this.inTenantTransaction(tenantIdOf(principal), async (manager) => {
+      const app = await this.get(principal, name, manager);
+      await this.appRows.setHealthCheck(manager, app.id, check);
+      await this.audit.record(
+        {
+          tenantId: app.tenantId,
+          actor: actorOf(principal),
+          action: check ? 'app.health_check.set' : 'app.health_check.remove',
+          target: `app:${app.id}`,
+          data: { ...(check ?? {}) },
+        },
+        manager,
+      );
+      if (app.currentReleaseId) {
+        await this.releases.createFromConfigChange(manager, app, actorOf(principal), 'health check change');
+      }
+      await this.changes.notify(app.id, manager);
+      return (await this.appRows.byId(app.id, manager))!;
+    });
   }
 
   /** Marks the app for deletion; the reconciler removes its containers, images and blobs, then the rows. */

@@ -2,11 +2,18 @@
 export { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
 export { AppChanges } from './app-changes.js';
 export { ENV_LIMITS, envVarFaults, type EnvVars } from './app-env.js';
-export { App, type LoadBalancerSettings } from './app.entity.js';
+export { App, type AutomaticRollback, type LoadBalancerSettings } from './app.entity.js';
 export { AppsModule } from './apps.module.js';
 export { AppsRepository, type ObservedStatus } from './apps.repository.js';
 export { AppsService } from './apps.service.js';
 export { APPS_ENTITIES } from './entities.js';
+export {
+  HEALTH_CHECK_DEFAULTS,
+  HEALTH_CHECK_LIMITS,
+  HEALTH_CHECK_PATH,
+  healthCheckFaults,
+  type HealthCheckSettings,
+} from './health-check.js';
 export { IdempotencyService, requestFingerprint } from './idempotency.service.js';
 export { QuotaService } from './quota.service.js';
 export { Release } from './release.entity.js';

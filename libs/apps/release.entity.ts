@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { HealthCheckSettings } from './health-check.js';
 
 /**
  * Release vN of an app: everything needed to run it again exactly (rollback copies these fields into a
@@ -52,6 +53,18 @@ export class Release {
 
   @Column({ type: 'integer' })
   replicas: number;
+
+  /** The health check this release is rolled out and watched with; null: TCP readiness only. */
+  @Column({ name: 'health_check', type: 'jsonb', nullable: true })
+  healthCheck: HealthCheckSettings | null;
+
+  /** When its rollout first completed (every wanted replica ready); the rollback window counts from here. */
+  @Column({ name: 'rolled_out_at', type: 'timestamptz', nullable: true })
+  rolledOutAt: Date | null;
+
+  /** Set when its replicas failed their check and it was rolled back: never an automatic rollback's target. */
+  @Column({ name: 'failure_reason', type: 'varchar', length: 500, nullable: true })
+  failureReason: string | null;
 
   /** Why it exists: `build <id>`, `env change`, `rollback to v3`. */
   @Column({ type: 'varchar', length: 200 })

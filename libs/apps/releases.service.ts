@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, In, IsNull, LessThan, Not, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
-import { problems } from '../errors/index.js';
+import { ProblemError, problems } from '../errors/index.js';
 import { actorOf, type Principal } from '../identity/index.js';
 import { type PlanSize, type TenantReleaseResizer, TenantPlanRepository } from '../plans/index.js';
 import { AppChanges } from './app-changes.js';
-import type { App } from './app.entity.js';
+import type { App, AutomaticRollback } from './app.entity.js';
 import { AppsRepository } from './apps.repository.js';
 import { QuotaService } from './quota.service.js';
 import { Release } from './release.entity.js';
@@ -100,17 +100,22 @@ export class ReleasesService implements TenantReleaseResizer {
     );
   }
 
-  async createFromEnvChange(manager: EntityManager, app: App, actor: string): Promise<Release> {
+  createFromEnvChange(manager: EntityManager, app: App, actor: string): Promise<Release> {
+    return this.createFromConfigChange(manager, app, actor, 'env change');
+  }
+
+  /** The current image again with the app's settings as they now are (env, health check). */
+  async createFromConfigChange(
+    manager: EntityManager,
+    app: App,
+    actor: string,
+    description: string,
+  ): Promise<Release> {
     const current = await manager.findOneOrFail(Release, { where: { id: app.currentReleaseId! } });
     return this.append(
       manager,
       app,
-      {
-        buildId: current.buildId,
-        image: current.image,
-        imageDigest: current.imageDigest,
-        description: 'env change',
-      },
+      { buildId: current.buildId, image: current.image, imageDigest: current.imageDigest, description },
       actor,
     );
   }
@@ -154,6 +159,7 @@ export class ReleasesService implements TenantReleaseResizer {
           memoryMb: target.memoryMb,
           cpuMillis: target.cpuMillis,
           replicas: target.replicas,
+          healthCheck: target.healthCheck,
           description: `rollback to v${target.version}`,
           createdBy: actorOf(principal),
         }),
@@ -161,6 +167,7 @@ export class ReleasesService implements TenantReleaseResizer {
       await this.appRows.markChanged(manager, locked, {
         currentReleaseId: release.id,
         envSealed: target.envSealed,
+        healthCheck: target.healthCheck,
         replicas: target.replicas,
       });
       await this.audit.record(
@@ -177,6 +184,78 @@ export class ReleasesService implements TenantReleaseResizer {
       return release;
     });
     return release;
+  }
+
+  /** Marks the release's rollout complete, once: its rollback window counts from this instant. */
+  async markRolledOut(releaseId: string, at: Date): Promise<void> {
+    await this.dataSource
+      .getRepository(Release)
+      .update({ id: releaseId, rolledOutAt: IsNull() }, { rolledOutAt: at });
+  }
+
+  /**
+   * The reconciler's automatic rollback: `failedReleaseId`, still the app's current release, is marked
+   * failed (never a target again) and the app goes back to the newest earlier release that has not failed
+   * — that release itself, not a copy, so its replicas still serving stay fresh and are not replaced — with
+   * the env and health check it recorded. Same quota rule as a manual rollback. Audit event
+   * `release.auto_rollback`. Null when nothing was rolled back: the app moved on meanwhile, there is no
+   * earlier release, or the quota refuses it (the release is still marked failed, so it is not retried).
+   */
+  async rollBackAutomatically(
+    appId: string,
+    failedReleaseId: string,
+    reason: string,
+  ): Promise<AutomaticRollback | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const unlocked = await this.appRows.byId(appId, manager);
+      if (!unlocked) return null;
+      await this.quota.lockTenant(manager, unlocked.tenantId);
+      const app = await this.appRows.lockById(manager, appId);
+      if (app.currentReleaseId !== failedReleaseId || app.deletingAt) return null;
+      const failed = await manager.findOneOrFail(Release, { where: { id: failedReleaseId } });
+      await manager.update(Release, failed.id, { failureReason: reason.slice(0, 500) });
+      const target = await manager.findOne(Release, {
+        where: { appId, version: LessThan(failed.version), failureReason: IsNull(), image: Not(IsNull()) },
+        order: { version: 'DESC' },
+      });
+      if (!target) return null;
+      try {
+        const before = await this.quota.demandOf(manager, app.id);
+        await this.quota.assertMemory(
+          app.tenantId,
+          before,
+          { ...before, releaseMemoryMb: target.memoryMb },
+          manager,
+        );
+      } catch (err) {
+        if (err instanceof ProblemError) return null;
+        throw err;
+      }
+      const rollback: AutomaticRollback = {
+        reason,
+        fromVersion: failed.version,
+        toVersion: target.version,
+        at: new Date().toISOString(),
+      };
+      await this.appRows.markChanged(manager, app, {
+        currentReleaseId: target.id,
+        envSealed: target.envSealed,
+        healthCheck: target.healthCheck,
+        lastAutoRollback: rollback,
+      });
+      await this.audit.record(
+        {
+          tenantId: app.tenantId,
+          actor: 'system:health-check',
+          action: 'release.auto_rollback',
+          target: `app:${app.id}`,
+          data: { ...rollback },
+        },
+        manager,
+      );
+      await this.changes.notify(app.id, manager);
+      return rollback;
+    });
   }
 
   /**
@@ -238,6 +317,7 @@ export class ReleasesService implements TenantReleaseResizer {
         memoryMb: plan.memoryMb,
         cpuMillis: plan.cpuMillis,
         replicas: locked.replicas,
+        healthCheck: locked.healthCheck,
         description: source.description,
         createdBy: actor,
       }),

@@ -57,6 +57,10 @@ export interface BerthConfig {
   reconcileIntervalMs: number;
   /** Pause between full reconcile passes over every app (other passes cover only the apps marked due). */
   reconcileResyncMs: number;
+  /** How long after its rollout a release with a health check is rolled back when its replicas fail it. */
+  rollbackWindowMs: number;
+  /** How long a new replica (after its check's grace period) may take to pass its check before its release is rolled back. */
+  rolloutDeadlineMs: number;
   /** How long a replica being removed keeps serving after it left the endpoint list and load balancer. */
   drainDelayMs: number;
   /** Builds this process runs at once (each on a pool host, never in the API process). */
@@ -138,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     reconcileIntervalMs: intFrom(env.BERTH_RECONCILE_INTERVAL_MS, 2000, 'BERTH_RECONCILE_INTERVAL_MS'),
     reconcileResyncMs: intFrom(env.BERTH_RECONCILE_RESYNC_MS, 30_000, 'BERTH_RECONCILE_RESYNC_MS'),
     drainDelayMs: intFrom(env.BERTH_DRAIN_DELAY_MS, 3000, 'BERTH_DRAIN_DELAY_MS'),
+    rollbackWindowMs: intFrom(env.BERTH_ROLLBACK_WINDOW_MS, 300_000, 'BERTH_ROLLBACK_WINDOW_MS'),
+    rolloutDeadlineMs: intFrom(env.BERTH_ROLLOUT_DEADLINE_MS, 120_000, 'BERTH_ROLLOUT_DEADLINE_MS'),
     buildConcurrency: Math.max(1, intFrom(env.BERTH_BUILD_CONCURRENCY, 2, 'BERTH_BUILD_CONCURRENCY')),
     usageWindowSeconds: Math.max(
       1,

@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'rollout.started',
   'rollout.finished',
   'rollout.failed',
+  'rollout.rolled_back',
   'replica.started',
   'replica.restarted',
   'replica.crashed',

@@ -4,6 +4,8 @@ import { limitsOf } from '../plans/index.js';
 import { AppOverviewService, type AppOverview } from './app-overview.service.js';
 import {
   type EnvVars,
+  HEALTH_CHECK_DEFAULTS,
+  type HealthCheckSettings,
   type LoadBalancerSettings,
   type Release,
   AppsService,
@@ -92,6 +94,19 @@ export class AppsFacade {
   ): Promise<AppOverview> {
     const full = settings ? { ...DEFAULT_LOAD_BALANCER, ...settings } : null;
     return this.overviews.overview(await this.apps.setLoadBalancer(p, name, full));
+  }
+
+  /** Sets the app's health check (defaults for what `settings` leaves out), or removes it with null. */
+  async setHealthCheck(
+    p: Principal,
+    name: string,
+    settings: (Partial<HealthCheckSettings> & { path: string }) | null,
+  ): Promise<AppOverview> {
+    const given = Object.entries(settings ?? {}).filter(([, value]) => value !== undefined);
+    const full = settings
+      ? { ...HEALTH_CHECK_DEFAULTS, ...Object.fromEntries(given), path: settings.path }
+      : null;
+    return this.overviews.overview(await this.apps.setHealthCheck(p, name, full));
   }
 
   async quota(p: Principal) {

@@ -15,6 +15,8 @@ import { nextLook } from './reconcile-schedule.js';
 import type { Replica } from './replica.entity.js';
 import { ReplicasRepository } from './replicas.repository.js';
 import { AppCleanup } from './app-cleanup.js';
+import { RolloutGuard } from './auto-rollback.js';
+import { ReplicaHealth } from './replica-health.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 
 /**
@@ -58,6 +60,8 @@ export class Reconciler {
     private readonly appRows: AppsRepository,
     private readonly replicaRows: ReplicasRepository,
     private readonly releases: ReleasesService,
+    private readonly health: ReplicaHealth,
+    private readonly rollouts: RolloutGuard,
   ) {}
 
   /** Where a pass reads apps, replicas and releases: their repositories, a few queries for any number of apps. */
@@ -178,7 +182,9 @@ export class Reconciler {
     const observeLimit = pLimit(OBSERVE_CONCURRENCY);
     const observations = await Promise.allSettled(
       state.replicas.map((replica) =>
-        observeLimit(() => this.lifecycle.observe(WEB_ROLE, replica, hostById.get(replica.hostId), observed)),
+        observeLimit(() =>
+          this.lifecycle.observe(this.health.webRole, replica, hostById.get(replica.hostId), observed),
+        ),
       ),
     );
     const failedObservation = observations.find((o) => o.status === 'rejected');
@@ -187,6 +193,9 @@ export class Reconciler {
     const replicas = observations
       .map((o) => (o.status === 'fulfilled' ? o.value : null))
       .filter((r): r is Replica => r !== null);
+    // Health verdicts: a failing release goes back to the previous one; unhealthy replicas are restarted.
+    if (await this.rollouts.guard({ app, release, replicas, hostById }))
+      return new Date(Date.now() + this.config.reconcileIntervalMs);
 
     const desired =
       app && !app.deletingAt && app.desiredState === 'running' && release?.image ? app.replicas : 0;
@@ -257,7 +266,12 @@ export class Reconciler {
     const converged = step.converged && lb.converged;
     if (app?.deletingAt && converged) await this.cleanup.finishDeletion(app, hosts);
     else if (app && !app.deletingAt) await this.reportStatus(app, replicas, converged, failure ?? lb.failure);
-    if (converged) return null;
+    if (converged) {
+      // A stopped app rolls nothing out: its release's window starts once its replicas run.
+      if (desired > 0) await this.rollouts.rolloutConverged(release);
+      // Replicas with a health check are probed every interval, so a settled app still has its looks.
+      return this.health.nextProbeAt(replicas);
+    }
     return nextLook({
       replicas,
       acted: step.create > 0 || step.restart.length > 0 || !lb.converged,

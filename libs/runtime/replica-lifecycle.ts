@@ -164,13 +164,13 @@ export class ReplicaLifecycle {
         replica = await this.replicas.byId(replica.id);
       }
       if (replica.state === 'starting' && replica.hostPort) {
-        if (await role.isReady(host.publicAddress, replica.hostPort)) {
+        if (await role.isReady(host.publicAddress, replica.hostPort, replica)) {
           await this.replicas.markRunning(replica.id);
           replica.state = 'running';
         } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
           await this.replicas.setLastError(
             replica.id,
-            `not accepting connections on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s`,
+            `not ready on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s (no connection, or its health check not passed)`,
           );
         }
       }

@@ -1,7 +1,7 @@
 import type { ContainerEngine, ContainerSpec } from '../engine/index.js';
 import type { Host } from '../hosts/index.js';
 import { acceptsConnections } from './readiness.js';
-import type { ReplicaRole as RoleName } from './replica.entity.js';
+import type { Replica, ReplicaRole as RoleName } from './replica.entity.js';
 
 /** The port every app listens on inside its container (the PORT contract); balancers listen on it too. */
 export const APP_PORT = 8080;
@@ -18,8 +18,11 @@ export interface ReplicaRole {
   name: RoleName;
   /** The port the container serves on; Docker publishes it at the host's public address. */
   port: number;
-  /** True once the replica serves on its published port (a `starting` replica becomes `running`). */
-  isReady(address: string, hostPort: number): Promise<boolean>;
+  /**
+   * True once the replica serves on its published port (a `starting` replica becomes `running`); web
+   * replicas of a release with a health check must pass it (ReplicaHealth).
+   */
+  isReady(address: string, hostPort: number, replica?: Replica): Promise<boolean>;
   /**
    * Stops and removes the container; resolves with the time Docker says it stopped (undefined when it
    * did not say).

@@ -7,11 +7,13 @@ import { NetworksModule } from '../networks/index.js';
 import { AppCleanup } from './app-cleanup.js';
 import { AppOverviewService } from './app-overview.service.js';
 import { AppsFacade } from './apps.facade.js';
+import { RolloutGuard } from './auto-rollback.js';
 import { HostRemoval } from './host-removal.js';
 import { LoadBalancerConfigSync } from './balancer/load-balancer-config-sync.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 import { Reconciler } from './reconciler.service.js';
+import { ReplicaHealth } from './replica-health.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
@@ -36,6 +38,8 @@ import { ReplicasRepository } from './replicas.repository.js';
     AppsFacade,
     HostRemoval,
     ReplicasRepository,
+    ReplicaHealth,
+    RolloutGuard,
   ],
   exports: [
     Reconciler,

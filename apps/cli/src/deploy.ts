@@ -120,6 +120,11 @@ async function waitForRollout(
         `Rollout of v${version} ${status.phase}: ${status.statusReason ?? 'see berth logs'}`,
         ExitCode.deployFailed,
       );
+    if (status.rollout?.state === 'rolled_back' && status.rollout.fromVersion === version)
+      throw new CliError(
+        `v${version} failed its health check and was rolled back to v${status.rollout.toVersion}: ${status.rollout.reason}`,
+        ExitCode.deployFailed,
+      );
     if (status.converged && status.release?.version === version) return status;
     if (Date.now() > deadline)
       throw new CliError(

@@ -6,6 +6,7 @@ import { accountCommands } from './commands/account-commands.js';
 import { appCommands } from './commands/app-commands.js';
 import { deployCommands } from './commands/deploy-commands.js';
 import { domainCommands } from './commands/domain-commands.js';
+import { healthCommands } from './commands/health-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   appCommands(program);
   deployCommands(program);
   domainCommands(program);
+  healthCommands(program);
   program.addHelpText(
     'after',
     `

@@ -665,6 +665,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/health-check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Set the HTTP health check: new replicas must pass it before old ones stop, failing releases are rolled back */
+    put: operations['Apps_putHealthCheck'];
+    post?: never;
+    /** Remove the health check: a replica is ready once its port accepts connections */
+    delete: operations['Apps_removeHealthCheck'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenant/quota': {
     parameters: {
       query?: never;
@@ -1449,6 +1467,53 @@ export interface components {
       /** @example 2026-11-23T14:00:00.000Z */
       createdAt: string;
     };
+    HealthCheckView: {
+      /** @example /healthz */
+      path: string;
+      /** @example 200 */
+      statusMin: number;
+      /** @example 399 */
+      statusMax: number;
+      /** @example 5000 */
+      intervalMs: number;
+      /** @example 2000 */
+      timeoutMs: number;
+      /** @example 0 */
+      gracePeriodMs: number;
+      /** @example 1 */
+      successThreshold: number;
+      /** @example 3 */
+      failureThreshold: number;
+      /** @example null */
+      rollbackWindowMs: number | null;
+    };
+    RolloutView: {
+      /**
+       * @description rolling_out: the current release is not fully ready yet; rolled_out: it is; rolled_back: a release failed its health check and the app went back to the current one
+       * @example rolled_back
+       * @enum {string}
+       */
+      state: 'rolling_out' | 'rolled_out' | 'rolled_back';
+      /**
+       * @description The current release
+       * @example 2
+       */
+      version: number;
+      /** @example replica 1a2b3c4d of v3 failed its health check 3 times in a row: GET /healthz answered 500 (expected 200-399) */
+      reason: string | null;
+      /**
+       * @description The release rolled back from
+       * @example 3
+       */
+      fromVersion: number | null;
+      /**
+       * @description The release rolled back to
+       * @example 2
+       */
+      toVersion: number | null;
+      /** @example 2026-11-23T14:00:00.000Z */
+      at: string | null;
+    };
     AppView: {
       /** @example 0b1c… */
       id: string;
@@ -1489,6 +1554,10 @@ export interface components {
       endpoints: string[];
       /** @example null */
       loadBalancer: Record<string, never> | null;
+      /** @description The check the app's next release gets (null: a replica is ready once its port accepts connections) */
+      healthCheck: components['schemas']['HealthCheckView'] | null;
+      /** @description The current release’s rollout */
+      rollout: components['schemas']['RolloutView'] | null;
       /**
        * @description Public URLs through the edge router: the default hostname, then verified custom domains
        * @example [
@@ -1614,6 +1683,13 @@ export interface components {
       replicas: number;
       /** @example true */
       current: boolean;
+      /** @description The check it was rolled out with */
+      healthCheck: components['schemas']['HealthCheckView'] | null;
+      /**
+       * @description Why it was rolled back automatically
+       * @example null
+       */
+      failureReason: string | null;
       /** @example user:6f1c… */
       createdBy: string;
       /** @example 2026-11-23T14:00:00.000Z */
@@ -1632,6 +1708,44 @@ export interface components {
       healthCheckPath?: string;
       /** @example 2000 */
       healthCheckIntervalMs?: number;
+    };
+    HealthCheckRequest: {
+      /**
+       * @description Origin-form path (and query) requested with GET on each replica's own port; at most 200 characters
+       * @example /healthz
+       */
+      path: string;
+      /** @example 200 */
+      statusMin?: number;
+      /** @example 399 */
+      statusMax?: number;
+      /** @example 5000 */
+      intervalMs?: number;
+      /**
+       * @description At most intervalMs
+       * @example 2000
+       */
+      timeoutMs?: number;
+      /**
+       * @description No probe this long after a replica starts
+       * @example 0
+       */
+      gracePeriodMs?: number;
+      /**
+       * @description Consecutive passes before a new replica takes over from an old one
+       * @example 1
+       */
+      successThreshold?: number;
+      /**
+       * @description Consecutive failures that make a replica unhealthy
+       * @example 3
+       */
+      failureThreshold?: number;
+      /**
+       * @description How long after its rollout a failing release is rolled back; null or absent: the platform default
+       * @example 300000
+       */
+      rollbackWindowMs?: number | null;
     };
     QuotaView: {
       /** @example hobby */
@@ -1999,6 +2113,7 @@ export interface components {
         | 'rollout.started'
         | 'rollout.finished'
         | 'rollout.failed'
+        | 'rollout.rolled_back'
         | 'replica.started'
         | 'replica.restarted'
         | 'replica.crashed'
@@ -4113,6 +4228,100 @@ export interface operations {
       };
     };
   };
+  Apps_putHealthCheck: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['HealthCheckRequest'];
+      };
+    };
+    responses: {
+      /** @description A new release carries the check; poll until converged */
+      202: {
+        headers: {
+          /** @description Poll this until converged */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Apps_removeHealthCheck: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A new release without the check; poll until converged */
+      202: {
+        headers: {
+          /** @description Poll this until converged */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   Apps_quota: {
     parameters: {
       query?: never;
@@ -5015,7 +5224,7 @@ export interface operations {
       query?: {
         /** @description Only this app's events (by name) */
         app?: string;
-        /** @description Comma-separated types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`) */
+        /** @description Comma-separated types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, rollout.rolled_back, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`) */
         type?: string[];
         /** @description nextCursor of the previous page: the events after it, oldest first. Without: the newest events */
         after?: string;

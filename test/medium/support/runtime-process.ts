@@ -63,12 +63,16 @@ export interface RuntimeProcess {
   close(): Promise<void>;
 }
 
-export async function startRuntimeProcess(engines: FakeHosts): Promise<RuntimeProcess> {
+export async function startRuntimeProcess(
+  engines: FakeHosts,
+  overrides: Partial<BerthConfig> = {},
+): Promise<RuntimeProcess> {
   Logger.overrideLogger(process.env.LOG_LEVEL === 'debug' ? ['log', 'warn', 'error'] : false);
   const config: BerthConfig = {
     ...loadConfig({ ...process.env, BERTH_DATA_DIR: '.data/test-medium', BERTH_RUN_WORKERS: 'false' }),
     localDockerSocket: '',
     drainDelayMs: 0,
+    ...overrides,
   };
   class FakeEnginePool extends EnginePool {
     override connect(options: { endpoint: string }): FakeEngine {
@@ -121,9 +125,12 @@ export async function newTenant(dataSource: DataSource, planId = 'hobby'): Promi
 }
 
 /** A ready host registered at a fake endpoint, its engine added to `engines`. */
-export async function newHost(dataSource: DataSource, engines: FakeHosts): Promise<ListeningFakeEngine> {
+export async function newHost<E extends FakeEngine = ListeningFakeEngine>(
+  dataSource: DataSource,
+  engines: FakeHosts,
+  engine: E = new ListeningFakeEngine() as FakeEngine as E,
+): Promise<E> {
   const name = `fake-${crypto.randomBytes(4).toString('hex')}`;
-  const engine = new ListeningFakeEngine();
   engines.set(`fake://${name}`, engine);
   await dataSource.getRepository(Host).save({
     name,

@@ -39,6 +39,7 @@ import {
   ReleaseView,
   ScaleAppRequest,
 } from './apps.dto.js';
+import { HealthCheckRequest } from './health-check.dto.js';
 
 const QUOTA = {
   description: 'Over a plan limit (problem+json, code quota_exceeded, with limit, current and requested)',
@@ -220,6 +221,29 @@ export class AppsController {
   @ApiOperation({ summary: 'Remove the load balancer' })
   async removeLoadBalancer(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.setLoadBalancer(p, name, null));
+  }
+
+  @Put('apps/:app/health-check')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release carries the check; poll until converged')
+  @ApiOperation({
+    summary:
+      'Set the HTTP health check: new replicas must pass it before old ones stop, failing releases are rolled back',
+  })
+  async putHealthCheck(
+    @CurrentPrincipal() p: Principal,
+    @AppNameParam() name: string,
+    @Body() body: HealthCheckRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.setHealthCheck(p, name, { ...body }));
+  }
+
+  @Delete('apps/:app/health-check')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'A new release without the check; poll until converged')
+  @ApiOperation({ summary: 'Remove the health check: a replica is ready once its port accepts connections' })
+  async removeHealthCheck(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
+    return AppView.from(await this.apps.setHealthCheck(p, name, null));
   }
 
   @Get('tenant/quota')

@@ -18,9 +18,11 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/index.js';
+import { HealthCheckView, RolloutView } from './health-check.dto.js';
 import {
   ENV_LIMITS,
   envVarFaults,
+  type HealthCheckSettings,
   type LoadBalancerSettings,
   type Release,
 } from '../../../../libs/apps/index.js';
@@ -165,6 +167,15 @@ export class AppView {
   @ApiProperty({ example: ['http://127.0.0.1:49153'], isArray: true, type: String }) endpoints: string[];
   @ApiProperty({ nullable: true, type: Object, example: null }) loadBalancer: LoadBalancerSettings | null;
   @ApiProperty({
+    type: HealthCheckView,
+    nullable: true,
+    description:
+      "The check the app's next release gets (null: a replica is ready once its port accepts connections)",
+  })
+  healthCheck: HealthCheckSettings | null;
+  @ApiProperty({ type: RolloutView, nullable: true, description: 'The current release’s rollout' })
+  rollout: RolloutView | null;
+  @ApiProperty({
     example: ['http://billing-api-acme-9f8e2a.localhost/'],
     isArray: true,
     type: String,
@@ -198,6 +209,8 @@ export class AppView {
         : null,
       endpoints: o.endpoints,
       loadBalancer: app.loadBalancer,
+      healthCheck: app.healthCheck,
+      rollout: RolloutView.from(o),
       loadBalancerEndpoint: o.loadBalancerEndpoint,
       urls: o.urls,
       statusUrl: `/v1/apps/${app.name}/status`,
@@ -269,6 +282,15 @@ export class ReleaseView {
   @ApiProperty({ example: 500 }) cpuMillis: number;
   @ApiProperty({ example: 2 }) replicas: number;
   @ApiProperty({ example: true }) current: boolean;
+  @ApiProperty({ type: HealthCheckView, nullable: true, description: 'The check it was rolled out with' })
+  healthCheck: HealthCheckSettings | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'Why it was rolled back automatically',
+  })
+  failureReason: string | null;
   @ApiProperty({ example: 'user:6f1c…' }) createdBy: string;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
 
@@ -288,6 +310,8 @@ export class ReleaseView {
       cpuMillis: release.cpuMillis,
       replicas: release.replicas,
       current: release.id === currentId,
+      healthCheck: release.healthCheck,
+      failureReason: release.failureReason,
       createdBy: release.createdBy,
       createdAt: release.createdAt.toISOString(),
     });

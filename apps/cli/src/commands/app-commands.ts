@@ -16,6 +16,12 @@ function printApp(app: Schemas['AppView']): void {
       ...app,
       release: app.release ? `v${app.release.version} (${app.release.description})` : null,
       urls: [...(app.loadBalancerEndpoint ? [app.loadBalancerEndpoint] : []), ...app.endpoints].join(' '),
+      healthCheck: app.healthCheck ? `GET ${app.healthCheck.path}` : 'port accepts connections',
+      rollout: app.rollout
+        ? app.rollout.state === 'rolled_back'
+          ? `v${app.rollout.fromVersion} rolled back to v${app.rollout.toVersion}: ${app.rollout.reason}`
+          : `v${app.rollout.version} ${app.rollout.state.replace('_', ' ')}`
+        : null,
     },
     [
       'name',
@@ -26,6 +32,8 @@ function printApp(app: Schemas['AppView']): void {
       'replicas',
       'converged',
       'release',
+      'rollout',
+      'healthCheck',
       'urls',
       'createdAt',
     ],
