@@ -11,8 +11,12 @@ import { DomainsService } from './domains.service.js';
 import { EdgeRouter } from './edge-router.js';
 import { IngressLoop } from './ingress-loop.js';
 import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
+import { RouterLogs } from './router-logs.js';
 
-/** Global so the runtime's app overview receives APP_URLS_READER (the port it defines, AppUrls here). */
+/**
+ * Global so the runtime's app overview receives APP_URLS_READER (the port it defines, AppUrls here), and
+ * the app logs RouterLogs (optional there: without this module an app's log has no router lines).
+ */
 @Global()
 @Module({
   imports: [AppsModule, AuditModule, HostsModule, PlansModule, RuntimeModule],
@@ -25,7 +29,8 @@ import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
     DomainsService,
     EdgeRouter,
     IngressLoop,
+    RouterLogs,
   ],
-  exports: [INGRESS_SETTINGS, EdgeRouter, DomainsService, APP_URLS_READER],
+  exports: [INGRESS_SETTINGS, EdgeRouter, DomainsService, APP_URLS_READER, RouterLogs],
 })
 export class IngressModule {}
