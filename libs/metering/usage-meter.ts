@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { EGRESS_GRACE_MS } from './egress-ledger.js';
 import {
   byWindowThenSubject,
   closedUntil,
@@ -119,7 +120,7 @@ export class UsageMeter {
       const fromRuns = cut(runs);
       const fromBuilds = cut(builds);
       const records = [...fromRuns.records, ...fromBuilds.records].sort(byWindowThenSubject);
-      const inserted = await this.insert(manager, records);
+      const inserted = (await this.insert(manager, records)) + (await this.moveEgress(manager, now));
       await this.saveSettled(manager, 'replica_runs', fromRuns.settledMs);
       await this.saveSettled(manager, 'builds', fromBuilds.settledMs);
       return {
@@ -128,6 +129,34 @@ export class UsageMeter {
         caughtUp: fromRuns.caughtUp && fromBuilds.caughtUp,
       };
     });
+  }
+
+  /**
+   * Moves the router's bytes of every closed window from `router_traffic` into `usage_records` (kind
+   * `egress`, subject = the app, seconds 0), deleting them there. The SHARE ROW EXCLUSIVE lock waits for
+   * collectors writing now and keeps new ones out until this pass commits (EgressLedger says why that is
+   * exactly once). Windows close no earlier than the ledger's own grace.
+   */
+  private async moveEgress(manager: EntityManager, now: Date): Promise<number> {
+    await manager.query('LOCK TABLE router_traffic IN SHARE ROW EXCLUSIVE MODE');
+    const closedMs = closedUntil(now.getTime(), Math.max(this.graceMs, EGRESS_GRACE_MS), this.windowMs);
+    const [row]: { n: number }[] = await manager.query(
+      `WITH moved AS (
+         DELETE FROM router_traffic WHERE window_end <= $1
+         RETURNING app_id, tenant_id, window_start, window_end, bytes_in, bytes_out),
+       ins AS (
+         INSERT INTO usage_records (tenant_id, app_id, subject_id, kind, window_start, window_end, seconds,
+                                    memory_mb, cpu_millis, plan_id, bytes_in, bytes_out)
+         SELECT m.tenant_id, m.app_id, m.app_id, 'egress', m.window_start, m.window_end, 0, 0, 0, t.plan_id,
+                m.bytes_in, m.bytes_out
+           FROM moved m LEFT JOIN tenants t ON t.id = m.tenant_id
+          ORDER BY m.window_start, m.app_id
+         ON CONFLICT (subject_id, window_start) DO NOTHING
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM ins`,
+      [new Date(closedMs).toISOString()],
+    );
+    return row.n;
   }
 
   private async settled(manager: EntityManager): Promise<Map<Source, number>> {
