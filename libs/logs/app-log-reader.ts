@@ -66,6 +66,10 @@ export class AppLogReader {
   private replicasWithLogs(appId: string, filter: LogFilter): Promise<Replica[]> {
     const ids = filter.replicas?.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
     if (ids?.length === 0) return Promise.resolve([]);
+    // `?stream=router` alone: only the routers' logs hold such lines.
+    if (filter.streams && !filter.streams.some((s) => s === 'stdout' || s === 'stderr')) {
+      return Promise.resolve([]);
+    }
     return this.replicaRows.withLogsOfApp(appId, {
       goneAfter: new Date(Date.now() - GONE_WINDOW_MS),
       ...(filter.since ? { since: floorToDate(filter.since) } : {}),
