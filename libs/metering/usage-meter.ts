@@ -135,11 +135,17 @@ export class UsageMeter {
    * Moves the router's bytes of every closed window from `router_traffic` into `usage_records` (kind
    * `egress`, subject = the app, seconds 0), deleting them there. The SHARE ROW EXCLUSIVE lock waits for
    * collectors writing now and keeps new ones out until this pass commits (EgressLedger says why that is
-   * exactly once). Windows close no earlier than the ledger's own grace.
+   * exactly once). Windows close no earlier than the ledger's own grace, and on the real clock (the
+   * collectors' clock), never a later `now` (tests meter with instants in the future: moving a window
+   * still open would let later bytes of it be dropped).
    */
   private async moveEgress(manager: EntityManager, now: Date): Promise<number> {
     await manager.query('LOCK TABLE router_traffic IN SHARE ROW EXCLUSIVE MODE');
-    const closedMs = closedUntil(now.getTime(), Math.max(this.graceMs, EGRESS_GRACE_MS), this.windowMs);
+    const closedMs = closedUntil(
+      Math.min(now.getTime(), Date.now()),
+      Math.max(this.graceMs, EGRESS_GRACE_MS),
+      this.windowMs,
+    );
     const [row]: { n: number }[] = await manager.query(
       `WITH moved AS (
          DELETE FROM router_traffic WHERE window_end <= $1
