@@ -21,8 +21,10 @@ export interface UsageMeterOptions {
 }
 
 export interface MeterPassReport {
-  /** Records stored by this pass (records another meter stored first are not counted). */
+  /** Container and build records stored by this pass (records another meter stored first are not counted). */
   inserted: number;
+  /** Egress records stored by this pass (the router's bytes of closed windows; counted apart). */
+  egress: number;
   /** Every window ending at or before this instant is metered (unless caughtUp is false). */
   closedUntil: Date;
   caughtUp: boolean;
@@ -84,11 +86,13 @@ export class UsageMeter {
   async meterUntil(now: Date): Promise<MeterReport> {
     let passes = 0;
     let inserted = 0;
+    let egress = 0;
     for (;;) {
       const pass = await this.pass(now);
       passes += 1;
       inserted += pass.inserted;
-      if (pass.caughtUp || passes >= this.maxPasses) return { ...pass, inserted, passes };
+      egress += pass.egress;
+      if (pass.caughtUp || passes >= this.maxPasses) return { ...pass, inserted, egress, passes };
     }
   }
 
@@ -120,11 +124,13 @@ export class UsageMeter {
       const fromRuns = cut(runs);
       const fromBuilds = cut(builds);
       const records = [...fromRuns.records, ...fromBuilds.records].sort(byWindowThenSubject);
-      const inserted = (await this.insert(manager, records)) + (await this.moveEgress(manager, now));
+      const inserted = await this.insert(manager, records);
+      const egress = await this.moveEgress(manager, now);
       await this.saveSettled(manager, 'replica_runs', fromRuns.settledMs);
       await this.saveSettled(manager, 'builds', fromBuilds.settledMs);
       return {
         inserted,
+        egress,
         closedUntil: new Date(closedMs),
         caughtUp: fromRuns.caughtUp && fromBuilds.caughtUp,
       };
