@@ -10,6 +10,11 @@ import { type LogFilter, mergeByTimestamp } from './log-merge.js';
 
 /** Longer lines are cut, as in the live hub. */
 export const MAX_LINE_BYTES = 16 * 1024;
+/**
+ * A read of a router's log with no start (no since, no cursor) takes only its last this many records: the
+ * log is every app's (up to 30 MB), and a page of the app's last lines must not scan all of it.
+ */
+export const ROUTER_SCAN_RECORDS = 20_000;
 /** Replicas read per request at most (the newest). */
 const MAX_SOURCES = 50;
 /** A replica removed longer ago than this is not read (its container is gone, or soon will be). */
@@ -79,8 +84,9 @@ export class AppLogReader {
   }
 
   /**
-   * The app's lines of one router's log. Its log is every app's, so no engine `tail` (the app's last lines
-   * are not the log's last records); `since`/`until` still bound the read.
+   * The app's lines of one router's log. Its log is every app's, so the request's `tail` cannot go to the
+   * engine (the app's last lines are not the log's last records); `since`/`until` bound the read, and
+   * without a start only the log's last ROUTER_SCAN_RECORDS records are read.
    */
   private async *routerSource(
     appId: string,
@@ -94,7 +100,7 @@ export class AppLogReader {
       const lines = engine.containerLogs({
         id: router.container,
         follow: false,
-        ...(since ? { since } : {}),
+        ...(since ? { since } : { tail: ROUTER_SCAN_RECORDS }),
         ...(filter.until ? { until: ceilToDate(filter.until) } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
