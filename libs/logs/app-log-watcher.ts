@@ -118,6 +118,7 @@ export class AppLogWatcher {
       hub.attach({
         app: appId,
         key: `${router.replica}:${appId}`,
+        containerId: router.container,
         replica: router.replica,
         open: this.routerOpener(router, appId, watchedFrom),
       }),

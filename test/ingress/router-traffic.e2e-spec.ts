@@ -142,6 +142,7 @@ function http2Get(port: number, host: string, ca: string): Promise<{ status: num
 interface RouterLine {
   stream: string;
   replica: string;
+  containerId: string;
   text: string;
 }
 
@@ -255,6 +256,7 @@ describe('router lines, egress, WebSocket and HTTP/2 through the edge router', (
         );
         expect(line.text).not.toContain('secret'); // query strings are dropped
         expect(line.replica).toMatch(/^router-/);
+        expect(line.containerId).toBe(`berth-router-${routerPort}`);
       }
 
       const page = await api.http
@@ -264,6 +266,10 @@ describe('router lines, egress, WebSocket and HTTP/2 through the edge router', (
       const rest = matching(page.body.lines as RouterLine[]);
       expect(rest.map(requestIdOf)).toEqual(seen); // one line per request, in the order they were made
       expect(rest.every((line) => line.text.includes(' status=200 '))).toBe(true);
+      // REST and the live follow name the same line the same way: a cursor from one resumes the other.
+      expect(rest.map((line) => [line.replica, line.containerId])).toEqual(
+        live.map((line) => [line.replica, line.containerId]),
+      );
     } finally {
       await follow.close();
     }
