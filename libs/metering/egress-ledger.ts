@@ -86,7 +86,8 @@ export class EgressLedger {
   /** Where counting the host's router log goes on from (undefined: from its start). */
   async mark(hostId: string): Promise<RouterLogMark | undefined> {
     const rows: RouterLogMark[] = await this.dataSource.query(
-      `SELECT container_id AS "containerId", timestamp, ordinal FROM router_log_positions WHERE host_id = $1`,
+      `SELECT container_id AS "containerId", timestamp, ordinal FROM router_log_positions
+        WHERE host_id = $1 AND container_id <> ''`,
       [hostId],
     );
     return rows[0];
@@ -103,11 +104,19 @@ export class EgressLedger {
     requests: readonly RequestBytes[],
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const [current]: RouterLogMark[] = await manager.query(
+      // A row to lock even on a host's first pass (container '' = no mark yet): two first passes at once
+      // queue on it, and the second then finds the mark moved.
+      await manager.query(
+        `INSERT INTO router_log_positions (host_id, container_id, timestamp, ordinal, updated_at)
+         VALUES ($1, '', '', 0, now()) ON CONFLICT (host_id) DO NOTHING`,
+        [hostId],
+      );
+      const [row]: RouterLogMark[] = await manager.query(
         `SELECT container_id AS "containerId", timestamp, ordinal FROM router_log_positions
           WHERE host_id = $1 FOR UPDATE`,
         [hostId],
       );
+      const current = row && row.containerId !== '' ? row : undefined;
       if (!sameMark(current, move.from)) return false;
       await manager.query('LOCK TABLE router_traffic IN ROW EXCLUSIVE MODE');
       const openFromMs = closedUntil(Date.now(), EGRESS_GRACE_MS, this.windowMs);

@@ -28,6 +28,7 @@ describe('egress ledger (real PostgreSQL)', () => {
   let meter: UsageMeter;
   let appId: string;
   const hostId = crypto.randomUUID();
+  const racedHostId = crypto.randomUUID();
 
   beforeAll(async () => {
     api = await startTestApi({ usageWindowSeconds: 1 });
@@ -40,7 +41,7 @@ describe('egress ledger (real PostgreSQL)', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await db?.query('DELETE FROM router_log_positions WHERE host_id = $1', [hostId]);
+    await db?.query('DELETE FROM router_log_positions WHERE host_id = ANY($1)', [[hostId, racedHostId]]);
     await db?.query('DELETE FROM router_traffic WHERE app_id = $1', [appId]);
     await db?.destroy();
     await api?.close();
@@ -96,4 +97,18 @@ describe('egress ledger (real PostgreSQL)', () => {
       metered.map((r) => Number(r.bytesOut)),
     );
   }, 60_000);
+
+  it('lets exactly one of two first passes over a host move its mark', async () => {
+    const mark = (containerId: string): RouterLogMark => ({
+      containerId,
+      timestamp: '2026-12-05T13:00:00.000000001Z',
+      ordinal: 0,
+    });
+    const moved = await Promise.all([
+      ledger.record(racedHostId, { from: undefined, to: mark('a') }, []),
+      ledger.record(racedHostId, { from: undefined, to: mark('b') }, []),
+    ]);
+    expect(moved.filter(Boolean)).toHaveLength(1);
+    expect(await ledger.mark(racedHostId)).toEqual(mark(moved[0] ? 'a' : 'b'));
+  });
 });
