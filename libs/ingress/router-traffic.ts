@@ -46,37 +46,56 @@ export class RouterTrafficCollector {
     if (!details) return 0;
     const from = await this.ledger.mark(host.id);
     const resume = from?.containerId === details.id ? from : undefined;
-    const requests: RequestBytes[] = [];
-    let last: RouterLogMark | undefined;
-    let previous: string | undefined;
-    let ordinal = 0;
-    let read = 0;
     const lines = engine.containerLogs({
       id: details.id,
       follow: false,
       ...(resume ? { since: new Date(millisOf(resume.timestamp)) } : {}),
     });
-    for await (const line of lines) {
-      const timestamp = canonicalTimestamp(line.timestamp);
-      ordinal = timestamp === previous ? ordinal + 1 : 0;
-      previous = timestamp;
-      if (resume && before(timestamp, ordinal, resume)) continue;
-      last = { containerId: details.id, timestamp, ordinal };
-      const access = line.stream === 'stdout' ? parseRouterAccessLine(line.text) : undefined;
-      if (access && access.bytesIn + access.bytesOut > 0) {
-        requests.push({
-          appId: access.appId,
-          atMs: millisOf(timestamp),
-          bytesIn: access.bytesIn,
-          bytesOut: access.bytesOut,
-        });
-      }
-      if (++read >= MAX_LINES_PER_PASS) break;
-    }
+    const { requests, last } = await newRequests(lines, {
+      containerId: details.id,
+      resume,
+      maxLines: MAX_LINES_PER_PASS,
+    });
     if (!last) return 0;
     const moved = await this.ledger.record(host.id, { from, to: last }, requests);
     return moved ? requests.length : 0;
   }
+}
+
+/**
+ * The requests of the access lines after `resume` among a router log's lines (read from `resume`'s
+ * millisecond on, or from the log's start), at most `maxLines` lines, and the position of the last line
+ * taken. A line's position is its timestamp and its ordinal among the lines of that timestamp, counted
+ * from the first of them, so a read that starts at the millisecond of `resume` recognises the lines
+ * already counted.
+ */
+export async function newRequests(
+  lines: AsyncIterable<{ stream: string; timestamp: string; text: string }>,
+  options: { containerId: string; resume: RouterLogMark | undefined; maxLines: number },
+): Promise<{ requests: RequestBytes[]; last: RouterLogMark | undefined }> {
+  const requests: RequestBytes[] = [];
+  let last: RouterLogMark | undefined;
+  let previous: string | undefined;
+  let ordinal = 0;
+  let read = 0;
+  for await (const line of lines) {
+    const timestamp = canonicalTimestamp(line.timestamp);
+    ordinal = timestamp === previous ? ordinal + 1 : 0;
+    previous = timestamp;
+    if (options.resume && before(timestamp, ordinal, options.resume)) continue;
+    last = { containerId: options.containerId, timestamp, ordinal };
+    const access = line.stream === 'stdout' ? parseRouterAccessLine(line.text) : undefined;
+    if (access && access.bytesIn + access.bytesOut > 0) {
+      requests.push({
+        appId: access.appId,
+        atMs: millisOf(timestamp),
+        bytesIn: access.bytesIn,
+        bytesOut: access.bytesOut,
+      });
+    }
+    if (++read >= options.maxLines) break;
+  }
+  return { requests, last };
 }
 
 function before(timestamp: string, ordinal: number, mark: RouterLogMark): boolean {
