@@ -28,6 +28,7 @@ import { DEPLOY_METHOD, runDeployBench } from './deploy.js';
 import { LOGS_METHOD, PLACEMENT_METHOD, runLogs, runPlacement } from './external-benches.js';
 import { formatMs, now } from './probes.js';
 import { machineFacts, renderTable, writeReport, type BenchOutcome, type BenchReport } from './report.js';
+import { ROUTER_METHOD, runRouterBench } from './router.js';
 import { SCALE_METHOD, runScaleBench } from './scale.js';
 import { START_STOP_SCALE_METHOD, runStartStopScaleBench } from './start-stop-scale.js';
 import { THROUGHPUT_METHOD, runThroughputBench } from './throughput.js';
@@ -54,6 +55,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'placement', method: PLACEMENT_METHOD, needsStack: false, run: (ctx) => runPlacement(ctx.quick) },
   { name: 'density', method: DENSITY_METHOD, needsStack: true, run: runDensityBench },
   { name: 'concurrent-deploys', method: CONCURRENT_METHOD, needsStack: true, run: runConcurrentDeploysBench },
+  { name: 'router', method: ROUTER_METHOD, needsStack: true, run: runRouterBench },
   // Last: it leaves hundreds of replicas running until the stack's cleanup.
   { name: 'scale', method: SCALE_METHOD, needsStack: true, run: runScaleBench },
 ];

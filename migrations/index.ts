@@ -14,6 +14,7 @@ import { DomainCertificates1796500003100 } from './1796500003100-DomainCertifica
 import { BuildRetention1796600001000 } from './1796600001000-BuildRetention.js';
 import { HealthChecks1796600003000 } from './1796600003000-HealthChecks.js';
 import { AcmeCertificates1796600005000 } from './1796600005000-AcmeCertificates.js';
+import { RouterEgress1796600006000 } from './1796600006000-RouterEgress.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
 import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.js';
@@ -38,6 +39,7 @@ export const MIGRATIONS: Function[] = [
   BuildRetention1796600001000,
   HealthChecks1796600003000,
   AcmeCertificates1796600005000,
+  RouterEgress1796600006000,
   AuditLogReads1796600007000,
   Events1796600009000,
   RolledBackEvents1796600009100,

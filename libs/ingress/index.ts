@@ -7,6 +7,8 @@ export {
   type RouterServer,
 } from './router-config.js';
 export { EdgeRouter } from './edge-router.js';
+export { parseRouterAccessLine, routerLogText, type RouterAccessLine } from './router-access-log.js';
+export { appRouterLines, RouterLogs, type RouterLogSource, type RouterSourceLine } from './router-logs.js';
 export { IngressModule } from './ingress.module.js';
 export { INGRESS_SETTINGS, ingressSettingsFrom, type IngressSettings } from './ingress-settings.js';
 export { ROUTER_ROLE, routerContainerName, routerContainerSpec } from './router-container.js';

@@ -6,6 +6,7 @@ import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EdgeRouter } from './edge-router.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
+import { RouterTrafficCollector } from './router-traffic.js';
 
 /** Advisory lock of the router sync: one process configures the routers at a time. */
 
@@ -24,13 +25,17 @@ export class IngressLoop implements OnApplicationBootstrap, OnApplicationShutdow
     @InjectDataSource() dataSource: DataSource,
     private readonly changes: AppChanges,
     router: EdgeRouter,
+    traffic: RouterTrafficCollector,
   ) {
     this.loop = new ControlLoop({
       name: 'IngressLoop',
       lockKey: LOCK_KEYS.ingress,
       intervalMs: settings.syncIntervalMs,
       dataSource,
-      work: () => router.syncAll(),
+      work: async () => {
+        await router.syncAll();
+        await traffic.collectAll(); // the bytes of the requests of the routers' logs, for egress usage
+      },
     });
   }
 

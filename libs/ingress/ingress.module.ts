@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AppsModule } from '../apps/index.js';
 import { AuditModule } from '../audit/index.js';
 import { HostsModule } from '../hosts/index.js';
+import { MeteringModule } from '../metering/index.js';
 import { PlansModule } from '../plans/index.js';
 import { APP_URLS_READER, RuntimeModule } from '../runtime/index.js';
 import { AcmeIssuer } from './acme-issuer.js';
@@ -15,11 +16,16 @@ import { DomainsService } from './domains.service.js';
 import { EdgeRouter } from './edge-router.js';
 import { IngressLoop } from './ingress-loop.js';
 import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
+import { RouterLogs } from './router-logs.js';
+import { RouterTrafficCollector } from './router-traffic.js';
 
-/** Global so the runtime's app overview receives APP_URLS_READER (the port it defines, AppUrls here). */
+/**
+ * Global so the runtime's app overview receives APP_URLS_READER (the port it defines, AppUrls here), and
+ * the app logs RouterLogs (optional there: without this module an app's log has no router lines).
+ */
 @Global()
 @Module({
-  imports: [AppsModule, AuditModule, HostsModule, PlansModule, RuntimeModule],
+  imports: [AppsModule, AuditModule, HostsModule, MeteringModule, PlansModule, RuntimeModule],
   providers: [
     { provide: INGRESS_SETTINGS, useFactory: () => ingressSettingsFrom(process.env) },
     { provide: TXT_LOOKUP, useFactory: () => dnsTxtLookup(dnsServersFrom(process.env.BERTH_DNS_SERVERS)) },
@@ -33,7 +39,9 @@ import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
     DomainsService,
     EdgeRouter,
     IngressLoop,
+    RouterLogs,
+    RouterTrafficCollector,
   ],
-  exports: [INGRESS_SETTINGS, EdgeRouter, DomainsService, APP_URLS_READER],
+  exports: [INGRESS_SETTINGS, EdgeRouter, DomainsService, APP_URLS_READER, RouterLogs],
 })
 export class IngressModule {}

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { isRoutableHostname } from './hostnames.js';
+import { routerAccessLogLines } from './router-access-log.js';
 import { haproxyGlobalAndDefaults } from '../runtime/index.js';
 
 /** A place the router sends an app's requests: a replica's or balancer's published port on a host. */
@@ -130,6 +131,7 @@ export function renderRouterConfig(input: RouterConfigInput): string {
     '',
     'frontend http',
     `  bind ${hostPort(input.listenAddress, input.httpPort)}`,
+    ...routerAccessLogLines(),
     '  http-request set-header X-Forwarded-Proto http',
     // Before the redirect: a CA fetches the challenge over plain HTTP, also when renewing.
     ...acmeChallengeRules(input.acmeChallenges ?? []),
@@ -144,6 +146,7 @@ export function renderRouterConfig(input: RouterConfigInput): string {
       ? [
           'frontend https',
           `  bind ${hostPort(input.listenAddress, https.port)} ssl ${secured.map((h) => `crt ${certificateFile(h)}`).join(' ')} alpn h2,http/1.1`,
+          ...routerAccessLogLines(),
           '  http-request set-header X-Forwarded-Proto https',
           ...routing,
           '',

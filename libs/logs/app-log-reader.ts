@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { EngineError } from '../engine/index.js';
 import { EnginePool } from '../hosts/index.js';
+import { appRouterLines, type RouterLogSource, RouterLogs } from '../ingress/index.js';
 import { type Replica, ReplicasRepository } from '../runtime/index.js';
 import { withoutReplays } from './follow-replays.js';
 import { type AppLogEntryWithoutSeq, parseCursor, toAppEntries } from './log-entry.js';
@@ -9,6 +10,11 @@ import { type LogFilter, mergeByTimestamp } from './log-merge.js';
 
 /** Longer lines are cut, as in the live hub. */
 export const MAX_LINE_BYTES = 16 * 1024;
+/**
+ * A read of a router's log with no start (no since, no cursor) takes only its last this many records: the
+ * log is every app's (up to 30 MB), and a page of the app's last lines must not scan all of it.
+ */
+export const ROUTER_SCAN_RECORDS = 20_000;
 /** Replicas read per request at most (the newest). */
 const MAX_SOURCES = 50;
 /** A replica removed longer ago than this is not read (its container is gone, or soon will be). */
@@ -34,6 +40,7 @@ export class AppLogReader {
   constructor(
     private readonly replicaRows: ReplicasRepository,
     private readonly pool: EnginePool,
+    @Optional() private readonly routerLogs?: RouterLogs,
   ) {}
 
   /** `filter` must have been checked (checkedLogFilter). */
@@ -43,15 +50,31 @@ export class AppLogReader {
     options: LogReadOptions = {},
   ): AsyncGenerator<AppLogEntryWithoutSeq> {
     const replicas = await this.replicasWithLogs(appId, filter);
+    const routers = await this.routersWithLogs(filter);
     yield* mergeByTimestamp(
-      replicas.map((replica) => this.source(replica, filter, options)),
+      [
+        ...replicas.map((replica) => this.source(replica, filter, options)),
+        ...routers.map((router) => this.routerSource(appId, router, filter, options)),
+      ],
       filter,
     );
+  }
+
+  /** The edge routers' logs hold the app's `router` lines; a replica filter (replica ids) leaves them out. */
+  private async routersWithLogs(filter: LogFilter): Promise<RouterLogSource[]> {
+    if (!this.routerLogs || filter.replicas || (filter.streams && !filter.streams.includes('router'))) {
+      return [];
+    }
+    return this.routerLogs.routers();
   }
 
   private replicasWithLogs(appId: string, filter: LogFilter): Promise<Replica[]> {
     const ids = filter.replicas?.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
     if (ids?.length === 0) return Promise.resolve([]);
+    // `?stream=router` alone: only the routers' logs hold such lines.
+    if (filter.streams && !filter.streams.some((s) => s === 'stdout' || s === 'stderr')) {
+      return Promise.resolve([]);
+    }
     return this.replicaRows.withLogsOfApp(appId, {
       goneAfter: new Date(Date.now() - GONE_WINDOW_MS),
       ...(filter.since ? { since: floorToDate(filter.since) } : {}),
@@ -60,14 +83,45 @@ export class AppLogReader {
     });
   }
 
+  /**
+   * The app's lines of one router's log. Its log is every app's, so the request's `tail` cannot go to the
+   * engine (the app's last lines are not the log's last records); `since`/`until` bound the read, and
+   * without a start only the log's last ROUTER_SCAN_RECORDS records are read.
+   */
+  private async *routerSource(
+    appId: string,
+    router: RouterLogSource,
+    filter: LogFilter,
+    options: LogReadOptions,
+  ): AsyncGenerator<AppLogEntryWithoutSeq> {
+    const since = sinceOf(filter);
+    try {
+      const engine = await this.pool.engineFor(router.hostId);
+      const lines = engine.containerLogs({
+        id: router.container,
+        follow: false,
+        ...(since ? { since } : { tail: ROUTER_SCAN_RECORDS }),
+        ...(filter.until ? { until: ceilToDate(filter.until) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      yield* toAppEntries(appRouterLines(withoutReplays(lines), appId), {
+        replica: router.replica,
+        containerId: router.container,
+        maxLineBytes: MAX_LINE_BYTES,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      if (error instanceof EngineError && error.notFound) return; // no router on that host
+      this.logger.warn(`router log on host ${router.hostId} unavailable: ${(error as Error).message}`);
+    }
+  }
+
   private async *source(
     replica: Replica,
     filter: LogFilter,
     options: LogReadOptions,
   ): AsyncGenerator<AppLogEntryWithoutSeq> {
-    const after = filter.after === undefined ? undefined : parseCursor(filter.after).timestamp;
-    const from = [filter.since, after].filter((t): t is string => t !== undefined).map(floorToDate);
-    const since = from.length > 0 ? new Date(Math.max(...from.map((d) => d.getTime()))) : undefined;
+    const since = sinceOf(filter);
     // Docker's tail counts the last records of the container; it cannot change the merged tail only when no
     // other filter removes records after it.
     const engineTail =
@@ -96,4 +150,11 @@ export class AppLogReader {
       options.onUnavailable?.(replica.id, error);
     }
   }
+}
+
+/** The engine's `since` for a filter: the later of `since` and the cursor's instant, rounded down. */
+function sinceOf(filter: LogFilter): Date | undefined {
+  const after = filter.after === undefined ? undefined : parseCursor(filter.after).timestamp;
+  const from = [filter.since, after].filter((t): t is string => t !== undefined).map(floorToDate);
+  return from.length > 0 ? new Date(Math.max(...from.map((d) => d.getTime()))) : undefined;
 }

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AppChanges, AppsRepository } from '../apps/index.js';
 import { EnginePool } from '../hosts/index.js';
+import { appRouterLines, type RouterLogSource, RouterLogs } from '../ingress/index.js';
 import { ReplicasRepository } from '../runtime/index.js';
 import { withoutReplays } from './follow-replays.js';
 import { FollowStalledError, withStallCheck } from './follow-stalls.js';
@@ -53,6 +54,7 @@ export class AppLogWatcher {
     changes: AppChanges,
     private readonly appRows: AppsRepository,
     private readonly replicaRows: ReplicasRepository,
+    @Optional() private readonly routerLogs?: RouterLogs,
   ) {
     this.gone.setMaxListeners(0);
     this.poll = new WatchedAppsPoll({
@@ -77,6 +79,7 @@ export class AppLogWatcher {
     const attached = new Map<string, Attached>();
     let first = true;
     let unsubscribe: (() => void) | undefined;
+    const routers = await this.attachRouters(hub, appId, watchedFrom);
     try {
       await new Promise<void>((resolve) => {
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -94,7 +97,38 @@ export class AppLogWatcher {
     } finally {
       unsubscribe?.();
       for (const registration of attached.values()) registration.detach();
+      for (const detach of routers) detach();
     }
+  }
+
+  /**
+   * The app's `router` lines: each router's log followed from the watch's start and filtered to this
+   * app's access lines. One follow per router and watched app (a router's log is every app's: a shared
+   * follow fanned out by app would be cheaper with many watched apps). The routers are those of the
+   * watch's start; a router on a host added later joins at the app's next watch.
+   */
+  private async attachRouters(hub: LogHub, appId: string, watchedFrom: Date): Promise<(() => void)[]> {
+    let routers: RouterLogSource[] = [];
+    try {
+      routers = (await this.routerLogs?.routers()) ?? [];
+    } catch (error) {
+      this.logger.warn(`router logs of app ${appId} unavailable: ${(error as Error).message}`);
+    }
+    return routers.map((router) =>
+      hub.attach({
+        app: appId,
+        key: `${router.replica}:${appId}`,
+        containerId: router.container,
+        replica: router.replica,
+        open: this.routerOpener(router, appId, watchedFrom),
+      }),
+    );
+  }
+
+  /** Like `opener`, on the router's container; the stall check sees every line, the app only its own. */
+  private routerOpener(router: RouterLogSource, appId: string, initialSince: Date): OpenLogs {
+    const inner = this.opener(router.hostId, router.container, initialSince);
+    return (since, signal) => appRouterLines(inner(since, signal), appId);
   }
 
   private attach(

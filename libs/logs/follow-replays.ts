@@ -10,7 +10,11 @@ import { type SourceLogLine, normalizeTimestamp } from './log-entry.js';
  * Timestamps come out canonical (normalizeTimestamp).
  */
 export async function* withoutReplays(lines: AsyncIterable<SourceLogLine>): AsyncGenerator<SourceLogLine> {
-  const last: Record<SourceLogLine['stream'], string | undefined> = { stdout: undefined, stderr: undefined };
+  const last: Record<SourceLogLine['stream'], string | undefined> = {
+    stdout: undefined,
+    stderr: undefined,
+    router: undefined,
+  };
   for await (const line of lines) {
     let timestamp: string;
     try {

@@ -1,6 +1,7 @@
 import { ProblemError } from '../errors/index.js';
 
-export type AppLogStream = 'stdout' | 'stderr' | 'system';
+/** `router`: the edge router's access line of a request to the app (libs/ingress router-logs.ts). */
+export type AppLogStream = 'stdout' | 'stderr' | 'system' | 'router';
 
 /**
  * One line of an app's log as clients see it. `timestamp` is always normalized (UTC, nine fraction
@@ -27,7 +28,7 @@ export type AppLogEntryWithoutSeq = Omit<AppLogEntry, 'seq'>;
 
 /** What the engine yields (structurally the engine's `LogLine`; kept local so this lib stays engine-agnostic). */
 export interface SourceLogLine {
-  stream: 'stdout' | 'stderr';
+  stream: 'stdout' | 'stderr' | 'router';
   /** RFC 3339 with up to nine fraction digits. */
   timestamp: string;
   text: string;

@@ -246,7 +246,8 @@ export class LogHub {
     }
     attachment.last = { timestamp, ordinal };
     const text = limitTextBytes(line.text, this.options.maxLineBytes);
-    const { replica, key: containerId } = attachment;
+    const { replica } = attachment;
+    const containerId = attachment.containerId ?? attachment.key;
     this.append(attachment.app, { timestamp, replica, containerId, stream: line.stream, text, ordinal });
   }
 
@@ -259,7 +260,8 @@ export class LogHub {
   private system(attachment: Attachment, text: string): void {
     const timestamp = this.options.now();
     const ordinal = attachment.systemOrdinals.next(timestamp);
-    const { replica, key: containerId } = attachment;
+    const { replica } = attachment;
+    const containerId = attachment.containerId ?? attachment.key;
     text = limitTextBytes(text, this.options.maxLineBytes);
     this.append(attachment.app, { timestamp, replica, containerId, stream: 'system', text, ordinal });
   }

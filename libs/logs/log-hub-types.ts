@@ -13,6 +13,8 @@ export interface AttachOptions {
   app: string;
   /** The container id: one upstream follow per key, however many subscribers. */
   key: string;
+  /** What the lines show as their container when it is not `key` (a router's log, followed per app). */
+  containerId?: string;
   replica: string;
   open: OpenLogs;
   /** Put "replica <id> started" in the app's log (for a container that started while the app is watched). */

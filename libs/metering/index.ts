@@ -1,5 +1,13 @@
 // The public entry of libs/metering: other libs, apps/, test/, bench/ and scripts/ import only from here.
 export { METERING_ENTITIES } from './entities.js';
+export {
+  EGRESS_GRACE_MS,
+  EgressLedger,
+  egressWindows,
+  type RequestBytes,
+  type RouterLogMark,
+  type WindowBytes,
+} from './egress-ledger.js';
 export { MeterLoop } from './meter-loop.js';
 export { MeteringModule } from './metering.module.js';
 export { USAGE_CSV_COLUMNS, usageCsv } from './usage-csv.js';

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
+import { EgressLedger } from './egress-ledger.js';
 import { MeterLoop } from './meter-loop.js';
 import { UsageMeter } from './usage-meter.js';
 import { UsageService } from './usage.service.js';
@@ -16,7 +17,8 @@ import { UsageService } from './usage.service.js';
     },
     MeterLoop,
     UsageService,
+    EgressLedger,
   ],
-  exports: [UsageMeter, UsageService],
+  exports: [UsageMeter, UsageService, EgressLedger],
 })
 export class MeteringModule {}

@@ -16,6 +16,8 @@ const record = (overrides: Partial<UsageRecord> = {}): UsageRecord =>
       memoryMb: 256,
       cpuMillis: 500,
       planId: 'hobby',
+      bytesIn: '0',
+      bytesOut: '0',
       createdAt: new Date('2026-11-23T14:01:30.000Z'),
     },
     overrides,
@@ -46,10 +48,17 @@ describe('usage CSV', () => {
     const text = await collect(usageCsv(batches([record()], [record({ id: '8', planId: 'odd,"plan"' })])));
     expect(text.split('\r\n')).toEqual([
       USAGE_CSV_COLUMNS.join(','),
-      '7,t,,s,web,2026-11-23T14:00:00.000Z,2026-11-23T14:01:00.000Z,59.250,256,500,hobby,2026-11-23T14:01:30.000Z',
-      '8,t,,s,web,2026-11-23T14:00:00.000Z,2026-11-23T14:01:00.000Z,59.250,256,500,"odd,""plan""",2026-11-23T14:01:30.000Z',
+      '7,t,,s,web,2026-11-23T14:00:00.000Z,2026-11-23T14:01:00.000Z,59.250,256,500,hobby,0,0,2026-11-23T14:01:30.000Z',
+      '8,t,,s,web,2026-11-23T14:00:00.000Z,2026-11-23T14:01:00.000Z,59.250,256,500,"odd,""plan""",0,0,2026-11-23T14:01:30.000Z',
       '',
     ]);
+  });
+
+  it('carries the bytes of egress records', async () => {
+    const egress = record({ kind: 'egress', seconds: '0.000', bytesIn: '812', bytesOut: '40960' });
+    const [, row] = (await collect(usageCsv(batches([egress])))).split('\r\n');
+    expect(row).toContain(',egress,');
+    expect(row).toContain(',hobby,812,40960,');
   });
 
   it('writes only the header when there is nothing to export', async () => {

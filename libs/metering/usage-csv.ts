@@ -13,6 +13,8 @@ export const USAGE_CSV_COLUMNS = [
   'memoryMb',
   'cpuMillis',
   'planId',
+  'bytesIn',
+  'bytesOut',
   'createdAt',
 ] as const;
 
@@ -35,6 +37,8 @@ export function usageCsvRow(record: UsageRecord): string {
     record.memoryMb,
     record.cpuMillis,
     record.planId,
+    record.bytesIn,
+    record.bytesOut,
     record.createdAt.toISOString(),
   ];
   return values.map(csvField).join(',') + '\r\n';

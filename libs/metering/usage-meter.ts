@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { EGRESS_GRACE_MS } from './egress-ledger.js';
 import {
   byWindowThenSubject,
   closedUntil,
@@ -20,8 +21,10 @@ export interface UsageMeterOptions {
 }
 
 export interface MeterPassReport {
-  /** Records stored by this pass (records another meter stored first are not counted). */
+  /** Container and build records stored by this pass (records another meter stored first are not counted). */
   inserted: number;
+  /** Egress records stored by this pass (the router's bytes of closed windows; counted apart). */
+  egress: number;
   /** Every window ending at or before this instant is metered (unless caughtUp is false). */
   closedUntil: Date;
   caughtUp: boolean;
@@ -83,11 +86,13 @@ export class UsageMeter {
   async meterUntil(now: Date): Promise<MeterReport> {
     let passes = 0;
     let inserted = 0;
+    let egress = 0;
     for (;;) {
       const pass = await this.pass(now);
       passes += 1;
       inserted += pass.inserted;
-      if (pass.caughtUp || passes >= this.maxPasses) return { ...pass, inserted, passes };
+      egress += pass.egress;
+      if (pass.caughtUp || passes >= this.maxPasses) return { ...pass, inserted, egress, passes };
     }
   }
 
@@ -120,14 +125,50 @@ export class UsageMeter {
       const fromBuilds = cut(builds);
       const records = [...fromRuns.records, ...fromBuilds.records].sort(byWindowThenSubject);
       const inserted = await this.insert(manager, records);
+      const egress = await this.moveEgress(manager, now);
       await this.saveSettled(manager, 'replica_runs', fromRuns.settledMs);
       await this.saveSettled(manager, 'builds', fromBuilds.settledMs);
       return {
         inserted,
+        egress,
         closedUntil: new Date(closedMs),
         caughtUp: fromRuns.caughtUp && fromBuilds.caughtUp,
       };
     });
+  }
+
+  /**
+   * Moves the router's bytes of every closed window from `router_traffic` into `usage_records` (kind
+   * `egress`, subject = the app, seconds 0), deleting them there. The SHARE ROW EXCLUSIVE lock waits for
+   * collectors writing now and keeps new ones out until this pass commits (EgressLedger says why that is
+   * exactly once). Windows close no earlier than the ledger's own grace, and on the real clock (the
+   * collectors' clock), never a later `now` (tests meter with instants in the future: moving a window
+   * still open would let later bytes of it be dropped).
+   */
+  private async moveEgress(manager: EntityManager, now: Date): Promise<number> {
+    await manager.query('LOCK TABLE router_traffic IN SHARE ROW EXCLUSIVE MODE');
+    const closedMs = closedUntil(
+      Math.min(now.getTime(), Date.now()),
+      Math.max(this.graceMs, EGRESS_GRACE_MS),
+      this.windowMs,
+    );
+    const [row]: { n: number }[] = await manager.query(
+      `WITH moved AS (
+         DELETE FROM router_traffic WHERE window_end <= $1
+         RETURNING app_id, tenant_id, window_start, window_end, bytes_in, bytes_out),
+       ins AS (
+         INSERT INTO usage_records (tenant_id, app_id, subject_id, kind, window_start, window_end, seconds,
+                                    memory_mb, cpu_millis, plan_id, bytes_in, bytes_out)
+         SELECT m.tenant_id, m.app_id, m.app_id, 'egress', m.window_start, m.window_end, 0, 0, 0, t.plan_id,
+                m.bytes_in, m.bytes_out
+           FROM moved m LEFT JOIN tenants t ON t.id = m.tenant_id
+          ORDER BY m.window_start, m.app_id
+         ON CONFLICT (subject_id, window_start) DO NOTHING
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM ins`,
+      [new Date(closedMs).toISOString()],
+    );
+    return row.n;
   }
 
   private async settled(manager: EntityManager): Promise<Map<Source, number>> {

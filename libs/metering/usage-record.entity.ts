@@ -22,7 +22,7 @@ export class UsageRecord {
   @Column({ name: 'app_id', type: 'uuid', nullable: true })
   appId: string | null;
 
-  /** Replica id for kinds web and lb, build id for kind build. */
+  /** Replica id for kinds web and lb, build id for kind build, app id for kind egress. */
   @Column({ name: 'subject_id', type: 'uuid' })
   subjectId: string;
 
@@ -48,6 +48,14 @@ export class UsageRecord {
   /** The tenant's plan when the container ran (for builds: when the window was metered). */
   @Column({ name: 'plan_id', type: 'varchar', length: 40, nullable: true })
   planId: string | null;
+
+  /** Kind egress: bytes the edge router received from clients for the app (headers included); else 0. */
+  @Column({ name: 'bytes_in', type: 'bigint', default: 0 })
+  bytesIn: string;
+
+  /** Kind egress: bytes the edge router sent to clients from the app (headers included); else 0. */
+  @Column({ name: 'bytes_out', type: 'bigint', default: 0 })
+  bytesOut: string;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,4 +1,5 @@
-export const USAGE_KINDS = ['web', 'lb', 'build'] as const;
+/** `egress`: the edge router's bytes of an app (usage_records bytes_in/bytes_out; seconds 0). */
+export const USAGE_KINDS = ['web', 'lb', 'build', 'egress'] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
 
 /**

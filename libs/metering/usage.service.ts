@@ -47,6 +47,9 @@ export interface UsageSums {
   seconds: string;
   mbSeconds: string;
   cpuSeconds: string;
+  /** Bytes through the edge router (egress records), decimal strings. */
+  bytesIn: string;
+  bytesOut: string;
 }
 
 export interface TenantUsageTotals extends UsageSums {
@@ -75,7 +78,8 @@ const MAX_ID = 9_223_372_036_854_775_807n;
 
 const RECORD_COLUMNS = `id, tenant_id AS "tenantId", app_id AS "appId", subject_id AS "subjectId", kind,
   window_start AS "windowStart", window_end AS "windowEnd", seconds, memory_mb AS "memoryMb",
-  cpu_millis AS "cpuMillis", plan_id AS "planId", created_at AS "createdAt"`;
+  cpu_millis AS "cpuMillis", plan_id AS "planId", bytes_in AS "bytesIn", bytes_out AS "bytesOut",
+  created_at AS "createdAt"`;
 
 export function encodeCursor(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
@@ -178,7 +182,8 @@ export class UsageService {
       `SELECT tenant_id AS "tenantId", kind, count(*)::int AS records,
               sum(seconds)::text AS seconds,
               sum(seconds * memory_mb)::text AS "mbSeconds",
-              round(sum(seconds * cpu_millis) / 1000, 6)::text AS "cpuSeconds"
+              round(sum(seconds * cpu_millis) / 1000, 6)::text AS "cpuSeconds",
+              sum(bytes_in)::text AS "bytesIn", sum(bytes_out)::text AS "bytesOut"
          FROM usage_records
         WHERE ${where} AND id <= $${params.length}
         GROUP BY GROUPING SETS ((tenant_id, kind), (tenant_id))

@@ -18,7 +18,8 @@ import {
 type Auth = Record<string, string>;
 
 /** A usage record as the billing API returns it: the stored row plus its creation time. */
-type RecordView = StoredRecord & { createdAt: string };
+/** What the API shows of a record: the stored fields, the egress byte counts (0 on other kinds), createdAt. */
+type RecordView = StoredRecord & { createdAt: string; bytesIn: string; bytesOut: string };
 
 describe('usage API (billing reads)', () => {
   let api: TestApi;
@@ -440,7 +441,11 @@ function totalsOf(records: RecordView[]) {
     let millis = 0n;
     let mb = 0n;
     let cpu = 0n;
+    let bytesIn = 0n;
+    let bytesOut = 0n;
     for (const r of list) {
+      bytesIn += BigInt(r.bytesIn);
+      bytesOut += BigInt(r.bytesOut);
       const m = BigInt(millisOf(r.seconds));
       millis += m;
       mb += m * BigInt(r.memoryMb);
@@ -451,6 +456,8 @@ function totalsOf(records: RecordView[]) {
       seconds: decimal(millis, 3),
       mbSeconds: decimal(mb, 3),
       cpuSeconds: decimal(cpu, 6),
+      bytesIn: String(bytesIn),
+      bytesOut: String(bytesOut),
     };
   };
   const kinds = [...new Set(records.map((r) => r.kind))].sort();
@@ -508,6 +515,8 @@ function fromCsv(header: string[], row: string[]): RecordView {
     memoryMb: Number(value('memoryMb')),
     cpuMillis: Number(value('cpuMillis')),
     planId: value('planId') || null,
+    bytesIn: value('bytesIn'),
+    bytesOut: value('bytesOut'),
     createdAt: value('createdAt'),
   };
 }

@@ -1947,14 +1947,14 @@ export interface components {
       appId: string | null;
       /**
        * Format: uuid
-       * @description Replica id (web, lb) or build id (build)
+       * @description Replica id (web, lb), build id (build) or app id (egress)
        */
       subjectId: string;
       /**
        * @example web
        * @enum {string}
        */
-      kind: 'web' | 'lb' | 'build';
+      kind: 'web' | 'lb' | 'build' | 'egress';
       /** @example 2026-11-23T14:00:00.000Z */
       windowStart: string;
       /** @example 2026-11-23T14:01:00.000Z */
@@ -1973,6 +1973,16 @@ export interface components {
       cpuMillis: number;
       /** @example hobby */
       planId: string | null;
+      /**
+       * @description egress: bytes from clients through the edge router; else 0
+       * @example 0
+       */
+      bytesIn: string;
+      /**
+       * @description egress: bytes to clients through the edge router; else 0
+       * @example 0
+       */
+      bytesOut: string;
       /** @example 2026-11-23T14:01:30.120Z */
       createdAt: string;
     };
@@ -2008,10 +2018,20 @@ export interface components {
        */
       cpuSeconds: string;
       /**
+       * @description Σ bytes from clients through the edge router (egress)
+       * @example 0
+       */
+      bytesIn: string;
+      /**
+       * @description Σ bytes to clients through the edge router (egress)
+       * @example 0
+       */
+      bytesOut: string;
+      /**
        * @example web
        * @enum {string}
        */
-      kind: 'web' | 'lb' | 'build';
+      kind: 'web' | 'lb' | 'build' | 'egress';
     };
     TenantUsageTotalsView: {
       /** @example 3 */
@@ -2031,6 +2051,16 @@ export interface components {
        * @example 63.750000
        */
       cpuSeconds: string;
+      /**
+       * @description Σ bytes from clients through the edge router (egress)
+       * @example 0
+       */
+      bytesIn: string;
+      /**
+       * @description Σ bytes to clients through the edge router (egress)
+       * @example 0
+       */
+      bytesOut: string;
       /** Format: uuid */
       tenantId: string;
       kinds: components['schemas']['UsageKindTotalsView'][];
@@ -2159,8 +2189,8 @@ export interface components {
        */
       timestamp: string;
       /**
-       * Format: uuid
-       * @description Replica id
+       * @description Replica id; `router-<host id>` for the router lines of the edge router on that host
+       * @example 3f2b9a1c-…
        */
       replica: string;
       /** @example 9f3c… */
@@ -2169,7 +2199,7 @@ export interface components {
        * @example stdout
        * @enum {string}
        */
-      stream: 'stdout' | 'stderr';
+      stream: 'stdout' | 'stderr' | 'system' | 'router';
       /** @example GET / 200 3ms */
       text: string;
       /** @description Resume after this line: ?after= (REST) or ?cursor= (WebSocket) */
@@ -4912,7 +4942,7 @@ export interface operations {
   Usage_list: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build';
+        kind?: 'web' | 'lb' | 'build' | 'egress';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -4945,7 +4975,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['UsagePageView'];
           /**
-           * @example id,tenantId,appId,subjectId,kind,windowStart,windowEnd,seconds,memoryMb,cpuMillis,planId,createdAt
+           * @example id,tenantId,appId,subjectId,kind,windowStart,windowEnd,seconds,memoryMb,cpuMillis,planId,bytesIn,bytesOut,createdAt
            *     1234,5f0c…,9a1b…,3e4d…,web,2026-11-23T14:00:00.000Z,2026-11-23T14:01:00.000Z,59.250,256,500,hobby,2026-11-23T14:01:30.120Z
            */
           'text/csv': string;
@@ -4991,7 +5021,7 @@ export interface operations {
   Usage_totals: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build';
+        kind?: 'web' | 'lb' | 'build' | 'egress';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -5053,7 +5083,7 @@ export interface operations {
   AdminUsage_list: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build';
+        kind?: 'web' | 'lb' | 'build' | 'egress';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -5088,7 +5118,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['UsagePageView'];
           /**
-           * @example id,tenantId,appId,subjectId,kind,windowStart,windowEnd,seconds,memoryMb,cpuMillis,planId,createdAt
+           * @example id,tenantId,appId,subjectId,kind,windowStart,windowEnd,seconds,memoryMb,cpuMillis,planId,bytesIn,bytesOut,createdAt
            *     1234,5f0c…,9a1b…,3e4d…,web,2026-11-23T14:00:00.000Z,2026-11-23T14:01:00.000Z,59.250,256,500,hobby,2026-11-23T14:01:30.120Z
            */
           'text/csv': string;
@@ -5120,7 +5150,7 @@ export interface operations {
   AdminUsage_totals: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build';
+        kind?: 'web' | 'lb' | 'build' | 'egress';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -5341,8 +5371,8 @@ export interface operations {
         after?: string;
         /** @description Only these replicas: ids, comma-separated or repeated */
         replica?: string;
-        /** @description Only this output stream (stdout, stderr, or both comma-separated) */
-        stream?: 'stdout' | 'stderr';
+        /** @description Only these streams, comma-separated: the app's stdout and stderr, and router (the edge router's access line of each request) */
+        stream?: 'stdout' | 'stderr' | 'router';
         /** @description JSON only, without tail: lines per page (default 1000); read on with after=nextCursor */
         limit?: number;
       };

@@ -21,7 +21,7 @@ import {
   type LogFilter,
 } from '../../../../libs/logs/index.js';
 
-const STREAMS = ['stdout', 'stderr'] as const;
+const STREAMS = ['stdout', 'stderr', 'router'] as const;
 
 /** `a,b` or `?x=a&x=b` → ['a', 'b']. */
 const toList = ({ value }: { value: unknown }): string[] =>
@@ -85,13 +85,14 @@ export class AppLogsQuery {
 
   @ApiPropertyOptional({
     enum: STREAMS,
-    description: 'Only this output stream (stdout, stderr, or both comma-separated)',
+    description:
+      "Only these streams, comma-separated: the app's stdout and stderr, and router (the edge router's access line of each request)",
     example: 'stderr',
   })
   @IsOptional()
   @Transform(toList)
-  @IsIn(STREAMS, { each: true, message: 'stream must be stdout or stderr' })
-  stream?: ('stdout' | 'stderr')[];
+  @IsIn(STREAMS, { each: true, message: 'stream must be stdout, stderr or router' })
+  stream?: (typeof STREAMS)[number][];
 
   @ApiPropertyOptional({
     type: 'integer',
@@ -125,9 +126,13 @@ export class LogLineView {
     description: 'As the engine stamped it (UTC, ns)',
   })
   timestamp: string;
-  @ApiProperty({ format: 'uuid', description: 'Replica id' }) replica: string;
+  @ApiProperty({
+    example: '3f2b9a1c-…',
+    description: 'Replica id; `router-<host id>` for the router lines of the edge router on that host',
+  })
+  replica: string;
   @ApiProperty({ example: '9f3c…' }) containerId: string;
-  @ApiProperty({ enum: ['stdout', 'stderr'], example: 'stdout' }) stream: string;
+  @ApiProperty({ enum: ['stdout', 'stderr', 'system', 'router'], example: 'stdout' }) stream: string;
   @ApiProperty({ example: 'GET / 200 3ms' }) text: string;
   @ApiProperty({ description: 'Resume after this line: ?after= (REST) or ?cursor= (WebSocket)' })
   cursor: string;

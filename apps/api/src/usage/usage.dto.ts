@@ -99,7 +99,8 @@ export class UsageRecordView {
   @ApiProperty({ example: '1234', description: 'Grows with every record written' }) id: string;
   @ApiProperty({ format: 'uuid' }) tenantId: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) appId: string | null;
-  @ApiProperty({ format: 'uuid', description: 'Replica id (web, lb) or build id (build)' }) subjectId: string;
+  @ApiProperty({ format: 'uuid', description: 'Replica id (web, lb), build id (build) or app id (egress)' })
+  subjectId: string;
   @ApiProperty({ enum: USAGE_KINDS, example: 'web' }) kind: UsageKind;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) windowStart: string;
   @ApiProperty({ example: '2026-11-23T14:01:00.000Z' }) windowEnd: string;
@@ -108,6 +109,10 @@ export class UsageRecordView {
   @ApiProperty({ example: 256 }) memoryMb: number;
   @ApiProperty({ example: 500, description: 'Thousandths of a CPU' }) cpuMillis: number;
   @ApiProperty({ example: 'hobby', nullable: true, type: String }) planId: string | null;
+  @ApiProperty({ example: '0', description: 'egress: bytes from clients through the edge router; else 0' })
+  bytesIn: string;
+  @ApiProperty({ example: '0', description: 'egress: bytes to clients through the edge router; else 0' })
+  bytesOut: string;
   @ApiProperty({ example: '2026-11-23T14:01:30.120Z' }) createdAt: string;
 
   static from(r: UsageRecord): UsageRecordView {
@@ -123,6 +128,8 @@ export class UsageRecordView {
       memoryMb: r.memoryMb,
       cpuMillis: r.cpuMillis,
       planId: r.planId,
+      bytesIn: String(r.bytesIn),
+      bytesOut: String(r.bytesOut),
       createdAt: r.createdAt.toISOString(),
     });
   }
@@ -156,6 +163,10 @@ export class UsageSumsView {
   mbSeconds: string;
   @ApiProperty({ example: '63.750000', description: 'Σ seconds × CPU millis / 1000 (exact decimal)' })
   cpuSeconds: string;
+  @ApiProperty({ example: '0', description: 'Σ bytes from clients through the edge router (egress)' })
+  bytesIn: string;
+  @ApiProperty({ example: '0', description: 'Σ bytes to clients through the edge router (egress)' })
+  bytesOut: string;
 }
 
 export class UsageKindTotalsView extends UsageSumsView {
@@ -194,5 +205,12 @@ export class UsageTotalsView {
 }
 
 function sums(s: UsageSums): UsageSums {
-  return { records: s.records, seconds: s.seconds, mbSeconds: s.mbSeconds, cpuSeconds: s.cpuSeconds };
+  return {
+    records: s.records,
+    seconds: s.seconds,
+    mbSeconds: s.mbSeconds,
+    cpuSeconds: s.cpuSeconds,
+    bytesIn: s.bytesIn,
+    bytesOut: s.bytesOut,
+  };
 }
