@@ -1,5 +1,6 @@
 // The public entry of libs/apps: other libs, apps/, test/, bench/ and scripts/ import only from here.
 export { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
+export { ACTIVE_RUNS_READER, type ActiveRunsReader } from './active-runs.js';
 export { AppChanges } from './app-changes.js';
 export { ENV_LIMITS, envVarFaults, type EnvVars } from './app-env.js';
 export { App, type LoadBalancerSettings } from './app.entity.js';
