@@ -1,4 +1,4 @@
-export const USAGE_KINDS = ['web', 'lb', 'build'] as const;
+export const USAGE_KINDS = ['web', 'lb', 'build', 'run'] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
 
 /**
