@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UsageMeter } from '../libs/metering/index.js';
+import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
+import { tarGz } from './support/archives.js';
+import { cleanupTestRun, ensureRuntimeImage, waitFor } from './support/docker.js';
+import { uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
+import { StreamClient, wsUrl } from './logs/stream-client.js';
+
+/** 64 MB containers, 128 MB in all: the app's one replica plus one run fit, a second run does not. */
+const PLAN = {
+  name: 'Runs',
+  memoryMb: 64,
+  cpuMillis: 250,
+  maxApps: 2,
+  maxReplicasPerApp: 2,
+  maxTotalMemoryMb: 128,
+  loadBalancerAllowed: false,
+  maxUploadMb: 1,
+  buildTimeoutSeconds: 120,
+  concurrentBuilds: 1,
+};
+
+const tinyApp = () =>
+  tarGz([
+    { name: 'package.json', body: JSON.stringify({ name: 'tiny', version: '1.0.0', main: 'index.js' }) },
+    {
+      name: 'index.js',
+      body: "require('http').createServer((q, s) => s.end('tiny')).listen(process.env.PORT);",
+    },
+    {
+      name: 'task.js',
+      body: "console.log('task ran in', process.cwd()); process.exit(Number(process.argv[2]));",
+    },
+  ]);
+
+interface RunBody {
+  id: string;
+  state: string;
+  exitCode: number | null;
+  reason: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  outputTail?: { seq: number; stream: string; text: string }[];
+}
+
+const ENDED = ['succeeded', 'failed', 'timed_out', 'stopped', 'error'];
+
+describe('one-off runs', () => {
+  let api: TestApi;
+  let owner: Session;
+  const planId = `runs-${Date.now().toString(36)}`;
+
+  const startRun = (body: Record<string, unknown>) =>
+    api.http.post('/v1/apps/web/runs').set(owner.auth).send(body);
+  const runOf = async (id: string): Promise<RunBody> =>
+    (await api.http.get(`/v1/apps/web/runs/${id}`).set(owner.auth).expect(200)).body as RunBody;
+  const waitEnded = (id: string): Promise<RunBody> =>
+    waitFor(
+      `run ${id} to end`,
+      async () => {
+        const run = await runOf(id);
+        return ENDED.includes(run.state) && run.finishedAt ? run : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
+
+  beforeAll(async () => {
+    await ensureRuntimeImage();
+    api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 500 });
+    const operator = await login(api, OPERATOR.email, OPERATOR.password);
+    await api.http
+      .post('/v1/admin/plans')
+      .set(operator.auth)
+      .send({ id: planId, ...PLAN })
+      .expect(201);
+    owner = await signupOwner(api, 'runs');
+    await api.http.put('/v1/tenant/plan').set(owner.auth).send({ planId }).expect(200);
+    await api.http.post('/v1/apps').set(owner.auth).send({ name: 'web' }).expect(201);
+    const build = await uploadBuild(api, owner, 'web', await tinyApp());
+    expect((await waitForBuild(api, owner, 'web', build)).status).toBe('succeeded');
+    await waitConverged(api, owner, 'web');
+  }, 300_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await cleanupTestRun();
+  }, 120_000);
+
+  it('streams its output over the WebSocket and reports exit code 0, as tenant code under containment', async () => {
+    const res = await startRun({
+      command: 'node task.js 0; id -u; touch /app/x 2>/dev/null || echo read-only root; echo to-stderr >&2',
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.location).toBe(`/v1/apps/web/runs/${res.body.id}`);
+    const client = StreamClient.open(wsUrl(api.url, `/v1/apps/web/runs/${res.body.id}/log-stream`), {
+      headers: owner.auth,
+    });
+    const closed = await client.closed;
+    expect(closed.code).toBe(1000);
+    const texts = client.lines().map((l) => l.text);
+    expect(texts).toEqual(['task ran in /app', '10001', 'read-only root', 'to-stderr']);
+    expect(client.lines().map((l) => l.stream)).toEqual(['stdout', 'stdout', 'stdout', 'stderr']);
+    expect(client.messages.at(-1)).toMatchObject({ type: 'end', status: 'succeeded', exitCode: 0 });
+
+    const run = await waitEnded(res.body.id);
+    expect(run).toMatchObject({ state: 'succeeded', exitCode: 0 });
+    expect(run.outputTail!.map((l) => l.text)).toEqual(texts);
+    const page = await api.http
+      .get(`/v1/apps/web/runs/${run.id}/output?after=1&limit=2`)
+      .set(owner.auth)
+      .expect(200);
+    expect(page.body).toMatchObject({ state: 'succeeded', nextCursor: 3 });
+    expect(page.body.lines.map((l: { text: string }) => l.text)).toEqual(['10001', 'read-only root']);
+  }, 120_000);
+
+  it('reports a non-zero exit code', async () => {
+    const res = await startRun({ command: ['node', 'task.js', '3'] }).expect(202);
+    const run = await waitEnded(res.body.id);
+    expect(run).toMatchObject({ state: 'failed', exitCode: 3, reason: 'exited with code 3' });
+    expect(run.outputTail!.map((l) => l.text)).toEqual(['task ran in /app']);
+  }, 120_000);
+
+  it('kills a run at its time limit and says so', async () => {
+    const res = await startRun({ command: ['sleep', '120'], timeoutSeconds: 2 }).expect(202);
+    const run = await waitEnded(res.body.id);
+    expect(run.state).toBe('timed_out');
+    expect(run.reason).toBe('killed after 2 s (time limit)');
+  }, 120_000);
+
+  it('counts a running run in the memory quota, and a stopped one no more', async () => {
+    const first = await startRun({ command: ['sleep', '120'] }).expect(202);
+    // The replica (64 MB) and this run (64 MB) fill the 128 MB cap.
+    const refused = await startRun({ command: 'true' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      code: 'quota_exceeded',
+      quota: 'maxTotalMemoryMb',
+      limit: 128,
+      current: 128,
+      requested: 64,
+    });
+    const quota = await api.http.get('/v1/tenant/quota').set(owner.auth).expect(200);
+    expect(quota.body.usage).toMatchObject({ containers: 2, totalMemoryMb: 128 });
+
+    await waitFor(
+      'the run to start',
+      async () => (await runOf(first.body.id)).state === 'running' || undefined,
+    );
+    const stopped = await api.http.delete(`/v1/apps/web/runs/${first.body.id}`).set(owner.auth).expect(200);
+    expect(stopped.body.state).toBe('stopped');
+    const ended = await waitEnded(first.body.id);
+    expect(ended.state).toBe('stopped');
+    const next = await startRun({ command: 'true' }).expect(202);
+    expect((await waitEnded(next.body.id)).state).toBe('succeeded');
+  }, 120_000);
+
+  it('lists runs newest first and refuses bad commands', async () => {
+    const page = await api.http.get('/v1/apps/web/runs?limit=2').set(owner.auth).expect(200);
+    expect(page.body.items).toHaveLength(2);
+    expect(page.body.nextCursor).toBe(page.body.items[1].id);
+    const older = await api.http
+      .get(`/v1/apps/web/runs?limit=100&cursor=${page.body.nextCursor}`)
+      .set(owner.auth)
+      .expect(200);
+    expect(older.body.items.length).toBeGreaterThanOrEqual(3);
+    for (const command of [[], '', ['a\0b'], 42]) {
+      const res = await startRun({ command });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('validation_failed');
+    }
+  });
+
+  it('meters each run as usage of kind run', async () => {
+    const runs = (await api.http.get('/v1/apps/web/runs?limit=100').set(owner.auth).expect(200)).body
+      .items as RunBody[];
+    // Windows close 30 s after their end: meter as of two minutes from now so every ended run is closed.
+    await api.app.get(UsageMeter).meterUntil(new Date(Date.now() + 120_000));
+    const usage = await api.http.get('/v1/usage?kind=run&limit=500').set(owner.auth).expect(200);
+    const records = usage.body.records as {
+      subjectId: string;
+      kind: string;
+      seconds: string;
+      memoryMb: number;
+    }[];
+    const started = runs.filter((r) => r.startedAt !== null);
+    expect(started.length).toBeGreaterThanOrEqual(5);
+    for (const run of started) {
+      const own = records.filter((r) => r.subjectId === run.id);
+      expect(own.length).toBeGreaterThan(0);
+      const seconds = own.reduce((sum, r) => sum + Number(r.seconds), 0);
+      const ranMs = Date.parse(run.finishedAt!) - Date.parse(run.startedAt!);
+      expect(Math.abs(seconds * 1000 - ranMs)).toBeLessThanOrEqual(own.length);
+      expect(own.every((r) => r.kind === 'run' && r.memoryMb === 64)).toBe(true);
+    }
+  }, 60_000);
+});
