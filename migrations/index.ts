@@ -12,6 +12,7 @@ import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudget
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 import { OneOffRuns1796600004000 } from './1796600004000-OneOffRuns.js';
+import { ReleasePhase1796600004100 } from './1796600004100-ReleasePhase.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
   OneOffRuns1796600004000,
+  ReleasePhase1796600004100,
 ];

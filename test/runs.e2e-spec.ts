@@ -88,7 +88,8 @@ describe('one-off runs', () => {
 
   it('streams its output over the WebSocket and reports exit code 0, as tenant code under containment', async () => {
     const res = await startRun({
-      command: 'node task.js 0; id -u; touch /app/x 2>/dev/null || echo read-only root; echo to-stderr >&2',
+      command:
+        'node task.js 0; node -e \"console.log(process.getuid())\"; touch /app/x 2>/dev/null || echo read-only root; echo to-stderr >&2',
     });
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/apps/web/runs/${res.body.id}`);
@@ -121,14 +122,17 @@ describe('one-off runs', () => {
   }, 120_000);
 
   it('kills a run at its time limit and says so', async () => {
-    const res = await startRun({ command: ['sleep', '120'], timeoutSeconds: 2 }).expect(202);
+    const res = await startRun({
+      command: ['node', '-e', 'setTimeout(() => {}, 120000)'],
+      timeoutSeconds: 2,
+    }).expect(202);
     const run = await waitEnded(res.body.id);
     expect(run.state).toBe('timed_out');
     expect(run.reason).toBe('killed after 2 s (time limit)');
   }, 120_000);
 
   it('counts a running run in the memory quota, and a stopped one no more', async () => {
-    const first = await startRun({ command: ['sleep', '120'] }).expect(202);
+    const first = await startRun({ command: ['node', '-e', 'setTimeout(() => {}, 120000)'] }).expect(202);
     // The replica (64 MB) and this run (64 MB) fill the 128 MB cap.
     const refused = await startRun({ command: 'true' });
     expect(refused.status).toBe(403);

@@ -10,5 +10,6 @@ export { AppsService } from './apps.service.js';
 export { APPS_ENTITIES } from './entities.js';
 export { IdempotencyService, requestFingerprint } from './idempotency.service.js';
 export { QuotaService } from './quota.service.js';
-export { Release } from './release.entity.js';
+export { PACKAGE_RELEASE_COMMAND, RELEASE_SCRIPT, releaseCommandFor } from './release-command.js';
+export { Release, type ReleasePhase } from './release.entity.js';
 export { ReleasesService } from './releases.service.js';
