@@ -3,7 +3,7 @@ import { UsageMeter } from '../libs/metering/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import { tarGz } from './support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from './support/docker.js';
-import { uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
+import { httpGet, uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
 import { StreamClient, wsUrl } from './logs/stream-client.js';
 
 /** 64 MB containers, 128 MB in all: the app's one replica plus one run fit, a second run does not. */
@@ -20,12 +20,21 @@ const PLAN = {
   concurrentBuilds: 1,
 };
 
-const tinyApp = () =>
+/** An app answering `answer`; with a release command in package.json when `release` is given. */
+const tinyApp = (answer = 'tiny', release?: string) =>
   tarGz([
-    { name: 'package.json', body: JSON.stringify({ name: 'tiny', version: '1.0.0', main: 'index.js' }) },
+    {
+      name: 'package.json',
+      body: JSON.stringify({
+        name: 'tiny',
+        version: '1.0.0',
+        main: 'index.js',
+        ...(release === undefined ? {} : { scripts: { 'berth:release': release } }),
+      }),
+    },
     {
       name: 'index.js',
-      body: "require('http').createServer((q, s) => s.end('tiny')).listen(process.env.PORT);",
+      body: `require('http').createServer((q, s) => s.end(${JSON.stringify(answer)})).listen(process.env.PORT);`,
     },
     {
       name: 'task.js',
@@ -174,6 +183,53 @@ describe('one-off runs', () => {
     }
   });
 
+  const appAnswer = async (): Promise<string> => {
+    const status = await api.http.get('/v1/apps/web/status').set(owner.auth).expect(200);
+    return (await httpGet(status.body.endpoints[0] as string)).text;
+  };
+  const releaseRuns = async (): Promise<RunBody[]> => {
+    const page = await api.http.get('/v1/apps/web/runs?limit=100').set(owner.auth).expect(200);
+    return (page.body.items as (RunBody & { purpose: string })[]).filter((r) => r.purpose === 'release');
+  };
+
+  it('keeps the old release serving when the release command fails, and shows its output', async () => {
+    expect(await appAnswer()).toBe('tiny');
+    const build = await uploadBuild(api, owner, 'web', await tinyApp('v2', 'echo migrating v2; exit 4'));
+    expect((await waitForBuild(api, owner, 'web', build)).status).toBe('succeeded');
+    const status = await waitFor(
+      'the release phase to fail',
+      async () => {
+        const res = await api.http.get('/v1/apps/web/status').set(owner.auth).expect(200);
+        return res.body.phase === 'failed' ? res.body : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(status.statusReason).toBe('release command of v2 failed: exited with code 4');
+    expect(await appAnswer()).toBe('tiny');
+    const [run] = await releaseRuns();
+    expect(run).toMatchObject({ state: 'failed', exitCode: 4 });
+    expect((await runOf(run!.id)).outputTail!.map((l) => l.text)).toContain('migrating v2');
+    const releases = await api.http.get('/v1/apps/web/releases').set(owner.auth).expect(200);
+    const v2 = (releases.body as { version: number; releasePhase: string; releaseRunId: string }[]).find(
+      (r) => r.version === 2,
+    );
+    expect(v2).toMatchObject({ releasePhase: 'failed', releaseRunId: run!.id });
+    // Still the old release a while later: the failed release never rolls out.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await appAnswer()).toBe('tiny');
+  }, 300_000);
+
+  it('rolls a release out once its release command passed', async () => {
+    const build = await uploadBuild(api, owner, 'web', await tinyApp('v3', 'echo migrated v3'));
+    expect((await waitForBuild(api, owner, 'web', build)).status).toBe('succeeded');
+    const state = await waitConverged(api, owner, 'web', 120_000);
+    expect(state.release?.version).toBe(3);
+    expect(await appAnswer()).toBe('v3');
+    const [run] = await releaseRuns();
+    expect(run).toMatchObject({ state: 'succeeded', exitCode: 0 });
+    expect((await runOf(run!.id)).outputTail!.map((l) => l.text)).toContain('migrated v3');
+  }, 300_000);
+
   it('meters each run as usage of kind run', async () => {
     const runs = (await api.http.get('/v1/apps/web/runs?limit=100').set(owner.auth).expect(200)).body
       .items as RunBody[];
@@ -187,7 +243,7 @@ describe('one-off runs', () => {
       memoryMb: number;
     }[];
     const started = runs.filter((r) => r.startedAt !== null);
-    expect(started.length).toBeGreaterThanOrEqual(5);
+    expect(started.length).toBeGreaterThanOrEqual(7);
     for (const run of started) {
       const own = records.filter((r) => r.subjectId === run.id);
       expect(own.length).toBeGreaterThan(0);

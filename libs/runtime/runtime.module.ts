@@ -10,7 +10,9 @@ import { AppsFacade } from './apps.facade.js';
 import { HostRemoval } from './host-removal.js';
 import { LoadBalancerConfigSync } from './balancer/load-balancer-config-sync.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
+import { RunsModule } from '../runs/index.js';
 import { ReconcileLoop } from './reconcile-loop.js';
+import { ReleasePhaseGate } from './release-phase.js';
 import { Reconciler } from './reconciler.service.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { ReplicaRun } from './replica-run.entity.js';
@@ -24,9 +26,11 @@ import { ReplicasRepository } from './replicas.repository.js';
     HostsModule,
     BuildsStorageModule,
     NetworksModule,
+    RunsModule,
   ],
   providers: [
     Reconciler,
+    ReleasePhaseGate,
     ReplicaLifecycle,
     AppCleanup,
     ReconcileLoop,
