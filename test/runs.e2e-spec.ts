@@ -233,8 +233,9 @@ describe('one-off runs', () => {
   it('meters each run as usage of kind run', async () => {
     const runs = (await api.http.get('/v1/apps/web/runs?limit=100').set(owner.auth).expect(200)).body
       .items as RunBody[];
-    // Windows close 30 s after their end: meter as of two minutes from now so every ended run is closed.
-    await api.app.get(UsageMeter).meterUntil(new Date(Date.now() + 120_000));
+    // A window closes 30 s after its end; the newest run's window ends within 60 s from now: metering as
+    // of 3 minutes from now closes every window any of these runs touched.
+    await api.app.get(UsageMeter).meterUntil(new Date(Date.now() + 180_000));
     const usage = await api.http.get('/v1/usage?kind=run&limit=500').set(owner.auth).expect(200);
     const records = usage.body.records as {
       subjectId: string;
