@@ -219,15 +219,25 @@ describe('one-off runs', () => {
     expect(await appAnswer()).toBe('tiny');
   }, 300_000);
 
-  it('rolls a release out once its release command passed', async () => {
-    const build = await uploadBuild(api, owner, 'web', await tinyApp('v3', 'echo migrated v3'));
+  it('rolls a release out once its release command passed; a command set through the API wins', async () => {
+    const none = await api.http.get('/v1/apps/web/release-command').set(owner.auth).expect(200);
+    expect(none.body).toEqual({ command: null });
+    const set = await api.http
+      .put('/v1/apps/web/release-command')
+      .set(owner.auth)
+      .send({ command: 'echo migrated v3 by the api command' })
+      .expect(200);
+    expect(set.body).toEqual({ command: ['sh', '-c', 'echo migrated v3 by the api command'] });
+    const build = await uploadBuild(api, owner, 'web', await tinyApp('v3', 'echo from package.json'));
     expect((await waitForBuild(api, owner, 'web', build)).status).toBe('succeeded');
     const state = await waitConverged(api, owner, 'web', 120_000);
     expect(state.release?.version).toBe(3);
     expect(await appAnswer()).toBe('v3');
     const [run] = await releaseRuns();
     expect(run).toMatchObject({ state: 'succeeded', exitCode: 0 });
-    expect((await runOf(run!.id)).outputTail!.map((l) => l.text)).toContain('migrated v3');
+    expect((await runOf(run!.id)).outputTail!.map((l) => l.text)).toEqual(['migrated v3 by the api command']);
+    const cleared = await api.http.delete('/v1/apps/web/release-command').set(owner.auth).expect(200);
+    expect(cleared.body).toEqual({ command: null });
   }, 300_000);
 
   it('meters each run as usage of kind run', async () => {

@@ -35,6 +35,7 @@ import { DashboardController } from './logs/dashboard.controller.js';
 import { LogStreamGateway } from './logs/log-stream.gateway.js';
 import { LogsController } from './logs/logs.controller.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
+import { ReleaseCommandController } from './runs/release-command.controller.js';
 import { RunsController } from './runs/runs.controller.js';
 
 export interface AppModuleOptions {
@@ -87,6 +88,7 @@ export class AppModule {
         DomainsController,
         BuildsController,
         RunsController,
+        ReleaseCommandController,
         UsageController,
         AdminUsageController,
         LogsController,

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import type { App } from '../../../../libs/apps/index.js';
 import { MAX_RUN_TIMEOUT_SECONDS, type OneOffRun, type RunOutputEntry } from '../../../../libs/runs/index.js';
 
 const MAX_ARGS = 64;
@@ -56,6 +57,34 @@ export class StartRunRequest {
   @Min(1)
   @Max(MAX_RUN_TIMEOUT_SECONDS)
   timeoutSeconds?: number;
+}
+
+export class ReleaseCommandRequest {
+  @ApiProperty({
+    oneOf: [
+      { type: 'string' },
+      { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: MAX_ARGS },
+    ],
+    example: ['node', 'scripts/migrate.js'],
+    description: 'An argv array, or a string run as `sh -c <string>`',
+  })
+  @IsCommand()
+  command: string[] | string;
+}
+
+export class ReleaseCommandView {
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    isArray: true,
+    example: ['node', 'scripts/migrate.js'],
+    description: 'Null: releases run package.json\'s scripts["berth:release"] through npm when there is one',
+  })
+  command: string[] | null;
+
+  static from(app: App): ReleaseCommandView {
+    return Object.assign(new ReleaseCommandView(), { command: app.releaseCommand });
+  }
 }
 
 export class RunOutputLineView {
