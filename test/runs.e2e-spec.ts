@@ -98,7 +98,7 @@ describe('one-off runs', () => {
   it('streams its output over the WebSocket and reports exit code 0, as tenant code under containment', async () => {
     const res = await startRun({
       command:
-        'node task.js 0; node -e \"console.log(process.getuid())\"; touch /app/x 2>/dev/null || echo read-only root; echo to-stderr >&2',
+        'node task.js 0; node -e "console.log(process.getuid())"; touch /app/x 2>/dev/null || echo read-only root; echo to-stderr >&2',
     });
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/v1/apps/web/runs/${res.body.id}`);
