@@ -40,7 +40,7 @@ export class ReleasePhaseGate {
     let phase: ReleasePhase = release.releasePhase;
     let reason = release.releasePhaseReason;
     if (phase === 'pending') {
-      phase = await this.start(app, release);
+      ({ phase, reason } = await this.start(app, release));
     } else if (phase === 'running' && release.releaseRunId) {
       const verdict = await this.verdictOf(release.releaseRunId);
       if (verdict) {
@@ -59,8 +59,11 @@ export class ReleasePhaseGate {
   }
 
   /** Claims the phase (one pass only) and starts the command; a start refused (quota) fails the phase. */
-  private async start(app: App, release: Release): Promise<'running' | 'failed'> {
-    if (!(await this.releases.claimReleasePhase(release.id))) return 'running';
+  private async start(
+    app: App,
+    release: Release,
+  ): Promise<{ phase: 'running' | 'failed'; reason: string | null }> {
+    if (!(await this.releases.claimReleasePhase(release.id))) return { phase: 'running', reason: null };
     try {
       const { run, ended } = await this.runs.launch(app, release, {
         purpose: 'release',
@@ -71,12 +74,11 @@ export class ReleasePhaseGate {
       await this.releases.recordReleaseRun(release.id, run.id);
       void ended.then(() => this.changes.notify(app.id)).catch(() => undefined);
       this.logger.log(`app ${app.id}: release command of v${release.version} started (run ${run.id})`);
-      return 'running';
+      return { phase: 'running', reason: null };
     } catch (err) {
       const reason = `could not start: ${err instanceof Error ? err.message : String(err)}`;
       await this.releases.endReleasePhase(release.id, 'failed', reason);
-      release.releasePhaseReason = reason;
-      return 'failed';
+      return { phase: 'failed', reason };
     }
   }
 
