@@ -115,6 +115,23 @@ export class RunsRepository {
     );
   }
 
+  /** The app's runs still active (to stop them when the app goes). */
+  activeOfApp(appId: string): Promise<OneOffRun[]> {
+    return this.dataSource
+      .getRepository(OneOffRun)
+      .createQueryBuilder('r')
+      .where('r.app_id = :appId AND r.state IN (:...states)', { appId, states: ACTIVE_RUN_STATES })
+      .getMany();
+  }
+
+  /** The output of every run of the app; the run rows stay (usage history, as replica runs do). */
+  async deleteOutputOfApp(manager: EntityManager, appId: string): Promise<void> {
+    await manager.query(
+      `DELETE FROM run_output_lines WHERE run_id IN (SELECT id FROM one_off_runs WHERE app_id = $1)`,
+      [appId],
+    );
+  }
+
   /** A caller stopped an active run; false when it had already ended. */
   async markStopped(id: string, reason: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(

@@ -153,6 +153,13 @@ export class RunsService {
     return (await this.runs.byId(run.id))!;
   }
 
+  /** Stops every active run of a deleted app (their containers are killed, wherever they run). */
+  async stopAllOfApp(appId: string): Promise<void> {
+    for (const run of await this.runs.activeOfApp(appId)) {
+      if (await this.runs.markStopped(run.id, 'app deleted')) await this.executor.kill(run);
+    }
+  }
+
   /** The run of the app (404 otherwise), for the WebSocket edge which authorizes the app itself. */
   async ofApp(app: App, runId: string): Promise<OneOffRun> {
     const run = UUID.test(runId) ? await this.runs.findOfApp(app.id, runId) : null;
