@@ -61,6 +61,10 @@ export class RunExecutor implements OnApplicationShutdown {
     return done;
   }
 
+  supervises(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
   /** Kills the run's container when this process supervises it; false otherwise. */
   stopHere(runId: string): boolean {
     const entry = this.active.get(runId);

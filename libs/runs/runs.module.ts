@@ -3,6 +3,7 @@ import { ACTIVE_RUNS_READER, AppsModule } from '../apps/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { NetworksModule } from '../networks/index.js';
 import { RunExecutor } from './run-executor.js';
+import { RunSweeper } from './run-sweeper.js';
 import { RunOutputStore } from './run-output.store.js';
 import { RunsRepository } from './runs.repository.js';
 import { RunsService } from './runs.service.js';
@@ -21,7 +22,7 @@ export class RunsRepositoryModule {}
 /** One-off runs and release commands: the service and the executor that supervises containers. */
 @Module({
   imports: [RunsRepositoryModule, AppsModule, HostsModule, NetworksModule],
-  providers: [RunsService, RunExecutor],
-  exports: [RunsService, RunExecutor],
+  providers: [RunsService, RunExecutor, RunSweeper],
+  exports: [RunsService, RunExecutor, RunSweeper],
 })
 export class RunsModule {}

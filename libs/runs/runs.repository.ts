@@ -93,7 +93,7 @@ export class RunsRepository {
 
   /**
    * The container ended: its exit and Docker's FinishedAt are kept (what metering reads). A run already
-   * stopped by a caller keeps state `stopped` and its reason.
+   * stopped by a caller keeps state `stopped` and its reason. Written once: a run that has its end keeps it.
    */
   async markEnded(id: string, end: RunEnd): Promise<void> {
     await this.dataSource.query(
@@ -102,7 +102,7 @@ export class RunsRepository {
               reason = CASE WHEN state = ANY($7) THEN $6 ELSE reason END,
               exit_code = $3, oom_killed = $4,
               finished_at = greatest($5::timestamptz, started_at)
-        WHERE id = $1`,
+        WHERE id = $1 AND finished_at IS NULL`,
       [
         id,
         end.state,
@@ -113,6 +113,17 @@ export class RunsRepository {
         ACTIVE_RUN_STATES,
       ],
     );
+  }
+
+  /** Runs without an end created before `before` (the sweep's candidates): active, or stopped by a caller. */
+  activeOlderThan(before: Date): Promise<OneOffRun[]> {
+    return this.dataSource
+      .getRepository(OneOffRun)
+      .createQueryBuilder('r')
+      .where('r.finished_at IS NULL AND r.created_at < :before', { before })
+      .orderBy('r.created_at', 'ASC')
+      .limit(500)
+      .getMany();
   }
 
   /** The app's runs still active (to stop them when the app goes). */
