@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import crypto from 'node:crypto';
+import { hardenedContainerSpec } from '../libs/engine/index.js';
 import { UsageMeter } from '../libs/metering/index.js';
+import { RunSweeper } from '../libs/runs/index.js';
 import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import { tarGz } from './support/archives.js';
-import { cleanupTestRun, ensureRuntimeImage, waitFor } from './support/docker.js';
+import { migratedDataSource } from './support/database.js';
+import { RUNTIME_IMAGE, cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from './support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
 import { StreamClient, wsUrl } from './logs/stream-client.js';
 
@@ -240,6 +244,79 @@ describe('one-off runs', () => {
     expect(cleared.body).toEqual({ command: null });
   }, 300_000);
 
+  it('ends runs whose supervising process died, with the exit Docker saw, and kills lost ones past their limit', async () => {
+    const db = await migratedDataSource();
+    try {
+      const [app] = await db.query(
+        `SELECT a.id, a.current_release_id AS "releaseId", r.version FROM apps a
+           JOIN releases r ON r.id = a.current_release_id WHERE a.tenant_id = $1 AND a.name = 'web'`,
+        [owner.tenantId],
+      );
+      const [host] = await db.query(`SELECT id FROM hosts ORDER BY name LIMIT 1`);
+      const engine = testEngine();
+      // Containers as a process that then died would have left them: one exits 7, one outlives its 1 s limit.
+      const orphan = async (script: string, timeoutSeconds: number) => {
+        const runId = crypto.randomUUID();
+        const { id } = await engine.createContainer(
+          hardenedContainerSpec({
+            tenantId: owner.tenantId,
+            appId: app.id,
+            appName: 'web',
+            releaseVersion: app.version,
+            role: 'run',
+            instance: runId,
+            image: RUNTIME_IMAGE,
+            cmd: ['node', '-e', script],
+            env: {},
+            plan: { memoryMb: 64, cpuMillis: 250 },
+            extraLabels: { 'berth.run': runId },
+          }),
+        );
+        await engine.startContainer({ id });
+        const startedAt = (await engine.inspectContainer({ id }))!.startedAt!;
+        await db.query(
+          `INSERT INTO one_off_runs (id, tenant_id, app_id, release_id, release_version, purpose, command, state,
+                  timeout_seconds, host_id, container_id, memory_mb, cpu_millis, plan_id, created_by, created_at, started_at)
+           VALUES ($1, $2, $3, $4, $5, 'run', $6, 'running', $7, $8, $9, 64, 250, $10, 'test', $11, $11)`,
+          [
+            runId,
+            owner.tenantId,
+            app.id,
+            app.releaseId,
+            app.version,
+            JSON.stringify(['node', '-e', script]),
+            timeoutSeconds,
+            host.id,
+            id,
+            planId,
+            startedAt,
+          ],
+        );
+        return { runId, containerId: id };
+      };
+      const exited = await orphan('process.exit(7)', 600);
+      const stuck = await orphan('setTimeout(() => {}, 120000)', 1);
+      await engine.waitContainer({ id: exited.containerId });
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const sweeper = api.app.get(RunSweeper);
+      await sweeper.sweep({ lostAfterMs: 0 });
+      expect(await runOf(exited.runId)).toMatchObject({
+        state: 'failed',
+        exitCode: 7,
+        reason: 'exited with code 7',
+      });
+      expect(await engine.inspectContainer({ id: exited.containerId })).toBeUndefined();
+      await engine.waitContainer({ id: stuck.containerId });
+      await sweeper.sweep({ lostAfterMs: 0 });
+      expect(await runOf(stuck.runId)).toMatchObject({
+        state: 'timed_out',
+        reason: 'killed after 1 s (time limit)',
+      });
+    } finally {
+      await db.destroy();
+    }
+  }, 60_000);
+
   it('meters each run as usage of kind run', async () => {
     const runs = (await api.http.get('/v1/apps/web/runs?limit=100').set(owner.auth).expect(200)).body
       .items as RunBody[];
@@ -254,7 +331,7 @@ describe('one-off runs', () => {
       memoryMb: number;
     }[];
     const started = runs.filter((r) => r.startedAt !== null);
-    expect(started.length).toBeGreaterThanOrEqual(7);
+    expect(started.length).toBeGreaterThanOrEqual(9);
     for (const run of started) {
       const own = records.filter((r) => r.subjectId === run.id);
       expect(own.length).toBeGreaterThan(0);
