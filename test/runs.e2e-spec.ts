@@ -1,9 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { hardenedContainerSpec } from '../libs/engine/index.js';
 import { UsageMeter } from '../libs/metering/index.js';
 import { RunSweeper } from '../libs/runs/index.js';
-import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
+import {
+  OPERATOR,
+  PASSWORD,
+  login,
+  signupOwner,
+  startTestApi,
+  type Session,
+  type TestApi,
+} from './support/api.js';
+import { runCli } from './cli/cli-process.js';
 import { tarGz } from './support/archives.js';
 import { migratedDataSource } from './support/database.js';
 import { RUNTIME_IMAGE, cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from './support/docker.js';
@@ -132,6 +144,24 @@ describe('one-off runs', () => {
     const run = await waitEnded(res.body.id);
     expect(run).toMatchObject({ state: 'failed', exitCode: 3, reason: 'exited with code 3' });
     expect(run.outputTail!.map((l) => l.text)).toEqual(['task ran in /app']);
+  }, 120_000);
+
+  it('berth run prints the output and exits with the command’s exit code', async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-run-cli-'));
+    try {
+      const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config') };
+      const loggedIn = await runCli(['login', '--api', api.url, '-e', owner.email], {
+        ...env,
+        BERTH_PASSWORD: PASSWORD,
+      });
+      expect(loggedIn.code).toBe(0);
+      const failed = await runCli(['run', 'web', '--', 'node', 'task.js', '5'], env);
+      expect(failed).toMatchObject({ code: 5, stdout: 'task ran in /app\n' });
+      const shell = await runCli(['run', 'web', '--', 'sh', '-c', 'echo out; echo err >&2'], env);
+      expect(shell).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('kills a run at its time limit and says so', async () => {
@@ -331,7 +361,7 @@ describe('one-off runs', () => {
       memoryMb: number;
     }[];
     const started = runs.filter((r) => r.startedAt !== null);
-    expect(started.length).toBeGreaterThanOrEqual(9);
+    expect(started.length).toBeGreaterThanOrEqual(11);
     for (const run of started) {
       const own = records.filter((r) => r.subjectId === run.id);
       expect(own.length).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { CliError, ExitCode } from './cli-error.js';
 import { accountCommands } from './commands/account-commands.js';
 import { appCommands } from './commands/app-commands.js';
 import { deployCommands } from './commands/deploy-commands.js';
+import { runCommands } from './commands/run-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   accountCommands(program);
   appCommands(program);
   deployCommands(program);
+  runCommands(program);
   program.addHelpText(
     'after',
     `
@@ -38,7 +40,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in or not allowed, 4 not foun
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return ExitCode.ok;
+    // `berth run` hands back its command's exit code.
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
