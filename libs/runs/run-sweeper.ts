@@ -9,6 +9,11 @@ import { type RunEnd, RunsRepository } from './runs.repository.js';
 const SWEEP_INTERVAL_MS = 30_000;
 /** A supervisor records its run's end within a second; a run ended longer ago than this was left alone. */
 export const LOST_AFTER_MS = 30_000;
+/**
+ * A run without a container yet may be waiting for its image to reach the host (another process's
+ * supervisor copying it): only this long after its creation is it taken for lost.
+ */
+const LOST_BEFORE_START_MS = 15 * 60_000;
 
 /**
  * Ends runs whose supervising process died (RunExecutor lives in one process): a run is metered until it
@@ -52,6 +57,7 @@ export class RunSweeper implements OnApplicationBootstrap, OnApplicationShutdown
       if (this.executor.supervises(run.id)) continue;
       const host = run.hostId ? hosts.get(run.hostId) : undefined;
       if (!run.containerId || !host) {
+        if (now.getTime() - run.createdAt.getTime() < Math.max(lostAfterMs, LOST_BEFORE_START_MS)) continue;
         acted += await this.end(run, {
           state: 'error',
           exitCode: null,
