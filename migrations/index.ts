@@ -13,6 +13,8 @@ import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 import { BuildRetention1796600001000 } from './1796600001000-BuildRetention.js';
 import { HealthChecks1796600003000 } from './1796600003000-HealthChecks.js';
+import { OneOffRuns1796600004000 } from './1796600004000-OneOffRuns.js';
+import { ReleasePhase1796600004100 } from './1796600004100-ReleasePhase.js';
 import { AcmeCertificates1796600005000 } from './1796600005000-AcmeCertificates.js';
 import { RouterEgress1796600006000 } from './1796600006000-RouterEgress.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
@@ -38,6 +40,8 @@ export const MIGRATIONS: Function[] = [
   DomainCertificates1796500003100,
   BuildRetention1796600001000,
   HealthChecks1796600003000,
+  OneOffRuns1796600004000,
+  ReleasePhase1796600004100,
   AcmeCertificates1796600005000,
   RouterEgress1796600006000,
   AuditLogReads1796600007000,

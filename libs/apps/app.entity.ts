@@ -76,6 +76,13 @@ export class App {
   @Column({ name: 'restart_requested_at', type: 'timestamptz', nullable: true })
   restartRequestedAt: Date | null;
 
+  /**
+   * The release phase's command set through the API (argv); it wins over package.json's
+   * scripts["berth:release"]. Each new release records the command it runs (libs/runs, docs/runs.md).
+   */
+  @Column({ name: 'release_command', type: 'jsonb', nullable: true })
+  releaseCommand: string[] | null;
+
   /** Set when deletion was asked; the reconciler removes containers, network use and images, then the row. */
   @Column({ name: 'deleting_at', type: 'timestamptz', nullable: true })
   deletingAt: Date | null;

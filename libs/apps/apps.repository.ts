@@ -230,6 +230,14 @@ export class AppsRepository {
   }
 
   /** The app's row, in the caller's transaction (the end of its deletion). */
+  /** The release phase's command for the app's next releases (null: package.json's, if any). */
+  async setReleaseCommand(manager: EntityManager, id: string, command: string[] | null): Promise<void> {
+    await manager.query(`UPDATE apps SET release_command = $2::jsonb, updated_at = now() WHERE id = $1`, [
+      id,
+      command === null ? null : JSON.stringify(command),
+    ]);
+  }
+
   async delete(manager: EntityManager, id: string): Promise<void> {
     await manager.delete(App, id);
   }

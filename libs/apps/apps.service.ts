@@ -244,6 +244,28 @@ export class AppsService {
     return result;
   }
 
+  /**
+   * Sets (or with null clears) the command each next release runs before its replicas start; it wins over
+   * package.json's scripts["berth:release"]. Releases already made keep theirs. The command is not
+   * audited: it may carry secrets.
+   */
+  async setReleaseCommand(principal: Principal, name: string, command: string[] | null): Promise<App> {
+    return this.dataSource.transaction(async (manager) => {
+      const app = await this.get(principal, name, manager);
+      await this.appRows.setReleaseCommand(manager, app.id, command);
+      await this.audit.record(
+        {
+          tenantId: app.tenantId,
+          actor: actorOf(principal),
+          action: command === null ? 'app.release_command.clear' : 'app.release_command.set',
+          target: `app:${app.id}`,
+        },
+        manager,
+      );
+      return (await this.appRows.byId(app.id, manager))!;
+    });
+  }
+
   private async mutate(
     principal: Principal,
     name: string,

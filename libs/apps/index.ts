@@ -1,5 +1,6 @@
 // The public entry of libs/apps: other libs, apps/, test/, bench/ and scripts/ import only from here.
 export { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
+export { ACTIVE_RUNS_READER, type ActiveRunsReader } from './active-runs.js';
 export { AppChanges } from './app-changes.js';
 export { ENV_LIMITS, envVarFaults, type EnvVars } from './app-env.js';
 export { App, type AutomaticRollback, type LoadBalancerSettings } from './app.entity.js';
@@ -16,5 +17,6 @@ export {
 } from './health-check.js';
 export { IdempotencyService, requestFingerprint } from './idempotency.service.js';
 export { QuotaService } from './quota.service.js';
-export { Release } from './release.entity.js';
+export { PACKAGE_RELEASE_COMMAND, RELEASE_SCRIPT, releaseCommandFor } from './release-command.js';
+export { Release, type ReleasePhase } from './release.entity.js';
 export { ReleasesService } from './releases.service.js';

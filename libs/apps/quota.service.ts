@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { problems } from '../errors/index.js';
 import { Tenant } from '../identity/index.js';
 import { type Plan, TenantPlanRepository, type TenantUsage, type TenantUsageReader } from '../plans/index.js';
 import { ACTIVE_BUILDS_READER, type ActiveBuildsReader } from './active-builds.js';
+import { ACTIVE_RUNS_READER, type ActiveRunsReader } from './active-runs.js';
 import { AppsRepository } from './apps.repository.js';
 import { type AppDemand, memoryAfterChange } from './memory-demand.js';
 
@@ -26,6 +27,7 @@ export class QuotaService implements TenantUsageReader {
     @Inject(ACTIVE_BUILDS_READER) private readonly builds: ActiveBuildsReader,
     private readonly tenantPlans: TenantPlanRepository,
     private readonly appRows: AppsRepository,
+    @Optional() @Inject(ACTIVE_RUNS_READER) private readonly runs?: ActiveRunsReader,
   ) {}
 
   /**
@@ -43,11 +45,12 @@ export class QuotaService implements TenantUsageReader {
     const plan = await this.tenantPlans.planOf(tenantId, manager);
     const row = await this.appRows.countsOfTenant(tenantId, plan.memoryMb, manager);
     const runningBuilds = await this.builds.activeBuildsOf(tenantId, manager);
+    const runs = (await this.runs?.activeOfTenant(tenantId, manager)) ?? { containers: 0, memoryMb: 0 };
     return {
       apps: row.apps,
       maxReplicasOfAnyApp: row.maxReplicasOfAnyApp,
-      containers: row.containers,
-      totalMemoryMb: row.memoryMb,
+      containers: row.containers + runs.containers,
+      totalMemoryMb: row.memoryMb + runs.memoryMb,
       loadBalancers: row.loadBalancers,
       runningBuilds,
     };
@@ -130,6 +133,23 @@ export class QuotaService implements TenantUsageReader {
         { limit: plan.concurrentBuilds, current: usage.runningBuilds, requested: 1, unit: 'builds' },
         429,
       );
+    }
+  }
+
+  /**
+   * Refuses a one-off run (one more container of `memoryMb`) that would take the tenant beyond its memory
+   * cap. Call it inside `lockTenant`'s transaction, with the run's row inserted in the same one.
+   */
+  async assertCanRun(tenantId: string, memoryMb: number, manager: EntityManager): Promise<void> {
+    const plan = await this.tenantPlans.planOf(tenantId, manager);
+    const usage = await this.usageOf(tenantId, manager);
+    if (usage.totalMemoryMb + memoryMb > plan.maxTotalMemoryMb) {
+      throw problems.quotaExceeded('maxTotalMemoryMb', {
+        limit: plan.maxTotalMemoryMb,
+        current: usage.totalMemoryMb,
+        requested: memoryMb,
+        unit: 'MB',
+      });
     }
   }
 

@@ -2,6 +2,12 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 import type { HealthCheckSettings } from './health-check.js';
 
 /**
+ * The release phase of a release with a command: `pending` until the reconciler starts it, `running`,
+ * then `succeeded` (its replicas may start) or `failed` (they never do; the previous release keeps serving).
+ */
+export type ReleasePhase = 'pending' | 'running' | 'succeeded' | 'failed';
+
+/**
  * Release vN of an app: everything needed to run it again exactly (rollback copies these fields into a
  * new release): the image, the sealed env snapshot, the container size and the replica count.
  */
@@ -72,6 +78,22 @@ export class Release {
 
   @Column({ name: 'created_by', type: 'varchar', length: 80 })
   createdBy: string;
+
+  /** The command run once before any replica of this release starts (argv), or null: none. */
+  @Column({ name: 'release_command', type: 'jsonb', nullable: true })
+  releaseCommand: string[] | null;
+
+  /** Null when there is no release command. */
+  @Column({ name: 'release_phase', type: 'varchar', length: 12, nullable: true })
+  releasePhase: ReleasePhase | null;
+
+  /** The one-off run (purpose `release`) that ran the command: its output and exit code. */
+  @Column({ name: 'release_run_id', type: 'uuid', nullable: true })
+  releaseRunId: string | null;
+
+  /** Why the release phase failed (shown on the app's status). */
+  @Column({ name: 'release_phase_reason', type: 'varchar', length: 500, nullable: true })
+  releasePhaseReason: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

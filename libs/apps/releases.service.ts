@@ -10,6 +10,7 @@ import type { App, AutomaticRollback } from './app.entity.js';
 import { AppsRepository } from './apps.repository.js';
 import { QuotaService } from './quota.service.js';
 import { Release } from './release.entity.js';
+import { releaseCommandFor } from './release-command.js';
 import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
 
 /**
@@ -84,7 +85,7 @@ export class ReleasesService implements TenantReleaseResizer {
   async createFromBuild(
     manager: EntityManager,
     app: App,
-    build: { id: string; image: string; imageDigest?: string | undefined },
+    build: { id: string; image: string; imageDigest?: string | undefined; releaseScript?: boolean },
     actor: string,
   ): Promise<Release> {
     return this.append(
@@ -95,6 +96,7 @@ export class ReleasesService implements TenantReleaseResizer {
         image: build.image,
         imageDigest: build.imageDigest ?? null,
         description: `build ${build.id.slice(0, 8)}`,
+        releaseCommand: releaseCommandFor(null, build.releaseScript ?? false),
       },
       actor,
     );
@@ -115,7 +117,13 @@ export class ReleasesService implements TenantReleaseResizer {
     return this.append(
       manager,
       app,
-      { buildId: current.buildId, image: current.image, imageDigest: current.imageDigest, description },
+      {
+        buildId: current.buildId,
+        image: current.image,
+        imageDigest: current.imageDigest,
+        description,
+        releaseCommand: current.releaseCommand,
+      },
       actor,
     );
   }
@@ -281,6 +289,9 @@ export class ReleasesService implements TenantReleaseResizer {
           image: current.image,
           imageDigest: current.imageDigest,
           description: `resized to ${plan.memoryMb} MB for plan ${plan.id}`,
+          // Same code and env at another size: nothing for a release command to do.
+          releaseCommand: null,
+          skipReleasePhase: true,
         },
         actor,
       );
@@ -292,7 +303,15 @@ export class ReleasesService implements TenantReleaseResizer {
   private async append(
     manager: EntityManager,
     app: Pick<App, 'id' | 'tenantId'>,
-    source: { buildId: string | null; image: string | null; imageDigest: string | null; description: string },
+    source: {
+      buildId: string | null;
+      image: string | null;
+      imageDigest: string | null;
+      description: string;
+      /** The build's (or source release's) command; the app's API-set command wins over it. */
+      releaseCommand: string[] | null;
+      skipReleasePhase?: boolean;
+    },
     actor: string,
   ): Promise<Release> {
     await this.quota.lockTenant(manager, app.tenantId);
@@ -320,6 +339,7 @@ export class ReleasesService implements TenantReleaseResizer {
         healthCheck: locked.healthCheck,
         description: source.description,
         createdBy: actor,
+        ...releasePhaseOf(source.skipReleasePhase ? null : (locked.releaseCommand ?? source.releaseCommand)),
       }),
     );
     await this.appRows.markChanged(manager, locked, { currentReleaseId: release.id });
@@ -334,6 +354,31 @@ export class ReleasesService implements TenantReleaseResizer {
     return Number(row.next);
   }
 
+  /** Starts the release phase once (pending → running); false when another pass already did. */
+  async claimReleasePhase(releaseId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `UPDATE releases SET release_phase = 'running' WHERE id = $1 AND release_phase = 'pending' RETURNING id`,
+      [releaseId],
+    );
+    return affected(rows) > 0;
+  }
+
+  async recordReleaseRun(releaseId: string, runId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE releases SET release_run_id = $2 WHERE id = $1`, [releaseId, runId]);
+  }
+
+  /** The release phase ended (only a running one: a second pass's verdict is the same and is dropped). */
+  async endReleasePhase(
+    releaseId: string,
+    phase: 'succeeded' | 'failed',
+    reason: string | null,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE releases SET release_phase = $2, release_phase_reason = $3 WHERE id = $1 AND release_phase = 'running'`,
+      [releaseId, phase, reason?.slice(0, 500) ?? null],
+    );
+  }
+
   /** For rollback and env: the sealed env a release recorded, opened. */
   envOf(release: Release): Record<string, string> {
     return release.envSealed
@@ -343,4 +388,16 @@ export class ReleasesService implements TenantReleaseResizer {
         >)
       : {};
   }
+}
+
+function releasePhaseOf(command: string[] | null): Pick<Release, 'releaseCommand' | 'releasePhase'> {
+  return command
+    ? { releaseCommand: command, releasePhase: 'pending' }
+    : { releaseCommand: null, releasePhase: null };
+}
+
+/** pg answers an UPDATE … RETURNING through TypeORM's query() as [rows, count]. */
+function affected(result: unknown[]): number {
+  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
+  return result.length;
 }

@@ -224,7 +224,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       const release = await this.releases.createFromBuild(
         manager,
         app,
-        { id: build.id, image, imageDigest },
+        { id: build.id, image, imageDigest, releaseScript: build.manifest.releaseScript },
         `build:${build.id}`,
       );
       await this.builds.linkRelease(manager, build.id, release.id);

@@ -4,6 +4,8 @@ export interface BuildManifest {
   hasLockfile?: boolean;
   start?: { kind: 'script' } | { kind: 'main'; main: string };
   enginesNode?: string;
+  /** Whether package.json has scripts["berth:release"]: releases of this build run it first (release phase). */
+  releaseScript?: boolean;
   format?: string;
   entries?: number;
   expandedBytes?: number;

@@ -5,7 +5,13 @@ import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppsService, IdempotencyService, requestFingerprint, QuotaService } from '../apps/index.js';
+import {
+  AppsService,
+  IdempotencyService,
+  RELEASE_SCRIPT,
+  requestFingerprint,
+  QuotaService,
+} from '../apps/index.js';
 import { tenantIdOf, actorOf, type Principal } from '../identity/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
 import { AuditService } from '../audit/index.js';
@@ -100,6 +106,7 @@ export class BuildsService {
               hasLockfile: archive.hasLockfile,
               start: archive.start,
               enginesNode: archive.packageJson.engines?.node,
+              releaseScript: !!archive.packageJson.scripts?.[RELEASE_SCRIPT]?.trim(),
               format: archive.format,
               entries: archive.entries,
               expandedBytes: archive.expandedBytes,

@@ -44,7 +44,8 @@ export interface VolumeMount {
   target: string;
 }
 
-export type ContainerRole = 'web' | 'lb' | 'build';
+/** `run`: a one-off command or release command of a release (libs/runs), same containment as `web`. */
+export type ContainerRole = 'web' | 'lb' | 'build' | 'run';
 
 export interface HardenedContainerInput {
   tenantId: string;
@@ -77,7 +78,7 @@ export const DEFAULT_NOFILE_LIMIT = 4096;
 export const DEFAULT_LOG_MAX_SIZE_MB = 10;
 export const DEFAULT_LOG_MAX_FILES = 3;
 /** /tmp sizes. tmpfs pages count toward the container's memory limit. */
-export const TMPFS_MB: Record<ContainerRole, number> = { web: 64, lb: 16, build: 256 };
+export const TMPFS_MB: Record<ContainerRole, number> = { web: 64, lb: 16, build: 256, run: 64 };
 
 export const LABELS = {
   managedBy: 'berth.managed-by',

@@ -34,7 +34,7 @@ export interface MeterReport extends MeterPassReport {
   passes: number;
 }
 
-type Source = 'replica_runs' | 'builds';
+type Source = 'replica_runs' | 'builds' | 'one_off_runs';
 
 const INSERT_CHUNK = 2000;
 const MAX_RECORDS_PER_PASS = 100_000;
@@ -46,7 +46,7 @@ const MAX_RECORDS_PER_PASS = 100_000;
 const ms = (column: string) => `floor(extract(epoch from ${column}) * 1000)::float8`;
 
 /**
- * Cuts usage from `replica_runs` (and `builds`) into closed fixed windows and stores them in
+ * Cuts usage from `replica_runs` (and `builds`, `one_off_runs`) into closed fixed windows and stores them in
  * `usage_records`. Never samples: every record is the exact overlap of runs with a window.
  *
  * Each pass is one transaction that first takes `LOCK TABLE usage_records IN EXCLUSIVE MODE`. That lock
@@ -106,9 +106,10 @@ export class UsageMeter {
       const settled = await this.settled(manager);
       const runs = await this.runSpans(manager, closedMs, settled.get('replica_runs'));
       const builds = await this.buildSpans(manager, closedMs, settled.get('builds'));
-      const progress = await this.progress(manager, [...runs, ...builds]);
+      const oneOffs = await this.oneOffSpans(manager, closedMs, settled.get('one_off_runs'));
+      const progress = await this.progress(manager, [...runs, ...builds, ...oneOffs]);
       // Bounds the records one pass holds in memory: fewer windows per subject when there are many subjects.
-      const subjects = new Set([...runs, ...builds].map((s) => s.subjectId)).size;
+      const subjects = new Set([...runs, ...builds, ...oneOffs].map((s) => s.subjectId)).size;
       const maxWindows = Math.max(
         1,
         Math.min(this.maxWindows, Math.floor(MAX_RECORDS_PER_PASS / Math.max(1, subjects))),
@@ -123,16 +124,20 @@ export class UsageMeter {
       const cut = (spans: UsageSpan[]): CutResult => cutWindows(spans, options);
       const fromRuns = cut(runs);
       const fromBuilds = cut(builds);
-      const records = [...fromRuns.records, ...fromBuilds.records].sort(byWindowThenSubject);
+      const fromOneOffs = cut(oneOffs);
+      const records = [...fromRuns.records, ...fromBuilds.records, ...fromOneOffs.records].sort(
+        byWindowThenSubject,
+      );
       const inserted = await this.insert(manager, records);
       const egress = await this.moveEgress(manager, now);
       await this.saveSettled(manager, 'replica_runs', fromRuns.settledMs);
       await this.saveSettled(manager, 'builds', fromBuilds.settledMs);
+      await this.saveSettled(manager, 'one_off_runs', fromOneOffs.settledMs);
       return {
         inserted,
         egress,
         closedUntil: new Date(closedMs),
-        caughtUp: fromRuns.caughtUp && fromBuilds.caughtUp,
+        caughtUp: fromRuns.caughtUp && fromBuilds.caughtUp && fromOneOffs.caughtUp,
       };
     });
   }
@@ -215,6 +220,26 @@ export class UsageMeter {
          FROM builds b LEFT JOIN tenants t ON t.id = b.tenant_id
         WHERE b.started_at IS NOT NULL AND b.started_at < $1
           AND (b.finished_at IS NULL OR b.finished_at >= $2)`,
+      [new Date(closedMs).toISOString(), settledIso(settledMs)],
+    );
+    return rows;
+  }
+
+  /**
+   * One-off runs (libs/runs, kind `run`: commands and release commands) count from Docker's StartedAt to
+   * its FinishedAt, at the plan recorded when they started; one that never started has no span.
+   */
+  private async oneOffSpans(
+    manager: EntityManager,
+    closedMs: number,
+    settledMs?: number,
+  ): Promise<UsageSpan[]> {
+    const rows: UsageSpan[] = await manager.query(
+      `SELECT id, id AS "subjectId", 'run' AS kind, tenant_id AS "tenantId", app_id AS "appId",
+              plan_id AS "planId", memory_mb AS "memoryMb", cpu_millis AS "cpuMillis",
+              ${ms('started_at')} AS "startMs", ${ms('finished_at')} AS "stopMs"
+         FROM one_off_runs
+        WHERE started_at IS NOT NULL AND started_at < $1 AND (finished_at IS NULL OR finished_at >= $2)`,
       [new Date(closedMs).toISOString(), settledIso(settledMs)],
     );
     return rows;

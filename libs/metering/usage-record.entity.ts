@@ -22,7 +22,7 @@ export class UsageRecord {
   @Column({ name: 'app_id', type: 'uuid', nullable: true })
   appId: string | null;
 
-  /** Replica id for kinds web and lb, build id for kind build, app id for kind egress. */
+  /** Replica id for kinds web and lb, build id for kind build, app id for kind egress, one-off run id for kind run. */
   @Column({ name: 'subject_id', type: 'uuid' })
   subjectId: string;
 

@@ -1,5 +1,5 @@
-/** `egress`: the edge router's bytes of an app (usage_records bytes_in/bytes_out; seconds 0). */
-export const USAGE_KINDS = ['web', 'lb', 'build', 'egress'] as const;
+/** `egress`: the edge router's bytes of an app (usage_records bytes_in/bytes_out; seconds 0). `run`: one-off runs. */
+export const USAGE_KINDS = ['web', 'lb', 'build', 'egress', 'run'] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
 
 /**

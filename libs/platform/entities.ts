@@ -8,6 +8,7 @@ import { INGRESS_ENTITIES } from '../ingress/index.js';
 import { METERING_ENTITIES } from '../metering/index.js';
 import { NETWORKS_ENTITIES } from '../networks/index.js';
 import { PLANS_ENTITIES } from '../plans/index.js';
+import { RUNS_ENTITIES } from '../runs/index.js';
 import { RUNTIME_ENTITIES } from '../runtime/index.js';
 
 /** Every entity of every domain: the api, the worker, the migration generator and the tests share this list. */
@@ -19,6 +20,7 @@ export const ENTITIES = [
   ...APPS_ENTITIES,
   ...BUILDS_ENTITIES,
   ...RUNTIME_ENTITIES,
+  ...RUNS_ENTITIES,
   ...METERING_ENTITIES,
   ...NETWORKS_ENTITIES,
   ...INGRESS_ENTITIES,

@@ -11,10 +11,12 @@ import {
 } from '../builds/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 import { TenantNetworks } from '../networks/index.js';
+import { RunsRepository, RunsService } from '../runs/index.js';
 
 /**
  * The end of an app's deletion, once its containers are gone: its images on every host and in the
- * registry, its source blobs, builds and releases. Replica rows and their runs stay: they are the tenant's usage history.
+ * registry, its source blobs, builds and releases, its one-off runs stopped and their output. Replica rows and
+ * their runs (and one-off run rows) stay: they are the tenant's usage history.
  */
 @Injectable()
 export class AppCleanup {
@@ -30,9 +32,12 @@ export class AppCleanup {
     private readonly buildLogs: BuildLogStore,
     private readonly appRows: AppsRepository,
     private readonly releases: ReleasesService,
+    private readonly runs: RunsService,
+    private readonly runRows: RunsRepository,
   ) {}
 
   async finishDeletion(app: App, hosts: Host[]): Promise<void> {
+    await this.runs.stopAllOfApp(app.id);
     const images = await this.builds.imagesOfApp(app.id);
     await this.images.removeEverywhere({ refs: images, hosts });
     for (const host of hosts.filter((h) => h.status !== 'down')) {
@@ -47,6 +52,7 @@ export class AppCleanup {
     for (const key of await this.builds.sourceKeysOfApp(app.id)) await this.blobs.delete(key);
     await this.dataSource.transaction(async (manager) => {
       await this.buildLogs.deleteOfApp(manager, app.id);
+      await this.runRows.deleteOutputOfApp(manager, app.id);
       await this.builds.deleteOfApp(manager, app.id);
       await this.releases.deleteOfApp(manager, app.id);
       await this.appRows.delete(manager, app.id);

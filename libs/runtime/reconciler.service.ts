@@ -7,6 +7,7 @@ import { type Host, EnginePool } from '../hosts/index.js';
 import { TenantNetworks } from '../networks/index.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/index.js';
 import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
+import { ReleasePhaseGate } from './release-phase.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
 import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
@@ -62,6 +63,7 @@ export class Reconciler {
     private readonly releases: ReleasesService,
     private readonly health: ReplicaHealth,
     private readonly rollouts: RolloutGuard,
+    private readonly releasePhase: ReleasePhaseGate,
   ) {}
 
   /** Where a pass reads apps, replicas and releases: their repositories, a few queries for any number of apps. */
@@ -175,7 +177,7 @@ export class Reconciler {
     observed: Map<string, ContainerSummary>,
     state: AppPassState,
   ): Promise<Date | null> {
-    const { app, release } = state;
+    const { app } = state;
     const hostById = new Map(hosts.map((h) => [h.id, h]));
 
     // 1. Observe: what Docker says about each replica's container (each replica's rows are its own).
@@ -193,6 +195,9 @@ export class Reconciler {
     const replicas = observations
       .map((o) => (o.status === 'fulfilled' ? o.value : null))
       .filter((r): r is Replica => r !== null);
+    // A release with a command rolls out once it has run (libs/runtime/release-phase.ts).
+    const gate = await this.releasePhase.gate(app, state.release, replicas);
+    const release = gate.release;
     // Health verdicts: a failing release goes back to the previous one; unhealthy replicas are restarted.
     if (await this.rollouts.guard({ app, release, replicas, hostById }))
       return new Date(Date.now() + this.config.reconcileIntervalMs);
@@ -263,9 +268,10 @@ export class Reconciler {
       observed,
       balancers: state.balancers,
     });
-    const converged = step.converged && lb.converged;
+    const converged = step.converged && lb.converged && !gate.waiting;
     if (app?.deletingAt && converged) await this.cleanup.finishDeletion(app, hosts);
-    else if (app && !app.deletingAt) await this.reportStatus(app, replicas, converged, failure ?? lb.failure);
+    else if (app && !app.deletingAt)
+      await this.reportStatus(app, replicas, converged, failure ?? lb.failure ?? gate.failure);
     if (converged) {
       // A stopped app rolls nothing out: its release's window starts once its replicas run.
       if (desired > 0) await this.rollouts.rolloutConverged(release);

@@ -11,7 +11,9 @@ import { RolloutGuard } from './auto-rollback.js';
 import { HostRemoval } from './host-removal.js';
 import { LoadBalancerConfigSync } from './balancer/load-balancer-config-sync.js';
 import { LoadBalancerManager } from './balancer/load-balancer-manager.js';
+import { RunsModule } from '../runs/index.js';
 import { ReconcileLoop } from './reconcile-loop.js';
+import { ReleasePhaseGate } from './release-phase.js';
 import { Reconciler } from './reconciler.service.js';
 import { ReplicaHealth } from './replica-health.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
@@ -26,9 +28,11 @@ import { ReplicasRepository } from './replicas.repository.js';
     HostsModule,
     BuildsStorageModule,
     NetworksModule,
+    RunsModule,
   ],
   providers: [
     Reconciler,
+    ReleasePhaseGate,
     ReplicaLifecycle,
     AppCleanup,
     ReconcileLoop,

@@ -13,6 +13,7 @@ import { HostsModule } from '../../../libs/hosts/index.js';
 import { IdentityModule } from '../../../libs/identity/index.js';
 import { IngressModule } from '../../../libs/ingress/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
+import { RunsModule } from '../../../libs/runs/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
@@ -38,6 +39,8 @@ import { DashboardController } from './logs/dashboard.controller.js';
 import { LogStreamGateway } from './logs/log-stream.gateway.js';
 import { LogsController } from './logs/logs.controller.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
+import { ReleaseCommandController } from './runs/release-command.controller.js';
+import { RunsController } from './runs/runs.controller.js';
 
 export interface AppModuleOptions {
   config: BerthConfig;
@@ -70,6 +73,7 @@ export class AppModule {
         AppsModule,
         BuildsModule,
         RuntimeModule,
+        RunsModule,
         MeteringModule,
         LogsModule,
         ReadBudgetModule,
@@ -88,6 +92,8 @@ export class AppModule {
         AppsController,
         DomainsController,
         BuildsController,
+        RunsController,
+        ReleaseCommandController,
         UsageController,
         AdminUsageController,
         AuditEventsController,

@@ -7,6 +7,7 @@ import { appCommands } from './commands/app-commands.js';
 import { deployCommands } from './commands/deploy-commands.js';
 import { domainCommands } from './commands/domain-commands.js';
 import { healthCommands } from './commands/health-commands.js';
+import { runCommands } from './commands/run-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   deployCommands(program);
   domainCommands(program);
   healthCommands(program);
+  runCommands(program);
   program.addHelpText(
     'after',
     `
@@ -42,7 +44,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in or not allowed, 4 not foun
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return ExitCode.ok;
+    // `berth run` hands back its command's exit code.
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.

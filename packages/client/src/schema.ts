@@ -839,6 +839,78 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Runs of the app (one-off and release phase), newest first */
+    get: operations['Runs_list'];
+    put?: never;
+    /** Run a command once in a hardened container of the app's current release (image and env) */
+    post: operations['Runs_start'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/runs/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One run: state, exit code, times and the last lines of its output */
+    get: operations['Runs_get'];
+    put?: never;
+    post?: never;
+    /** Stop a run (its container is killed; an ended run is left as it is) */
+    delete: operations['Runs_stop'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/runs/{id}/output': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The run's output, readable while it runs; with Accept: application/x-ndjson it streams until the run ends */
+    get: operations['Runs_output'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/release-command': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The release phase's command set through the API (null: package.json's, if any) */
+    get: operations['ReleaseCommand_get'];
+    /** Set the command every next release runs once before its replicas start (wins over package.json's berth:release) */
+    put: operations['ReleaseCommand_put'];
+    post?: never;
+    /** Clear it: next releases run package.json's berth:release script, if any */
+    delete: operations['ReleaseCommand_clear'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/usage': {
     parameters: {
       query?: never;
@@ -1690,6 +1762,29 @@ export interface components {
        * @example null
        */
       failureReason: string | null;
+      /**
+       * @description The command run once before its replicas start (docs/runs.md); null: none
+       * @example [
+       *       "npm",
+       *       "run",
+       *       "--silent",
+       *       "berth:release"
+       *     ]
+       */
+      releaseCommand: string[] | null;
+      /**
+       * @description Its release phase; a failed one never rolls out (the previous release keeps serving)
+       * @example succeeded
+       * @enum {string|null}
+       */
+      releasePhase: 'pending' | 'running' | 'succeeded' | 'failed' | null;
+      /** @example null */
+      releasePhaseReason: string | null;
+      /**
+       * @description The run of the command: its output at /v1/apps/{app}/runs/{id}/output
+       * @example 6b0e…
+       */
+      releaseRunId: string | null;
       /** @example user:6f1c… */
       createdBy: string;
       /** @example 2026-11-23T14:00:00.000Z */
@@ -1935,6 +2030,131 @@ export interface components {
        */
       nextCursor: number;
     };
+    StartRunRequest: {
+      /**
+       * @description An argv array, or a string run as `sh -c <string>`
+       * @example [
+       *       "node",
+       *       "scripts/migrate.js"
+       *     ]
+       */
+      command: string | string[];
+      /**
+       * @description Killed after this many seconds (default 600)
+       * @example 300
+       */
+      timeoutSeconds?: number;
+    };
+    RunOutputLineView: {
+      /**
+       * @description Numbered per run from 1: resume with ?after=
+       * @example 3
+       */
+      seq: number;
+      /** @example 2026-12-05T14:00:02.000Z */
+      at: string;
+      /**
+       * @example stdout
+       * @enum {string}
+       */
+      stream: 'stdout' | 'stderr';
+      /** @example migrated 3 tables */
+      text: string;
+    };
+    RunView: {
+      /** @example 6b0e… */
+      id: string;
+      /**
+       * @description A one-off run, or a release phase command
+       * @enum {string}
+       */
+      purpose: 'run' | 'release';
+      /**
+       * @example succeeded
+       * @enum {string}
+       */
+      state: 'starting' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'stopped' | 'error';
+      /**
+       * @example [
+       *       "node",
+       *       "scripts/migrate.js"
+       *     ]
+       */
+      command: string[];
+      /**
+       * @description The release whose image and env it runs
+       * @example 4
+       */
+      releaseVersion: number;
+      /** @example 0 */
+      exitCode: number | null;
+      /** @example false */
+      oomKilled: boolean;
+      /** @example exited with code 0 */
+      reason: string | null;
+      /** @example 600 */
+      timeoutSeconds: number;
+      /** @example 256 */
+      memoryMb: number;
+      /** @example 250 */
+      cpuMillis: number;
+      /** @example 2026-12-05T14:00:00.000Z */
+      createdAt: string;
+      /** @example 2026-12-05T14:00:01.000Z */
+      startedAt: string | null;
+      /** @example 2026-12-05T14:00:03.000Z */
+      finishedAt: string | null;
+      /**
+       * @description Poll until it has ended
+       * @example /v1/apps/billing-api/runs/6b0e…
+       */
+      statusUrl: string;
+      /** @example /v1/apps/billing-api/runs/6b0e…/output */
+      outputUrl: string;
+      /** @description The last lines of its output (one run only; the rest: outputUrl) */
+      outputTail?: components['schemas']['RunOutputLineView'][];
+    };
+    RunPageView: {
+      items: components['schemas']['RunView'][];
+      /**
+       * @description Pass as ?cursor= for older runs
+       * @example null
+       */
+      nextCursor: string | null;
+    };
+    RunOutputView: {
+      /**
+       * @example running
+       * @enum {string}
+       */
+      state: 'starting' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'stopped' | 'error';
+      lines: components['schemas']['RunOutputLineView'][];
+      /**
+       * @description Pass as ?after= to read on
+       * @example 12
+       */
+      nextCursor: number;
+    };
+    ReleaseCommandView: {
+      /**
+       * @description Null: releases run package.json's scripts["berth:release"] through npm when there is one
+       * @example [
+       *       "node",
+       *       "scripts/migrate.js"
+       *     ]
+       */
+      command: string[] | null;
+    };
+    ReleaseCommandRequest: {
+      /**
+       * @description An argv array, or a string run as `sh -c <string>`
+       * @example [
+       *       "node",
+       *       "scripts/migrate.js"
+       *     ]
+       */
+      command: string | string[];
+    };
     UsageRecordView: {
       /**
        * @description Grows with every record written
@@ -1954,7 +2174,7 @@ export interface components {
        * @example web
        * @enum {string}
        */
-      kind: 'web' | 'lb' | 'build' | 'egress';
+      kind: 'web' | 'lb' | 'build' | 'egress' | 'run';
       /** @example 2026-11-23T14:00:00.000Z */
       windowStart: string;
       /** @example 2026-11-23T14:01:00.000Z */
@@ -2031,7 +2251,7 @@ export interface components {
        * @example web
        * @enum {string}
        */
-      kind: 'web' | 'lb' | 'build' | 'egress';
+      kind: 'web' | 'lb' | 'build' | 'egress' | 'run';
     };
     TenantUsageTotalsView: {
       /** @example 3 */
@@ -4939,10 +5159,393 @@ export interface operations {
       };
     };
   };
+  Runs_list: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description nextCursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunPageView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or run) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Runs_start: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Retries with the same key and body replay the first response */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StartRunRequest'];
+      };
+    };
+    responses: {
+      /** @description Run accepted; poll the Location, read its output or follow it over the WebSocket */
+      202: {
+        headers: {
+          /** @description Poll this until converged */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description Beyond the plan's total memory (code quota_exceeded, with limit, current and requested)
+       *
+       *     Role or scope does not allow this (problem+json, code forbidden)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or run) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The app has no release yet (code no_release) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Runs_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or run) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Runs_stop: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or run) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Runs_output: {
+    parameters: {
+      query?: {
+        /** @description Return lines after this seq */
+        after?: number;
+        limit?: number;
+      };
+      header?: {
+        /** @description application/x-ndjson to follow live */
+        Accept?: string;
+      };
+      path: {
+        app: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RunOutputView'];
+          'application/x-ndjson': components['schemas']['RunOutputView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or run) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s heavy read budget is spent (problem+json, code read_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  ReleaseCommand_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReleaseCommandView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  ReleaseCommand_put: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReleaseCommandRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReleaseCommandView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  ReleaseCommand_clear: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReleaseCommandView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   Usage_list: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build' | 'egress';
+        kind?: 'web' | 'lb' | 'build' | 'egress' | 'run';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -5021,7 +5624,7 @@ export interface operations {
   Usage_totals: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build' | 'egress';
+        kind?: 'web' | 'lb' | 'build' | 'egress' | 'run';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -5083,7 +5686,7 @@ export interface operations {
   AdminUsage_list: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build' | 'egress';
+        kind?: 'web' | 'lb' | 'build' | 'egress' | 'run';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */
@@ -5150,7 +5753,7 @@ export interface operations {
   AdminUsage_totals: {
     parameters: {
       query?: {
-        kind?: 'web' | 'lb' | 'build' | 'egress';
+        kind?: 'web' | 'lb' | 'build' | 'egress' | 'run';
         /** @description Records whose window starts at or after this instant (ISO 8601) */
         from?: string;
         /** @description Records whose window starts before this instant (ISO 8601) */

@@ -291,6 +291,29 @@ export class ReleaseView {
     description: 'Why it was rolled back automatically',
   })
   failureReason: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    isArray: true,
+    example: ['npm', 'run', '--silent', 'berth:release'],
+    description: 'The command run once before its replicas start (docs/runs.md); null: none',
+  })
+  releaseCommand: string[] | null;
+  @ApiProperty({
+    nullable: true,
+    enum: ['pending', 'running', 'succeeded', 'failed'],
+    example: 'succeeded',
+    description: 'Its release phase; a failed one never rolls out (the previous release keeps serving)',
+  })
+  releasePhase: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null }) releasePhaseReason: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '6b0e…',
+    description: 'The run of the command: its output at /v1/apps/{app}/runs/{id}/output',
+  })
+  releaseRunId: string | null;
   @ApiProperty({ example: 'user:6f1c…' }) createdBy: string;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
 
@@ -306,6 +329,10 @@ export class ReleaseView {
       image: release.image,
       imageDigest: release.imageDigest,
       imageRemovedAt: release.imageRemovedAt?.toISOString() ?? null,
+      releaseCommand: release.releaseCommand,
+      releasePhase: release.releasePhase,
+      releasePhaseReason: release.releasePhaseReason,
+      releaseRunId: release.releaseRunId,
       memoryMb: release.memoryMb,
       cpuMillis: release.cpuMillis,
       replicas: release.replicas,

@@ -12,13 +12,18 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/index.js';
 import { ProblemError } from '../../../../libs/errors/index.js';
 import { LogStreamsService, type StreamCredentials, type StreamGrant } from '../../../../libs/logs/index.js';
+import { RunsService } from '../../../../libs/runs/index.js';
 import { bearerOf } from '../auth/auth.guard.js';
 import { CLOSE, LogStreamConnection } from './log-stream-connection.js';
 
-type Route = { kind: 'app'; app: string } | { kind: 'build'; app: string; build: string };
+type Route =
+  | { kind: 'app'; app: string }
+  | { kind: 'build'; app: string; build: string }
+  | { kind: 'run'; app: string; run: string };
 
 const APP_STREAM = /^\/v1\/apps\/([^/]+)\/log-stream\/?$/;
 const BUILD_STREAM = /^\/v1\/apps\/([^/]+)\/builds\/([^/]+)\/log-stream\/?$/;
+const RUN_STREAM = /^\/v1\/apps\/([^/]+)\/runs\/([^/]+)\/log-stream\/?$/;
 /** How long shutdown waits for clients to answer the 1001 close before destroying their sockets. */
 const SHUTDOWN_GRACE_MS = 1500;
 /**
@@ -35,6 +40,8 @@ export function logStreamRoute(url: string | undefined): Route | undefined {
   if (match) return { kind: 'app', app: safeDecode(match[1]) };
   match = BUILD_STREAM.exec(path);
   if (match) return { kind: 'build', app: safeDecode(match[1]), build: safeDecode(match[2]) };
+  match = RUN_STREAM.exec(path);
+  if (match) return { kind: 'run', app: safeDecode(match[1]), run: safeDecode(match[2]) };
   return undefined;
 }
 
@@ -50,6 +57,7 @@ function safeDecode(part: string): string {
  * The WebSocket edge of logs (protocol: docs/logs.md):
  *   /v1/apps/{app}/log-stream                 the app's live log, every replica, starts and stops
  *   /v1/apps/{app}/builds/{id}/log-stream     a build's log until the build ends
+ *   /v1/apps/{app}/runs/{id}/log-stream       a one-off run's (or release command's) output until it ends
  *
  * A plain `ws` server on the API's own HTTP server (its `upgrade` event), not a Nest gateway: Nest's
  * WsAdapter matches exact paths only, and these paths carry the app name. The upgrade is always accepted
@@ -79,6 +87,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly streams: LogStreamsService,
+    private readonly runs: RunsService,
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
   ) {}
 
@@ -163,7 +172,9 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     };
     try {
       if (route.kind === 'app') await this.openAppStream(connection, credentials, params);
-      else await this.openBuildStream(connection, { ...credentials, buildId: route.build }, params);
+      else if (route.kind === 'build')
+        await this.openBuildStream(connection, { ...credentials, buildId: route.build }, params);
+      else await this.openRunStream(connection, credentials, route.run, params);
     } catch (error) {
       const refusal = connection.refuse(error);
       if (!(error instanceof ProblemError)) {
@@ -227,6 +238,34 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     if (connection.closed) return;
     connection.send({ type: 'end', status: await this.streams.buildStatus(build) });
     connection.close(CLOSE.normal, 'build finished');
+  }
+
+  /** A run's output lines (same frames as a build's, with `stream`), then `end` with its state and exit code. */
+  private async openRunStream(
+    connection: LogStreamConnection,
+    credentials: StreamCredentials,
+    runId: string,
+    params: URLSearchParams,
+  ): Promise<void> {
+    const grant = await this.streams.authorize(credentials);
+    const run = await this.runs.ofApp(grant.app, runId);
+    if (connection.closed) return;
+    this.grants.set(connection, grant);
+    connection.onDispose(await this.streams.acquireSlot(grant.tenantId));
+    if (connection.closed) return;
+    const after = integerParam(params, 'after', Number.MAX_SAFE_INTEGER) ?? 0;
+    const controller = new AbortController();
+    connection.onDispose(() => controller.abort());
+    connection.send({ type: 'connected', app: grant.app.name, run: run.id, resumedFrom: after });
+    for await (const line of this.runs.follow(run, after, controller.signal)) {
+      const frame = { seq: line.seq, at: line.at, stream: line.stream, text: line.text };
+      if (!connection.send({ type: 'lines', lines: [frame] })) await connection.drained();
+      if (connection.closed) return;
+    }
+    if (connection.closed) return;
+    const ended = await this.runs.byId(run.id);
+    connection.send({ type: 'end', status: ended?.state, exitCode: ended?.exitCode ?? null });
+    connection.close(CLOSE.normal, 'run finished');
   }
 
   /**

@@ -131,8 +131,14 @@ export function appCommands(program: Command): void {
       const list = unwrap(await client.GET('/v1/apps/{app}/releases', { params: { path: { app: name } } }));
       if (wantsJson(command)) return printJson(list);
       printTable(
-        list.map((r) => ({ ...r, version: `v${r.version}`, current: r.current ? '*' : '' })),
-        ['version', 'current', 'description', 'createdBy', 'createdAt'],
+        list.map((r) => ({
+          ...r,
+          version: `v${r.version}`,
+          current: r.current ? '*' : '',
+          // The release phase (docs/runs.md): a failed one never rolled out.
+          releasePhase: r.releasePhase ?? '',
+        })),
+        ['version', 'current', 'description', 'releasePhase', 'createdBy', 'createdAt'],
       );
     });
   program
