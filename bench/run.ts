@@ -29,7 +29,7 @@ import { DEPLOY_METHOD, runDeployBench } from './deploy.js';
 import { LOGS_METHOD, PLACEMENT_METHOD, runLogs, runPlacement } from './external-benches.js';
 import { formatMs, now } from './probes.js';
 import { machineFacts, renderTable, writeReport, type BenchOutcome, type BenchReport } from './report.js';
-import { RESULTS_DIR, recordedRunFileName } from '../scripts/bench-table.js';
+import { RESULTS_DIR, recordedRunFileName } from './results-table.js';
 import { SCALE_METHOD, runScaleBench } from './scale.js';
 import { START_STOP_SCALE_METHOD, runStartStopScaleBench } from './start-stop-scale.js';
 import { THROUGHPUT_METHOD, runThroughputBench } from './throughput.js';

@@ -2,12 +2,12 @@
  * `npm run bench:table`: rewrites the performance table in README.md (between the bench-table markers)
  * from the recorded runs in bench/results/. Each benchmark's rows come from the newest full (not
  * --quick) run that measured it, so a run of `--only throughput` replaces the throughput rows alone.
- * The table is never typed by hand; scripts/bench-table.spec.ts checks README.md matches the files.
+ * The table is never typed by hand; bench/results-table.spec.ts checks README.md matches the files.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatRatio, type BenchReport } from '../bench/report.js';
+import { formatRatio, type BenchReport } from './report.js';
 
 export const RESULTS_DIR = 'bench/results';
 export const README_FILE = 'README.md';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fs from 'node:fs/promises';
-import type { BenchOutcome, BenchReport } from '../bench/report.js';
+import type { BenchOutcome, BenchReport } from './report.js';
 import {
   README_FILE,
   readRecordedRuns,
@@ -10,7 +10,7 @@ import {
   TABLE_END,
   TABLE_START,
   type RecordedRun,
-} from './bench-table.js';
+} from './results-table.js';
 
 function outcome(name: string, ratio: number, error?: string): BenchOutcome {
   return {
