@@ -11,6 +11,7 @@ import { LoginFailures1796500002000 } from './1796500002000-LoginFailures.js';
 import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudgets.js';
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
+import { PrincipalChanges1796600002000 } from './1796600002000-PrincipalChanges.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -29,4 +30,5 @@ export const MIGRATIONS: Function[] = [
   TenantReadBudgets1796500002100,
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
+  PrincipalChanges1796600002000,
 ];

@@ -9,6 +9,7 @@ import { normalizeEmail } from './auth.service.js';
 import { Invitation } from './invitation.entity.js';
 import { PasswordHasher } from './password-hasher.js';
 import { actorOf, type Principal } from './permissions.js';
+import { PrincipalCache } from './principal-cache.js';
 import { Tenant } from './tenant.entity.js';
 import { User, type Role } from './user.entity.js';
 
@@ -33,6 +34,7 @@ export class UsersService {
     @InjectRepository(Invitation) private readonly invitations: Repository<Invitation>,
     private readonly passwords: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async me(
@@ -119,7 +121,7 @@ export class UsersService {
 
   async changeRole(principal: Principal, userId: string, role: Role): Promise<User> {
     const tenantId = tenantOf(principal);
-    return this.dataSource.transaction(async (manager) => {
+    const changed = await this.dataSource.transaction(async (manager) => {
       const user = await manager.findOne(User, {
         where: { id: userId, tenantId },
         lock: { mode: 'pessimistic_write' },
@@ -142,6 +144,8 @@ export class UsersService {
       );
       return { ...user, role };
     });
+    this.principals.forget();
+    return changed;
   }
 
   async remove(principal: Principal, userId: string): Promise<void> {
@@ -162,6 +166,7 @@ export class UsersService {
         manager,
       );
     });
+    this.principals.forget();
   }
 
   private async assertAnotherOwner(users: Repository<User>, leaving: User): Promise<void> {
