@@ -12,6 +12,7 @@ import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudget
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 import { PrincipalChanges1796600002000 } from './1796600002000-PrincipalChanges.js';
+import { PlanBuildAllotment1796600002100 } from './1796600002100-PlanBuildAllotment.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
   PrincipalChanges1796600002000,
+  PlanBuildAllotment1796600002100,
 ];

@@ -15,10 +15,19 @@ import {
 
 export type PlanLimits = Omit<
   Plan,
-  'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault' | 'maxCustomDomains'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'retiredAt'
+  | 'isDefault'
+  | 'maxCustomDomains'
+  | 'buildMemoryMb'
+  | 'buildCpuMillis'
 > & {
   /** Optional for plans made before custom domains existed: 0 when absent. */
   maxCustomDomains?: number;
+  /** Optional for callers made before build allotments existed: 1024 MB and one core when absent. */
+  buildMemoryMb?: number;
+  buildCpuMillis?: number;
 };
 
 @Injectable()
