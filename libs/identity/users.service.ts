@@ -15,6 +15,20 @@ import { User, type Role } from './user.entity.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
+interface MeRow {
+  id: string;
+  name: string;
+  planId: string;
+  status: Tenant['status'];
+  kind: Tenant['kind'];
+  createdAt: Date;
+  userId: string | null;
+  email: string | null;
+  role: Role | null;
+  isOperator: boolean | null;
+  userCreatedAt: Date | null;
+}
+
 function tenantOf(principal: Principal): string {
   if (!principal.tenantId) throw problems.forbidden('Platform keys have no tenant');
   return principal.tenantId;
@@ -37,13 +51,38 @@ export class UsersService {
     private readonly principals: PrincipalCache,
   ) {}
 
+  /** The caller's user (for a user principal) and tenant, in one query: every client calls this often. */
   async me(
     principal: Principal,
   ): Promise<{ user: User | null; tenant: Tenant | null; principal: Principal }> {
-    const tenant = principal.tenantId
-      ? await this.dataSource.getRepository(Tenant).findOne({ where: { id: principal.tenantId } })
+    if (!principal.tenantId) return { user: null, tenant: null, principal };
+    const [row] = (await this.dataSource.query(
+      `SELECT t.id, t.name, t.plan_id AS "planId", t.status, t.kind, t.created_at AS "createdAt",
+              u.id AS "userId", u.email, u.role, u.is_operator AS "isOperator",
+              u.created_at AS "userCreatedAt"
+         FROM tenants t LEFT JOIN users u ON u.id = $2 AND u.tenant_id = t.id
+        WHERE t.id = $1`,
+      [principal.tenantId, principal.kind === 'user' ? principal.id : null],
+    )) as MeRow[];
+    if (!row) return { user: null, tenant: null, principal };
+    const tenant = this.dataSource.getRepository(Tenant).create({
+      id: row.id,
+      name: row.name,
+      planId: row.planId,
+      status: row.status,
+      kind: row.kind,
+      createdAt: row.createdAt,
+    });
+    const user = row.userId
+      ? this.users.create({
+          id: row.userId,
+          tenantId: row.id,
+          email: row.email!,
+          role: row.role!,
+          isOperator: row.isOperator!,
+          createdAt: row.userCreatedAt!,
+        })
       : null;
-    const user = principal.kind === 'user' ? await this.users.findOne({ where: { id: principal.id } }) : null;
     return { user, tenant, principal };
   }
 
