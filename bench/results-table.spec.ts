@@ -49,14 +49,14 @@ describe('bench table', () => {
 
   it('takes each benchmark from the newest full run that measured it without failing', () => {
     const table = renderBenchTable([
-      run('2026-12-01T10:00:00.000Z', 'old', [outcome('deploy', 1.5), outcome('throughput', 0.1)]),
+      run('2026-12-01T10:00:00.000Z', 'old', [outcome('throughput', 0.1), outcome('deploy', 1.5)]),
       run('2026-12-02T10:00:00.000Z', 'new', [outcome('throughput', 0.6)]),
       run('2026-12-03T10:00:00.000Z', 'quick', [outcome('throughput', 0.9)], true),
       run('2026-12-04T10:00:00.000Z', 'broken', [outcome('deploy', 9, 'boom')]),
     ]);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^\| benchmark +\| Berth +\| raw baseline \| Berth\/raw \| run \|$/);
-    // Order of the benchmarks as the runs list them; deploy from the old run, throughput from the new.
+    // In BENCHMARK_ORDER whatever order the runs list them; deploy from the old run, throughput from the new.
     expect(lines[2]).toMatch(/^\| deploy row +\| 15 s +\| 10 s +\| 1\.50 +\| 1 +\|$/);
     expect(lines[3]).toMatch(/^\| throughput row \| 6 s +\| 10 s +\| 0\.60 +\| 2 +\|$/);
     expect(table).not.toContain('0.90');

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatRatio, type BenchReport } from './report.js';
+import { BENCHMARK_ORDER, formatRatio, type BenchReport } from './report.js';
 
 export const RESULTS_DIR = 'bench/results';
 export const README_FILE = 'README.md';
@@ -58,9 +58,11 @@ export function renderBenchTable(runs: readonly RecordedRun[]): string {
       order.push(outcome.name);
     }
   }
-  const oldestFirst = [...runs].sort((a, b) => a.file.localeCompare(b.file));
-  const canonical = oldestFirst.flatMap((r) => r.report.benchmarks.map((b) => b.name));
-  order.sort((a, b) => canonical.indexOf(a) - canonical.indexOf(b));
+  const rank = (name: string) => {
+    const index = (BENCHMARK_ORDER as readonly string[]).indexOf(name);
+    return index === -1 ? BENCHMARK_ORDER.length : index;
+  };
+  order.sort((a, b) => rank(a) - rank(b));
 
   const runIndex = new Map<string, number>();
   for (const name of order) {
