@@ -28,8 +28,14 @@ export function recordedRunFileName(report: Pick<BenchReport, 'date' | 'source'>
 
 const RECORDED_RUN = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[\w]+\.json$/;
 
-export async function readRecordedRuns(dir = RESULTS_DIR): Promise<RecordedRun[]> {
-  const names = (await fs.readdir(dir)).filter((name) => RECORDED_RUN.test(name)).sort();
+/** The recorded runs in `dir`; `only`, when given, keeps those names (e.g. the files git tracks). */
+export async function readRecordedRuns(
+  dir = RESULTS_DIR,
+  only?: ReadonlySet<string>,
+): Promise<RecordedRun[]> {
+  const names = (await fs.readdir(dir))
+    .filter((name) => RECORDED_RUN.test(name) && (!only || only.has(name)))
+    .sort();
   return Promise.all(
     names.map(async (file) => ({
       file,
