@@ -29,6 +29,9 @@ export interface PlanLimits {
   name: string;
   memoryMb: number;
   cpuMillis: number;
+  /** The build allotment; the plans table's defaults (1024 MB, one core) when absent. */
+  buildMemoryMb?: number;
+  buildCpuMillis?: number;
   maxApps: number;
   maxReplicasPerApp: number;
   maxTotalMemoryMb: number;

@@ -66,6 +66,45 @@ export async function load(options: {
   };
 }
 
+export interface RequestCost {
+  requests: number;
+  /** Process CPU (user + system, every thread: server and this client) per request. */
+  cpuMsPerRequest: number;
+  /** SQL statements Berth's DataSources sent per request (the worker loops' few statements included). */
+  statementsPerRequest: number;
+  meanMs: number;
+}
+
+/**
+ * What one request costs, one at a time on a keep-alive connection: CPU time of this process and SQL
+ * statements per request. Less sensitive to other work on a shared machine than requests/s.
+ */
+export async function requestCost(options: {
+  url: string;
+  headers?: Record<string, string>;
+  requests: number;
+  statementsSent: () => number;
+}): Promise<RequestCost> {
+  const get = async () => {
+    const res = await fetch(options.url, { headers: options.headers });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${new URL(options.url).pathname} answered ${res.status}`);
+  };
+  for (let i = 0; i < 20; i++) await get();
+  const statements = options.statementsSent();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < options.requests; i++) await get();
+  const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return {
+    requests: options.requests,
+    cpuMsPerRequest: (used.user + used.system) / 1000 / options.requests,
+    statementsPerRequest: (options.statementsSent() - statements) / options.requests,
+    meanMs: elapsed / options.requests,
+  };
+}
+
 @Controller()
 class OkController {
   @Get('ok')

@@ -6,6 +6,7 @@
  * No database, no queue, no reconciler, no readiness loop: just the calls and an HTTP poll.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
 import { Readable } from 'node:stream';
 import { RUNTIME_IMAGE, buildContextTar } from '../libs/builds/index.js';
 import { hardenedContainerSpec, type DockerEngine } from '../libs/engine/index.js';
@@ -17,6 +18,9 @@ import { waitAll200 } from './probes.js';
 
 /** Builds get at least this much memory, as Berth's build runner gives them (npm needs room). */
 const MIN_BUILD_MEMORY_MB = 512;
+/** A plan's build allotment when it names none (the plans table's column defaults). */
+const DEFAULT_BUILD_MEMORY_MB = 1024;
+const DEFAULT_BUILD_CPU_MILLIS = 1000;
 
 export interface RawTarget {
   engine: DockerEngine;
@@ -49,10 +53,33 @@ export function benchDockerfile(): string {
   ].join('\n');
 }
 
-/** `docker build` of the upload with Berth's Dockerfile and the plan's build limits. */
+/** What a raw build may use: the plan's build allotment as Berth's runner gives it, or the whole host. */
+export type RawBuildLimits = 'build-allotment' | 'unlimited';
+
+export function rawBuildLimits(
+  plan: PlanLimits,
+  limits: RawBuildLimits,
+): { memoryMb: number; cpuMillis: number } {
+  if (limits === 'unlimited') {
+    // The Engine API takes no "no limit" here: the host's memory and every core are the same thing.
+    return { memoryMb: Math.floor(os.totalmem() / 1024 ** 2), cpuMillis: os.cpus().length * 1000 };
+  }
+  return {
+    memoryMb: Math.max(plan.buildMemoryMb ?? DEFAULT_BUILD_MEMORY_MB, MIN_BUILD_MEMORY_MB),
+    cpuMillis: plan.buildCpuMillis ?? DEFAULT_BUILD_CPU_MILLIS,
+  };
+}
+
+/** `docker build` of the upload with Berth's Dockerfile, at the plan's build allotment or unlimited. */
 export async function rawBuild(
   target: RawTarget,
-  options: { archive: Buffer; tag: string; plan: PlanLimits; onLog?: (line: string) => void },
+  options: {
+    archive: Buffer;
+    tag: string;
+    plan: PlanLimits;
+    limits?: RawBuildLimits;
+    onLog?: (line: string) => void;
+  },
 ): Promise<void> {
   await target.engine.buildImage({
     context: buildContextTar({
@@ -61,8 +88,7 @@ export async function rawBuild(
     }),
     tag: options.tag,
     labels: { [BENCH_LABEL]: target.runId },
-    memoryMb: Math.max(options.plan.memoryMb, MIN_BUILD_MEMORY_MB),
-    cpuMillis: options.plan.cpuMillis,
+    ...rawBuildLimits(options.plan, options.limits ?? 'build-allotment'),
     networkName: target.network,
     onLog: options.onLog,
   });

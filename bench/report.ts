@@ -5,6 +5,18 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+/** The order of the final table and README's (bench/run.ts runs them in this order too, self-contained first). */
+export const BENCHMARK_ORDER = [
+  'deploy',
+  'start-stop-scale',
+  'logs',
+  'throughput',
+  'placement',
+  'density',
+  'concurrent-deploys',
+  'scale',
+] as const;
+
 /** One line of the final table. */
 export interface BenchRow {
   name: string;

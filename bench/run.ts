@@ -1,6 +1,7 @@
 /**
  * Runs every benchmark in one go, each side by side with its raw baseline, prints progress and a final
- * table of ratios, and writes bench/results/latest.json. Methods: bench/README.md.
+ * table of ratios, and writes bench/results/latest.json plus a recorded copy named by date and commit
+ * (committed; `npm run bench:table` makes README.md's table from those). Methods: bench/README.md.
  *
  *   npm run bench                       # full run (~15 minutes on 2 cores)
  *   npm run bench -- --quick            # CI smoke: smaller sizes, figures are noisy (~4 minutes)
@@ -29,6 +30,7 @@ import { LOGS_METHOD, PLACEMENT_METHOD, runLogs, runPlacement } from './external
 import { formatMs, now } from './probes.js';
 import { machineFacts, renderTable, writeReport, type BenchOutcome, type BenchReport } from './report.js';
 import { ROUTER_METHOD, runRouterBench } from './router.js';
+import { RESULTS_DIR, recordedRunFileName } from './results-table.js';
 import { SCALE_METHOD, runScaleBench } from './scale.js';
 import { START_STOP_SCALE_METHOD, runStartStopScaleBench } from './start-stop-scale.js';
 import { THROUGHPUT_METHOD, runThroughputBench } from './throughput.js';
@@ -176,9 +178,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     cleanup,
   };
   const file = await writeReport(report);
+  const recorded = await writeReport(report, path.join(RESULTS_DIR, recordedRunFileName(report)));
   say(`\n[bench] results (${report.command}, ${formatMs(report.durationMs)} in all):\n`);
   say(renderTable(outcomes));
-  say(`\n[bench] wrote ${path.relative(process.cwd(), file)}`);
+  say(`\n[bench] wrote ${path.relative(process.cwd(), file)} and ${path.relative(process.cwd(), recorded)}`);
+  say('[bench] commit the recorded run and run `npm run bench:table` to put it in README.md');
   return failed ? 1 : 0;
 }
 

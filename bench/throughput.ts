@@ -4,7 +4,8 @@
  */
 import type { ApiClient } from './api-client.js';
 import type { BenchContext, BenchStack } from './bench-stack.js';
-import { load, startBareNest, type LoadResult } from './load.js';
+import { statementsSent } from '../libs/db/index.js';
+import { load, requestCost, startBareNest, type LoadResult, type RequestCost } from './load.js';
 import { formatMs, formatRate, now } from './probes.js';
 import type { BenchOutcome, BenchRow } from './report.js';
 
@@ -16,7 +17,8 @@ export const THROUGHPUT_METHOD =
   `autocannon (worker thread), ${CONNECTIONS} connections, 5 s per target (quick: 2 s) after a 1 s ` +
   `warm-up: GET /v1/apps (bearer token, tenant with ${LISTED_APPS} apps, no replicas), GET /v1/me and ` +
   'GET /healthz (public, no database: the HTTP stack alone) against GET /ok of a bare NestJS 12 app ' +
-  '(one handler returning {ok:true}) in the same process';
+  '(one handler returning {ok:true}) in the same process; then 300 requests one at a time per target ' +
+  '(quick: 100): process CPU and SQL statements per request';
 
 /** A tenant with LISTED_APPS apps (created, never built): the request the throughput and density runs make. */
 export async function listingTenant(stack: BenchStack, label: string): Promise<ApiClient> {
@@ -32,6 +34,7 @@ export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcom
   const headers = { authorization: await client.authorization() };
   const bare = await startBareNest();
   const results: Record<string, LoadResult> = {};
+  const costs: Record<string, RequestCost> = {};
   try {
     const targets: [string, string, Record<string, string> | undefined][] = [
       ['bare', bare.url, undefined],
@@ -47,10 +50,22 @@ export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcom
           `${formatMs(results[name].p50Ms)}, p99 ${formatMs(results[name].p99Ms)}`,
       );
     }
+    for (const [name, url, targetHeaders] of targets) {
+      costs[name] = await requestCost({
+        url,
+        headers: targetHeaders,
+        requests: ctx.quick ? 100 : 300,
+        statementsSent,
+      });
+      ctx.log(
+        `${new URL(url).pathname} one at a time: ${costs[name].cpuMsPerRequest.toFixed(2)} ms CPU, ` +
+          `${costs[name].statementsPerRequest.toFixed(1)} SQL statements per request`,
+      );
+    }
   } finally {
     await bare.close();
   }
-  const rows = (label: string, r: LoadResult): BenchRow[] => [
+  const rows = (label: string, key: string, r: LoadResult): BenchRow[] => [
     {
       name: `${label} req/s`,
       berth: formatRate(r.requestsPerSecond),
@@ -63,16 +78,27 @@ export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcom
       raw: formatMs(results.bare.p99Ms),
       ratio: r.p99Ms / results.bare.p99Ms,
     },
+    {
+      name: `${label} CPU / SQL per request`,
+      berth: formatCost(costs[key]),
+      raw: formatCost(costs.bare),
+      ratio: costs[key].cpuMsPerRequest / costs.bare.cpuMsPerRequest,
+      ratioOf: 'CPU',
+    },
   ];
   return {
     name: 'throughput',
     method: THROUGHPUT_METHOD,
     rows: [
-      ...rows('GET /healthz (public, no DB)', results.healthz),
-      ...rows('GET /v1/me', results.me),
-      ...rows(`GET /v1/apps (${LISTED_APPS} apps)`, results.apps),
+      ...rows('GET /healthz (public, no DB)', 'healthz', results.healthz),
+      ...rows('GET /v1/me', 'me', results.me),
+      ...rows(`GET /v1/apps (${LISTED_APPS} apps)`, 'apps', results.apps),
     ],
-    details: { connections: CONNECTIONS, durationSeconds, ...results },
+    details: { connections: CONNECTIONS, durationSeconds, ...results, costs },
     durationMs: now() - started,
   };
+}
+
+function formatCost(cost: RequestCost): string {
+  return `${cost.cpuMsPerRequest.toFixed(2)} ms / ${cost.statementsPerRequest.toFixed(1)}`;
 }

@@ -12,6 +12,8 @@ import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudget
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 import { BuildRetention1796600001000 } from './1796600001000-BuildRetention.js';
+import { PrincipalChanges1796600002000 } from './1796600002000-PrincipalChanges.js';
+import { PlanBuildAllotment1796600002100 } from './1796600002100-PlanBuildAllotment.js';
 import { HealthChecks1796600003000 } from './1796600003000-HealthChecks.js';
 import { OneOffRuns1796600004000 } from './1796600004000-OneOffRuns.js';
 import { ReleasePhase1796600004100 } from './1796600004100-ReleasePhase.js';
@@ -39,6 +41,8 @@ export const MIGRATIONS: Function[] = [
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
   BuildRetention1796600001000,
+  PrincipalChanges1796600002000,
+  PlanBuildAllotment1796600002100,
   HealthChecks1796600003000,
   OneOffRuns1796600004000,
   ReleasePhase1796600004100,

@@ -8,7 +8,7 @@ import {
   type ContainerSpec,
 } from '../engine/index.js';
 
-/** npm needs room to unpack; a build gets at least this much memory whatever the plan's container size. */
+/** npm needs room to unpack; a build gets at least this much memory whatever the plan says. */
 export const MIN_BUILD_MEMORY_MB = 512;
 /** The smallest bound on what a build may write (node_modules and npm's cache). */
 export const MIN_BUILD_DISK_MB = 1024;
@@ -17,9 +17,20 @@ export const BUILD_VOLUME_TARGET = '/build';
 export const BUILD_APP_DIR = `${BUILD_VOLUME_TARGET}/app`;
 
 /**
- * What the install step of one build may use, from the plan's container memory (the build row keeps the
- * plan's values from upload time). The disk bound is stated per plan by derivation: twice the build
- * memory, at least MIN_BUILD_DISK_MB (free, hobby, pro: 1024 MB; business: 2048 MB). It is a tmpfs
+ * The memory and CPU one build of `plan` runs with, as the build row records them at upload (and usage
+ * records of kind build carry them): the plan's build allotment, at least MIN_BUILD_MEMORY_MB.
+ */
+export function buildAllotmentOf(plan: { buildMemoryMb: number; buildCpuMillis: number }): {
+  memoryMb: number;
+  cpuMillis: number;
+} {
+  return { memoryMb: Math.max(plan.buildMemoryMb, MIN_BUILD_MEMORY_MB), cpuMillis: plan.buildCpuMillis };
+}
+
+/**
+ * What the install step of one build may use, from the build row's allotment (recorded from the plan at
+ * upload time). The disk bound is stated per plan by derivation: twice the build
+ * memory, at least MIN_BUILD_DISK_MB (2048 MB for the default 1024 MB allotment). It is a tmpfs
  * (ext4 + overlay2 give Docker no disk quota), whose pages count toward the container's memory cgroup,
  * so the container's memory limit is processes + files: a disk filler meets ENOSPC before the OOM killer.
  */

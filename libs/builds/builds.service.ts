@@ -18,6 +18,7 @@ import { AuditService } from '../audit/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { inspectSourceArchive, normalizedArchiveStream } from './archive-intake.js';
+import { buildAllotmentOf } from './build-containment.js';
 import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore, type BuildLogEntry } from './build-log.store.js';
@@ -76,8 +77,8 @@ export class BuildsService {
           tenantId,
           sourceKey: key,
           timeoutSeconds: plan.buildTimeoutSeconds,
-          memoryMb: plan.memoryMb,
-          cpuMillis: plan.cpuMillis,
+          // The plan's build allotment, not its replica size; what the runner gives the build and meters.
+          ...buildAllotmentOf(plan),
         },
         UPLOAD_HOLD_SECONDS,
       );

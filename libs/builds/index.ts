@@ -20,6 +20,7 @@ export { BuildsModule } from './builds.module.js';
 export { BuildsRepositoryModule } from './builds-repository.module.js';
 export { BuildsRepository } from './builds.repository.js';
 export { BuildsService } from './builds.service.js';
+export { MIN_BUILD_MEMORY_MB } from './build-containment.js';
 export { removeDependencyImages } from './dependency-install.js';
 export { buildContextTar, generateDockerfile } from './dockerfile.js';
 export { BUILDS_ENTITIES } from './entities.js';

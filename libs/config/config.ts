@@ -87,6 +87,12 @@ export interface BerthConfig {
   logStreamBufferBytes: number;
   /** How long an app's container follows and log ring outlive its last stream (exact resume on reconnect). */
   logLingerMs: number;
+  /**
+   * How long an API process reuses an authenticated principal (user or key, role, scopes, tenant standing)
+   * for the same bearer; also the longest a revocation takes to act when a change notification is lost.
+   * 0 reads the database on every request.
+   */
+  principalCacheMs: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -178,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       intFrom(env.BERTH_LOG_STREAM_BUFFER_BYTES, 1024 * 1024, 'BERTH_LOG_STREAM_BUFFER_BYTES'),
     ),
     logLingerMs: intFrom(env.BERTH_LOG_LINGER_MS, 15_000, 'BERTH_LOG_LINGER_MS'),
+    principalCacheMs: intFrom(env.BERTH_PRINCIPAL_CACHE_MS, 1000, 'BERTH_PRINCIPAL_CACHE_MS'),
   };
 }
 

@@ -7,5 +7,5 @@ export { isUniqueViolation } from './unique-violation.js';
 export { LEGACY_EMBEDDED_PASSWORD } from './embedded-database.js';
 export { runMigrationsExclusively } from './migrate.js';
 export { NotificationChannel } from './notification-channel.js';
-export { countQueries } from './query-counter.js';
+export { countQueries, statementsSent } from './query-counter.js';
 export { LOCK_CLASSES } from './advisory-locks.js';

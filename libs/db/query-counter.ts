@@ -7,6 +7,13 @@ interface QueryTally {
 }
 
 const tallies = new AsyncLocalStorage<QueryTally[]>();
+/** Every statement this process sent through a Berth DataSource, in any context (for the bench). */
+let statementsInProcess = 0;
+
+/** How many SQL statements this process has sent so far through Berth's DataSources, whatever sent them. */
+export function statementsSent(): number {
+  return statementsInProcess;
+}
 
 /**
  * Runs `work` and counts the SQL statements it sends through any Berth DataSource (its own and those of
@@ -26,6 +33,7 @@ export async function countQueries<T>(work: () => Promise<T>): Promise<{ result:
  */
 export class QueryCountingLogger implements Logger {
   logQuery(): void {
+    statementsInProcess += 1;
     for (const tally of tallies.getStore() ?? []) tally.queries += 1;
   }
   logQueryError(): void {}

@@ -7,6 +7,7 @@ import { problems } from '../errors/index.js';
 import { ApiKey } from './api-key.entity.js';
 import { API_KEY_PREFIX } from './auth.service.js';
 import { actorOf, type Principal } from './permissions.js';
+import { PrincipalCache } from './principal-cache.js';
 
 /** Tenant keys belong to the caller's tenant; platform keys (tenantId null) are made by operators. */
 @Injectable()
@@ -14,6 +15,7 @@ export class ApiKeysService {
   constructor(
     @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async create(
@@ -53,6 +55,7 @@ export class ApiKeysService {
     const key = await this.keys.findOne({ where: { id, tenantId } });
     if (!key) throw problems.notFound('API key', id);
     if (!key.revokedAt) await this.keys.update(key.id, { revokedAt: new Date() });
+    this.principals.forget();
     await this.audit.record({
       tenantId: key.tenantId,
       actor: actorOf(principal),

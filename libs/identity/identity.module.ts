@@ -6,6 +6,7 @@ import { AuthService } from './auth.service.js';
 import { Invitation } from './invitation.entity.js';
 import { OperatorBootstrap } from './operator-bootstrap.js';
 import { PasswordHasher } from './password-hasher.js';
+import { PrincipalCache } from './principal-cache.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Tenant } from './tenant.entity.js';
 import { User } from './user.entity.js';
@@ -13,7 +14,7 @@ import { UsersService } from './users.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Tenant, User, RefreshToken, ApiKey, Invitation])],
-  providers: [PasswordHasher, AuthService, UsersService, ApiKeysService, OperatorBootstrap],
+  providers: [PasswordHasher, PrincipalCache, AuthService, UsersService, ApiKeysService, OperatorBootstrap],
   exports: [AuthService, UsersService, ApiKeysService, OperatorBootstrap, PasswordHasher],
 })
 export class IdentityModule {}

@@ -9,10 +9,25 @@ import { normalizeEmail } from './auth.service.js';
 import { Invitation } from './invitation.entity.js';
 import { PasswordHasher } from './password-hasher.js';
 import { actorOf, type Principal } from './permissions.js';
+import { PrincipalCache } from './principal-cache.js';
 import { Tenant } from './tenant.entity.js';
 import { User, type Role } from './user.entity.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+interface MeRow {
+  id: string;
+  name: string;
+  planId: string;
+  status: Tenant['status'];
+  kind: Tenant['kind'];
+  createdAt: Date;
+  userId: string | null;
+  email: string | null;
+  role: Role | null;
+  isOperator: boolean | null;
+  userCreatedAt: Date | null;
+}
 
 function tenantOf(principal: Principal): string {
   if (!principal.tenantId) throw problems.forbidden('Platform keys have no tenant');
@@ -33,15 +48,41 @@ export class UsersService {
     @InjectRepository(Invitation) private readonly invitations: Repository<Invitation>,
     private readonly passwords: PasswordHasher,
     private readonly audit: AuditService,
+    private readonly principals: PrincipalCache,
   ) {}
 
+  /** The caller's user (for a user principal) and tenant, in one query: every client calls this often. */
   async me(
     principal: Principal,
   ): Promise<{ user: User | null; tenant: Tenant | null; principal: Principal }> {
-    const tenant = principal.tenantId
-      ? await this.dataSource.getRepository(Tenant).findOne({ where: { id: principal.tenantId } })
+    if (!principal.tenantId) return { user: null, tenant: null, principal };
+    const [row] = (await this.dataSource.query(
+      `SELECT t.id, t.name, t.plan_id AS "planId", t.status, t.kind, t.created_at AS "createdAt",
+              u.id AS "userId", u.email, u.role, u.is_operator AS "isOperator",
+              u.created_at AS "userCreatedAt"
+         FROM tenants t LEFT JOIN users u ON u.id = $2 AND u.tenant_id = t.id
+        WHERE t.id = $1`,
+      [principal.tenantId, principal.kind === 'user' ? principal.id : null],
+    )) as MeRow[];
+    if (!row) return { user: null, tenant: null, principal };
+    const tenant = this.dataSource.getRepository(Tenant).create({
+      id: row.id,
+      name: row.name,
+      planId: row.planId,
+      status: row.status,
+      kind: row.kind,
+      createdAt: row.createdAt,
+    });
+    const user = row.userId
+      ? this.users.create({
+          id: row.userId,
+          tenantId: row.id,
+          email: row.email!,
+          role: row.role!,
+          isOperator: row.isOperator!,
+          createdAt: row.userCreatedAt!,
+        })
       : null;
-    const user = principal.kind === 'user' ? await this.users.findOne({ where: { id: principal.id } }) : null;
     return { user, tenant, principal };
   }
 
@@ -119,7 +160,7 @@ export class UsersService {
 
   async changeRole(principal: Principal, userId: string, role: Role): Promise<User> {
     const tenantId = tenantOf(principal);
-    return this.dataSource.transaction(async (manager) => {
+    const changed = await this.dataSource.transaction(async (manager) => {
       const user = await manager.findOne(User, {
         where: { id: userId, tenantId },
         lock: { mode: 'pessimistic_write' },
@@ -142,6 +183,8 @@ export class UsersService {
       );
       return { ...user, role };
     });
+    this.principals.forget();
+    return changed;
   }
 
   async remove(principal: Principal, userId: string): Promise<void> {
@@ -162,6 +205,7 @@ export class UsersService {
         manager,
       );
     });
+    this.principals.forget();
   }
 
   private async assertAnotherOwner(users: Repository<User>, leaving: User): Promise<void> {

@@ -18,6 +18,17 @@ export class Plan {
   @Column({ name: 'cpu_millis', type: 'integer' })
   cpuMillis: number;
 
+  /**
+   * What one build of the plan may use, apart from the replica size: `npm install` at a replica's quarter
+   * core took 2.3× an unlimited Docker build (issue #16). At least one core and 1 GB on the seeded plans.
+   */
+  @Column({ name: 'build_memory_mb', type: 'integer', default: 1024 })
+  buildMemoryMb: number;
+
+  /** Build CPU in thousandths of a core. */
+  @Column({ name: 'build_cpu_millis', type: 'integer', default: 1000 })
+  buildCpuMillis: number;
+
   @Column({ name: 'max_apps', type: 'integer' })
   maxApps: number;
 
@@ -70,6 +81,8 @@ export type PlanLimitValues = Pick<
   Plan,
   | 'memoryMb'
   | 'cpuMillis'
+  | 'buildMemoryMb'
+  | 'buildCpuMillis'
   | 'maxApps'
   | 'maxReplicasPerApp'
   | 'maxTotalMemoryMb'
@@ -86,6 +99,8 @@ export function limitsOf(plan: Plan): PlanLimitValues {
   return {
     memoryMb: plan.memoryMb,
     cpuMillis: plan.cpuMillis,
+    buildMemoryMb: plan.buildMemoryMb,
+    buildCpuMillis: plan.buildCpuMillis,
     maxApps: plan.maxApps,
     maxReplicasPerApp: plan.maxReplicasPerApp,
     maxTotalMemoryMb: plan.maxTotalMemoryMb,

@@ -15,12 +15,22 @@ import {
 
 export type PlanLimits = Omit<
   Plan,
-  'createdAt' | 'updatedAt' | 'retiredAt' | 'isDefault' | 'maxCustomDomains' | 'buildRetention'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'retiredAt'
+  | 'isDefault'
+  | 'maxCustomDomains'
+  | 'buildRetention'
+  | 'buildMemoryMb'
+  | 'buildCpuMillis'
 > & {
   /** Optional for plans made before custom domains existed: 0 when absent. */
   maxCustomDomains?: number;
   /** Optional for plans made before build retention existed: 20 when absent. */
   buildRetention?: number;
+  /** Optional for callers made before build allotments existed: 1024 MB and one core when absent. */
+  buildMemoryMb?: number;
+  buildCpuMillis?: number;
 };
 
 @Injectable()

@@ -61,9 +61,12 @@ export class AppOverviewService {
   }
 
   private async assemble(apps: App[], replicas: Replica[]): Promise<AppOverview[]> {
-    const hosts = await this.dataSource
-      .getRepository(Host)
-      .find({ where: { id: In([...new Set(replicas.map((r) => r.hostId))]) } });
+    const hostIds = [...new Set(replicas.map((r) => r.hostId))];
+    // Apps with no replica (created, stopped, never built) need no host row: no statement for nothing.
+    const hosts =
+      hostIds.length === 0
+        ? []
+        : await this.dataSource.getRepository(Host).find({ where: { id: In(hostIds) } });
     const releaseIds = new Set(replicas.map((r) => r.releaseId).filter((id): id is string => !!id));
     for (const app of apps) if (app.currentReleaseId) releaseIds.add(app.currentReleaseId);
     const releases = await this.releases.byIds([...releaseIds]);

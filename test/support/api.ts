@@ -96,7 +96,7 @@ export async function signupOwner(api: ApiClient, label = 'owner'): Promise<Sess
 
 /** A user of `owner`'s tenant with `role`, joined through an invitation. */
 export async function inviteUser(
-  api: TestApi,
+  api: ApiClient,
   owner: Session,
   role: 'owner' | 'admin' | 'member',
 ): Promise<Session> {

@@ -1276,6 +1276,16 @@ export interface components {
       memoryMb: number;
       /** @example 500 */
       cpuMillis: number;
+      /**
+       * @description Memory of one build, MB
+       * @example 1024
+       */
+      buildMemoryMb: number;
+      /**
+       * @description CPU of one build, thousandths of a core
+       * @example 1000
+       */
+      buildCpuMillis: number;
       /** @example 5 */
       maxApps: number;
       /** @example 5 */
@@ -1319,6 +1329,16 @@ export interface components {
        * @example 1000
        */
       cpuMillis: number;
+      /**
+       * @description Memory of one build (npm install and image assembly), MB, apart from the container size (default 1024)
+       * @example 2048
+       */
+      buildMemoryMb?: number;
+      /**
+       * @description CPU of one build, thousandths of a core (default 1000: one core)
+       * @example 2000
+       */
+      buildCpuMillis?: number;
       /** @example 20 */
       maxApps: number;
       /** @example 10 */
@@ -1364,6 +1384,16 @@ export interface components {
        * @example 1000
        */
       cpuMillis?: number;
+      /**
+       * @description Memory of one build (npm install and image assembly), MB, apart from the container size (default 1024)
+       * @example 2048
+       */
+      buildMemoryMb?: number;
+      /**
+       * @description CPU of one build, thousandths of a core (default 1000: one core)
+       * @example 2000
+       */
+      buildCpuMillis?: number;
       /** @example 20 */
       maxApps?: number;
       /** @example 10 */

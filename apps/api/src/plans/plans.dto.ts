@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { MIN_BUILD_MEMORY_MB } from '../../../../libs/builds/index.js';
 import { limitsOf, type Plan } from '../../../../libs/plans/index.js';
 
 /** A plan's stable id, as its create enforces it. */
@@ -17,6 +18,25 @@ export class PlanLimitsRequest {
   @Min(10)
   @Max(64000)
   cpuMillis: number;
+  @ApiPropertyOptional({
+    example: 2048,
+    description:
+      'Memory of one build (npm install and image assembly), MB, apart from the container size (default 1024)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_BUILD_MEMORY_MB)
+  @Max(65536)
+  buildMemoryMb?: number;
+  @ApiPropertyOptional({
+    example: 2000,
+    description: 'CPU of one build, thousandths of a core (default 1000: one core)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(64000)
+  buildCpuMillis?: number;
   @ApiProperty({ example: 20 }) @IsInt() @Min(0) @Max(10000) maxApps: number;
   @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(1000) maxReplicasPerApp: number;
   @ApiProperty({ example: 8192 }) @IsInt() @Min(0) @Max(10_000_000) maxTotalMemoryMb: number;
@@ -64,6 +84,9 @@ export class PlanView {
   @ApiProperty({ example: 'Hobby' }) name: string;
   @ApiProperty({ example: 256 }) memoryMb: number;
   @ApiProperty({ example: 500 }) cpuMillis: number;
+  @ApiProperty({ example: 1024, description: 'Memory of one build, MB' }) buildMemoryMb: number;
+  @ApiProperty({ example: 1000, description: 'CPU of one build, thousandths of a core' })
+  buildCpuMillis: number;
   @ApiProperty({ example: 5 }) maxApps: number;
   @ApiProperty({ example: 5 }) maxReplicasPerApp: number;
   @ApiProperty({ example: 2048 }) maxTotalMemoryMb: number;
