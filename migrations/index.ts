@@ -15,6 +15,7 @@ import { BuildRetention1796600001000 } from './1796600001000-BuildRetention.js';
 import { AcmeCertificates1796600005000 } from './1796600005000-AcmeCertificates.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
+import { Webhooks1796600010000 } from './1796600010000-Webhooks.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -37,4 +38,5 @@ export const MIGRATIONS: Function[] = [
   AcmeCertificates1796600005000,
   AuditLogReads1796600007000,
   Events1796600009000,
+  Webhooks1796600010000,
 ];

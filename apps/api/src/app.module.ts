@@ -18,6 +18,7 @@ import { MeteringModule } from '../../../libs/metering/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
+import { WebhooksModule } from '../../../libs/webhooks/index.js';
 import { AppsController } from './apps/apps.controller.js';
 import { AdminAuditEventsController, AuditEventsController } from './audit/audit.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
@@ -38,6 +39,7 @@ import { DashboardController } from './logs/dashboard.controller.js';
 import { LogStreamGateway } from './logs/log-stream.gateway.js';
 import { LogsController } from './logs/logs.controller.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 export interface AppModuleOptions {
   config: BerthConfig;
@@ -74,6 +76,7 @@ export class AppModule {
         LogsModule,
         ReadBudgetModule,
         IngressModule,
+        WebhooksModule,
       ],
       controllers: [
         HealthController,
@@ -95,6 +98,7 @@ export class AppModule {
         AdminAuditEventsController,
         LogsController,
         DashboardController,
+        WebhooksController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
