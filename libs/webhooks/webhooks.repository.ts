@@ -140,7 +140,7 @@ export class WebhooksRepository {
    */
   async claimDue(input: { limit: number; busyWebhooks: string[]; leaseMs: number }): Promise<DueDelivery[]> {
     if (input.limit <= 0) return [];
-    const rows = (await this.dataSource.query(
+    const result = (await this.dataSource.query(
       `WITH due AS (
          SELECT DISTINCT ON (d.webhook_id) d.id
            FROM webhook_deliveries d
@@ -161,7 +161,9 @@ export class WebhooksRepository {
                  e.app_id AS "eventAppId", e.subject AS "eventSubject", e.data AS "eventData",
                  e.created_at AS "eventAt"`,
       [input.busyWebhooks, input.limit, input.leaseMs],
-    )) as Array<Record<string, unknown>>;
+    )) as [Array<Record<string, unknown>>, number];
+    // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affected count].
+    const [rows] = result;
     return rows.map((row) => ({
       id: row.id as string,
       webhookId: row.webhookId as string,
