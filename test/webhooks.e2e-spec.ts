@@ -66,6 +66,7 @@ function signatureMatches(header: string, secret: string, body: string): boolean
 /** Webhooks on the real API and PostgreSQL, delivering to receivers on loopback; no Docker. */
 describe('webhooks', () => {
   let api: TestApi;
+  let second: TestApi;
   let owner: Session;
   let stopPasses = false;
   let passes: Promise<void> | undefined;
@@ -80,21 +81,27 @@ describe('webhooks', () => {
       webhooksRetryMaxMs: 1000,
       webhooksTimeoutMs: 4000,
     });
+    // A second process on the same database, its passes racing the first's (no advisory lock between
+    // them here): deliveries must still be made and sent once.
+    second = await startTestApi(api.config);
     owner = await signupOwner(api, 'hooks');
-    // The API runs without its loops here (no Docker); the test drives the dispatcher's passes itself.
-    const dispatcher = api.app.get(WebhookDispatcher);
-    passes = (async () => {
-      while (!stopPasses) {
-        await dispatcher.runPass();
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+    // The APIs run without their loops here (no Docker); the test drives the dispatchers' passes itself.
+    passes = Promise.all(
+      [api, second].map(async (instance) => {
+        const dispatcher = instance.app.get(WebhookDispatcher);
+        while (!stopPasses) {
+          await dispatcher.runPass();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }),
+    ).then(() => undefined);
   });
 
   afterAll(async () => {
     stopPasses = true;
     await passes;
     await Promise.all([good, flaky, slow].map(async (listener) => (await listener).close()));
+    await second?.close();
     await api?.close();
   });
 
@@ -223,6 +230,13 @@ describe('webhooks', () => {
     expect(scaledSignature.split(',').filter((part) => part.startsWith('v1='))).toHaveLength(2);
     expect(signatureMatches(scaledSignature, rotated.secret, scaled.body)).toBe(true);
     expect(signatureMatches(scaledSignature, goodHook.secret, scaled.body)).toBe(true);
+
+    // Two racing dispatchers, still one delivery and one request per (webhook, event).
+    const goodIds = goodListener.received.map((r) => r.headers['berth-event-id']);
+    expect(new Set(goodIds).size).toBe(goodIds.length);
+    const goodDeliveries = await deliveries(goodHook.id);
+    expect(goodDeliveries.map((d) => d.eventType).sort()).toEqual(['app.created', 'app.scaled']);
+    expect(goodDeliveries.every((d) => d.status === 'delivered' && d.attempts.length === 1)).toBe(true);
 
     expect(api.logs()).not.toContain(goodHook.secret);
     expect(api.logs()).not.toContain(rotated.secret);

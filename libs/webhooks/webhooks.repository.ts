@@ -147,7 +147,9 @@ export class WebhooksRepository {
           WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND NOT (d.webhook_id = ANY($1::uuid[]))
           ORDER BY d.webhook_id, d.next_attempt_at, d.id
        ), picked AS (
+         -- Due again here: a row another claim updated since this statement's snapshot is re-checked.
          SELECT d.id FROM webhook_deliveries d JOIN due USING (id)
+          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
           ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED
        )
        UPDATE webhook_deliveries d
