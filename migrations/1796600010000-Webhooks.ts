@@ -26,6 +26,9 @@ export class Webhooks1796600010000 implements MigrationInterface {
       `CREATE TABLE "webhook_dispatch_cursor" ("id" smallint NOT NULL, "seq" bigint NOT NULL, CONSTRAINT "PK_8b111bafeb3edf5366eacfd68af" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
+      `CREATE TABLE "webhook_dispatch_gaps" ("seq" bigint NOT NULL, "noted_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_6b028c59e33bb29ee903eccc17e" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(
       `ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "FK_a0286aeb96db651efd1ae2966f2" FOREIGN KEY ("webhook_id") REFERENCES "webhooks"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
     await queryRunner.query(
@@ -40,6 +43,7 @@ export class Webhooks1796600010000 implements MigrationInterface {
     await queryRunner.query(
       `ALTER TABLE "webhook_deliveries" DROP CONSTRAINT "FK_a0286aeb96db651efd1ae2966f2"`,
     );
+    await queryRunner.query(`DROP TABLE "webhook_dispatch_gaps"`);
     await queryRunner.query(`DROP TABLE "webhook_dispatch_cursor"`);
     await queryRunner.query(`DROP INDEX "public"."IDX_5f8b5cb423a16df616d5f6a6c4"`);
     await queryRunner.query(`DROP TABLE "webhook_attempts"`);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { WebhookDispatcher } from '../libs/webhooks/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from './support/api.js';
 import { waitFor } from './support/docker.js';
@@ -240,6 +241,35 @@ describe('webhooks', () => {
 
     expect(api.logs()).not.toContain(goodHook.secret);
     expect(api.logs()).not.toContain(rotated.secret);
+  });
+
+  it('delivers an event whose transaction commits after a later event was already sent', async () => {
+    const [goodListener] = await Promise.all([good]);
+    const late = await signupOwner(api, 'hooks-late');
+    await create(late, { url: goodListener.url, events: ['app.'] }).expect(201);
+    const bodies = () =>
+      goodListener.received.map((r) => JSON.parse(r.body) as { id: string; subject: string });
+    // A transaction that takes its seq now and commits later (as a slow trigger-written change would).
+    const held = api.app.get(DataSource).createQueryRunner();
+    await held.connect();
+    try {
+      await held.startTransaction();
+      await held.query(
+        `INSERT INTO events (tenant_id, type, subject, data) VALUES ($1, 'app.stopped', 'app:late-held', '{}')`,
+        [late.tenantId],
+      );
+      await api.http.post('/v1/apps').set(late.auth).send({ name: 'late-after' }).expect(201);
+      const after = await waitFor('the later event', async () =>
+        bodies().find((body) => body.subject === 'app:late-after'),
+      );
+      await held.commitTransaction();
+      const heldBody = await waitFor('the held event', async () =>
+        bodies().find((body) => body.subject === 'app:late-held'),
+      );
+      expect(BigInt(heldBody.id)).toBeLessThan(BigInt(after.id));
+    } finally {
+      await held.release();
+    }
   });
 
   it("hides another tenant's webhooks and deletes its own", async () => {

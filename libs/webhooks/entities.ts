@@ -1,4 +1,15 @@
-import { WebhookAttempt, WebhookDelivery, WebhookDispatchCursor } from './webhook-delivery.entity.js';
+import {
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDispatchCursor,
+  WebhookDispatchGap,
+} from './webhook-delivery.entity.js';
 import { Webhook } from './webhook.entity.js';
 
-export const WEBHOOKS_ENTITIES = [Webhook, WebhookDelivery, WebhookAttempt, WebhookDispatchCursor];
+export const WEBHOOKS_ENTITIES = [
+  Webhook,
+  WebhookDelivery,
+  WebhookAttempt,
+  WebhookDispatchCursor,
+  WebhookDispatchGap,
+];

@@ -90,3 +90,13 @@ export class WebhookDispatchCursor {
   @Column({ type: 'bigint' })
   seq: string;
 }
+
+/** A seq the dispatcher's cursor passed before its event was visible (see WebhooksRepository.fanOut). */
+@Entity('webhook_dispatch_gaps')
+export class WebhookDispatchGap {
+  @Column({ type: 'bigint', primary: true })
+  seq: string;
+
+  @CreateDateColumn({ name: 'noted_at', type: 'timestamptz' })
+  notedAt: Date;
+}

@@ -4,8 +4,19 @@ import { DataSource } from 'typeorm';
 import { WebhookAttempt, WebhookDelivery } from './webhook-delivery.entity.js';
 import { Webhook } from './webhook.entity.js';
 
-/** Events re-read behind the cursor each pass: an event whose transaction committed after a later seq. */
-const LATE_COMMIT_WINDOW = "interval '2 minutes'";
+/** How long a seq the cursor passed unseen is looked for (a transaction still open, committing later). */
+const GAP_WINDOW = "interval '2 minutes'";
+/** Gaps noted per batch at most (a huge rolled-back range is not worth a row per seq). */
+const GAPS_PER_BATCH = 10_000;
+/** Deliveries of the events in CTE `batch`, one per webhook of the event's tenant that wants its type. */
+const MAKE_DELIVERIES = `
+  INSERT INTO webhook_deliveries (webhook_id, event_seq, event_type, event_created_at, next_attempt_at)
+  SELECT w.id, e.seq, e.type, e.created_at, now()
+    FROM batch e
+    JOIN webhooks w ON w.tenant_id = e.tenant_id AND w.created_at <= e.created_at
+   WHERE EXISTS (SELECT 1 FROM unnest(w.event_types) t
+                  WHERE t = e.type OR (right(t, 1) = '.' AND starts_with(e.type, t)))
+  ON CONFLICT (webhook_id, event_seq) DO NOTHING`;
 
 export interface DueDelivery {
   id: string;
@@ -92,10 +103,12 @@ export class WebhooksRepository {
   }
 
   /**
-   * Makes the deliveries of the events after the cursor (at most `limit` events) and of the recent events
-   * behind it (a late commit), one per matching webhook created before the event; the unique
-   * (webhook, event) pair makes a second run (another process, a re-read) add nothing. Returns how many
-   * events after the cursor it read.
+   * Makes the deliveries of the events after the cursor (at most `limit` events), one per matching webhook
+   * created before the event; the unique (webhook, event) pair makes a second run (another process, a
+   * re-read) add nothing. `seq` comes from a sequence, so a transaction can commit a lower seq after a
+   * higher one is visible: each seq the cursor passes without seeing is noted as a gap (same statement,
+   * same snapshot as the batch) and looked up again on every pass until its event appears or
+   * GAP_WINDOW passes (a rollback leaves the gap forever). Returns how many events after the cursor it read.
    */
   async fanOut(limit: number): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
@@ -107,22 +120,21 @@ export class WebhooksRepository {
         'SELECT seq FROM webhook_dispatch_cursor WHERE id = 1 FOR UPDATE',
       )) as Array<{ seq: string }>;
       const after = cursor?.seq ?? '0';
-      const matching = `
-        INSERT INTO webhook_deliveries (webhook_id, event_seq, event_type, event_created_at, next_attempt_at)
-        SELECT w.id, e.seq, e.type, e.created_at, now()
-          FROM batch e
-          JOIN webhooks w ON w.tenant_id = e.tenant_id AND w.created_at <= e.created_at
-         WHERE EXISTS (SELECT 1 FROM unnest(w.event_types) t
-                        WHERE t = e.type OR (right(t, 1) = '.' AND starts_with(e.type, t)))
-        ON CONFLICT (webhook_id, event_seq) DO NOTHING`;
       await manager.query(
-        `WITH batch AS (SELECT * FROM events WHERE seq <= $1 AND created_at > now() - ${LATE_COMMIT_WINDOW})
-         ${matching}`,
-        [after],
+        `WITH batch AS (SELECT e.* FROM events e JOIN webhook_dispatch_gaps g ON g.seq = e.seq),
+              made AS (${MAKE_DELIVERIES})
+         DELETE FROM webhook_dispatch_gaps
+          WHERE seq IN (SELECT seq FROM batch) OR noted_at < now() - ${GAP_WINDOW}`,
       );
       const [read] = (await manager.query(
         `WITH batch AS (SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2),
-              made AS (${matching} RETURNING 1)
+              made AS (${MAKE_DELIVERIES}),
+              last AS (SELECT max(seq) AS seq FROM batch),
+              gaps AS (
+                INSERT INTO webhook_dispatch_gaps (seq)
+                SELECT s FROM last, generate_series(greatest($1::bigint + 1, last.seq - ${GAPS_PER_BATCH}), last.seq) s
+                 WHERE last.seq IS NOT NULL AND s NOT IN (SELECT seq FROM batch)
+                ON CONFLICT (seq) DO NOTHING)
          SELECT count(*)::int AS events, max(seq)::text AS last FROM batch`,
         [after, limit],
       )) as Array<{ events: number; last: string | null }>;
