@@ -22,6 +22,7 @@ import { RouterEgress1796600006000 } from './1796600006000-RouterEgress.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
 import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.js';
+import { Webhooks1796600010000 } from './1796600010000-Webhooks.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -51,4 +52,5 @@ export const MIGRATIONS: Function[] = [
   AuditLogReads1796600007000,
   Events1796600009000,
   RolledBackEvents1796600009100,
+  Webhooks1796600010000,
 ];

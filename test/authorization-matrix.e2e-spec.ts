@@ -108,6 +108,17 @@ describe('role x route matrix', () => {
       path: '/v1/audit-events',
       expect: { anonymous: 401, owner: 200, admin: 200, member: 403, appsReadKey: 403, operator: 200 },
     },
+    {
+      method: 'get',
+      path: '/v1/webhooks',
+      expect: { anonymous: 401, owner: 200, admin: 200, member: 403, appsReadKey: 403, operator: 200 },
+    },
+    {
+      method: 'post',
+      path: '/v1/webhooks',
+      body: () => ({ url: 'https://hooks.example.test/matrix', events: ['build.'] }),
+      expect: { anonymous: 401, owner: 201, admin: 201, member: 403, appsReadKey: 403, operator: 201 },
+    },
     // Admin routes are invisible (404) to tenants, so their existence cannot be probed.
     {
       method: 'get',

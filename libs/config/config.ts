@@ -93,6 +93,19 @@ export interface BerthConfig {
    * 0 reads the database on every request.
    */
   principalCacheMs: number;
+  /** Webhooks may target http://127.0.0.1 / ::1 (BERTH_WEBHOOKS_ALLOW_LOOPBACK=1): tests only. */
+  webhooksAllowLoopback: boolean;
+  /** Pause between webhook dispatch passes (new events fanned out, due deliveries sent). */
+  webhooksIntervalMs: number;
+  /** First retry delay of a failed delivery; it doubles per attempt up to webhooksRetryMaxMs. */
+  webhooksRetryBaseMs: number;
+  webhooksRetryMaxMs: number;
+  /** How long after its event a delivery is retried before it is `failed`. */
+  webhooksGiveUpMs: number;
+  /** Per-request timeout of a delivery (connect to last byte read). */
+  webhooksTimeoutMs: number;
+  /** How long the previous signing secret stays valid (and signs too) after a rotation. */
+  webhooksSecretOverlapMs: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -185,6 +198,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     ),
     logLingerMs: intFrom(env.BERTH_LOG_LINGER_MS, 15_000, 'BERTH_LOG_LINGER_MS'),
     principalCacheMs: intFrom(env.BERTH_PRINCIPAL_CACHE_MS, 1000, 'BERTH_PRINCIPAL_CACHE_MS'),
+    webhooksAllowLoopback: env.BERTH_WEBHOOKS_ALLOW_LOOPBACK === '1',
+    webhooksIntervalMs: positiveIntFrom(env.BERTH_WEBHOOKS_INTERVAL_MS, 1000, 'BERTH_WEBHOOKS_INTERVAL_MS'),
+    webhooksRetryBaseMs: positiveIntFrom(
+      env.BERTH_WEBHOOKS_RETRY_BASE_MS,
+      30_000,
+      'BERTH_WEBHOOKS_RETRY_BASE_MS',
+    ),
+    webhooksRetryMaxMs: positiveIntFrom(
+      env.BERTH_WEBHOOKS_RETRY_MAX_MS,
+      3_600_000,
+      'BERTH_WEBHOOKS_RETRY_MAX_MS',
+    ),
+    webhooksGiveUpMs: positiveIntFrom(
+      env.BERTH_WEBHOOKS_GIVE_UP_MS,
+      24 * 3_600_000,
+      'BERTH_WEBHOOKS_GIVE_UP_MS',
+    ),
+    webhooksTimeoutMs: positiveIntFrom(env.BERTH_WEBHOOKS_TIMEOUT_MS, 5000, 'BERTH_WEBHOOKS_TIMEOUT_MS'),
+    webhooksSecretOverlapMs: intFrom(
+      env.BERTH_WEBHOOKS_SECRET_OVERLAP_MS,
+      24 * 3_600_000,
+      'BERTH_WEBHOOKS_SECRET_OVERLAP_MS',
+    ),
   };
 }
 

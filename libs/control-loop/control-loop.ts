@@ -11,6 +11,7 @@ export const LOCK_KEYS = {
   ingress: 7_310_005,
   acme: 7_310_006,
   buildRetention: 7_310_007,
+  webhooks: 7_310_009,
 } as const;
 
 /** How often a process that does not hold a loop's lock tries again, at most: a dead leader's successor. */

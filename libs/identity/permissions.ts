@@ -11,6 +11,7 @@ export const PERMISSIONS = [
   'keys:manage',
   'plan:manage',
   'audit:read',
+  'webhooks:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -22,8 +23,15 @@ export const PLATFORM_KEY_SCOPES = ['usage:read'] as const;
 
 const MEMBER: Permission[] = ['apps:read', 'apps:write', 'logs:read', 'usage:read'];
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  owner: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'plan:manage', 'audit:read']),
-  admin: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'audit:read']),
+  owner: new Set<Permission>([
+    ...MEMBER,
+    'users:manage',
+    'keys:manage',
+    'plan:manage',
+    'audit:read',
+    'webhooks:manage',
+  ]),
+  admin: new Set<Permission>([...MEMBER, 'users:manage', 'keys:manage', 'audit:read', 'webhooks:manage']),
   member: new Set<Permission>(MEMBER),
 };
 

@@ -10,6 +10,7 @@ import { NETWORKS_ENTITIES } from '../networks/index.js';
 import { PLANS_ENTITIES } from '../plans/index.js';
 import { RUNS_ENTITIES } from '../runs/index.js';
 import { RUNTIME_ENTITIES } from '../runtime/index.js';
+import { WEBHOOKS_ENTITIES } from '../webhooks/index.js';
 
 /** Every entity of every domain: the api, the worker, the migration generator and the tests share this list. */
 export const ENTITIES = [
@@ -25,4 +26,5 @@ export const ENTITIES = [
   ...NETWORKS_ENTITIES,
   ...INGRESS_ENTITIES,
   ...EVENTS_ENTITIES,
+  ...WEBHOOKS_ENTITIES,
 ];

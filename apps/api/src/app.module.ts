@@ -19,6 +19,7 @@ import { MeteringModule } from '../../../libs/metering/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
+import { WebhooksModule } from '../../../libs/webhooks/index.js';
 import { AppsController } from './apps/apps.controller.js';
 import { AdminAuditEventsController, AuditEventsController } from './audit/audit.controller.js';
 import { BuildsController } from './builds/builds.controller.js';
@@ -41,6 +42,7 @@ import { LogsController } from './logs/logs.controller.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 import { ReleaseCommandController } from './runs/release-command.controller.js';
 import { RunsController } from './runs/runs.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 export interface AppModuleOptions {
   config: BerthConfig;
@@ -78,6 +80,7 @@ export class AppModule {
         LogsModule,
         ReadBudgetModule,
         IngressModule,
+        WebhooksModule,
       ],
       controllers: [
         HealthController,
@@ -101,6 +104,7 @@ export class AppModule {
         AdminAuditEventsController,
         LogsController,
         DashboardController,
+        WebhooksController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

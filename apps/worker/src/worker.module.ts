@@ -9,9 +9,11 @@ import { MeteringModule } from '../../../libs/metering/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
+import { WebhooksModule } from '../../../libs/webhooks/index.js';
 import { loggerOptions } from '../../api/src/http/logging.js';
 
-/** The control loops without the HTTP edge: reconciler, build runner, host monitor, usage meter. */
+/** The control loops without the HTTP edge: reconciler, build runner, host monitor, usage meter, webhook
+ * delivery. */
 @Module({})
 export class WorkerModule {
   static forRoot(options: { config: BerthConfig; databaseUrl: string }): DynamicModule {
@@ -27,6 +29,7 @@ export class WorkerModule {
         BuildsModule,
         RuntimeModule,
         MeteringModule,
+        WebhooksModule,
       ],
     };
   }

@@ -1064,6 +1064,76 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your tenant's webhooks (secrets are never shown) */
+    get: operations['Webhooks_list'];
+    put?: never;
+    /** Register an endpoint for event types; the signing secret is in this answer only */
+    post: operations['Webhooks_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One webhook */
+    get: operations['Webhooks_get'];
+    put?: never;
+    post?: never;
+    /** Remove a webhook and its deliveries (pending ones are not sent) */
+    delete: operations['Webhooks_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A new signing secret, shown once; the previous one keeps signing too for the overlap (24 h) */
+    post: operations['Webhooks_rotateSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The webhook's deliveries, newest first, each with its attempts */
+    get: operations['Webhooks_deliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2481,6 +2551,105 @@ export interface components {
       url: string;
       /** @example 2026-11-23T14:05:00.000Z */
       expiresAt: string;
+    };
+    CreateWebhookRequest: {
+      /**
+       * @description https (no user:password); its addresses must be public (checked at every delivery)
+       * @example https://hooks.example.com/berth
+       */
+      url: string;
+      /**
+       * @description Event types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, rollout.rolled_back, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`)
+       * @example [
+       *       "build.",
+       *       "replica.oom_killed"
+       *     ]
+       */
+      events: string[];
+    };
+    WebhookWithSecretView: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://hooks.example.com/berth */
+      url: string;
+      /**
+       * @example [
+       *       "build.",
+       *       "replica.oom_killed"
+       *     ]
+       */
+      events: string[];
+      /**
+       * @description After a rotation: until when the previous secret still signs (a second v1)
+       * @example 2026-12-06T12:00:00.000Z
+       */
+      previousSecretValidUntil: string | null;
+      /** @example 2026-12-05T12:00:00.000Z */
+      createdAt: string;
+      /**
+       * @description The signing secret: shown here once, never again (rotate-secret makes a new one)
+       * @example whsec_3q2…
+       */
+      secret: string;
+    };
+    WebhookView: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://hooks.example.com/berth */
+      url: string;
+      /**
+       * @example [
+       *       "build.",
+       *       "replica.oom_killed"
+       *     ]
+       */
+      events: string[];
+      /**
+       * @description After a rotation: until when the previous secret still signs (a second v1)
+       * @example 2026-12-06T12:00:00.000Z
+       */
+      previousSecretValidUntil: string | null;
+      /** @example 2026-12-05T12:00:00.000Z */
+      createdAt: string;
+    };
+    AttemptView: {
+      /** @example 2026-12-05T12:00:01.000Z */
+      at: string;
+      /**
+       * @description Null when no response came
+       * @example 500
+       */
+      statusCode: number | null;
+      /** @example timed out after 5000 ms */
+      error: string | null;
+      /** @example 42 */
+      durationMs: number;
+    };
+    DeliveryView: {
+      /**
+       * @description Sent as Berth-Delivery-Id
+       * @example 1042
+       */
+      id: string;
+      /**
+       * @description The event's seq, sent as Berth-Event-Id
+       * @example 5120
+       */
+      eventId: string;
+      /** @example build.succeeded */
+      eventType: string;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed';
+      /** @description When the next attempt is due (pending) */
+      nextAttemptAt: string | null;
+      /** @description Oldest first */
+      attempts: components['schemas']['AttemptView'][];
+    };
+    DeliveriesPageView: {
+      /** @description Newest first */
+      deliveries: components['schemas']['DeliveryView'][];
+      /** @description Pass as `before` for older ones; null at the end */
+      nextCursor: string | null;
     };
   };
   responses: never;
@@ -6100,6 +6269,257 @@ export interface operations {
         content?: never;
       };
       /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Webhooks_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookView'][];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Webhooks_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhookRequest'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookWithSecretView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description Over the per-tenant webhook limit (code quota_exceeded)
+       *
+       *     Role or scope does not allow this (problem+json, code forbidden)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not an allowed URL (code invalid_webhook_url) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Webhooks_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such webhook in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Webhooks_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such webhook in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Webhooks_rotateSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookWithSecretView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such webhook in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Webhooks_deliveries: {
+    parameters: {
+      query?: {
+        /** @description nextCursor of the previous page (older deliveries) */
+        before?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeliveriesPageView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such webhook in your tenant (code not_found) */
       404: {
         headers: {
           [name: string]: unknown;
