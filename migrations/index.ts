@@ -12,6 +12,7 @@ import { TenantReadBudgets1796500002100 } from './1796500002100-TenantReadBudget
 import { CustomDomains1796500003000 } from './1796500003000-CustomDomains.js';
 import { DomainCertificates1796500003100 } from './1796500003100-DomainCertificates.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
+import { ReplicaSamples1796600008000 } from './1796600008000-ReplicaSamples.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   CustomDomains1796500003000,
   DomainCertificates1796500003100,
   AuditLogReads1796600007000,
+  ReplicaSamples1796600008000,
 ];

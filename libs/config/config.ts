@@ -65,6 +65,10 @@ export interface BerthConfig {
   usageWindowSeconds: number;
   /** Pause between usage meter passes. */
   meterIntervalMs: number;
+  /** Pause between resource samples of every running replica (libs/metrics). */
+  metricsIntervalMs: number;
+  /** How long replica samples are kept. */
+  metricsRetentionHours: number;
   /** Lifetime of a log-session token (WebSocket log streams for browsers). */
   logSessionTtlSeconds: number;
   /** Heavy reads (log pages and reads, usage exports) a tenant may make at once, across API processes. */
@@ -142,6 +146,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       intFrom(env.BERTH_USAGE_WINDOW_SECONDS, 60, 'BERTH_USAGE_WINDOW_SECONDS'),
     ),
     meterIntervalMs: intFrom(env.BERTH_METER_INTERVAL_MS, 10_000, 'BERTH_METER_INTERVAL_MS'),
+    metricsIntervalMs: positiveIntFrom(env.BERTH_METRICS_INTERVAL_MS, 10_000, 'BERTH_METRICS_INTERVAL_MS'),
+    metricsRetentionHours: positiveIntFrom(
+      env.BERTH_METRICS_RETENTION_HOURS,
+      24,
+      'BERTH_METRICS_RETENTION_HOURS',
+    ),
     logSessionTtlSeconds: Math.min(
       3600,
       Math.max(10, intFrom(env.BERTH_LOG_SESSION_TTL, 300, 'BERTH_LOG_SESSION_TTL')),

@@ -9,6 +9,7 @@ export const LOCK_KEYS = {
   meter: 7_310_003,
   hostMonitor: 7_310_004,
   ingress: 7_310_005,
+  metrics: 7_310_006,
 } as const;
 
 /** How often a process that does not hold a loop's lock tries again, at most: a dead leader's successor. */

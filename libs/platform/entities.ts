@@ -5,6 +5,7 @@ import { HOSTS_ENTITIES } from '../hosts/index.js';
 import { IDENTITY_ENTITIES } from '../identity/index.js';
 import { INGRESS_ENTITIES } from '../ingress/index.js';
 import { METERING_ENTITIES } from '../metering/index.js';
+import { METRICS_ENTITIES } from '../metrics/index.js';
 import { NETWORKS_ENTITIES } from '../networks/index.js';
 import { PLANS_ENTITIES } from '../plans/index.js';
 import { RUNTIME_ENTITIES } from '../runtime/index.js';
@@ -19,6 +20,7 @@ export const ENTITIES = [
   ...BUILDS_ENTITIES,
   ...RUNTIME_ENTITIES,
   ...METERING_ENTITIES,
+  ...METRICS_ENTITIES,
   ...NETWORKS_ENTITIES,
   ...INGRESS_ENTITIES,
 ];
