@@ -14,6 +14,7 @@ import { IngressModule } from '../../../libs/ingress/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
+import { MetricsModule } from '../../../libs/metrics/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
@@ -34,6 +35,7 @@ import { AdminUsageController, UsageController } from './usage/usage.controller.
 import { DashboardController } from './logs/dashboard.controller.js';
 import { LogStreamGateway } from './logs/log-stream.gateway.js';
 import { LogsController } from './logs/logs.controller.js';
+import { AdminMetricsController, AppMetricsController } from './metrics/metrics.controller.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 
 export interface AppModuleOptions {
@@ -67,6 +69,7 @@ export class AppModule {
         BuildsModule,
         RuntimeModule,
         MeteringModule,
+        MetricsModule,
         LogsModule,
         ReadBudgetModule,
         IngressModule,
@@ -90,6 +93,8 @@ export class AppModule {
         AdminAuditEventsController,
         LogsController,
         DashboardController,
+        AppMetricsController,
+        AdminMetricsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
