@@ -144,13 +144,13 @@ describe('sampleFrom', () => {
     expect(noRestart).toMatchObject({ restarts: 0, oomKills: 0 });
   });
 
-  it('falls back to the plan size for the memory limit and never reports memory above it', () => {
+  it('falls back to the plan size for the memory limit when the engine reports none', () => {
     const sample = sampleFrom({
       replica,
       previous: undefined,
       counters: counters(5, { memoryLimitBytes: 0, memoryBytes: 300 * MB }),
     });
     expect(sample.memoryLimitBytes).toBe(256 * MB);
-    expect(sample.memoryBytes).toBe(256 * MB);
+    expect(sample.memoryBytes).toBe(300 * MB);
   });
 });

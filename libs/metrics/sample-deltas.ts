@@ -87,7 +87,7 @@ export function sampleFrom(input: {
     containerId: replica.containerId,
     sampledAt: counters.readAt,
     cpuLimitMillicores: replica.cpuMillis,
-    memoryBytes: Math.min(counters.memoryBytes, memoryLimitBytes),
+    memoryBytes: counters.memoryBytes,
     memoryLimitBytes,
     pids: counters.pids,
     restarts,
