@@ -7,6 +7,8 @@ import { httpGet, uploadBuild, waitConverged, waitForBuild } from './support/lif
 const MB = 1024 * 1024;
 
 interface PointBody {
+  oomKills: number;
+  restarts: number;
   at: string;
   samples: number;
   cpuMillicores: number | null;
@@ -42,6 +44,10 @@ http.createServer((req, res) => {
     // Allocated once: a second buffer next to the first could pass the 128 MB limit with node's own heap.
     if (!kept) kept = Buffer.alloc(32 * 1024 * 1024, 1);
     res.end('burned ' + Math.round(x % 10));
+  } else if (req.url === '/oom') {
+    // Touched memory until the kernel kills the container at its limit.
+    const hog = [];
+    for (;;) hog.push(Buffer.alloc(16 * 1024 * 1024, 1));
   } else res.end('ok');
 }).listen(process.env.PORT, () => console.log('listening'));
 process.on('SIGTERM', () => process.exit(0));
@@ -118,6 +124,20 @@ describe('metrics on real Docker', () => {
     expect(one.series[0]!.points.length).toBe(perReplica.series[0]!.points.length);
   }, 180_000);
 
+  it('counts the OOM kill of a replica that allocates past its limit', async () => {
+    const before = await waitConverged(api, owner, 'burner');
+    await httpGet(`${before.endpoints[0]!}/oom`).catch(() => undefined);
+    const oom = await waitFor(
+      'a bucket with the OOM kill',
+      async () => {
+        const body = await metrics({ from: testStart.toISOString(), step: 3600 });
+        return body.series[0]!.points.find((p) => p.oomKills > 0);
+      },
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
+    expect(oom).toMatchObject({ oomKills: 1, restarts: 1 });
+  }, 120_000);
+
   it('is not found for another tenant and refuses more than 1,000 points', async () => {
     const hidden = await api.http.get('/v1/apps/burner/metrics').set(rival.auth).expect(404);
     expect(hidden.body.code).toBe('not_found');
@@ -130,7 +150,7 @@ describe('metrics on real Docker', () => {
     expect(tooMany.body.code).toBe('too_many_points');
   });
 
-  it('gives operators the platform in Prometheus text and hides it from tenants', async () => {
+  it('gives operators and metrics:read platform keys the platform in Prometheus text, and hides it from tenants', async () => {
     const res = await api.http.get('/v1/admin/metrics').set(operator.auth).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = new Map<string, number>();
@@ -155,5 +175,24 @@ describe('metrics on real Docker', () => {
 
     const tenant = await api.http.get('/v1/admin/metrics').set(owner.auth).expect(404);
     expect(tenant.body.code).toBe('not_found');
+
+    // A scrape credential that outlives a login: a platform key with metrics:read; usage:read is not enough.
+    const key = async (scopes: string[]) => {
+      const created = await api.http
+        .post('/v1/admin/api-keys')
+        .set(operator.auth)
+        .send({ name: `prometheus ${scopes.join(' ')}`, scopes })
+        .expect(201);
+      return { Authorization: `Bearer ${created.body.secret}` };
+    };
+    const scraped = await api.http
+      .get('/v1/admin/metrics')
+      .set(await key(['metrics:read']))
+      .expect(200);
+    expect(scraped.text).toMatch(/^berth_replicas\{role="web",state="running"\} [1-9]/m);
+    await api.http
+      .get('/v1/admin/metrics')
+      .set(await key(['usage:read']))
+      .expect(403);
   });
 });

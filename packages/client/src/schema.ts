@@ -980,7 +980,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The platform in Prometheus text: build queue, replicas by state, hosts and their capacity, open log streams, reconcile passes, process metrics (operators) */
+    /** The platform in Prometheus text: build queue, replicas by state, hosts and their capacity, open log streams, reconcile passes, process metrics (operators, platform keys with metrics:read) */
     get: operations['AdminMetrics_scrape'];
     put?: never;
     post?: never;
@@ -1191,7 +1191,7 @@ export interface components {
        *       "usage:read"
        *     ]
        */
-      scopes: 'usage:read'[];
+      scopes: ('usage:read' | 'metrics:read')[];
     };
     PlanView: {
       /** @example hobby */

@@ -10,7 +10,7 @@ import {
 import type { Principal } from '../../../../libs/identity/index.js';
 import { AppMetricsService, PlatformMetrics } from '../../../../libs/metrics/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
-import { Authorize, CurrentPrincipal, OperatorOnly } from '../auth/authorization.js';
+import { Authorize, CurrentPrincipal, PlatformAuthorize } from '../auth/authorization.js';
 import { AppMetricsQueryDto, AppMetricsView } from './metrics.dto.js';
 
 @ApiTags('metrics')
@@ -44,12 +44,12 @@ export class AdminMetricsController {
   constructor(private readonly platform: PlatformMetrics) {}
 
   @Get()
-  @OperatorOnly()
+  @PlatformAuthorize('metrics:read')
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')
   @ApiOperation({
     summary:
-      'The platform in Prometheus text: build queue, replicas by state, hosts and their capacity, open log streams, reconcile passes, process metrics (operators)',
+      'The platform in Prometheus text: build queue, replicas by state, hosts and their capacity, open log streams, reconcile passes, process metrics (operators, platform keys with metrics:read)',
   })
   @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4', schema: { type: 'string' } })
   scrape(): Promise<string> {
