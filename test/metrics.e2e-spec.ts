@@ -3,6 +3,7 @@ import { OPERATOR, login, signupOwner, startTestApi, type Session, type TestApi 
 import { tarGz } from './support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from './support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
+import { StreamClient, wsUrl } from './logs/stream-client.js';
 
 const MB = 1024 * 1024;
 
@@ -17,6 +18,10 @@ interface PointBody {
   memoryLimitBytes: number;
   networkRxBytes: number;
   pids: number;
+}
+interface LiveBody {
+  type: string;
+  replicas: { role: string; memoryBytes: number; memoryLimitBytes: number; pids: number }[];
 }
 interface MetricsBody {
   step: number;
@@ -137,6 +142,26 @@ describe('metrics on real Docker', () => {
     );
     expect(oom).toMatchObject({ oomKills: 1, restarts: 1 });
   }, 120_000);
+
+  it("sends each new sampling of the app's replicas as a metrics message on its live stream", async () => {
+    await waitConverged(api, owner, 'burner');
+    const stream = StreamClient.open(wsUrl(api.url, '/v1/apps/burner/log-stream'), { headers: owner.auth });
+    try {
+      await stream.connected();
+      const live = await stream.until(
+        'a metrics message',
+        () => (stream.messages as unknown as LiveBody[]).find((m) => m.type === 'metrics'),
+        30_000,
+      );
+      expect(live.replicas).toEqual([
+        expect.objectContaining({ role: 'web', memoryLimitBytes: 128 * MB, pids: expect.any(Number) }),
+      ]);
+      expect(live.replicas[0]!.memoryBytes).toBeGreaterThan(0);
+      expect(live.replicas[0]!.memoryBytes).toBeLessThanOrEqual(128 * MB);
+    } finally {
+      await stream.close();
+    }
+  }, 60_000);
 
   it('is not found for another tenant and refuses more than 1,000 points', async () => {
     const hidden = await api.http.get('/v1/apps/burner/metrics').set(rival.auth).expect(404);

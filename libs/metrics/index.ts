@@ -1,6 +1,7 @@
 // The public entry of libs/metrics: other libs, apps/, test/, bench/ and scripts/ import only from here.
 export { type AppMetrics, type AppMetricsQuery, AppMetricsService } from './app-metrics.service.js';
 export { METRICS_ENTITIES } from './entities.js';
+export { LiveMetrics, type LiveMetricsMessage, liveMessage } from './live-metrics.js';
 export {
   AGGREGATION,
   DEFAULT_RANGE_SECONDS,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { In, MoreThan, type DataSource } from 'typeorm';
 import type { ReplicaBucket } from './metric-series.js';
 import { ReplicaSample } from './replica-sample.entity.js';
 import type { PreviousReading, SampleValues } from './sample-deltas.js';
@@ -32,6 +32,23 @@ export class ReplicaSamplesRepository {
       [replicaIds],
     );
     return new Map(rows.map(({ replicaId, ...reading }) => [replicaId, reading]));
+  }
+
+  /** The highest sample id so far (0 when none): where a live follower starts. */
+  async lastId(): Promise<string> {
+    const [row]: { id: string }[] = await this.dataSource.query(
+      `SELECT coalesce(max(id), 0)::text AS id FROM replica_samples`,
+    );
+    return row!.id;
+  }
+
+  /** Samples of these apps written after `afterId`, oldest first, at most `limit`. */
+  newerOfApps(appIds: string[], afterId: string, limit: number): Promise<ReplicaSample[]> {
+    return this.dataSource.getRepository(ReplicaSample).find({
+      where: { appId: In(appIds), id: MoreThan(afterId) },
+      order: { id: 'ASC' },
+      take: limit,
+    });
   }
 
   /** Deletes one batch of samples taken before `cutoff`; returns how many went. */
