@@ -195,7 +195,16 @@ describe('metrics on real Docker', () => {
     expect(samples.has('berth_build_queue_builds{status="queued"}')).toBe(true);
     expect(samples.get('berth_log_streams_open')).toBeGreaterThanOrEqual(0);
     expect(samples.get('berth_reconcile_passes_total')).toBeGreaterThan(0);
-    expect([...samples.keys()].some((k) => k.startsWith('berth_host_memory_mb{'))).toBe(true);
+    for (const hostGauge of [
+      'berth_host_memory_mb{',
+      'berth_host_cpus{',
+      'berth_host_allocated_memory_mb{',
+    ]) {
+      expect({ hostGauge, present: [...samples.keys()].some((k) => k.startsWith(hostGauge)) }).toEqual({
+        hostGauge,
+        present: true,
+      });
+    }
     expect(samples.has('process_cpu_user_seconds_total')).toBe(true);
 
     const tenant = await api.http.get('/v1/admin/metrics').set(owner.auth).expect(404);

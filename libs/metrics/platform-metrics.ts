@@ -15,6 +15,7 @@ import { MetricsSampler } from './metrics-sampler.js';
 @Injectable()
 export class PlatformMetrics {
   readonly registry = new Registry();
+  private readonly refreshHosts: () => Promise<void>;
 
   constructor(
     builds: BuildsRepository,
@@ -49,6 +50,14 @@ export class PlatformMetrics {
         }
       },
     });
+    // Three gauges from one read: set before the registry serializes (it reads every metric at once,
+    // so a collect on one of them would leave the other two a scrape behind).
+    const hostMemory = new Gauge({
+      name: 'berth_host_memory_mb',
+      help: 'Memory of each host, MB (with berth_host_cpus and berth_host_allocated_memory_mb: its capacity)',
+      labelNames: ['host', 'status'],
+      registers,
+    });
     const hostCpus = new Gauge({
       name: 'berth_host_cpus',
       help: 'CPUs of each host',
@@ -61,23 +70,15 @@ export class PlatformMetrics {
       labelNames: ['host'],
       registers,
     });
-    new Gauge({
-      name: 'berth_host_memory_mb',
-      help: 'Memory of each host, MB (with berth_host_cpus and berth_host_allocated_memory_mb: its capacity)',
-      labelNames: ['host', 'status'],
-      registers,
-      async collect() {
-        const [hosts, allocated] = await Promise.all([pool.hosts(), replicas.allocatedMbByHost()]);
-        this.reset();
-        hostCpus.reset();
-        hostAllocated.reset();
-        for (const host of hosts) {
-          this.set({ host: host.name, status: host.status }, host.memoryMb);
-          hostCpus.set({ host: host.name }, host.cpus);
-          hostAllocated.set({ host: host.name }, allocated.get(host.id) ?? 0);
-        }
-      },
-    });
+    this.refreshHosts = async () => {
+      const [hosts, allocated] = await Promise.all([pool.hosts(), replicas.allocatedMbByHost()]);
+      for (const gauge of [hostMemory, hostCpus, hostAllocated]) gauge.reset();
+      for (const host of hosts) {
+        hostMemory.set({ host: host.name, status: host.status }, host.memoryMb);
+        hostCpus.set({ host: host.name }, host.cpus);
+        hostAllocated.set({ host: host.name }, allocated.get(host.id) ?? 0);
+      }
+    };
     new Gauge({
       name: 'berth_log_streams_open',
       help: 'Log streams open (WebSocket and followed NDJSON), every API process',
@@ -107,7 +108,8 @@ export class PlatformMetrics {
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
-  scrape(): Promise<string> {
+  async scrape(): Promise<string> {
+    await this.refreshHosts();
     return this.registry.metrics();
   }
 }
