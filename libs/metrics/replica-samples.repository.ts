@@ -22,13 +22,15 @@ export class ReplicaSamplesRepository {
   async latestOf(replicaIds: string[]): Promise<Map<string, PreviousReading>> {
     if (replicaIds.length === 0) return new Map();
     const rows: (PreviousReading & { replicaId: string })[] = await this.dataSource.query(
-      `SELECT DISTINCT ON (replica_id) replica_id AS "replicaId", container_id AS "containerId",
-              sampled_at AS "sampledAt", cpu_nanos_total::float8 AS "cpuNanosTotal",
-              network_rx_total::float8 AS "networkRxTotal", network_tx_total::float8 AS "networkTxTotal",
-              block_read_total::float8 AS "blockReadTotal", block_write_total::float8 AS "blockWriteTotal",
-              restarts_total AS "restartsTotal"
-         FROM replica_samples WHERE replica_id = ANY($1::uuid[])
-        ORDER BY replica_id, sampled_at DESC`,
+      // One index probe per replica (replica_id, sampled_at DESC), not a scan of each replica's day of rows.
+      `SELECT r.id AS "replicaId", s.container_id AS "containerId", s.sampled_at AS "sampledAt",
+              s.cpu_nanos_total::float8 AS "cpuNanosTotal", s.network_rx_total::float8 AS "networkRxTotal",
+              s.network_tx_total::float8 AS "networkTxTotal", s.block_read_total::float8 AS "blockReadTotal",
+              s.block_write_total::float8 AS "blockWriteTotal", s.restarts_total AS "restartsTotal"
+         FROM unnest($1::uuid[]) AS r(id)
+         CROSS JOIN LATERAL (
+           SELECT * FROM replica_samples WHERE replica_id = r.id ORDER BY sampled_at DESC LIMIT 1
+         ) s`,
       [replicaIds],
     );
     return new Map(rows.map(({ replicaId, ...reading }) => [replicaId, reading]));
