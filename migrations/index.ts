@@ -20,6 +20,7 @@ import { ReleasePhase1796600004100 } from './1796600004100-ReleasePhase.js';
 import { AcmeCertificates1796600005000 } from './1796600005000-AcmeCertificates.js';
 import { RouterEgress1796600006000 } from './1796600006000-RouterEgress.js';
 import { AuditLogReads1796600007000 } from './1796600007000-AuditLogReads.js';
+import { ReplicaSamples1796600008000 } from './1796600008000-ReplicaSamples.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
 import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.js';
 import { Webhooks1796600010000 } from './1796600010000-Webhooks.js';
@@ -50,6 +51,7 @@ export const MIGRATIONS: Function[] = [
   AcmeCertificates1796600005000,
   RouterEgress1796600006000,
   AuditLogReads1796600007000,
+  ReplicaSamples1796600008000,
   Events1796600009000,
   RolledBackEvents1796600009100,
   Webhooks1796600010000,

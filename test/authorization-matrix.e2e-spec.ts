@@ -122,6 +122,11 @@ describe('role x route matrix', () => {
     // Admin routes are invisible (404) to tenants, so their existence cannot be probed.
     {
       method: 'get',
+      path: '/v1/admin/metrics',
+      expect: { anonymous: 401, owner: 404, admin: 404, member: 404, appsReadKey: 404, operator: 200 },
+    },
+    {
+      method: 'get',
       path: '/v1/admin/audit-events',
       expect: { anonymous: 401, owner: 404, admin: 404, member: 404, appsReadKey: 404, operator: 200 },
     },

@@ -134,6 +134,16 @@ export class BuildsRepository implements ActiveBuildsReader {
     return row!.active;
   }
 
+  /** Builds queued and running, every tenant (the operators' build queue gauge). */
+  async countActive(): Promise<{ queued: number; running: number }> {
+    const [row]: { queued: number; running: number }[] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
+              count(*) FILTER (WHERE status = 'running')::int AS running
+         FROM builds WHERE status IN ('queued', 'running')`,
+    );
+    return row!;
+  }
+
   /**
    * Claims the next queued build, fair between tenants, among tenants under their plan's concurrent-build
    * limit: the tenant with the fewest running builds goes first, ties go to the tenant whose last build

@@ -71,6 +71,10 @@ export interface BerthConfig {
   meterIntervalMs: number;
   /** Pause between build retention passes (expiry of builds beyond each plan's buildRetention). */
   buildRetentionIntervalMs: number;
+  /** Pause between resource samples of every running replica (libs/metrics). */
+  metricsIntervalMs: number;
+  /** How long replica samples are kept. */
+  metricsRetentionHours: number;
   /** Lifetime of a log-session token (WebSocket log streams for browsers). */
   logSessionTtlSeconds: number;
   /** Heavy reads (log pages and reads, usage exports) a tenant may make at once, across API processes. */
@@ -172,6 +176,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     buildRetentionIntervalMs: Math.max(
       100,
       intFrom(env.BERTH_BUILD_RETENTION_MS, 10 * 60_000, 'BERTH_BUILD_RETENTION_MS'),
+    ),
+    metricsIntervalMs: positiveIntFrom(env.BERTH_METRICS_INTERVAL_MS, 10_000, 'BERTH_METRICS_INTERVAL_MS'),
+    metricsRetentionHours: positiveIntFrom(
+      env.BERTH_METRICS_RETENTION_HOURS,
+      24,
+      'BERTH_METRICS_RETENTION_HOURS',
     ),
     logSessionTtlSeconds: Math.min(
       3600,

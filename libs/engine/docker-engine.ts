@@ -16,6 +16,7 @@ import type {
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 import type { ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
+import type { ContainerCounters, ContainerStatsCapability } from './container-stats.js';
 import { LABELS, type ContainerSpec } from './container-spec.js';
 import type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
 import { toContainerDetails, toContainerStats, toContainerSummary } from './docker-containers.js';
@@ -25,6 +26,7 @@ import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './do
 import { EngineError } from './engine-errors.js';
 import { dockerEvents } from './docker-events.js';
 import { dockerExec } from './docker-exec.js';
+import { dockerContainerCounters } from './docker-stats.js';
 import {
   dockerCreateVolume,
   dockerGetArchive,
@@ -61,7 +63,12 @@ export interface DockerEngineOptions {
 
 /** The ContainerEngine of one Docker Engine host, through dockerode. The only class that holds a Docker client. */
 export class DockerEngine
-  implements ContainerEngine, ContainerExecCapability, ContainerFilesCapability, HostGuardCapability
+  implements
+    ContainerEngine,
+    ContainerExecCapability,
+    ContainerFilesCapability,
+    ContainerStatsCapability,
+    HostGuardCapability
 {
   private readonly docker: Docker;
   private readonly extraLabels: Record<string, string>;
@@ -272,6 +279,15 @@ export class DockerEngine
       this.docker.getContainer(options.id).stats({ stream: false }),
     );
     return toContainerStats(raw);
+  }
+
+  // ContainerStatsCapability
+
+  readContainerCounters(options: {
+    id: string;
+    signal?: AbortSignal;
+  }): Promise<ContainerCounters | undefined> {
+    return dockerContainerCounters(this.docker, options);
   }
 
   async removeLabelled(options: {

@@ -12,14 +12,18 @@ export const PERMISSIONS = [
   'plan:manage',
   'audit:read',
   'webhooks:manage',
+  'metrics:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Scopes an API key may carry: keys drive apps and read usage, they never manage people or billing. */
 export const API_KEY_SCOPES = ['apps:read', 'apps:write', 'logs:read', 'usage:read'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-/** Platform keys (operator-made, no tenant) exist for billing jobs reading every tenant's usage. */
-export const PLATFORM_KEY_SCOPES = ['usage:read'] as const;
+/**
+ * Platform keys (operator-made, no tenant) exist for billing jobs reading every tenant's usage and for a
+ * Prometheus server scraping the platform's metrics (a login token lasts 15 minutes: no scrape credential).
+ */
+export const PLATFORM_KEY_SCOPES = ['usage:read', 'metrics:read'] as const;
 
 const MEMBER: Permission[] = ['apps:read', 'apps:write', 'logs:read', 'usage:read'];
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {

@@ -136,6 +136,11 @@ export class LogStreamsService implements OnApplicationShutdown {
     return (await this.builds.byId(build.id)).status;
   }
 
+  /** Log streams open in every process (their slots). */
+  openStreamsEverywhere(): Promise<number> {
+    return this.slots.countAll();
+  }
+
   hubStats(): { apps: number; upstreams: number; subscribers: number } {
     return this.hub.stats();
   }

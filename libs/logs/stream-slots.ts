@@ -95,6 +95,14 @@ export class StreamSlots {
     return row.n;
   }
 
+  /** Live slots of every tenant and process: the open log streams of the whole installation. */
+  async countAll(): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      'SELECT count(*)::int AS n FROM log_stream_slots WHERE expires_at > now()',
+    )) as { n: number }[];
+    return row.n;
+  }
+
   /** Pushes the expiry of every slot this process holds, putting back any that was removed meanwhile. */
   async renew(): Promise<void> {
     if (this.held.size === 0) return;

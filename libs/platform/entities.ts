@@ -6,6 +6,7 @@ import { HOSTS_ENTITIES } from '../hosts/index.js';
 import { IDENTITY_ENTITIES } from '../identity/index.js';
 import { INGRESS_ENTITIES } from '../ingress/index.js';
 import { METERING_ENTITIES } from '../metering/index.js';
+import { METRICS_ENTITIES } from '../metrics/index.js';
 import { NETWORKS_ENTITIES } from '../networks/index.js';
 import { PLANS_ENTITIES } from '../plans/index.js';
 import { RUNS_ENTITIES } from '../runs/index.js';
@@ -23,6 +24,7 @@ export const ENTITIES = [
   ...RUNTIME_ENTITIES,
   ...RUNS_ENTITIES,
   ...METERING_ENTITIES,
+  ...METRICS_ENTITIES,
   ...NETWORKS_ENTITIES,
   ...INGRESS_ENTITIES,
   ...EVENTS_ENTITIES,

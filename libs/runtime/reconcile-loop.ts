@@ -39,6 +39,7 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
   private readonly schedule: ReconcileSchedule;
   private readonly passes: ReconcilePassRecord[] = [];
   private hostsSeen: string | undefined;
+  private passCount = 0;
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -135,7 +136,13 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
     return { kind: scope.kind, apps: done.apps, ms: performance.now() - started, at: new Date() };
   }
 
+  /** Passes this process ran since it started (only the lock holder runs any). */
+  passesRun(): number {
+    return this.passCount;
+  }
+
   private record(pass: ReconcilePassRecord): void {
+    this.passCount += 1;
     this.passes.push(pass);
     if (this.passes.length > PASS_HISTORY) this.passes.shift();
     this.logger.debug(

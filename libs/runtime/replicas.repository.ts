@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, IsNull, Not, type EntityManager } from 'typeorm';
 import { ReplicaRun } from './replica-run.entity.js';
-import { type ReplicaRole, Replica } from './replica.entity.js';
+import { type ReplicaRole, type ReplicaState, Replica } from './replica.entity.js';
 
 /** A replica row before its container exists (ReplicaLifecycle.create). */
 export type PendingReplica = Pick<
@@ -70,6 +70,21 @@ export class ReplicasRepository {
       where: { appId: In(appIds), state: In(['starting', 'running']), containerId: Not(IsNull()) },
       order: { createdAt: 'ASC' },
     });
+  }
+
+  /** Every replica (both roles) with a container that is starting or running: what the metrics sampler reads. */
+  startedWithContainer(): Promise<Replica[]> {
+    return this.rows.find({
+      where: { state: In(['starting', 'running']), containerId: Not(IsNull()) },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
+  /** Replicas not gone, counted by role and state (the operators' Prometheus gauges). */
+  async countByRoleAndState(): Promise<{ role: ReplicaRole; state: ReplicaState; count: number }[]> {
+    return this.dataSource.query(
+      `SELECT role, state, count(*)::int AS count FROM replicas WHERE state <> 'gone' GROUP BY role, state`,
+    );
   }
 
   /** The app's replicas of both roles, oldest first, at most `limit`; gone ones only when asked. */

@@ -9,6 +9,7 @@ import {
   digestReference,
   engineAuthFor,
   hardenedContainerSpec,
+  statsCapabilityOf,
   tenantNetworkName,
 } from '../../libs/engine/index.js';
 import { RUNTIME_IMAGE, uniqueId, waitFor } from '../support/docker.js';
@@ -147,6 +148,27 @@ export function describeEngineContract(
 
       await engine.removeContainer({ id });
       expect(await engine.inspectContainer({ id })).toBeUndefined();
+    });
+
+    it("reads a running container's counters (memory limit from its spec, pids) and answers absent for a missing one", async () => {
+      const stats = statsCapabilityOf(engine);
+      const { id } = await newContainer();
+      await engine.startContainer({ id });
+      try {
+        const counters = await stats.readContainerCounters({ id });
+        expect(counters).toMatchObject({
+          memoryLimitBytes: 64 * 1024 * 1024,
+          cpuNanos: expect.any(Number),
+          networkRxBytes: expect.any(Number),
+          blockWriteBytes: expect.any(Number),
+        });
+        expect(counters!.readAt).toBeInstanceOf(Date);
+        expect(counters!.pids).toBeGreaterThan(0);
+        expect(counters!.memoryBytes).toBeLessThanOrEqual(counters!.memoryLimitBytes);
+      } finally {
+        await engine.removeContainer({ id, force: true });
+      }
+      expect(await stats.readContainerCounters({ id })).toBeUndefined();
     });
 
     it('gives up waiting for a running container when the signal fires, and waits for a kill', async () => {

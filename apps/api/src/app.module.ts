@@ -16,6 +16,7 @@ import { PlansModule } from '../../../libs/plans/index.js';
 import { RunsModule } from '../../../libs/runs/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
+import { MetricsModule } from '../../../libs/metrics/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
@@ -39,6 +40,7 @@ import { AdminUsageController, UsageController } from './usage/usage.controller.
 import { DashboardController } from './logs/dashboard.controller.js';
 import { LogStreamGateway } from './logs/log-stream.gateway.js';
 import { LogsController } from './logs/logs.controller.js';
+import { AdminMetricsController, AppMetricsController } from './metrics/metrics.controller.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 import { ReleaseCommandController } from './runs/release-command.controller.js';
 import { RunsController } from './runs/runs.controller.js';
@@ -77,6 +79,7 @@ export class AppModule {
         RuntimeModule,
         RunsModule,
         MeteringModule,
+        MetricsModule,
         LogsModule,
         ReadBudgetModule,
         IngressModule,
@@ -105,6 +108,8 @@ export class AppModule {
         LogsController,
         DashboardController,
         WebhooksController,
+        AppMetricsController,
+        AdminMetricsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

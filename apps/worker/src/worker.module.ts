@@ -6,6 +6,7 @@ import { DatabaseModule } from '../../../libs/db/index.js';
 import { BuildsModule } from '../../../libs/builds/index.js';
 import { HostsModule } from '../../../libs/hosts/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
+import { MetricsSamplingModule } from '../../../libs/metrics/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
@@ -30,6 +31,7 @@ export class WorkerModule {
         RuntimeModule,
         MeteringModule,
         WebhooksModule,
+        MetricsSamplingModule,
       ],
     };
   }

@@ -9,6 +9,7 @@ import type {
   LogLine,
 } from '../container-engine.js';
 import type { ContainerSpec } from '../container-spec.js';
+import type { ContainerCounters } from '../container-stats.js';
 import { toDockerCreateOptions } from '../docker-create-options.js';
 
 /** A container of a fake engine: what inspect shows, the spec it was made from, its log and stats. */
@@ -18,7 +19,19 @@ export interface FakeContainer {
   createdAt: Date;
   logs: LogLine[];
   stats: ContainerStats;
+  /** Cumulative counters of its current run, as tests set them (setCounters); reset on every start. */
+  counters: Omit<ContainerCounters, 'readAt' | 'memoryLimitBytes'>;
 }
+
+const ZERO_COUNTERS = {
+  cpuNanos: 0,
+  memoryBytes: 0,
+  networkRxBytes: 0,
+  networkTxBytes: 0,
+  blockReadBytes: 0,
+  blockWriteBytes: 0,
+  pids: 0,
+};
 
 /** Exit code 128 + N of a container killed by signal N. */
 export const SIGNAL_NUMBERS: Record<string, number> = {
@@ -65,7 +78,7 @@ export function newFakeContainer(options: {
     },
   };
   const stats = { memoryBytes: 0, memoryLimitBytes: details.resources.memoryBytes, cpuPercent: 0, pids: 0 };
-  return { details, spec, createdAt: new Date(), logs: [], stats };
+  return { details, spec, createdAt: new Date(), logs: [], stats, counters: { ...ZERO_COUNTERS } };
 }
 
 /** Running, with a tenant-network address and its published port; `sequence` varies both. */
@@ -80,6 +93,7 @@ export function markStarted(container: FakeContainer, sequence: number): void {
     details.ports = [{ containerPort: spec.containerPort, protocol: 'tcp', hostIp, hostPort: port }];
   }
   container.stats.pids = 1;
+  container.counters = { ...ZERO_COUNTERS, pids: 1 };
 }
 
 export function markExited(container: FakeContainer, exitCode: number, oomKilled: boolean): void {

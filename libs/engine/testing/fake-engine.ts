@@ -19,6 +19,7 @@ import type {
 } from '../container-engine.js';
 import type { ExecOptions, ExecResult } from '../container-exec.js';
 import type { ContainerSpec } from '../container-spec.js';
+import type { ContainerCounters, ContainerStatsCapability } from '../container-stats.js';
 import type { RegistryAuth } from '../registry-auth.js';
 import { EngineCapabilityNotSupportedError, EngineError } from '../engine-errors.js';
 import {
@@ -45,7 +46,7 @@ import {
 } from './fake-containers.js';
 import { FakeNetworkStore } from './fake-networks.js';
 
-type Method = keyof ContainerEngine;
+type Method = keyof ContainerEngine | 'readContainerCounters';
 
 /**
  * In-memory ContainerEngine for unit tests of code above the engine (reconciler, scheduler, builds).
@@ -54,7 +55,7 @@ type Method = keyof ContainerEngine;
  * controls: failNext(method, error), setReachable(false), simulateExit(...), appendLog(...), addImage(...).
  * Containers do not run anything: they stay 'running' until stopped, killed or simulateExit'ed.
  */
-export class FakeEngine implements ContainerEngine {
+export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
   readonly calls: { method: Method; options: unknown }[] = [];
   private readonly failures = new Map<Method, Error[]>();
   private readonly images = new FakeImageStore();
@@ -108,6 +109,12 @@ export class FakeEngine implements ContainerEngine {
   setStats(options: { id: string; stats: Partial<ContainerStats> }): void {
     const container = this.mustFind(options.id, 'setStats');
     container.stats = { ...container.stats, ...options.stats };
+  }
+
+  /** Sets counters of the container's current run (a start resets them to zero, as a new cgroup does). */
+  setCounters(options: { id: string; counters: Partial<FakeContainer['counters']> }): void {
+    const container = this.mustFind(options.id, 'setCounters');
+    container.counters = { ...container.counters, ...options.counters };
   }
 
   // ContainerEngine
@@ -354,6 +361,16 @@ export class FakeEngine implements ContainerEngine {
   async execInContainer(options: ExecOptions): Promise<ExecResult> {
     void options;
     throw new EngineCapabilityNotSupportedError({ capability: 'exec', engine: 'FakeEngine' });
+  }
+
+  // ContainerStatsCapability
+
+  async readContainerCounters(options: { id: string }): Promise<ContainerCounters | undefined> {
+    this.enter('readContainerCounters', options);
+    const container = this.findContainer(options.id);
+    if (!container) return undefined;
+    const { memoryBytes } = container.details.resources;
+    return { readAt: new Date(), memoryLimitBytes: memoryBytes, ...container.counters };
   }
 
   // Internals

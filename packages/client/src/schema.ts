@@ -1134,6 +1134,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The app's CPU, memory, network, block I/O, pids, restarts and OOM kills in buckets of `step` seconds, summed or per replica */
+    get: operations['AppMetrics_read'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The platform in Prometheus text: build queue, replicas by state, hosts and their capacity, open log streams, reconcile passes, process metrics (operators, platform keys with metrics:read) */
+    get: operations['AdminMetrics_scrape'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1335,7 +1369,7 @@ export interface components {
        *       "usage:read"
        *     ]
        */
-      scopes: 'usage:read'[];
+      scopes: ('usage:read' | 'metrics:read')[];
     };
     PlanView: {
       /** @example hobby */
@@ -2650,6 +2684,101 @@ export interface components {
       deliveries: components['schemas']['DeliveryView'][];
       /** @description Pass as `before` for older ones; null at the end */
       nextCursor: string | null;
+    };
+    MetricPointView: {
+      /**
+       * @description Start of the bucket
+       * @example 2026-12-05T13:59:00.000Z
+       */
+      at: string;
+      /**
+       * @description Samples in the bucket, every replica counted
+       * @example 6
+       */
+      samples: number;
+      /**
+       * @description Replicas with a sample in the bucket
+       * @example 2
+       */
+      replicas: number;
+      /**
+       * @description CPU used, thousandths of a core
+       * @example 212.5
+       */
+      cpuMillicores: number | null;
+      /**
+       * @description CPU used / CPU limit (1 = the whole limit)
+       * @example 0.425
+       */
+      cpuShare: number | null;
+      /** @example 73400320 */
+      memoryBytes: number;
+      /** @example 268435456 */
+      memoryLimitBytes: number;
+      /** @example 10240 */
+      networkRxBytes: number;
+      /** @example 20480 */
+      networkTxBytes: number;
+      /** @example 0 */
+      blockReadBytes: number;
+      /** @example 4096 */
+      blockWriteBytes: number;
+      /** @example 9 */
+      pids: number;
+      /** @example 0 */
+      restarts: number;
+      /**
+       * @description Restarts after an OOM kill
+       * @example 0
+       */
+      oomKills: number;
+    };
+    MetricSeriesView: {
+      /**
+       * @description null: every replica summed
+       * @example null
+       */
+      replica: string | null;
+      /**
+       * @example null
+       * @enum {string|null}
+       */
+      role: 'web' | 'lb' | null;
+      /** @description Buckets that hold samples, oldest first */
+      points: components['schemas']['MetricPointView'][];
+    };
+    AppMetricsView: {
+      /** @example web */
+      app: string;
+      /** @example 2026-12-05T13:00:00.000Z */
+      from: string;
+      /** @example 2026-12-05T14:00:00.000Z */
+      to: string;
+      /**
+       * @description Bucket length, seconds
+       * @example 60
+       */
+      step: number;
+      /** @example null */
+      replica: string | null;
+      /**
+       * @description How each figure of a bucket is made from the samples in it
+       * @example {
+       *       "cpuMillicores": "avg per replica, summed across replicas",
+       *       "cpuShare": "cpuMillicores / the CPU limits of the replicas counted",
+       *       "memoryBytes": "max per replica, summed across replicas",
+       *       "memoryLimitBytes": "max per replica, summed across replicas",
+       *       "networkRxBytes": "sum",
+       *       "networkTxBytes": "sum",
+       *       "blockReadBytes": "sum",
+       *       "blockWriteBytes": "sum",
+       *       "pids": "max per replica, summed across replicas",
+       *       "restarts": "sum",
+       *       "oomKills": "sum"
+       *     }
+       */
+      aggregation: Record<string, never>;
+      series: components['schemas']['MetricSeriesView'][];
     };
   };
   responses: never;
@@ -6521,6 +6650,98 @@ export interface operations {
       };
       /** @description No such webhook in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AppMetrics_read: {
+    parameters: {
+      query?: {
+        /** @description Start (ISO 8601); default an hour before `to` */
+        from?: string;
+        /** @description End, exclusive (ISO 8601); default now */
+        to?: string;
+        /** @description Bucket length in seconds (buckets aligned to the epoch); at most 1000 buckets in the range */
+        step?: number;
+        /** @description Absent: one series, every replica (and the balancer) summed. `all`: one series per replica. A replica id: that replica only */
+        replica?: string;
+      };
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppMetricsView'];
+        };
+      };
+      /** @description A bad range (codes validation_failed, invalid_time_range, too_many_points) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  AdminMetrics_scrape: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Prometheus text exposition format 0.0.4 */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
         headers: {
           [name: string]: unknown;
         };

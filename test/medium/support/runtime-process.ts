@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { Logger } from '@nestjs/common';
+import { Logger, type ModuleMetadata } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -66,6 +66,8 @@ export interface RuntimeProcess {
 export async function startRuntimeProcess(
   engines: FakeHosts,
   overrides: Partial<BerthConfig> = {},
+  /** More modules of the same process (e.g. the metrics sampler). */
+  extraImports: ModuleMetadata['imports'] = [],
 ): Promise<RuntimeProcess> {
   Logger.overrideLogger(process.env.LOG_LEVEL === 'debug' ? ['log', 'warn', 'error'] : false);
   const config: BerthConfig = {
@@ -90,6 +92,7 @@ export async function startRuntimeProcess(
       HostsModule,
       BuildsModule,
       RuntimeModule,
+      ...extraImports,
     ],
   })
     .overrideProvider(EnginePool)
@@ -174,6 +177,6 @@ export async function reconcileUntil(
 /** Empties the tables a runtime test writes, so each test's reconciler sees only its own hosts and apps. */
 export async function resetRuntimeTables(dataSource: DataSource): Promise<void> {
   await dataSource.query(
-    `TRUNCATE replica_runs, replicas, releases, app_domains, apps, hosts, build_log_lines, builds, audit_events`,
+    `TRUNCATE replica_samples, replica_runs, replicas, releases, app_domains, apps, hosts, build_log_lines, builds, audit_events`,
   );
 }

@@ -13,6 +13,7 @@ import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/index.js
 import { ProblemError } from '../../../../libs/errors/index.js';
 import { LogStreamsService, type StreamCredentials, type StreamGrant } from '../../../../libs/logs/index.js';
 import { RunsService } from '../../../../libs/runs/index.js';
+import { LiveMetrics } from '../../../../libs/metrics/index.js';
 import { bearerOf } from '../auth/auth.guard.js';
 import { CLOSE, LogStreamConnection } from './log-stream-connection.js';
 
@@ -64,6 +65,9 @@ function safeDecode(part: string): string {
  * and the verdict sent as a close code, because a browser sees nothing of a refused handshake. Until the
  * caller is authenticated nothing but the refusal is sent. Query strings (the token) are never logged.
  */
+/** A stream with more than this unflushed gets no metrics message this interval (it would only queue). */
+const LIVE_METRICS_MAX_BEHIND_BYTES = 64 * 1024;
+
 @Injectable()
 export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('LogStream');
@@ -88,6 +92,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     private readonly adapterHost: HttpAdapterHost,
     private readonly streams: LogStreamsService,
     private readonly runs: RunsService,
+    private readonly liveMetrics: LiveMetrics,
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
   ) {}
 
@@ -212,6 +217,12 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
       heartbeatMs: this.config.logStreamPingIntervalMs,
     });
     feed.start();
+    // A metrics message is small and comes once an interval; one for a client that is behind is skipped.
+    connection.onDispose(
+      this.liveMetrics.watch(grant.app.id, (message) => {
+        if (connection.bufferedBytes < LIVE_METRICS_MAX_BEHIND_BYTES) connection.send(message);
+      }),
+    );
     this.logger.log(`log stream opened: app ${grant.app.id} by ${grant.actor}`);
   }
 
