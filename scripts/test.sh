@@ -44,8 +44,11 @@ echo "[test] pebble $(dpkg-query -W -f='${Version}' pebble 2>/dev/null)"
 # Whatever happens below, no container, network or image made by this test run survives it.
 BERTH_TEST_RUN="t$(date +%s)$$"
 export BERTH_TEST_RUN
+# The e2e files that start no container run beside the others, as a run of their own (own PostgreSQL).
+SIDE_RUN="${BERTH_TEST_RUN}s"
 sweep() {
   bash scripts/sweep-test-resources.sh "$BERTH_TEST_RUN" || true
+  bash scripts/sweep-test-resources.sh "$SIDE_RUN" || true
 }
 trap sweep EXIT
 
@@ -65,11 +68,36 @@ NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects unit --ci --jso
 step "medium tests (services and the reconciler on real PostgreSQL, FakeEngine, no Docker)"
 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects medium --runInBand --ci --json --outputFile=.data/jest-medium.json
 step "e2e tests (real PostgreSQL, real Docker)"
-NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit --json --outputFile=.data/jest-e2e.json
+# Files that use the API and PostgreSQL but no Docker: one band of their own, in parallel with the Docker
+# band (its own run id, so its own PostgreSQL server and database). A file left off this list runs in the
+# Docker band, which is always safe.
+NO_DOCKER_E2E=(
+  test/audit-events.e2e-spec.ts test/authorization-matrix.e2e-spec.ts test/build-queue.e2e-spec.ts
+  test/database.e2e-spec.ts test/embedded-database.e2e-spec.ts test/errors.e2e-spec.ts test/fuzz.e2e-spec.ts
+  test/identity.e2e-spec.ts test/logs/build-follow-slot.e2e-spec.ts test/logs/log-stream-protocol.e2e-spec.ts
+  test/logs/stream-revocation.e2e-spec.ts test/metering/egress-ledger.e2e-spec.ts
+  test/metering/usage-api.e2e-spec.ts test/openapi.e2e-spec.ts test/read-budget.e2e-spec.ts
+)
+ignore_pattern="$(printf '%s|' "${NO_DOCKER_E2E[@]}")"
+BERTH_TEST_RUN="$SIDE_RUN" NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci \
+  --forceExit --json --outputFile=.data/jest-e2e-side.json --runTestsByPath "${NO_DOCKER_E2E[@]}" \
+  > .data/jest-e2e-side.log 2>&1 &
+side_pid=$!
+docker_band=0
+NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit \
+  --json --outputFile=.data/jest-e2e.json --testPathIgnorePatterns "${ignore_pattern%|}" || docker_band=$?
+side_band=0
+wait "$side_pid" || side_band=$?
+echo "[test] e2e without Docker (run beside the others):"
+cat .data/jest-e2e-side.log
+if (( docker_band != 0 || side_band != 0 )); then
+  echo "[test] e2e failed (Docker band exit $docker_band, band without Docker exit $side_band)" >&2
+  exit 1
+fi
 step "done"
 # One closing line for the three runs, in the plain form CI reads.
 node -e '
-  const runs = [".data/jest-unit.json", ".data/jest-medium.json", ".data/jest-e2e.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
+  const runs = [".data/jest-unit.json", ".data/jest-medium.json", ".data/jest-e2e.json", ".data/jest-e2e-side.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
   console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
 '
