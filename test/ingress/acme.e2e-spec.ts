@@ -1,5 +1,4 @@
 import https from 'node:https';
-import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
@@ -9,14 +8,7 @@ import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../supp
 import { uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { startPebble, type TestPebble } from '../support/pebble.js';
 import { ensureHaproxyImage, identityApp } from '../load-balancer/load.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../support/ports.js';
 
 /** GET / over HTTPS to the router on 127.0.0.1 with SNI and Host `name`, trusting only `ca`; a new connection. */
 function httpsGet(port: number, name: string, ca: string): Promise<{ status: number; text: string }> {

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -13,14 +12,7 @@ import { getWithHost } from '../support/host-request.js';
 import { selfSigned } from '../support/self-signed.js';
 import { uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { ensureHaproxyImage, identityApp } from '../load-balancer/load.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '../support/ports.js';
 
 /** GET / over HTTPS to the router on 127.0.0.1, with SNI and Host `name`, trusting only `ca`. */
 function httpsGet(port: number, name: string, ca: string): Promise<{ status: number; text: string }> {

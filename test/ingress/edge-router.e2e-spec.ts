@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { routerContainerName, defaultHostname } from '../../libs/ingress/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
@@ -6,21 +5,13 @@ import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../supp
 import { getWithHost } from '../support/host-request.js';
 import { uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { ensureHaproxyImage, identityApp, report, startLoad } from '../load-balancer/load.js';
+import { freePort } from '../support/ports.js';
 
 interface ContainerBody {
   id: string;
   role: string;
   state: string;
   containerId: string | null;
-}
-
-/** A TCP port nobody listens on right now (the router takes it a moment later). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

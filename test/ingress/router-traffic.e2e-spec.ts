@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -14,33 +12,8 @@ import { getWithHost } from '../support/host-request.js';
 import { uploadBuild, waitConverged, waitForBuild } from '../support/lifecycle.js';
 import { ensureHaproxyImage } from '../load-balancer/load.js';
 import { StreamClient } from '../logs/stream-client.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A self-signed wildcard certificate and key for `name`, made by openssl in a temp folder. */
-function selfSigned(name: string): { cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-router-cert-'));
-  try {
-    // prettier-ignore
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '10',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-subj', `/CN=${name}`,
-      '-addext', `subjectAltName=DNS:${name}`,
-    ], { stdio: 'ignore' });
-    return {
-      cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { freePort } from '../support/ports.js';
+import { selfSigned } from '../support/self-signed.js';
 
 const BODY_BYTES = 20_000;
 

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.js';
 
 /** Debian's pebble (an RFC 8555 test-only CA) on loopback, with a configuration and HTTPS certificate of its own. */
 export interface TestPebble {
@@ -19,14 +19,6 @@ export interface TestPebble {
 }
 
 export const PEBBLE_BINARY = '/usr/bin/pebble';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function getText(url: string, ca: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {

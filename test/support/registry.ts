@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseRegistrySetting, type RegistrySettings } from '../../libs/config/index.js';
 import type { RegistryAuthorizer } from '../../libs/engine/index.js';
 import { RegistryTokenSigner } from '../../libs/hosts/index.js';
 import { testRunId } from './docker.js';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.resolve('scripts/registry.sh');
@@ -31,17 +31,6 @@ export interface TestRegistry {
 /** State of this run's registries lives under .data/test-registries/<run id>, which the sweep removes. */
 export function testRegistriesDir(): string {
   return path.resolve('.data/test-registries', testRunId());
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startTestRegistry(): Promise<TestRegistry> {
