@@ -3,6 +3,7 @@ import { signupOwner, startTestApi, type Session, type TestApi } from './support
 import { tarGz } from './support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from './support/docker.js';
 import { httpGet, uploadBuild, waitConverged, waitForBuild } from './support/lifecycle.js';
+import { StreamClient, wsUrl } from './logs/stream-client.js';
 
 interface EventBody {
   seq: string;
@@ -121,6 +122,35 @@ describe('events', () => {
     const idle = await feed(owner, { after: after.nextCursor!, type: 'quota.refused' });
     expect(idle).toEqual({ events: [], nextCursor: after.nextCursor });
   }, 120_000);
+
+  it("sends the app's events on its live WebSocket stream as they are written", async () => {
+    const stream = StreamClient.open(wsUrl(api.url, `/v1/apps/${APP}/log-stream`), { headers: owner.auth });
+    try {
+      await stream.connected();
+      // The stream's watch starts with the events written after it opened: scale down and back up until
+      // one arrives (the app ends with the 2 replicas it had).
+      const scaled = () =>
+        (stream.messages as unknown as { type: string; event?: EventBody }[]).find(
+          (m) => m.type === 'event' && m.event?.type === 'app.scaled',
+        )?.event;
+      const live = await waitFor(
+        'an app.scaled event message',
+        async () => {
+          for (const replicas of [1, 2]) {
+            await api.http.patch(`/v1/apps/${APP}`).set(owner.auth).send({ replicas }).expect(202);
+          }
+          return stream.until('an event message', scaled, 3000).catch(() => undefined);
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      expect(live).toMatchObject({ type: 'app.scaled', subject: `app:${APP}`, seq: expect.any(String) });
+      // The same event, by its seq, in the record.
+      const record = await feed(owner, { after: String(BigInt(live.seq) - 1n), limit: 1 });
+      expect(record.events[0]).toMatchObject({ seq: live.seq, type: 'app.scaled' });
+    } finally {
+      await stream.close();
+    }
+  }, 60_000);
 
   it('reports an out-of-memory kill and the restart that follows', async () => {
     const app = await waitConverged(api, owner, APP, 120_000);

@@ -13,6 +13,7 @@ import { BERTH_CONFIG, type BerthConfig } from '../../../../libs/config/index.js
 import { ProblemError } from '../../../../libs/errors/index.js';
 import { LogStreamsService, type StreamCredentials, type StreamGrant } from '../../../../libs/logs/index.js';
 import { RunsService } from '../../../../libs/runs/index.js';
+import { LiveEvents } from '../../../../libs/events/index.js';
 import { LiveMetrics } from '../../../../libs/metrics/index.js';
 import { bearerOf } from '../auth/auth.guard.js';
 import { CLOSE, LogStreamConnection } from './log-stream-connection.js';
@@ -93,6 +94,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     private readonly streams: LogStreamsService,
     private readonly runs: RunsService,
     private readonly liveMetrics: LiveMetrics,
+    private readonly liveEvents: LiveEvents,
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
   ) {}
 
@@ -223,6 +225,8 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
         if (connection.bufferedBytes < LIVE_METRICS_MAX_BEHIND_BYTES) connection.send(message);
       }),
     );
+    // The app's events (docs/events.md) as they are written: few and small, so sent even when behind.
+    connection.onDispose(this.liveEvents.watch(grant.app.id, (message) => connection.send(message)));
     this.logger.log(`log stream opened: app ${grant.app.id} by ${grant.actor}`);
   }
 
