@@ -9,6 +9,7 @@ import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { QuotaService } from './quota.service.js';
 import { Release } from './release.entity.js';
+import { ReleasePhaseRecords } from './release-phase-records.js';
 import { ReleasesService } from './releases.service.js';
 
 /**
@@ -24,6 +25,7 @@ import { ReleasesService } from './releases.service.js';
     AppsService,
     AppsRepository,
     ReleasesService,
+    ReleasePhaseRecords,
     QuotaService,
     IdempotencyService,
     { provide: TENANT_USAGE_READER, useExisting: QuotaService },
@@ -34,6 +36,7 @@ import { ReleasesService } from './releases.service.js';
     AppsService,
     AppsRepository,
     ReleasesService,
+    ReleasePhaseRecords,
     QuotaService,
     IdempotencyService,
     TENANT_USAGE_READER,

@@ -19,4 +19,5 @@ export { IdempotencyService, requestFingerprint } from './idempotency.service.js
 export { QuotaService } from './quota.service.js';
 export { PACKAGE_RELEASE_COMMAND, RELEASE_SCRIPT, releaseCommandFor } from './release-command.js';
 export { Release, type ReleasePhase } from './release.entity.js';
+export { ReleasePhaseRecords } from './release-phase-records.js';
 export { ReleasesService } from './releases.service.js';

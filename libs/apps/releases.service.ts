@@ -354,31 +354,6 @@ export class ReleasesService implements TenantReleaseResizer {
     return Number(row.next);
   }
 
-  /** Starts the release phase once (pending → running); false when another pass already did. */
-  async claimReleasePhase(releaseId: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `UPDATE releases SET release_phase = 'running' WHERE id = $1 AND release_phase = 'pending' RETURNING id`,
-      [releaseId],
-    );
-    return affected(rows) > 0;
-  }
-
-  async recordReleaseRun(releaseId: string, runId: string): Promise<void> {
-    await this.dataSource.query(`UPDATE releases SET release_run_id = $2 WHERE id = $1`, [releaseId, runId]);
-  }
-
-  /** The release phase ended (only a running one: a second pass's verdict is the same and is dropped). */
-  async endReleasePhase(
-    releaseId: string,
-    phase: 'succeeded' | 'failed',
-    reason: string | null,
-  ): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE releases SET release_phase = $2, release_phase_reason = $3 WHERE id = $1 AND release_phase = 'running'`,
-      [releaseId, phase, reason?.slice(0, 500) ?? null],
-    );
-  }
-
   /** For rollback and env: the sealed env a release recorded, opened. */
   envOf(release: Release): Record<string, string> {
     return release.envSealed
@@ -394,10 +369,4 @@ function releasePhaseOf(command: string[] | null): Pick<Release, 'releaseCommand
   return command
     ? { releaseCommand: command, releasePhase: 'pending' }
     : { releaseCommand: null, releasePhase: null };
-}
-
-/** pg answers an UPDATE … RETURNING through TypeORM's query() as [rows, count]. */
-function affected(result: unknown[]): number {
-  if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[1];
-  return result.length;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import type { AppChanges, App, Release, ReleasesService } from '../apps/index.js';
+import type { AppChanges, App, Release, ReleasePhaseRecords, ReleasesService } from '../apps/index.js';
 import type { OneOffRun, RunsService } from '../runs/index.js';
 import { ReleasePhaseGate } from './release-phase.js';
 import type { Replica } from './replica.entity.js';
@@ -38,6 +38,7 @@ function setup(run?: Partial<OneOffRun>, claim = true) {
   const changes = { notify: jest.fn(async () => undefined) };
   const gate = new ReleasePhaseGate(
     releases as unknown as ReleasesService,
+    releases as unknown as ReleasePhaseRecords,
     runs as unknown as RunsService,
     changes as unknown as AppChanges,
   );

@@ -1,5 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppChanges, type App, type Release, type ReleasePhase, ReleasesService } from '../apps/index.js';
+import {
+  AppChanges,
+  type App,
+  type Release,
+  type ReleasePhase,
+  ReleasePhaseRecords,
+  ReleasesService,
+} from '../apps/index.js';
 import { ACTIVE_RUN_STATES, DEFAULT_RUN_TIMEOUT_SECONDS, RunsService } from '../runs/index.js';
 import type { Replica } from './replica.entity.js';
 
@@ -29,6 +36,7 @@ export class ReleasePhaseGate {
 
   constructor(
     private readonly releases: ReleasesService,
+    private readonly phases: ReleasePhaseRecords,
     private readonly runs: RunsService,
     private readonly changes: AppChanges,
   ) {}
@@ -44,7 +52,7 @@ export class ReleasePhaseGate {
     } else if (phase === 'running' && release.releaseRunId) {
       const verdict = await this.verdictOf(release.releaseRunId);
       if (verdict) {
-        await this.releases.endReleasePhase(release.id, verdict.phase, verdict.reason);
+        await this.phases.endReleasePhase(release.id, verdict.phase, verdict.reason);
         phase = verdict.phase;
         reason = verdict.reason;
       }
@@ -63,7 +71,7 @@ export class ReleasePhaseGate {
     app: App,
     release: Release,
   ): Promise<{ phase: 'running' | 'failed'; reason: string | null }> {
-    if (!(await this.releases.claimReleasePhase(release.id))) return { phase: 'running', reason: null };
+    if (!(await this.phases.claimReleasePhase(release.id))) return { phase: 'running', reason: null };
     try {
       const { run, ended } = await this.runs.launch(app, release, {
         purpose: 'release',
@@ -71,13 +79,13 @@ export class ReleasePhaseGate {
         timeoutSeconds: DEFAULT_RUN_TIMEOUT_SECONDS,
         actor: `release:v${release.version}`,
       });
-      await this.releases.recordReleaseRun(release.id, run.id);
+      await this.phases.recordReleaseRun(release.id, run.id);
       void ended.then(() => this.changes.notify(app.id)).catch(() => undefined);
       this.logger.log(`app ${app.id}: release command of v${release.version} started (run ${run.id})`);
       return { phase: 'running', reason: null };
     } catch (err) {
       const reason = `could not start: ${err instanceof Error ? err.message : String(err)}`;
-      await this.releases.endReleasePhase(release.id, 'failed', reason);
+      await this.phases.endReleasePhase(release.id, 'failed', reason);
       return { phase: 'failed', reason };
     }
   }

@@ -57,7 +57,7 @@ export class WebhooksService {
       actor: actorOf(principal),
       action: 'webhook.create',
       target: `webhook:${webhook.id}`,
-      data: { url: webhook.url, events: webhook.eventTypes },
+      data: { url: auditableUrl(webhook.url), events: webhook.eventTypes },
     });
     return { webhook: (await this.repository.one(tenantId, webhook.id)) ?? webhook, secret };
   }
@@ -80,7 +80,7 @@ export class WebhooksService {
       actor: actorOf(principal),
       action: 'webhook.delete',
       target: `webhook:${webhook.id}`,
-      data: { url: webhook.url },
+      data: { url: auditableUrl(webhook.url) },
     });
   }
 
@@ -117,4 +117,10 @@ export class WebhooksService {
     const last = deliveries[deliveries.length - 1];
     return { deliveries, nextCursor: deliveries.length === limit && last ? last.delivery.id : null };
   }
+}
+
+/** The endpoint as the audit log keeps it: no query or fragment, where tenants often put a token. */
+function auditableUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}${parsed.search || parsed.hash ? ' (query not kept)' : ''}`;
 }

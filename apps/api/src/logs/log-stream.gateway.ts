@@ -66,7 +66,7 @@ function safeDecode(part: string): string {
  * and the verdict sent as a close code, because a browser sees nothing of a refused handshake. Until the
  * caller is authenticated nothing but the refusal is sent. Query strings (the token) are never logged.
  */
-/** A stream with more than this unflushed gets no metrics message this interval (it would only queue). */
+/** A stream with more than this unflushed gets no live metrics or event message (it would only queue). */
 const LIVE_METRICS_MAX_BEHIND_BYTES = 64 * 1024;
 
 @Injectable()
@@ -225,8 +225,13 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
         if (connection.bufferedBytes < LIVE_METRICS_MAX_BEHIND_BYTES) connection.send(message);
       }),
     );
-    // The app's events (docs/events.md) as they are written: few and small, so sent even when behind.
-    connection.onDispose(this.liveEvents.watch(grant.app.id, (message) => connection.send(message)));
+    // The app's events (docs/events.md) as they are written. A tenant can make many (a scale loop), so a
+    // client that is behind gets none live, like metrics: GET /v1/events keeps every one.
+    connection.onDispose(
+      this.liveEvents.watch(grant.app.id, (message) => {
+        if (connection.bufferedBytes < LIVE_METRICS_MAX_BEHIND_BYTES) connection.send(message);
+      }),
+    );
     this.logger.log(`log stream opened: app ${grant.app.id} by ${grant.actor}`);
   }
 
