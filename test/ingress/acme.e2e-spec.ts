@@ -134,7 +134,12 @@ describe('ACME certificates', () => {
       .set(owner.auth)
       .send({ type: 'acme' });
     expect(requested.status).toBe(202);
-    expect(requested.body.certificate).toMatchObject({ source: 'acme', status: 'pending', notAfter: null });
+    // The ACME loop is woken by the request and may already be ordering when the answer is read.
+    expect(requested.body.certificate).toMatchObject({
+      source: 'acme',
+      status: expect.stringMatching(/^(pending|issuing)$/),
+      notAfter: null,
+    });
     const refused = await api.http
       .post(`/v1/apps/shop/domains/${DOMAIN}/certificate`)
       .set(owner.auth)
