@@ -47,6 +47,11 @@ export class BoundedLineSplitter<Tag = undefined> {
     return this.scanned;
   }
 
+  /** The tag of the line in progress (its first chunk's), or undefined between lines. */
+  get pendingTag(): Tag | undefined {
+    return this.atLineStart ? undefined : this.lineTag;
+  }
+
   /** Bytes held for the line in progress (at most `maxLineBytes`). */
   get pendingBytes(): number {
     return this.length;

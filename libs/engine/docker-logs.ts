@@ -3,6 +3,8 @@ import { Readable, finished } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerLogsOptions, LogLine } from './container-engine.js';
 import { toEngineError } from './docker-errors.js';
+import { EngineError } from './engine-errors.js';
+import { FollowResume } from './follow-resume.js';
 import { LogLineAssembler } from './log-lines.js';
 
 /** Lines buffered ahead of a slow consumer before the Engine stream is paused. */
@@ -11,33 +13,64 @@ const HIGH_WATER_LINES = 256;
 /**
  * Docker's multiplexed log stream as LogLines. Demultiplexing is docker-modem's (demuxStream); this
  * joins the frames into lines (LogLineAssembler), applies backpressure (pauses the HTTP response while
- * the consumer is behind) and destroys the response when the consumer stops or `signal` fires.
+ * the consumer is behind) and destroys the response when the consumer stops or `signal` fires. A follow
+ * that ends by itself (the container stopped) is followed by a read of its tail (FollowResume).
  */
 export async function* dockerContainerLogs(
   docker: Docker,
   options: ContainerLogsOptions,
 ): AsyncGenerator<LogLine> {
   const { signal } = options;
-  if (signal?.aborted) return;
-  const query: Record<string, unknown> = {
-    follow: options.follow,
-    stdout: true,
-    stderr: true,
-    timestamps: true,
-  };
+  const query: Record<string, unknown> = { follow: options.follow };
   if (options.since) query.since = unixSeconds(options.since);
   if (options.until) query.until = unixSeconds(options.until);
   if (options.tail !== undefined) query.tail = options.tail;
+  if (!options.follow) {
+    yield* readLogs(docker, options.id, query, signal);
+    return;
+  }
 
+  let assembler: LogLineAssembler | undefined;
+  yield* readLogs(docker, options.id, query, signal, (used) => (assembler = used));
+  if (signal?.aborted) return;
+  const resume = new FollowResume(assembler?.lastTimestamp, assembler?.pending ?? []);
+  const tailQuery: Record<string, unknown> = { follow: false };
+  const since = resume.since;
+  if (since !== undefined) tailQuery.since = since;
+  else if (query.since !== undefined) tailQuery.since = query.since;
+  if (query.until !== undefined) tailQuery.until = query.until;
+  if (since === undefined && query.tail !== undefined) tailQuery.tail = query.tail;
+  try {
+    for await (const line of readLogs(docker, options.id, tailQuery, signal)) {
+      if (resume.isNew(line)) yield line;
+    }
+  } catch (error) {
+    if (error instanceof EngineError && error.notFound) return; // removed since: nothing more to read
+    throw error;
+  }
+}
+
+/**
+ * One request for the container's log. The unfinished line at the end is given too, except when
+ * `onAssembler` is passed (a follow, whose tail is read again): it then sees what was still held.
+ */
+async function* readLogs(
+  docker: Docker,
+  id: string,
+  query: Record<string, unknown>,
+  signal: AbortSignal | undefined,
+  onAssembler?: (assembler: LogLineAssembler) => void,
+): AsyncGenerator<LogLine> {
+  if (signal?.aborted) return;
   let response: IncomingMessage;
   try {
     response = await new Promise<IncomingMessage>((resolve, reject) => {
       // dockerode's container.logs buffers the whole answer unless following; dial keeps it a stream.
       docker.modem.dial(
         {
-          path: `/containers/${encodeURIComponent(options.id)}/logs?`,
+          path: `/containers/${encodeURIComponent(id)}/logs?`,
           method: 'GET',
-          options: query,
+          options: { ...query, stdout: true, stderr: true, timestamps: true },
           isStream: true,
           abortSignal: signal,
           statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
@@ -58,6 +91,7 @@ export async function* dockerContainerLogs(
   const assembler = new LogLineAssembler((line) => {
     if (!lines.push(line)) response.pause();
   });
+  onAssembler?.(assembler);
   // demuxStream only calls write(); plain sinks keep stdout and stderr frames in arrival order.
   const sink = (stream: LogLine['stream']) =>
     ({ write: (frame: Buffer) => (assembler.push(stream, frame), true) }) as unknown as NodeJS.WritableStream;
@@ -67,7 +101,7 @@ export async function* dockerContainerLogs(
       lines.destroy(toEngineError('containerLogs', error));
       return;
     }
-    assembler.flush();
+    if (!onAssembler) assembler.flush();
     lines.push(null);
   });
   const onAbort = () => response.destroy();

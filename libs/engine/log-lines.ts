@@ -19,6 +19,7 @@ type Stream = LogLine['stream'];
  */
 export class LogLineAssembler {
   private readonly splitters: Record<Stream, BoundedLineSplitter<string>>;
+  private lastMessageTimestamp: string | undefined;
 
   constructor(emit: (line: LogLine) => void, maxLineBytes = MAX_LINE_BYTES) {
     const splitter = (stream: Stream) =>
@@ -30,13 +31,27 @@ export class LogLineAssembler {
   push(stream: Stream, frame: Buffer): void {
     const space = frame.indexOf(0x20);
     if (space === -1) return; // a timestamp without text: nothing to add
-    this.splitters[stream].push(frame.subarray(space + 1), frame.toString('latin1', 0, space));
+    this.lastMessageTimestamp = frame.toString('latin1', 0, space);
+    this.splitters[stream].push(frame.subarray(space + 1), this.lastMessageTimestamp);
   }
 
   /** At the end of the stream: the last line of each stream when it had no trailing newline. */
   flush(): void {
     this.splitters.stdout.end();
     this.splitters.stderr.end();
+  }
+
+  /** The stream and first message's timestamp of each unfinished line (one per stream at most). */
+  get pending(): Pick<LogLine, 'stream' | 'timestamp'>[] {
+    return (['stdout', 'stderr'] as const).flatMap((stream) => {
+      const timestamp = this.splitters[stream].pendingTag;
+      return timestamp === undefined ? [] : [{ stream, timestamp }];
+    });
+  }
+
+  /** The timestamp of the last message pushed. */
+  get lastTimestamp(): string | undefined {
+    return this.lastMessageTimestamp;
   }
 
   /** Bytes held for unfinished lines (at most `maxLineBytes` per stream). */

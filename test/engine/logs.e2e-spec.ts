@@ -122,6 +122,28 @@ describe('containerLogs on the real engine', () => {
     expect((await engine.inspectContainer({ id }))?.exitCode).toBe(3);
   });
 
+  it('gives every line of containers that print a burst and exit at once, the last ones included', async () => {
+    // Docker 20.10 may end a follow before it gave the last messages; the engine reads the tail again.
+    const script = `setTimeout(() => { for (let i = 0; i < 3000; i++) console.log('line ' + i); console.log('last words'); process.exit(0); }, 300)`;
+    const ids = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        startTenantContainer(engine, { tenantId: uniqueId('burst'), cmd: ['node', '-e', script] }),
+      ),
+    );
+    const followed = await Promise.all(
+      ids.map(async (id) => {
+        const texts: string[] = [];
+        for await (const line of engine.containerLogs({ id, follow: true })) texts.push(line.text);
+        return texts;
+      }),
+    );
+    for (const texts of followed) {
+      expect(texts).toHaveLength(3001);
+      expect(new Set(texts).size).toBe(3001);
+      expect(texts.at(-1)).toBe('last words');
+    }
+  });
+
   it('rejects with a 404 EngineError for a container that does not exist', async () => {
     const iterate = async () => {
       for await (const _line of engine.containerLogs({ id: 'berth-no-such-container', follow: false }));
