@@ -2,7 +2,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Update
 import type { HealthCheckSettings } from './health-check.js';
 
 export type DesiredState = 'running' | 'stopped';
-export type AppPhase = 'converging' | 'running' | 'stopped' | 'crashloop' | 'failed';
+export type AppPhase = 'converging' | 'running' | 'sleeping' | 'stopped' | 'crashloop' | 'failed';
 
 /** The app's last automatic rollback: why, and from which release version to which. */
 export interface AutomaticRollback {
@@ -84,6 +84,18 @@ export class App {
   releaseCommand: string[] | null;
 
   /** Set when deletion was asked; the reconciler removes containers, network use and images, then the row. */
+  /** Scale to zero: seconds without a request after which the app sleeps (null: never; plan permitting). */
+  @Column({ name: 'sleep_after_idle_seconds', type: 'integer', nullable: true })
+  sleepAfterIdleSeconds: number | null;
+
+  /** Set while the app sleeps: no replica runs, and the edge router sends its requests to the waker. */
+  @Column({ name: 'sleeping_since', type: 'timestamptz', nullable: true })
+  sleepingSince: Date | null;
+
+  /** When the edge router last counted a request for the app (its access lines, a few seconds late). */
+  @Column({ name: 'last_request_at', type: 'timestamptz', nullable: true })
+  lastRequestAt: Date | null;
+
   @Column({ name: 'deleting_at', type: 'timestamptz', nullable: true })
   deletingAt: Date | null;
 

@@ -33,6 +33,8 @@ export type DesiredChange = Partial<
     | 'envSealed'
     | 'healthCheck'
     | 'lastAutoRollback'
+    | 'sleepAfterIdleSeconds'
+    | 'sleepingSince'
   >
 >;
 
@@ -227,6 +229,56 @@ export class AppsRepository {
         WHERE id = $1 AND generation = $5`,
       [status.appId, status.phase, status.reason, status.settled, status.generation],
     );
+  }
+
+  // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+
+  /**
+   * Puts to sleep every app idle for its `sleep_after_idle_seconds` (no request counted by the router, and
+   * no change of what should run, for that long) whose plan allows it; only apps settled in `running`
+   * (a rollout or a crash loop is not idleness). Each gets a new generation: its replicas go. Returns their ids.
+   */
+  async sleepIdle(): Promise<string[]> {
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+      `UPDATE apps a SET sleeping_since = now(), generation = a.generation + 1, phase = 'converging',
+              status_reason = NULL, updated_at = now()
+         FROM tenants t JOIN plans p ON p.id = t.plan_id
+        WHERE t.id = a.tenant_id AND p.scale_to_zero
+          AND a.sleep_after_idle_seconds IS NOT NULL AND a.sleeping_since IS NULL
+          AND a.desired_state = 'running' AND a.deleting_at IS NULL AND a.current_release_id IS NOT NULL
+          AND a.phase = 'running'
+          AND greatest(coalesce(a.last_request_at, '-infinity'), a.updated_at)
+              < now() - make_interval(secs => a.sleep_after_idle_seconds)
+        RETURNING a.id`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Wakes sleeping apps whose plan no longer allows sleeping (a plan change): they run again. Returns
+   * their ids.
+   */
+  async wakeWherePlanForbids(): Promise<string[]> {
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+      `UPDATE apps a SET sleeping_since = NULL, generation = a.generation + 1, phase = 'converging',
+              status_reason = NULL, updated_at = now()
+         FROM tenants t JOIN plans p ON p.id = t.plan_id
+        WHERE t.id = a.tenant_id AND NOT p.scale_to_zero AND a.sleeping_since IS NOT NULL
+        RETURNING a.id`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Wakes the app when it sleeps (a new generation: its replicas start); false when it was awake. */
+  async wake(id: string): Promise<boolean> {
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+      `UPDATE apps SET sleeping_since = NULL, generation = generation + 1, phase = 'converging',
+              status_reason = NULL, updated_at = now()
+        WHERE id = $1 AND sleeping_since IS NOT NULL AND deleting_at IS NULL
+        RETURNING id`,
+      [id],
+    );
+    return rows.length > 0;
   }
 
   /** The app's row, in the caller's transaction (the end of its deletion). */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/index.js';
-import { BERTH_KEYS, type BerthKeys } from '../config/index.js';
+import { BERTH_CONFIG, BERTH_KEYS, type BerthConfig, type BerthKeys } from '../config/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { actorOf, tenantIdOf, type Principal } from '../identity/index.js';
@@ -15,12 +15,16 @@ import { healthCheckFaults, type HealthCheckSettings } from './health-check.js';
 import { QuotaService } from './quota.service.js';
 import { ReleasesService } from './releases.service.js';
 
+/** The longest idle time before an app sleeps: a week. */
+export const MAX_IDLE_SECONDS = 7 * 24 * 3600;
+
 @Injectable()
 export class AppsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly appRows: AppsRepository,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
+    @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
     private readonly quota: QuotaService,
     private readonly tenantPlans: TenantPlanRepository,
     private readonly releases: ReleasesService,
@@ -105,12 +109,51 @@ export class AppsService {
       }
       const before = await this.quota.demandOf(manager, app.id);
       await this.quota.assertMemory(app.tenantId, before, { ...before, desiredState: 'running' }, manager);
-      return { desiredState: 'running' };
+      // A start wakes a sleeping app too.
+      return { desiredState: 'running', sleepingSince: null };
     });
   }
 
   async stop(principal: Principal, name: string): Promise<App> {
-    return this.mutate(principal, name, 'app.stop', {}, async () => ({ desiredState: 'stopped' }));
+    return this.mutate(principal, name, 'app.stop', {}, async () => ({
+      desiredState: 'stopped',
+      sleepingSince: null,
+    }));
+  }
+
+  /**
+   * Scale to zero: with `afterIdleSeconds` the app sleeps once no request reached it for that long (plans
+   * with `scaleToZero` only) and wakes on its next request; with null it never sleeps (and wakes now).
+   */
+  async setSleep(principal: Principal, name: string, afterIdleSeconds: number | null): Promise<App> {
+    const data = { afterIdleSeconds };
+    return this.mutate(
+      principal,
+      name,
+      afterIdleSeconds === null ? 'app.sleep.off' : 'app.sleep.set',
+      data,
+      async (app, manager) => {
+        if (afterIdleSeconds === null) return { sleepAfterIdleSeconds: null, sleepingSince: null };
+        if (afterIdleSeconds < this.config.sleepMinIdleSeconds || afterIdleSeconds > MAX_IDLE_SECONDS) {
+          throw problems.validation([
+            {
+              field: 'afterIdleSeconds',
+              message: `afterIdleSeconds must be between ${this.config.sleepMinIdleSeconds} and ${MAX_IDLE_SECONDS}`,
+            },
+          ]);
+        }
+        const plan = await this.tenantPlans.planOf(app.tenantId, manager);
+        if (!plan.scaleToZero) {
+          throw new ProblemError(
+            403,
+            'plan_forbids_sleep',
+            'Forbidden by plan',
+            `Plan '${plan.id}' does not let apps sleep when idle (scale to zero): choose a plan that does`,
+          );
+        }
+        return { sleepAfterIdleSeconds: afterIdleSeconds };
+      },
+    );
   }
 
   /**

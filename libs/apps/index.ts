@@ -6,7 +6,7 @@ export { ENV_LIMITS, envVarFaults, type EnvVars } from './app-env.js';
 export { App, type AutomaticRollback, type LoadBalancerSettings } from './app.entity.js';
 export { AppsModule } from './apps.module.js';
 export { AppsRepository, type ObservedStatus } from './apps.repository.js';
-export { AppsService } from './apps.service.js';
+export { AppsService, MAX_IDLE_SECONDS } from './apps.service.js';
 export { APPS_ENTITIES } from './entities.js';
 export {
   HEALTH_CHECK_DEFAULTS,

@@ -67,6 +67,12 @@ export interface BerthConfig {
   buildConcurrency: number;
   /** Length of a usage window (aligned to the epoch); usage records are cut per replica/build and window. */
   usageWindowSeconds: number;
+  /** The shortest idle time a tenant may set before its app sleeps (scale to zero). */
+  sleepMinIdleSeconds: number;
+  /** Pause between two looks for idle apps to put to sleep. */
+  sleepCheckIntervalMs: number;
+  /** How long a request to a sleeping app waits for it to wake before it is answered 503. */
+  wakeTimeoutMs: number;
   /** Pause between usage meter passes. */
   meterIntervalMs: number;
   /** Pause between build retention passes (expiry of builds beyond each plan's buildRetention). */
@@ -173,6 +179,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       intFrom(env.BERTH_USAGE_WINDOW_SECONDS, 60, 'BERTH_USAGE_WINDOW_SECONDS'),
     ),
     meterIntervalMs: intFrom(env.BERTH_METER_INTERVAL_MS, 10_000, 'BERTH_METER_INTERVAL_MS'),
+    sleepMinIdleSeconds: positiveIntFrom(
+      env.BERTH_SLEEP_MIN_IDLE_SECONDS,
+      60,
+      'BERTH_SLEEP_MIN_IDLE_SECONDS',
+    ),
+    sleepCheckIntervalMs: positiveIntFrom(env.BERTH_SLEEP_CHECK_MS, 10_000, 'BERTH_SLEEP_CHECK_MS'),
+    wakeTimeoutMs: positiveIntFrom(env.BERTH_WAKE_TIMEOUT_MS, 25_000, 'BERTH_WAKE_TIMEOUT_MS'),
     buildRetentionIntervalMs: Math.max(
       100,
       intFrom(env.BERTH_BUILD_RETENTION_MS, 10 * 60_000, 'BERTH_BUILD_RETENTION_MS'),

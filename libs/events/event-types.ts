@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   'app.deleting',
   'app.crashloop',
   'app.failed',
+  'app.slept',
+  'app.woke',
   'build.queued',
   'build.started',
   'build.succeeded',

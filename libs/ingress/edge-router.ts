@@ -29,6 +29,7 @@ import {
 } from './router-config.js';
 import { routerContainerName, routerContainerSpec } from './router-container.js';
 import { routingTable, type RoutingRows } from './routing-table.js';
+import { WakerEndpoint } from './waker-endpoint.js';
 
 /**
  * Client keep-alive on the router: below the reconciler's smallest sensible drain delay, so a connection
@@ -36,6 +37,8 @@ import { routingTable, type RoutingRows } from './routing-table.js';
  */
 const KEEP_ALIVE_MS = 2000;
 const CHECK_INTERVAL_MS = 1000;
+/** How old the hostname → app map the waker reads may be before it is read again. */
+const HOSTNAMES_MAX_AGE_MS = 1000;
 
 /**
  * Keeps one edge router on every pool host that takes or keeps work, each running the configuration
@@ -49,6 +52,8 @@ export class EdgeRouter {
   private readonly logger = new Logger('EdgeRouter');
   /** What each host's router has loaded, by host id: its container and the hash of its configuration. */
   private readonly applied = new Map<string, { containerId: string; hash: string }>();
+  /** Every routed hostname's app, as of the last sync (or lookup). */
+  private hostnames: { readAt: number; appIds: Map<string, string> } | undefined;
 
   constructor(
     @Inject(INGRESS_SETTINGS) private readonly settings: IngressSettings,
@@ -59,6 +64,7 @@ export class EdgeRouter {
     private readonly domains: AppDomainsRepository,
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
     private readonly acme: AcmeRepository,
+    private readonly waker: WakerEndpoint,
   ) {}
 
   /** One pass over every host; a host that fails is logged and retried at the next pass. */
@@ -66,6 +72,7 @@ export class EdgeRouter {
     const hosts = (await this.pool.hosts()).filter((h) => h.status === 'ready' || h.status === 'cordoned');
     const verified = await this.domains.allVerified();
     const rows = await this.rows(hosts, verified);
+    this.rememberHostnames(rows);
     const certificates = this.certificatesOf(verified);
     const challenges = (await this.acme.liveChallenges()).filter((challenge) => this.renderable(challenge));
     for (const host of hosts) {
@@ -78,6 +85,23 @@ export class EdgeRouter {
     }
   }
 
+  /** The app a hostname routes to (for the waker), from a map at most a second old. */
+  async appOfHostname(hostname: string): Promise<string | undefined> {
+    if (!this.hostnames || Date.now() - this.hostnames.readAt > HOSTNAMES_MAX_AGE_MS) {
+      const hosts = await this.pool.hosts();
+      this.rememberHostnames(await this.rows(hosts, await this.domains.allVerified()));
+    }
+    return this.hostnames!.appIds.get(hostname);
+  }
+
+  private rememberHostnames(rows: RoutingRows): void {
+    const appIds = new Map<string, string>();
+    for (const route of routingTable(rows, { routerHostId: '', appsDomain: this.settings.appsDomain })) {
+      for (const hostname of route.hostnames) appIds.set(hostname, route.appId);
+    }
+    this.hostnames = { readAt: Date.now(), appIds };
+  }
+
   /**
    * The configuration a host's router should run; HTTPS only with `certificates` (which must be in the
    * router's tmpfs before it loads this text).
@@ -88,7 +112,11 @@ export class EdgeRouter {
     certificates: ReadonlyMap<string, string>,
     acmeChallenges: readonly AcmeChallengeAnswer[] = [],
   ): string {
-    const routes = routingTable(rows, { routerHostId: hostId, appsDomain: this.settings.appsDomain });
+    const routes = routingTable(rows, {
+      routerHostId: hostId,
+      appsDomain: this.settings.appsDomain,
+      waker: this.waker.server,
+    });
     const digest = crypto.createHash('sha256');
     for (const [hostname, pem] of [...certificates].sort(([a], [b]) => (a < b ? -1 : 1))) {
       digest.update(`${hostname}\n${pem}\n`);

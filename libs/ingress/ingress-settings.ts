@@ -22,6 +22,13 @@ export interface IngressSettings {
   appsDomain: string;
   /** Pause between two syncs of the routers with the database (BERTH_INGRESS_SYNC_MS). */
   syncIntervalMs: number;
+  /**
+   * Where the routers reach this process's waker (AppWaker) for sleeping apps: it listens there
+   * (BERTH_WAKE_ADDRESS, default 127.0.0.1, which routers on this machine reach: they use the host's
+   * network) on BERTH_WAKE_PORT (default 0: any free port, rendered into the routers' configuration).
+   */
+  wakeAddress: string;
+  wakePort: number;
 }
 
 export const INGRESS_SETTINGS = Symbol('INGRESS_SETTINGS');
@@ -40,6 +47,9 @@ export function ingressSettingsFrom(env: NodeJS.ProcessEnv): IngressSettings {
   }
   const switched = env.BERTH_INGRESS ?? '';
   if (!['', 'on', 'off'].includes(switched)) throw new Error('BERTH_INGRESS must be on or off');
+  const wakeAddress = env.BERTH_WAKE_ADDRESS || '127.0.0.1';
+  if (net.isIP(wakeAddress) === 0)
+    throw new Error(`BERTH_WAKE_ADDRESS ${JSON.stringify(wakeAddress)} is not an IP`);
   const httpsPort = env.BERTH_INGRESS_HTTPS_PORT
     ? integer(env, 'BERTH_INGRESS_HTTPS_PORT', 443, 1, 65535)
     : undefined;
@@ -53,6 +63,8 @@ export function ingressSettingsFrom(env: NodeJS.ProcessEnv): IngressSettings {
       : undefined,
     appsDomain,
     syncIntervalMs: integer(env, 'BERTH_INGRESS_SYNC_MS', 1000, 100, 60_000),
+    wakeAddress,
+    wakePort: integer(env, 'BERTH_WAKE_PORT', 0, 0, 65535),
   };
 }
 

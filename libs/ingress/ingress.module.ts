@@ -6,6 +6,7 @@ import { MeteringModule } from '../metering/index.js';
 import { PlansModule } from '../plans/index.js';
 import { APP_URLS_READER, RuntimeModule } from '../runtime/index.js';
 import { AcmeIssuer } from './acme-issuer.js';
+import { AppWaker } from './app-waker.js';
 import { AcmeLoop } from './acme-loop.js';
 import { ACME_SETTINGS, acmeSettingsFrom } from './acme-settings.js';
 import { AcmeRepository } from './acme.repository.js';
@@ -18,6 +19,8 @@ import { IngressLoop } from './ingress-loop.js';
 import { INGRESS_SETTINGS, ingressSettingsFrom } from './ingress-settings.js';
 import { RouterLogs } from './router-logs.js';
 import { RouterTrafficCollector } from './router-traffic.js';
+import { SleepLoop } from './sleep-loop.js';
+import { WakerEndpoint } from './waker-endpoint.js';
 
 /**
  * Global so the runtime's app overview receives APP_URLS_READER (the port it defines, AppUrls here), and
@@ -35,12 +38,15 @@ import { RouterTrafficCollector } from './router-traffic.js';
     AcmeIssuer,
     AcmeLoop,
     AppUrls,
+    AppWaker,
     { provide: APP_URLS_READER, useExisting: AppUrls },
     DomainsService,
     EdgeRouter,
     IngressLoop,
     RouterLogs,
     RouterTrafficCollector,
+    SleepLoop,
+    WakerEndpoint,
   ],
   exports: [INGRESS_SETTINGS, EdgeRouter, DomainsService, APP_URLS_READER, RouterLogs],
 })

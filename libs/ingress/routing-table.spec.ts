@@ -2,8 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { routingTable, type RoutingRows } from './routing-table.js';
 
 const TENANT = '9f8e2a11-0000-4000-8000-000000000000';
+const AWAKE = { sleepAfterIdleSeconds: null, sleepingSince: null };
 const rows = (overrides: Partial<RoutingRows> = {}): RoutingRows => ({
-  apps: [{ id: 'app-1', name: 'hello', tenantId: TENANT, desiredState: 'running', deletingAt: null }],
+  apps: [
+    { id: 'app-1', name: 'hello', tenantId: TENANT, desiredState: 'running', deletingAt: null, ...AWAKE },
+  ],
   tenantNames: new Map([[TENANT, 'Acme']]),
   replicas: [
     { id: 'w1', appId: 'app-1', role: 'web', hostId: 'h1', hostPort: 30001 },
@@ -58,13 +61,46 @@ describe('routingTable', () => {
 
   it('marks stopped and deleting apps as not serving', () => {
     const apps = [
-      { id: 'a', name: 'a', tenantId: TENANT, desiredState: 'stopped', deletingAt: null },
-      { id: 'b', name: 'b', tenantId: TENANT, desiredState: 'running', deletingAt: new Date() },
+      { id: 'a', name: 'a', tenantId: TENANT, desiredState: 'stopped', deletingAt: null, ...AWAKE },
+      { id: 'b', name: 'b', tenantId: TENANT, desiredState: 'running', deletingAt: new Date(), ...AWAKE },
     ];
     const routes = routingTable(rows({ apps, replicas: [] }), {
       routerHostId: 'h1',
       appsDomain: 'localhost',
     });
     expect(routes.map((r) => r.serving)).toEqual([false, false]);
+  });
+
+  describe('scale to zero', () => {
+    const waker = { name: 'wake', address: '127.0.0.1', port: 41000 };
+    const sleepy = (sleepingSince: Date | null) => [
+      { ...rows().apps[0]!, sleepAfterIdleSeconds: 300, sleepingSince },
+    ];
+
+    it('sends a sleeping app to the waker, even while a replica of it still runs', () => {
+      const [route] = routingTable(rows({ apps: sleepy(new Date()) }), {
+        routerHostId: 'h1',
+        appsDomain: 'localhost',
+        waker,
+      });
+      expect(route).toMatchObject({ serving: true, servers: [waker] });
+    });
+
+    it('keeps a woken app on the waker until a replica runs, then on its replicas', () => {
+      const options = { routerHostId: 'h1', appsDomain: 'localhost', waker };
+      const [waking] = routingTable(rows({ apps: sleepy(null), replicas: [] }), options);
+      expect(waking!.servers).toEqual([waker]);
+      const [awake] = routingTable(rows({ apps: sleepy(null) }), options);
+      expect(awake!.servers.map((s) => s.name)).toEqual(['r-w1', 'r-w2']);
+    });
+
+    it('never sends an app that may not sleep, nor a stopped one, to the waker', () => {
+      const options = { routerHostId: 'h1', appsDomain: 'localhost', waker };
+      const [plain] = routingTable(rows({ replicas: [] }), options);
+      expect(plain!.servers).toEqual([]);
+      const stopped = [{ ...sleepy(null)[0]!, desiredState: 'stopped' }];
+      const [route] = routingTable(rows({ apps: stopped, replicas: [] }), options);
+      expect(route!.serving).toBe(false);
+    });
   });
 });

@@ -11,6 +11,8 @@ export interface RoutingRows {
     tenantId: string;
     desiredState: string;
     deletingAt: Date | null;
+    sleepAfterIdleSeconds: number | null;
+    sleepingSince: Date | null;
   }[];
   tenantNames: ReadonlyMap<string, string>;
   /** Replicas in state `running` with a published port. */
@@ -22,13 +24,15 @@ export interface RoutingRows {
 
 /**
  * What the router on `routerHostId` routes, as a pure function of the rows: every app by its default
- * hostname and its verified custom domains; its servers are its balancer when one is serving (the balancer spreads and drains), else its
- * running web replicas, each at its host's public address and published port. A server on another host
- * whose public address is loopback is left out: this router cannot reach it.
+ * hostname and its verified custom domains; its servers are its balancer when one is serving (the
+ * balancer spreads and drains), else its running web replicas, each at its host's public address and
+ * published port. A server on another host whose public address is loopback is left out: this router
+ * cannot reach it. An app that may sleep (scale to zero) and has no server up, asleep or waking, is
+ * served by the `waker` (AppWaker), which wakes it and holds its requests until a replica answers.
  */
 export function routingTable(
   rows: RoutingRows,
-  options: { routerHostId: string; appsDomain: string },
+  options: { routerHostId: string; appsDomain: string; waker?: RouterServer },
 ): RouterRoute[] {
   const hosts = new Map(rows.hosts.map((host) => [host.id, host]));
   const serversOf = new Map<string, { lb: RouterServer[]; web: RouterServer[] }>();
@@ -47,19 +51,22 @@ export function routingTable(
   }
   return rows.apps.map((app) => {
     const servers = serversOf.get(app.id);
+    const hostnames = [
+      defaultHostname({
+        appName: app.name,
+        tenantId: app.tenantId,
+        tenantName: rows.tenantNames.get(app.tenantId) ?? '',
+        appsDomain: options.appsDomain,
+      }),
+      ...(domainsOf.get(app.id) ?? []),
+    ];
+    const up = app.sleepingSince ? [] : servers && servers.lb.length > 0 ? servers.lb : (servers?.web ?? []);
+    const wakes = up.length === 0 && app.sleepAfterIdleSeconds !== null && options.waker !== undefined;
     return {
       appId: app.id,
-      hostnames: [
-        defaultHostname({
-          appName: app.name,
-          tenantId: app.tenantId,
-          tenantName: rows.tenantNames.get(app.tenantId) ?? '',
-          appsDomain: options.appsDomain,
-        }),
-        ...(domainsOf.get(app.id) ?? []),
-      ],
+      hostnames,
       serving: app.desiredState === 'running' && app.deletingAt === null,
-      servers: servers && servers.lb.length > 0 ? servers.lb : (servers?.web ?? []),
+      servers: wakes ? [options.waker!] : up,
     };
   });
 }

@@ -140,6 +140,19 @@ export class EgressLedger {
           ],
         );
       }
+      // The last request per app: what scale to zero measures idleness by (AppsRepository.sleepIdle).
+      const lastRequest = new Map<string, number>();
+      for (const request of requests) {
+        lastRequest.set(request.appId, Math.max(lastRequest.get(request.appId) ?? 0, request.atMs));
+      }
+      if (lastRequest.size > 0) {
+        await manager.query(
+          `UPDATE apps a SET last_request_at = greatest(a.last_request_at, l.at)
+             FROM unnest($1::uuid[], $2::timestamptz[]) AS l(app_id, at)
+            WHERE a.id = l.app_id`,
+          [[...lastRequest.keys()], [...lastRequest.values()].map((ms) => new Date(ms).toISOString())],
+        );
+      }
       await manager.query(
         `INSERT INTO router_log_positions (host_id, container_id, timestamp, ordinal, updated_at)
          VALUES ($1, $2, $3, $4, now())

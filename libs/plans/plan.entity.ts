@@ -42,6 +42,10 @@ export class Plan {
   @Column({ name: 'load_balancer_allowed', type: 'boolean' })
   loadBalancerAllowed: boolean;
 
+  /** Whether the plan's apps may sleep when idle and wake on their next request (scale to zero). */
+  @Column({ name: 'scale_to_zero', type: 'boolean', default: false })
+  scaleToZero: boolean;
+
   @Column({ name: 'max_upload_mb', type: 'integer' })
   maxUploadMb: number;
 
@@ -87,6 +91,7 @@ export type PlanLimitValues = Pick<
   | 'maxReplicasPerApp'
   | 'maxTotalMemoryMb'
   | 'loadBalancerAllowed'
+  | 'scaleToZero'
   | 'maxUploadMb'
   | 'buildTimeoutSeconds'
   | 'concurrentBuilds'
@@ -105,6 +110,7 @@ export function limitsOf(plan: Plan): PlanLimitValues {
     maxReplicasPerApp: plan.maxReplicasPerApp,
     maxTotalMemoryMb: plan.maxTotalMemoryMb,
     loadBalancerAllowed: plan.loadBalancerAllowed,
+    scaleToZero: plan.scaleToZero,
     maxUploadMb: plan.maxUploadMb,
     buildTimeoutSeconds: plan.buildTimeoutSeconds,
     concurrentBuilds: plan.concurrentBuilds,

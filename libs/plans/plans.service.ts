@@ -23,6 +23,7 @@ export type PlanLimits = Omit<
   | 'buildRetention'
   | 'buildMemoryMb'
   | 'buildCpuMillis'
+  | 'scaleToZero'
 > & {
   /** Optional for plans made before custom domains existed: 0 when absent. */
   maxCustomDomains?: number;
@@ -31,6 +32,8 @@ export type PlanLimits = Omit<
   /** Optional for callers made before build allotments existed: 1024 MB and one core when absent. */
   buildMemoryMb?: number;
   buildCpuMillis?: number;
+  /** Optional: false (apps never sleep) when absent. */
+  scaleToZero?: boolean;
 };
 
 @Injectable()

@@ -109,6 +109,11 @@ export class AppsFacade {
     return this.overviews.overview(await this.apps.setHealthCheck(p, name, full));
   }
 
+  /** Scale to zero after `afterIdleSeconds` without a request, or never with null. */
+  async setSleep(p: Principal, name: string, afterIdleSeconds: number | null): Promise<AppOverview> {
+    return this.overviews.overview(await this.apps.setSleep(p, name, afterIdleSeconds));
+  }
+
   async quota(p: Principal) {
     const { plan, usage } = await this.quotas.quotaOf(tenantIdOf(p));
     return {

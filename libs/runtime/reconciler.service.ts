@@ -203,7 +203,9 @@ export class Reconciler {
       return new Date(Date.now() + this.config.reconcileIntervalMs);
 
     const desired =
-      app && !app.deletingAt && app.desiredState === 'running' && release?.image ? app.replicas : 0;
+      app && !app.deletingAt && app.desiredState === 'running' && !app.sleepingSince && release?.image
+        ? app.replicas
+        : 0;
     const now = new Date();
     const step = planConvergence({
       desiredReplicas: desired,
@@ -305,7 +307,12 @@ export class Reconciler {
       phase = 'crashloop';
       reason = `replica ${crashed.id.slice(0, 8)} ${crashed.lastError ?? 'keeps exiting'} (${crashed.restarts} restarts)`;
     } else if (converged) {
-      phase = app.desiredState === 'running' && app.currentReleaseId ? 'running' : 'stopped';
+      phase =
+        app.desiredState === 'running' && app.currentReleaseId
+          ? app.sleepingSince
+            ? 'sleeping'
+            : 'running'
+          : 'stopped';
     }
     const settled = phase !== 'converging';
     // Only the reconciler changes an app's status without a new generation, so an unchanged status needs

@@ -51,6 +51,7 @@ export class LoadBalancerManager {
       !!app &&
       !app.deletingAt &&
       app.desiredState === 'running' &&
+      !app.sleepingSince &&
       !!app.loadBalancer &&
       !!release?.image &&
       app.currentReleaseId === release.id;
@@ -93,7 +94,7 @@ export class LoadBalancerManager {
    * replicas have just become `stopping`, so HAProxy stops sending them traffic while they still answer.
    */
   async syncBackends(app: App, hosts: Host[]): Promise<void> {
-    if (!app.loadBalancer || app.deletingAt || app.desiredState !== 'running') return;
+    if (!app.loadBalancer || app.deletingAt || app.desiredState !== 'running' || app.sleepingSince) return;
     const balancer = await this.replicas.servingBalancerOf(app.id);
     const host = hosts.find((h) => h.id === balancer?.hostId);
     if (!balancer?.containerId || !host || host.status === 'down') return;

@@ -40,6 +40,7 @@ import {
   ScaleAppRequest,
 } from './apps.dto.js';
 import { HealthCheckRequest } from './health-check.dto.js';
+import { SleepRequest } from './sleep.dto.js';
 
 const QUOTA = {
   description: 'Over a plan limit (problem+json, code quota_exceeded, with limit, current and requested)',
@@ -244,6 +245,30 @@ export class AppsController {
   @ApiOperation({ summary: 'Remove the health check: a replica is ready once its port accepts connections' })
   async removeHealthCheck(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.setHealthCheck(p, name, null));
+  }
+
+  @Put('apps/:app/sleep')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'The app sleeps once idle that long')
+  @ApiOperation({
+    summary:
+      'Scale to zero: the app sleeps after this many seconds without a request and wakes on the next one (plans that allow it)',
+  })
+  @ApiForbiddenResponse(QUOTA)
+  async putSleep(
+    @CurrentPrincipal() p: Principal,
+    @AppNameParam() name: string,
+    @Body() body: SleepRequest,
+  ): Promise<AppView> {
+    return AppView.from(await this.apps.setSleep(p, name, body.afterIdleSeconds));
+  }
+
+  @Delete('apps/:app/sleep')
+  @Authorize('apps:write')
+  @Accepted(AppView, 'The app never sleeps; a sleeping app wakes now')
+  @ApiOperation({ summary: 'Keep the app awake: it no longer sleeps when idle' })
+  async removeSleep(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
+    return AppView.from(await this.apps.setSleep(p, name, null));
   }
 
   @Get('tenant/quota')

@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/index.js';
 import { HealthCheckView, RolloutView } from './health-check.dto.js';
+import { SleepView } from './sleep.dto.js';
 import {
   ENV_LIMITS,
   envVarFaults,
@@ -156,7 +157,10 @@ export class AppView {
   @ApiProperty({ example: 'billing-api' }) name: string;
   @ApiProperty({ enum: ['running', 'stopped'], example: 'running' }) desiredState: string;
   @ApiProperty({ example: 2 }) replicas: number;
-  @ApiProperty({ enum: ['converging', 'running', 'stopped', 'crashloop', 'failed'], example: 'running' })
+  @ApiProperty({
+    enum: ['converging', 'running', 'sleeping', 'stopped', 'crashloop', 'failed'],
+    example: 'running',
+  })
   phase: string;
   @ApiProperty({ nullable: true, type: String, example: null }) statusReason: string | null;
   @ApiProperty({ example: 7, description: 'Bumped by every change of what should run' }) generation: number;
@@ -173,6 +177,12 @@ export class AppView {
       "The check the app's next release gets (null: a replica is ready once its port accepts connections)",
   })
   healthCheck: HealthCheckSettings | null;
+  @ApiProperty({
+    type: SleepView,
+    nullable: true,
+    description: 'Scale to zero: when the app sleeps and whether it does (null: it never sleeps)',
+  })
+  sleep: SleepView | null;
   @ApiProperty({ type: RolloutView, nullable: true, description: 'The current release’s rollout' })
   rollout: RolloutView | null;
   @ApiProperty({
@@ -210,6 +220,7 @@ export class AppView {
       endpoints: o.endpoints,
       loadBalancer: app.loadBalancer,
       healthCheck: app.healthCheck,
+      sleep: SleepView.from(app),
       rollout: RolloutView.from(o),
       loadBalancerEndpoint: o.loadBalancerEndpoint,
       urls: o.urls,

@@ -41,6 +41,13 @@ export class PlanLimitsRequest {
   @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(1000) maxReplicasPerApp: number;
   @ApiProperty({ example: 8192 }) @IsInt() @Min(0) @Max(10_000_000) maxTotalMemoryMb: number;
   @ApiProperty({ example: true }) @IsBoolean() loadBalancerAllowed: boolean;
+  @ApiPropertyOptional({
+    example: true,
+    description: 'Whether apps may sleep when idle and wake on their next request (default false)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  scaleToZero?: boolean;
   @ApiProperty({ example: 50 }) @IsInt() @Min(1) @Max(2048) maxUploadMb: number;
   @ApiProperty({ example: 900 }) @IsInt() @Min(30) @Max(7200) buildTimeoutSeconds: number;
   @ApiProperty({ example: 4 }) @IsInt() @Min(1) @Max(100) concurrentBuilds: number;
@@ -91,6 +98,8 @@ export class PlanView {
   @ApiProperty({ example: 5 }) maxReplicasPerApp: number;
   @ApiProperty({ example: 2048 }) maxTotalMemoryMb: number;
   @ApiProperty({ example: true }) loadBalancerAllowed: boolean;
+  @ApiProperty({ example: true, description: 'Apps may sleep when idle (scale to zero)' })
+  scaleToZero: boolean;
   @ApiProperty({ example: 25 }) maxUploadMb: number;
   @ApiProperty({ example: 600 }) buildTimeoutSeconds: number;
   @ApiProperty({ example: 2 }) concurrentBuilds: number;
