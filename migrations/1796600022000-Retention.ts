@@ -17,9 +17,13 @@ export class Retention1796600022000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "IDX_367cefe47aca55e038da95f147" ON "webhook_deliveries"  ("finished_at") `,
     );
+    await queryRunner.query(
+      `CREATE INDEX "IDX_16799264a4ae6a8691775b6595" ON "events"  ("tenant_id", "created_at") `,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "public"."IDX_16799264a4ae6a8691775b6595"`);
     await queryRunner.query(`DROP INDEX "public"."IDX_367cefe47aca55e038da95f147"`);
     await queryRunner.query(`DROP INDEX "public"."IDX_497bb4f7c4c55db9749616cd2a"`);
     await queryRunner.query(`ALTER TABLE "one_off_runs" DROP COLUMN "expired_at"`);

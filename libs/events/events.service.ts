@@ -71,30 +71,20 @@ export class EventsService {
 
   /**
    * Deletes at most `limit` events older than their tenant's plan's `eventRetentionDays`, oldest first per
-   * tenant; an event a webhook delivery still retries stays (the delivery reads it). Per retention value, the
-   * first event at or after its cutoff (the `created_at` index) bounds each tenant's range on the
-   * (tenant, seq) index, so a pass reads only what it deletes, not the events kept. An event whose
-   * transaction committed after a newer one lies above that bound until the cutoff passes it. Returns how
-   * many it deleted.
+   * tenant (the (tenant, created_at) index: a pass reads what it deletes, never the events it keeps); an
+   * event a webhook delivery still retries stays (the delivery reads it). Returns how many it deleted.
    */
   async deleteExpired(limit: number): Promise<number> {
     const [row] = (await this.events.query(
-      `WITH bounds AS (
-         SELECT r.days, now() - make_interval(days => r.days) AS cutoff,
-                (SELECT e.seq FROM events e WHERE e.created_at >= now() - make_interval(days => r.days)
-                  ORDER BY e.created_at LIMIT 1) AS first_kept
-           FROM (SELECT DISTINCT event_retention_days AS days FROM plans) r
-       ), doomed AS (
+      `WITH doomed AS (
          SELECT x.seq
            FROM tenants t
            JOIN plans p ON p.id = t.plan_id
-           JOIN bounds b ON b.days = p.event_retention_days
           CROSS JOIN LATERAL (
             SELECT e.seq FROM events e
-             WHERE e.tenant_id = t.id AND (b.first_kept IS NULL OR e.seq < b.first_kept)
-               AND e.created_at < b.cutoff
+             WHERE e.tenant_id = t.id AND e.created_at < now() - make_interval(days => p.event_retention_days)
                AND e.seq NOT IN (SELECT d.event_seq FROM webhook_deliveries d WHERE d.status = 'pending')
-             ORDER BY e.seq LIMIT $1) x
+             ORDER BY e.created_at LIMIT $1) x
           LIMIT $1
        ), gone AS (DELETE FROM events WHERE seq IN (SELECT seq FROM doomed) RETURNING 1)
        SELECT count(*)::int AS deleted FROM gone`,
