@@ -5,6 +5,7 @@ import { tarGz } from './support/archives.js';
 import { migratedDataSource } from './support/database.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from './support/docker.js';
 import { uploadBuild, waitForBuild } from './support/lifecycle.js';
+import { StreamClient, wsUrl } from './logs/stream-client.js';
 
 /** One day of events, the output of the newest finished run per app only. */
 const PLAN = {
@@ -120,6 +121,12 @@ describe('retention', () => {
     expect(gone.status).toBe(410);
     expect(gone.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(gone.body).toMatchObject({ status: 410, code: 'run_expired' });
+
+    // The WebSocket follow refuses it the same way (close 4000 + status, the code as reason).
+    const stream = StreamClient.open(wsUrl(api.url, `/v1/apps/web/runs/${first.id}/log-stream`), {
+      headers: owner.auth,
+    });
+    expect(await stream.closed).toEqual({ code: 4410, reason: 'run_expired' });
 
     const kept = await api.http.get(`/v1/apps/web/runs/${second.id}/output`).set(owner.auth).expect(200);
     expect(kept.body.lines.map((line: { text: string }) => line.text)).toEqual(['second']);
