@@ -4,6 +4,7 @@ import { Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedCol
 @Entity('audit_events')
 @Index(['tenantId', 'createdAt'])
 @Index(['tenantId', 'seq'])
+@Index(['createdAt'])
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;

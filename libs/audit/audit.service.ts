@@ -33,6 +33,19 @@ export class AuditService {
     );
   }
 
+  /** Deletes at most `limit` audit events older than `days` days, oldest first; returns how many. */
+  async deleteOlderThan(days: number, limit: number): Promise<number> {
+    const [row] = (await this.events.query(
+      `WITH doomed AS (
+         SELECT id FROM audit_events WHERE created_at < now() - make_interval(days => $1)
+          ORDER BY created_at LIMIT $2
+       ), gone AS (DELETE FROM audit_events WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+       SELECT count(*)::int AS deleted FROM gone`,
+      [days, limit],
+    )) as { deleted: number }[];
+    return row?.deleted ?? 0;
+  }
+
   /** Newest first, one page after `filter.cursor`; `tenantId: undefined` reads every tenant (operators). */
   async page(filter: AuditPageFilter): Promise<AuditPage> {
     const { where, parameters, limit } = auditPageQuery(filter);

@@ -77,6 +77,13 @@ export interface BerthConfig {
   meterIntervalMs: number;
   /** Pause between build retention passes (expiry of builds beyond each plan's buildRetention). */
   buildRetentionIntervalMs: number;
+  /**
+   * Pause between retention passes (libs/retention: events beyond each plan's eventRetentionDays, finished
+   * webhook deliveries after 7 days, audit events beyond auditRetentionDays, run output beyond runRetention).
+   */
+  retentionIntervalMs: number;
+  /** Days audit events are kept (an operator's setting: compliance decides it, not the tenant's plan). */
+  auditRetentionDays: number;
   /** Pause between resource samples of every running replica (libs/metrics). */
   metricsIntervalMs: number;
   /** How long replica samples are kept. */
@@ -190,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       100,
       intFrom(env.BERTH_BUILD_RETENTION_MS, 10 * 60_000, 'BERTH_BUILD_RETENTION_MS'),
     ),
+    retentionIntervalMs: Math.max(
+      100,
+      intFrom(env.BERTH_RETENTION_INTERVAL_MS, 10 * 60_000, 'BERTH_RETENTION_INTERVAL_MS'),
+    ),
+    auditRetentionDays: positiveIntFrom(env.BERTH_AUDIT_RETENTION_DAYS, 365, 'BERTH_AUDIT_RETENTION_DAYS'),
     metricsIntervalMs: positiveIntFrom(env.BERTH_METRICS_INTERVAL_MS, 10_000, 'BERTH_METRICS_INTERVAL_MS'),
     metricsRetentionHours: positiveIntFrom(
       env.BERTH_METRICS_RETENTION_HOURS,

@@ -5,6 +5,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Index(['tenantId', 'seq'])
 @Index(['appId', 'seq'])
 @Index(['createdAt'])
+@Index(['tenantId', 'createdAt'])
 export class TenantEvent {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   seq: string;

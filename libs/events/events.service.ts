@@ -70,8 +70,33 @@ export class EventsService {
   }
 
   /**
+   * Deletes at most `limit` events older than their tenant's plan's `eventRetentionDays`, oldest first per
+   * tenant (the (tenant, created_at) index: a pass reads what it deletes, never the events it keeps); an
+   * event a webhook delivery still retries stays (the delivery reads it). Returns how many it deleted.
+   */
+  async deleteExpired(limit: number): Promise<number> {
+    const [row] = (await this.events.query(
+      `WITH doomed AS (
+         SELECT x.seq
+           FROM tenants t
+           JOIN plans p ON p.id = t.plan_id
+          CROSS JOIN LATERAL (
+            SELECT e.seq FROM events e
+             WHERE e.tenant_id = t.id AND e.created_at < now() - make_interval(days => p.event_retention_days)
+               AND e.seq NOT IN (SELECT d.event_seq FROM webhook_deliveries d WHERE d.status = 'pending')
+             ORDER BY e.created_at LIMIT $1) x
+          LIMIT $1
+       ), gone AS (DELETE FROM events WHERE seq IN (SELECT seq FROM doomed) RETURNING 1)
+       SELECT count(*)::int AS deleted FROM gone`,
+      [limit],
+    )) as { deleted: number }[];
+    return row?.deleted ?? 0;
+  }
+
+  /**
    * A feed page: with `after`, the events after it, oldest first; without, the newest `limit` events,
-   * oldest first, so a client reads the recent past once and then follows with `after`.
+   * oldest first, so a client reads the recent past once and then follows with `after`. An `after` below
+   * the oldest event retention kept simply starts at the oldest kept one.
    */
   async page(filter: EventsFilter): Promise<EventsPage> {
     const limit = Math.min(Math.max(filter.limit ?? EVENTS_PAGE_DEFAULT, 1), EVENTS_PAGE_MAX);

@@ -66,6 +66,17 @@ export class Plan {
   @Column({ name: 'build_retention', type: 'integer', default: 20 })
   buildRetention: number;
 
+  /**
+   * Days the tenant's events (GET /v1/events) are kept; older ones are deleted in the background
+   * (libs/retention), except one a webhook delivery still retries.
+   */
+  @Column({ name: 'event_retention_days', type: 'integer', default: 7 })
+  eventRetentionDays: number;
+
+  /** Finished one-off runs per app whose output is kept; older runs keep their row, their output goes. */
+  @Column({ name: 'run_retention', type: 'integer', default: 50 })
+  runRetention: number;
+
   /** The plan a signup lands on; exactly one plan has it. */
   @Column({ name: 'is_default', type: 'boolean', default: false })
   isDefault: boolean;
@@ -97,6 +108,8 @@ export type PlanLimitValues = Pick<
   | 'concurrentBuilds'
   | 'maxCustomDomains'
   | 'buildRetention'
+  | 'eventRetentionDays'
+  | 'runRetention'
 >;
 
 /** The limits a plan sets, without its identity or bookkeeping: what quota views show. */
@@ -116,5 +129,7 @@ export function limitsOf(plan: Plan): PlanLimitValues {
     concurrentBuilds: plan.concurrentBuilds,
     maxCustomDomains: plan.maxCustomDomains,
     buildRetention: plan.buildRetention,
+    eventRetentionDays: plan.eventRetentionDays,
+    runRetention: plan.runRetention,
   };
 }

@@ -21,6 +21,8 @@ export type PlanLimits = Omit<
   | 'isDefault'
   | 'maxCustomDomains'
   | 'buildRetention'
+  | 'eventRetentionDays'
+  | 'runRetention'
   | 'buildMemoryMb'
   | 'buildCpuMillis'
   | 'scaleToZero'
@@ -29,6 +31,9 @@ export type PlanLimits = Omit<
   maxCustomDomains?: number;
   /** Optional for plans made before build retention existed: 20 when absent. */
   buildRetention?: number;
+  /** Optional for plans made before event and run retention existed: 7 days and 50 runs when absent. */
+  eventRetentionDays?: number;
+  runRetention?: number;
   /** Optional for callers made before build allotments existed: 1024 MB and one core when absent. */
   buildMemoryMb?: number;
   buildCpuMillis?: number;

@@ -88,4 +88,11 @@ export class OneOffRun {
   /** Docker's FinishedAt (or when it was given up). */
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
+
+  /**
+   * When retention deleted its output (beyond the plan's `runRetention` newest finished runs of the app):
+   * the row stays (usage history), reading its output answers 410 run_expired.
+   */
+  @Column({ name: 'expired_at', type: 'timestamptz', nullable: true })
+  expiredAt: Date | null;
 }

@@ -66,6 +66,21 @@ export class RunOutputStore {
     return rows.reverse().map(toEntry);
   }
 
+  /** Deletes at most `limit` output lines of these runs; returns how many (fewer than `limit`: none left). */
+  async deleteOfRuns(runIds: string[], limit: number): Promise<number> {
+    if (runIds.length === 0) return 0;
+    const [row]: { deleted: number }[] = await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT run_id, seq FROM run_output_lines WHERE run_id = ANY($1::uuid[]) LIMIT $2
+       ), gone AS (
+         DELETE FROM run_output_lines l USING doomed d WHERE l.run_id = d.run_id AND l.seq = d.seq RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+      [runIds, limit],
+    );
+    return row?.deleted ?? 0;
+  }
+
   /** Told (in this process) when lines of the run were stored; returns the unsubscribe function. */
   subscribe(runId: string, listener: () => void): () => void {
     this.live.on(runId, listener);

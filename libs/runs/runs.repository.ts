@@ -143,6 +143,37 @@ export class RunsRepository {
     );
   }
 
+  /**
+   * Finished runs beyond their plan's `runRetention` newest of their app (by creation) whose output is not
+   * expired yet, at most `limit`. Only unexpired finished runs are ranked: expired ones are older than every
+   * kept one, so a pass reads the kept runs and the new work, not the whole history.
+   */
+  async beyondRetention(limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM (
+         SELECT r.id, p.run_retention AS keep,
+                row_number() OVER (PARTITION BY r.app_id ORDER BY r.created_at DESC, r.id DESC) AS rank
+           FROM one_off_runs r
+           JOIN tenants t ON t.id = r.tenant_id
+           JOIN plans p ON p.id = t.plan_id
+          WHERE r.finished_at IS NOT NULL AND r.expired_at IS NULL
+       ) ranked
+        WHERE rank > keep
+        ORDER BY id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Their output is gone: reading it answers 410 run_expired from now on. */
+  async markExpired(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE one_off_runs SET expired_at = now() WHERE id = ANY($1::uuid[]) AND expired_at IS NULL`,
+      [ids],
+    );
+  }
+
   /** A caller stopped an active run; false when it had already ended. */
   async markStopped(id: string, reason: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(

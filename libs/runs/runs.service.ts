@@ -132,8 +132,20 @@ export class RunsService {
     page: { after: number; limit: number },
   ): Promise<{ run: OneOffRun; lines: RunOutputEntry[] }> {
     const app = await this.apps.get(principal, appName);
-    const run = await this.ofApp(app, runId);
+    const run = await this.withOutput(app, runId);
     return { run, lines: await this.output.read(run.id, page.after, page.limit) };
+  }
+
+  /** The run of the app whose output is still kept: 410 run_expired once retention deleted it. */
+  async withOutput(app: App, runId: string): Promise<OneOffRun> {
+    const run = await this.ofApp(app, runId);
+    if (run.expiredAt) {
+      throw problems.gone(
+        'run_expired',
+        `Run ${run.id} expired on ${run.expiredAt.toISOString()}: the plan keeps the output of the app's newest finished runs only, and its output was deleted`,
+      );
+    }
+    return run;
   }
 
   /** Kills an active run (its state says `stopped`); an ended run is left as it is. */

@@ -8,6 +8,7 @@ export { signatureHeader, verifySignature } from './webhook-signature.js';
 export { WEBHOOK_URL_MAX_LENGTH, webhookUrlProblem } from './webhook-url.js';
 export type { Webhook } from './webhook.entity.js';
 export { WebhooksModule } from './webhooks.module.js';
+export { WebhooksRepository } from './webhooks.repository.js';
 export {
   DELIVERIES_PAGE_DEFAULT,
   DELIVERIES_PAGE_MAX,

@@ -16,6 +16,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 @Entity('webhook_deliveries')
 @Unique(['webhookId', 'eventSeq'])
 @Index(['status', 'nextAttemptAt'])
+@Index(['finishedAt'])
 export class WebhookDelivery {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;

@@ -8,6 +8,6 @@ import { WebhooksService } from './webhooks.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature(WEBHOOKS_ENTITIES)],
   providers: [WebhooksRepository, WebhooksService, WebhookDispatcher],
-  exports: [WebhooksService, WebhookDispatcher],
+  exports: [WebhooksService, WebhookDispatcher, WebhooksRepository],
 })
 export class WebhooksModule {}

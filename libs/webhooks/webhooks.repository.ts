@@ -229,4 +229,21 @@ export class WebhooksRepository {
       );
     });
   }
+
+  /**
+   * Deletes at most `limit` deliveries that reached their final state (delivered or failed) more than
+   * `days` days ago, oldest first, with their attempts (the foreign key cascades); pending ones stay.
+   */
+  async deleteFinishedBefore(days: number, limit: number): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT id FROM webhook_deliveries
+          WHERE finished_at < now() - make_interval(days => $1) AND status <> 'pending'
+          ORDER BY finished_at LIMIT $2
+       ), gone AS (DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+       SELECT count(*)::int AS deleted FROM gone`,
+      [days, limit],
+    )) as { deleted: number }[];
+    return row?.deleted ?? 0;
+  }
 }

@@ -18,6 +18,7 @@ import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
 import { MetricsModule } from '../../../libs/metrics/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
+import { RetentionModule } from '../../../libs/retention/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { WebhooksModule } from '../../../libs/webhooks/index.js';
@@ -84,6 +85,7 @@ export class AppModule {
         ReadBudgetModule,
         IngressModule,
         WebhooksModule,
+        RetentionModule,
       ],
       controllers: [
         HealthController,

@@ -3,18 +3,20 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuditModule } from '../../../libs/audit/index.js';
 import { type BerthConfig, ConfigModule } from '../../../libs/config/index.js';
 import { DatabaseModule } from '../../../libs/db/index.js';
+import { EventsModule } from '../../../libs/events/index.js';
 import { BuildsModule } from '../../../libs/builds/index.js';
 import { HostsModule } from '../../../libs/hosts/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
 import { MetricsSamplingModule } from '../../../libs/metrics/index.js';
 import { PlansModule } from '../../../libs/plans/index.js';
+import { RetentionModule } from '../../../libs/retention/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { WebhooksModule } from '../../../libs/webhooks/index.js';
 import { loggerOptions } from '../../api/src/http/logging.js';
 
 /** The control loops without the HTTP edge: reconciler, build runner, host monitor, usage meter, webhook
- * delivery. */
+ * delivery, retention. */
 @Module({})
 export class WorkerModule {
   static forRoot(options: { config: BerthConfig; databaseUrl: string }): DynamicModule {
@@ -25,6 +27,7 @@ export class WorkerModule {
         LoggerModule.forRoot(loggerOptions(options.config)),
         DatabaseModule.forRoot({ url: options.databaseUrl, entities: ENTITIES }),
         AuditModule,
+        EventsModule,
         PlansModule,
         HostsModule,
         BuildsModule,
@@ -32,6 +35,7 @@ export class WorkerModule {
         MeteringModule,
         WebhooksModule,
         MetricsSamplingModule,
+        RetentionModule,
       ],
     };
   }

@@ -1411,6 +1411,16 @@ export interface components {
        * @example 20
        */
       buildRetention: number;
+      /**
+       * @description Days events are kept
+       * @example 7
+       */
+      eventRetentionDays: number;
+      /**
+       * @description Finished runs per app whose output is kept
+       * @example 50
+       */
+      runRetention: number;
       /** @example false */
       isDefault: boolean;
       /** @example null */
@@ -1467,6 +1477,16 @@ export interface components {
        * @example 20
        */
       buildRetention?: number;
+      /**
+       * @description Days events (GET /v1/events) are kept (default 7); older ones are deleted unless a webhook delivery of theirs is still retried
+       * @example 7
+       */
+      eventRetentionDays?: number;
+      /**
+       * @description Finished one-off runs per app whose output is kept (default 50); older runs keep their record, reading their output answers 410 run_expired
+       * @example 50
+       */
+      runRetention?: number;
       /** @example false */
       isDefault?: boolean;
       /**
@@ -1522,6 +1542,16 @@ export interface components {
        * @example 20
        */
       buildRetention?: number;
+      /**
+       * @description Days events (GET /v1/events) are kept (default 7); older ones are deleted unless a webhook delivery of theirs is still retried
+       * @example 7
+       */
+      eventRetentionDays?: number;
+      /**
+       * @description Finished one-off runs per app whose output is kept (default 50); older runs keep their record, reading their output answers 410 run_expired
+       * @example 50
+       */
+      runRetention?: number;
       /** @example false */
       isDefault?: boolean;
     };
@@ -2238,6 +2268,11 @@ export interface components {
       startedAt: string | null;
       /** @example 2026-12-05T14:00:03.000Z */
       finishedAt: string | null;
+      /**
+       * @description When retention deleted its output (beyond the plan's runRetention newest finished runs of the app): its output answers 410 run_expired
+       * @example null
+       */
+      expiredAt: string | null;
       /**
        * @description Poll until it has ended
        * @example /v1/apps/billing-api/runs/6b0e…
@@ -5726,6 +5761,13 @@ export interface operations {
       };
       /** @description No such app (or run) in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The run's output expired under the plan's run retention (code run_expired): the run's record stays */
+      410: {
         headers: {
           [name: string]: unknown;
         };

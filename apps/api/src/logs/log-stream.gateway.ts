@@ -268,7 +268,7 @@ export class LogStreamGateway implements OnApplicationBootstrap, BeforeApplicati
     params: URLSearchParams,
   ): Promise<void> {
     const grant = await this.streams.authorize(credentials);
-    const run = await this.runs.ofApp(grant.app, runId);
+    const run = await this.runs.withOutput(grant.app, runId);
     if (connection.closed) return;
     this.grants.set(connection, grant);
     connection.onDispose(await this.streams.acquireSlot(grant.tenantId));

@@ -67,6 +67,30 @@ export class PlanLimitsRequest {
   @Min(1)
   @Max(1000)
   buildRetention?: number;
+  @ApiPropertyOptional({
+    example: 7,
+    minimum: 1,
+    maximum: 90,
+    description:
+      'Days events (GET /v1/events) are kept (default 7); older ones are deleted unless a webhook delivery of theirs is still retried',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(90)
+  eventRetentionDays?: number;
+  @ApiPropertyOptional({
+    example: 50,
+    minimum: 1,
+    maximum: 1000,
+    description:
+      'Finished one-off runs per app whose output is kept (default 50); older runs keep their record, reading their output answers 410 run_expired',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  runRetention?: number;
   @ApiPropertyOptional({ example: false }) @IsOptional() @IsBoolean() isDefault?: boolean;
 }
 
@@ -105,6 +129,9 @@ export class PlanView {
   @ApiProperty({ example: 2 }) concurrentBuilds: number;
   @ApiProperty({ example: 2 }) maxCustomDomains: number;
   @ApiProperty({ example: 20, description: 'Finished builds kept per app' }) buildRetention: number;
+  @ApiProperty({ example: 7, description: 'Days events are kept' }) eventRetentionDays: number;
+  @ApiProperty({ example: 50, description: 'Finished runs per app whose output is kept' })
+  runRetention: number;
   @ApiProperty({ example: false }) isDefault: boolean;
   @ApiProperty({ nullable: true, type: String, example: null }) retiredAt: string | null;
 

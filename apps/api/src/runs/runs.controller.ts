@@ -14,6 +14,7 @@ import {
 import {
   ApiConflictResponse,
   ApiForbiddenResponse,
+  ApiGoneResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -117,6 +118,10 @@ export class RunsController {
   @ApiHeader({ name: 'Accept', required: false, description: 'application/x-ndjson to follow live' })
   @ApiProduces('application/json', 'application/x-ndjson')
   @ApiOkResponse({ type: RunOutputView })
+  @ApiGoneResponse({
+    description:
+      "The run's output expired under the plan's run retention (code run_expired): the run's record stays",
+  })
   async output(
     @CurrentPrincipal() p: Principal,
     @AppNameParam() app: string,

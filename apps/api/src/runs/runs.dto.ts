@@ -114,6 +114,14 @@ export class RunView {
     string | null;
   @ApiProperty({ nullable: true, type: String, example: '2026-12-05T14:00:03.000Z' }) finishedAt:
     string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      "When retention deleted its output (beyond the plan's runRetention newest finished runs of the app): its output answers 410 run_expired",
+  })
+  expiredAt: string | null;
   @ApiProperty({ example: '/v1/apps/billing-api/runs/6b0e…', description: 'Poll until it has ended' })
   statusUrl: string;
   @ApiProperty({ example: '/v1/apps/billing-api/runs/6b0e…/output' }) outputUrl: string;
@@ -141,6 +149,7 @@ export class RunView {
         createdAt: run.createdAt.toISOString(),
         startedAt: run.startedAt?.toISOString() ?? null,
         finishedAt: run.finishedAt?.toISOString() ?? null,
+        expiredAt: run.expiredAt?.toISOString() ?? null,
         statusUrl: `/v1/apps/${appName}/runs/${run.id}`,
         outputUrl: `/v1/apps/${appName}/runs/${run.id}/output`,
         ...(tail === undefined ? {} : { outputTail: tail }),
