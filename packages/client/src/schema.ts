@@ -683,6 +683,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/sleep': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Scale to zero: the app sleeps after this many seconds without a request and wakes on the next one (plans that allow it) */
+    put: operations['Apps_putSleep'];
+    post?: never;
+    /** Keep the app awake: it no longer sleeps when idle */
+    delete: operations['Apps_removeSleep'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenant/quota': {
     parameters: {
       query?: never;
@@ -1398,6 +1416,11 @@ export interface components {
       maxTotalMemoryMb: number;
       /** @example true */
       loadBalancerAllowed: boolean;
+      /**
+       * @description Apps may sleep when idle (scale to zero)
+       * @example true
+       */
+      scaleToZero: boolean;
       /** @example 25 */
       maxUploadMb: number;
       /** @example 600 */
@@ -1461,6 +1484,11 @@ export interface components {
       maxTotalMemoryMb: number;
       /** @example true */
       loadBalancerAllowed: boolean;
+      /**
+       * @description Whether apps may sleep when idle and wake on their next request (default false)
+       * @example true
+       */
+      scaleToZero?: boolean;
       /** @example 50 */
       maxUploadMb: number;
       /** @example 900 */
@@ -1526,6 +1554,11 @@ export interface components {
       maxTotalMemoryMb?: number;
       /** @example true */
       loadBalancerAllowed?: boolean;
+      /**
+       * @description Whether apps may sleep when idle and wake on their next request (default false)
+       * @example true
+       */
+      scaleToZero?: boolean;
       /** @example 50 */
       maxUploadMb?: number;
       /** @example 900 */
@@ -1723,6 +1756,20 @@ export interface components {
       /** @example null */
       rollbackWindowMs: number | null;
     };
+    SleepView: {
+      /** @example 900 */
+      afterIdleSeconds: number;
+      /**
+       * @description Set while the app sleeps: no replica runs; its next request wakes it
+       * @example null
+       */
+      sleepingSince: string | null;
+      /**
+       * @description The last request the edge router counted for the app (a few seconds behind)
+       * @example 2026-12-05T14:00:00.000Z
+       */
+      lastRequestAt: string | null;
+    };
     RolloutView: {
       /**
        * @description rolling_out: the current release is not fully ready yet; rolled_out: it is; rolled_back: a release failed its health check and the app went back to the current one
@@ -1766,7 +1813,7 @@ export interface components {
        * @example running
        * @enum {string}
        */
-      phase: 'converging' | 'running' | 'stopped' | 'crashloop' | 'failed';
+      phase: 'converging' | 'running' | 'sleeping' | 'stopped' | 'crashloop' | 'failed';
       /** @example null */
       statusReason: string | null;
       /**
@@ -1792,6 +1839,8 @@ export interface components {
       loadBalancer: Record<string, never> | null;
       /** @description The check the app's next release gets (null: a replica is ready once its port accepts connections) */
       healthCheck: components['schemas']['HealthCheckView'] | null;
+      /** @description Scale to zero: when the app sleeps and whether it does (null: it never sleeps) */
+      sleep: components['schemas']['SleepView'] | null;
       /** @description The current release’s rollout */
       rollout: components['schemas']['RolloutView'] | null;
       /**
@@ -2005,6 +2054,13 @@ export interface components {
        * @example 300000
        */
       rollbackWindowMs?: number | null;
+    };
+    SleepRequest: {
+      /**
+       * @description Seconds without a request after which the app sleeps; at least the platform minimum (BERTH_SLEEP_MIN_IDLE_SECONDS, 60 by default)
+       * @example 900
+       */
+      afterIdleSeconds: number;
     };
     QuotaView: {
       /** @example hobby */
@@ -2523,6 +2579,8 @@ export interface components {
         | 'app.deleting'
         | 'app.crashloop'
         | 'app.failed'
+        | 'app.slept'
+        | 'app.woke'
         | 'build.queued'
         | 'build.started'
         | 'build.succeeded'
@@ -2628,7 +2686,7 @@ export interface components {
        */
       url: string;
       /**
-       * @description Event types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, rollout.rolled_back, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`)
+       * @description Event types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, app.slept, app.woke, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, rollout.rolled_back, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`)
        * @example [
        *       "build.",
        *       "replica.oom_killed"
@@ -4935,6 +4993,104 @@ export interface operations {
       };
     };
   };
+  Apps_putSleep: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SleepRequest'];
+      };
+    };
+    responses: {
+      /** @description The app sleeps once idle that long */
+      202: {
+        headers: {
+          /** @description Poll this until converged */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description Over a plan limit (problem+json, code quota_exceeded, with limit, current and requested)
+       *
+       *     Role or scope does not allow this (problem+json, code forbidden)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Apps_removeSleep: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The app never sleeps; a sleeping app wakes now */
+      202: {
+        headers: {
+          /** @description Poll this until converged */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   Apps_quota: {
     parameters: {
       query?: never;
@@ -6227,7 +6383,7 @@ export interface operations {
       query?: {
         /** @description Only this app's events (by name) */
         app?: string;
-        /** @description Comma-separated types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, rollout.rolled_back, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`) */
+        /** @description Comma-separated types (app.created, app.started, app.stopped, app.scaled, app.deleting, app.crashloop, app.failed, app.slept, app.woke, build.queued, build.started, build.succeeded, build.failed, build.cancelled, release.created, rollout.started, rollout.finished, rollout.failed, rollout.rolled_back, replica.started, replica.restarted, replica.crashed, replica.oom_killed, balancer.enabled, balancer.updated, balancer.disabled, domain.added, domain.verified, domain.certificate_updated, domain.removed, quota.refused) or prefixes ending in a dot (`build.`) */
         type?: string[];
         /** @description nextCursor of the previous page: the events after it, oldest first. Without: the newest events */
         after?: string;
