@@ -39,6 +39,8 @@ export interface PlanLimits {
   maxUploadMb: number;
   buildTimeoutSeconds: number;
   concurrentBuilds: number;
+  /** Whether apps may sleep when idle (the plans table's default, false, when absent). */
+  scaleToZero?: boolean;
 }
 
 /** Access tokens live 15 minutes; log in again well before. */

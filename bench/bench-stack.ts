@@ -34,6 +34,7 @@ const UNLIMITED = {
   maxUploadMb: 50,
   buildTimeoutSeconds: 900,
   concurrentBuilds: 100,
+  scaleToZero: true,
 };
 export const BENCH_PLAN: PlanLimits = {
   id: 'bench',

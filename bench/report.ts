@@ -14,6 +14,8 @@ export const BENCHMARK_ORDER = [
   'placement',
   'density',
   'concurrent-deploys',
+  'router',
+  'wake',
   'scale',
 ] as const;
 

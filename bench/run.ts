@@ -30,6 +30,7 @@ import { LOGS_METHOD, PLACEMENT_METHOD, runLogs, runPlacement } from './external
 import { formatMs, now } from './probes.js';
 import { machineFacts, renderTable, writeReport, type BenchOutcome, type BenchReport } from './report.js';
 import { ROUTER_METHOD, runRouterBench } from './router.js';
+import { WAKE_METHOD, runWakeBench } from './wake.js';
 import { RESULTS_DIR, recordedRunFileName } from './results-table.js';
 import { SCALE_METHOD, runScaleBench } from './scale.js';
 import { START_STOP_SCALE_METHOD, runStartStopScaleBench } from './start-stop-scale.js';
@@ -58,6 +59,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'density', method: DENSITY_METHOD, needsStack: true, run: runDensityBench },
   { name: 'concurrent-deploys', method: CONCURRENT_METHOD, needsStack: true, run: runConcurrentDeploysBench },
   { name: 'router', method: ROUTER_METHOD, needsStack: true, run: runRouterBench },
+  { name: 'wake', method: WAKE_METHOD, needsStack: true, run: runWakeBench },
   // Last: it leaves hundreds of replicas running until the stack's cleanup.
   { name: 'scale', method: SCALE_METHOD, needsStack: true, run: runScaleBench },
 ];

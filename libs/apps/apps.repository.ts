@@ -269,16 +269,30 @@ export class AppsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Wakes the app when it sleeps (a new generation: its replicas start); false when it was awake. */
+  /**
+   * Wakes the app when it sleeps (a new generation: its replicas start); false when it was awake. The
+   * request that woke it counts as one, so the app is not put back to sleep before it is answered.
+   */
   async wake(id: string): Promise<boolean> {
     const [rows]: [{ id: string }[], number] = await this.dataSource.query(
       `UPDATE apps SET sleeping_since = NULL, generation = generation + 1, phase = 'converging',
-              status_reason = NULL, updated_at = now()
+              status_reason = NULL, updated_at = now(), last_request_at = now()
         WHERE id = $1 AND sleeping_since IS NOT NULL AND deleting_at IS NULL
         RETURNING id`,
       [id],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * A request is in flight now (the waker forwards one): the router counts requests only once they end,
+   * so a held request would otherwise not keep its app awake.
+   */
+  async touchRequest(id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE apps SET last_request_at = greatest(last_request_at, now()) WHERE id = $1`,
+      [id],
+    );
   }
 
   /** The app's row, in the caller's transaction (the end of its deletion). */

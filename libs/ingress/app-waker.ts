@@ -16,6 +16,8 @@ const MAX_HELD_PER_APP = 200;
 const MAX_HELD = 2000;
 /** How often a held request looks for a replica that answers. */
 const POLL_MS = 100;
+/** How often a held request counts as a request in flight (AppsRepository.touchRequest). */
+const TOUCH_MS = 500;
 /** Headers of one hop only: never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -104,7 +106,9 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
         this.heldTotal -= 1;
       }
       if (!target) return page(res, 503, WAKING_PAGE, 2);
+      await this.apps.touchRequest(appId);
       await forward(req, res, target);
+      await this.apps.touchRequest(appId);
     } catch (err) {
       this.logger.warn(`wake request: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) page(res, 503, WAKING_PAGE, 2);
@@ -131,9 +135,15 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
       await this.changes.notify(appId);
     }
     const deadline = Date.now() + this.config.wakeTimeoutMs;
+    let touchedAt = Date.now();
     for (;;) {
       const target = await this.readyTarget(appId);
       if (target || Date.now() >= deadline || gone()) return target;
+      // A held request keeps its app awake: a wake slower than the idle time must not end in sleep.
+      if (Date.now() - touchedAt >= TOUCH_MS) {
+        await this.apps.touchRequest(appId);
+        touchedAt = Date.now();
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
