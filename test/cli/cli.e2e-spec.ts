@@ -258,6 +258,20 @@ describe('the berth CLI against a real Berth', () => {
     expect(over.stderr).toMatch(/^requested: \d+$/m);
   });
 
+  it('sets the app to sleep when idle and keeps it awake again, refusing a duration it cannot read', async () => {
+    const set = await cli('--json', 'sleep', 'set', APP, '15m');
+    expect(set.code).toBe(0);
+    expect((JSON.parse(set.stdout) as { sleep: { afterIdleSeconds: number } }).sleep.afterIdleSeconds).toBe(
+      900,
+    );
+    const bad = await cli('sleep', 'set', APP, 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/expected seconds/);
+    const off = await cli('sleep', 'off', APP);
+    expect(off.code).toBe(0);
+    expect(off.stderr).toMatch(/stays awake/);
+  });
+
   it('adds a custom domain, prints its TXT record, verifies it, uploads its certificate and removes it', async () => {
     const hostname = 'www.cli-domain.test';
     const added = await cli('domains', 'add', APP, hostname);

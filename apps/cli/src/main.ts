@@ -8,6 +8,7 @@ import { deployCommands } from './commands/deploy-commands.js';
 import { domainCommands } from './commands/domain-commands.js';
 import { healthCommands } from './commands/health-commands.js';
 import { runCommands } from './commands/run-commands.js';
+import { sleepCommands } from './commands/sleep-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('berth')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   domainCommands(program);
   healthCommands(program);
   runCommands(program);
+  sleepCommands(program);
   program.addHelpText(
     'after',
     `
