@@ -11,12 +11,16 @@ import { EdgeRouter } from './edge-router.js';
 import { INGRESS_SETTINGS, type IngressSettings } from './ingress-settings.js';
 import { WakerEndpoint } from './waker-endpoint.js';
 
-/** Requests held for one app while it wakes, and for all apps; more are answered 503 at once. */
+/**
+ * Requests held for one app while it wakes, for one tenant's apps and for all; more are answered 503 at
+ * once, so one tenant's flood of sleeping apps holds at most its own share.
+ */
 const MAX_HELD_PER_APP = 200;
+const MAX_HELD_PER_TENANT = 400;
 const MAX_HELD = 2000;
-/** How often a held request looks for a replica that answers. */
+/** How often an app being woken is looked at for a replica that answers. */
 const POLL_MS = 100;
-/** How often a held request counts as a request in flight (AppsRepository.touchRequest). */
+/** How often held requests count as a request in flight (AppsRepository.touchRequest). */
 const TOUCH_MS = 500;
 /** Headers of one hop only: never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
@@ -51,8 +55,11 @@ interface Target {
 export class AppWaker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('AppWaker');
   private server: http.Server | undefined;
+  /** Requests held, by app id and by tenant id (one map: the ids are UUIDs of different rows). */
   private readonly held = new Map<string, number>();
   private heldTotal = 0;
+  /** The wait of each app being woken, shared by its held requests. */
+  private readonly waits = new Map<string, Promise<Target[]>>();
 
   constructor(
     @Inject(INGRESS_SETTINGS) private readonly settings: IngressSettings,
@@ -90,22 +97,24 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      const appId = await this.router.appOfHostname(hostOf(req.headers.host));
-      if (!appId) return page(res, 404, UNKNOWN_PAGE);
-      const held = this.held.get(appId) ?? 0;
-      if (held >= MAX_HELD_PER_APP || this.heldTotal >= MAX_HELD) return page(res, 503, WAKING_PAGE, 1);
-      this.held.set(appId, held + 1);
-      this.heldTotal += 1;
+      const routed = await this.router.appOfHostname(hostOf(req.headers.host));
+      if (!routed) return page(res, 404, UNKNOWN_PAGE);
+      const { appId, tenantId } = routed;
+      if (
+        (this.held.get(appId) ?? 0) >= MAX_HELD_PER_APP ||
+        (this.held.get(tenantId) ?? 0) >= MAX_HELD_PER_TENANT ||
+        this.heldTotal >= MAX_HELD
+      )
+        return page(res, 503, WAKING_PAGE, 1);
+      this.hold(appId, tenantId, 1);
       let target: Target | undefined;
       try {
-        target = await this.wake(appId, () => res.destroyed || req.destroyed);
+        target = await this.wake(appId);
       } finally {
-        const left = (this.held.get(appId) ?? 1) - 1;
-        if (left > 0) this.held.set(appId, left);
-        else this.held.delete(appId);
-        this.heldTotal -= 1;
+        this.hold(appId, tenantId, -1);
       }
       if (!target) return page(res, 503, WAKING_PAGE, 2);
+      if (res.destroyed) return; // the client left while it waited
       await this.apps.touchRequest(appId);
       await forward(req, res, target);
       await this.apps.touchRequest(appId);
@@ -116,10 +125,19 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  private hold(appId: string, tenantId: string, change: 1 | -1): void {
+    for (const key of [appId, tenantId]) {
+      const count = (this.held.get(key) ?? 0) + change;
+      if (count > 0) this.held.set(key, count);
+      else this.held.delete(key);
+    }
+    this.heldTotal += change;
+  }
+
   private async refuseUpgrade(req: http.IncomingMessage, socket: Duplex): Promise<void> {
     try {
-      const appId = await this.router.appOfHostname(hostOf(req.headers.host));
-      if (appId && (await this.apps.wake(appId))) await this.changes.notify(appId);
+      const routed = await this.router.appOfHostname(hostOf(req.headers.host));
+      if (routed && (await this.apps.wake(routed.appId))) await this.changes.notify(routed.appId);
     } catch {
       // The answer is the same: the client retries.
     }
@@ -128,8 +146,21 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Wakes the app if it sleeps, then waits for a replica that answers; undefined past the timeout. */
-  private async wake(appId: string, gone: () => boolean): Promise<Target | undefined> {
+  /**
+   * Wakes the app if it sleeps, then waits for a replica that answers; undefined past the timeout. The
+   * requests held for one app share one wait (one poll of the database per interval, not one per request).
+   */
+  private async wake(appId: string): Promise<Target | undefined> {
+    let waiting = this.waits.get(appId);
+    if (!waiting) {
+      waiting = this.waitForTargets(appId).finally(() => this.waits.delete(appId));
+      this.waits.set(appId, waiting);
+    }
+    const targets = await waiting;
+    return targets[Math.floor(Math.random() * targets.length)];
+  }
+
+  private async waitForTargets(appId: string): Promise<Target[]> {
     if (await this.apps.wake(appId)) {
       this.logger.log(`app ${appId} woken by a request`);
       await this.changes.notify(appId);
@@ -137,9 +168,9 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
     const deadline = Date.now() + this.config.wakeTimeoutMs;
     let touchedAt = Date.now();
     for (;;) {
-      const target = await this.readyTarget(appId);
-      if (target || Date.now() >= deadline || gone()) return target;
-      // A held request keeps its app awake: a wake slower than the idle time must not end in sleep.
+      const targets = await this.readyTargets(appId);
+      if (targets.length > 0 || Date.now() >= deadline) return targets;
+      // Held requests keep their app awake: a wake slower than the idle time must not end in sleep.
       if (Date.now() - touchedAt >= TOUCH_MS) {
         await this.apps.touchRequest(appId);
         touchedAt = Date.now();
@@ -148,8 +179,8 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** The app's balancer when one runs, else one of its running web replicas (spread by chance). */
-  private async readyTarget(appId: string): Promise<Target | undefined> {
+  /** The app's balancer when one runs, else its running web replicas. */
+  private async readyTargets(appId: string): Promise<Target[]> {
     const rows: { role: string; address: string; port: number }[] = await this.dataSource.query(
       `SELECT r.role, h.public_address AS address, r.host_port AS port
          FROM replicas r JOIN hosts h ON h.id = r.host_id
@@ -157,9 +188,7 @@ export class AppWaker implements OnModuleInit, OnApplicationShutdown {
       [appId],
     );
     const balancers = rows.filter((row) => row.role === 'lb');
-    const pool = balancers.length > 0 ? balancers : rows;
-    const chosen = pool[Math.floor(Math.random() * pool.length)];
-    return chosen ? { address: chosen.address, port: chosen.port } : undefined;
+    return (balancers.length > 0 ? balancers : rows).map(({ address, port }) => ({ address, port }));
   }
 }
 

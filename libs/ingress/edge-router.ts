@@ -37,6 +37,12 @@ import { WakerEndpoint } from './waker-endpoint.js';
  */
 const KEEP_ALIVE_MS = 2000;
 const CHECK_INTERVAL_MS = 1000;
+/** The app a hostname routes to, and its tenant. */
+export interface RoutedApp {
+  appId: string;
+  tenantId: string;
+}
+
 /** How old the hostname → app map the waker reads may be before it is read again. */
 const HOSTNAMES_MAX_AGE_MS = 1000;
 
@@ -53,7 +59,7 @@ export class EdgeRouter {
   /** What each host's router has loaded, by host id: its container and the hash of its configuration. */
   private readonly applied = new Map<string, { containerId: string; hash: string }>();
   /** Every routed hostname's app, as of the last sync (or lookup). */
-  private hostnames: { readAt: number; appIds: Map<string, string> } | undefined;
+  private hostnames: { readAt: number; apps: Map<string, RoutedApp> } | undefined;
 
   constructor(
     @Inject(INGRESS_SETTINGS) private readonly settings: IngressSettings,
@@ -86,20 +92,22 @@ export class EdgeRouter {
   }
 
   /** The app a hostname routes to (for the waker), from a map at most a second old. */
-  async appOfHostname(hostname: string): Promise<string | undefined> {
+  async appOfHostname(hostname: string): Promise<RoutedApp | undefined> {
     if (!this.hostnames || Date.now() - this.hostnames.readAt > HOSTNAMES_MAX_AGE_MS) {
       const hosts = await this.pool.hosts();
       this.rememberHostnames(await this.rows(hosts, await this.domains.allVerified()));
     }
-    return this.hostnames!.appIds.get(hostname);
+    return this.hostnames!.apps.get(hostname);
   }
 
   private rememberHostnames(rows: RoutingRows): void {
-    const appIds = new Map<string, string>();
+    const tenantOf = new Map(rows.apps.map((app) => [app.id, app.tenantId]));
+    const apps = new Map<string, RoutedApp>();
     for (const route of routingTable(rows, { routerHostId: '', appsDomain: this.settings.appsDomain })) {
-      for (const hostname of route.hostnames) appIds.set(hostname, route.appId);
+      const app = { appId: route.appId, tenantId: tenantOf.get(route.appId)! };
+      for (const hostname of route.hostnames) apps.set(hostname, app);
     }
-    this.hostnames = { readAt: Date.now(), appIds };
+    this.hostnames = { readAt: Date.now(), apps };
   }
 
   /**

@@ -244,6 +244,29 @@ describe('scale to zero', () => {
     );
   };
 
+  it('holds at most 200 requests of one sleeping app: a flood of 260 gets 200 answers and 60 quick 503s', async () => {
+    await sleepsAgain();
+    const flood = await Promise.all(
+      Array.from({ length: 260 }, () =>
+        getWithHost(routerUrl, hostname, { timeoutMs: 40_000 }).catch((error: Error) => ({
+          status: 0,
+          text: error.message,
+          headers: {},
+        })),
+      ),
+    );
+    const ok = flood.filter((res) => res.status === 200).length;
+    const refused = flood.filter((res) => res.status === 503);
+    process.stdout.write(
+      `[scale to zero] flood of 260 requests while asleep: ${ok} answered, ${refused.length} 503\n`,
+    );
+    expect(ok + refused.length).toBe(260);
+    // Every request held is answered; those beyond the cap (all sent while it wakes) are refused at once.
+    expect(ok).toBeGreaterThanOrEqual(200);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const res of refused) expect(res.headers['retry-after']).toBe('1');
+  }, 120_000);
+
   it('wakes a sleeping app whose tenant moves to a plan without scale to zero', async () => {
     await sleepsAgain();
     await api.http.put('/v1/tenant/plan').set(owner.auth).send({ planId: awakePlan }).expect(200);
