@@ -1,3 +1,4 @@
+import net from 'node:net';
 /**
  * Timing and waiting helpers shared by the benchmarks: a monotonic clock, polling, HTTP probes and
  * small statistics. Nothing here knows about Berth or Docker.
@@ -113,4 +114,19 @@ export function formatRate(perSecond: number, unit = 'req/s'): string {
 
 export function formatMb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a listener the bench starts next). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Puts an environment variable back as it was (unset when it was). */
+export function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }

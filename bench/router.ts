@@ -3,13 +3,12 @@
  * the app's default hostname) against the same replica at its published port. Method: bench/README.md,
  * "Edge router".
  */
-import net from 'node:net';
 import http from 'node:http';
 import { minimalApp } from './bench-archives.js';
 import type { BenchContext } from './bench-stack.js';
 import { waitServing } from './berth-waits.js';
 import { load, type LoadResult } from './load.js';
-import { formatMs, formatRate, now, waitUntil } from './probes.js';
+import { formatMs, formatRate, freePort, now, restoreEnv, waitUntil } from './probes.js';
 import type { BenchOutcome, BenchRow } from './report.js';
 
 const CONNECTIONS = 10;
@@ -20,14 +19,6 @@ export const ROUTER_METHOD =
   'a 1 s warm-up: GET / of one replica of a minimal node:http app through the edge router (HAProxy ' +
   "container on the host network, Host = the app's default hostname, access lines on, the sync and " +
   'egress collector running) against the same replica at its published port';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** GET / at the router with a Host header (fetch cannot set one): true on 200 with the app's body. */
 function answersThroughRouter(url: string, host: string): Promise<boolean> {
@@ -79,8 +70,8 @@ export async function runRouterBench(ctx: BenchContext): Promise<BenchOutcome> {
       );
     }
   } finally {
-    restore('BERTH_INGRESS_HTTP_PORT', saved.port);
-    restore('BERTH_INGRESS_SYNC_MS', saved.sync);
+    restoreEnv('BERTH_INGRESS_HTTP_PORT', saved.port);
+    restoreEnv('BERTH_INGRESS_SYNC_MS', saved.sync);
     await ctx.stack.restartApi({});
   }
   const { direct, router } = results;
@@ -115,9 +106,4 @@ export async function runRouterBench(ctx: BenchContext): Promise<BenchOutcome> {
     details: { connections: CONNECTIONS, durationSeconds, ...results },
     durationMs: now() - started,
   };
-}
-
-function restore(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
 }

@@ -4,11 +4,10 @@
  * poll until it answers 200). Method: bench/README.md, "Wake from sleep".
  */
 import http from 'node:http';
-import net from 'node:net';
 import { minimalApp } from './bench-archives.js';
 import { BENCH_PLAN, type BenchContext } from './bench-stack.js';
 import { waitServing } from './berth-waits.js';
-import { formatMs, now, waitUntil } from './probes.js';
+import { formatMs, freePort, now, restoreEnv, waitUntil } from './probes.js';
 import { rawBuild, rawRemove, rawRunAndWait, type RawContainer, type RawTarget } from './raw-docker.js';
 import type { BenchOutcome } from './report.js';
 
@@ -19,14 +18,6 @@ export const WAKE_METHOD =
   'one GET / through the edge router to a sleeping app (idle time 2 s; no container runs) until its 200, ' +
   'the request held by the waker while the reconciler starts a replica and it passes its check; raw = ' +
   'DockerEngine create + start of the same image + poll GET / (every 100 ms) until 200; 3 rounds (quick: 1), medians';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** GET / at the router with a Host header: its status and body. */
 function getThroughRouter(
@@ -120,8 +111,8 @@ export async function runWakeBench(ctx: BenchContext): Promise<BenchOutcome> {
     }
   } finally {
     await rawRemove(raw, rawRunning).catch(() => undefined);
-    restore('BERTH_INGRESS_HTTP_PORT', saved.port);
-    restore('BERTH_INGRESS_SYNC_MS', saved.sync);
+    restoreEnv('BERTH_INGRESS_HTTP_PORT', saved.port);
+    restoreEnv('BERTH_INGRESS_SYNC_MS', saved.sync);
     await stack.restartApi({});
   }
   const berth = median(berthMs);
@@ -141,9 +132,4 @@ export async function runWakeBench(ctx: BenchContext): Promise<BenchOutcome> {
     details: { rounds, berthMs, rawMs },
     durationMs: now() - started,
   };
-}
-
-function restore(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
 }

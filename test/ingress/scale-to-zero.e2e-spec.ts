@@ -251,7 +251,7 @@ describe('scale to zero', () => {
         getWithHost(routerUrl, hostname, { timeoutMs: 40_000 }).catch((error: Error) => ({
           status: 0,
           text: error.message,
-          headers: {},
+          headers: {} as http.IncomingHttpHeaders,
         })),
       ),
     );
