@@ -22,6 +22,8 @@ export function drainTarget(
   } catch {
     return { problem: 'url is not a URL' };
   }
+  const scheme = 'url must be https:// or syslog+tls://host:port';
+  if (!['https:', 'http:', 'syslog+tls:'].includes(url.protocol)) return { problem: scheme };
   if (url.username || url.password) return { problem: 'url must not carry a user name or password' };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!host) return { problem: 'url has no host' };
@@ -37,5 +39,5 @@ export function drainTarget(
     }
     return { target: { kind: 'syslog', host, port: Number(url.port), url } };
   }
-  return { problem: 'url must be https:// or syslog+tls://host:port' };
+  return { problem: scheme };
 }
