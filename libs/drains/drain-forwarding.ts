@@ -37,6 +37,7 @@ export class DrainForwarding implements OnApplicationBootstrap, OnApplicationShu
   private readonly settings: ForwardingSettings;
   private readonly rules: EgressRules;
   private readonly extraCa: string | undefined;
+  private lastPass: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -75,7 +76,14 @@ export class DrainForwarding implements OnApplicationBootstrap, OnApplicationShu
     await Promise.allSettled([...this.active.keys()].map((id) => this.stopForwarding(id)));
   }
 
-  async runPass(): Promise<void> {
+  /** One pass; passes never overlap (a test may call this beside the loop). */
+  runPass(): Promise<void> {
+    const pass = this.lastPass.then(() => this.reconcile());
+    this.lastPass = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async reconcile(): Promise<void> {
     const drains = await this.repository.forwarded();
     const wanted = new Map(drains.map((drain) => [drain.id, drain]));
     for (const id of [...this.active.keys()]) {
