@@ -7,7 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DrainForwarding } from '../../libs/drains/index.js';
-import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
+import { inviteUser, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from '../support/docker.js';
 import { uploadBuild, waitConverged } from '../support/lifecycle.js';
 import { breaks, tickerApp } from './log-apps.js';
@@ -144,8 +144,41 @@ describe('log drains on real Docker', () => {
     expect(sixth.body).toMatchObject({ code: 'quota_exceeded', limit: 5 });
     const listed = await api.http.get('/v1/apps/idle/drains').set(owner.auth).expect(200);
     expect(listed.body).toHaveLength(5);
+    expect(listed.body[0]).toEqual({
+      id: expect.any(String),
+      url: `https://127.0.0.1:${refusedPort}/`,
+      linesSent: 0,
+      linesDropped: 0,
+      lastError: null,
+      lastSentAt: null,
+      createdAt: expect.any(String),
+    });
     await api.http.delete(`/v1/apps/idle/drains/${listed.body[0].id}`).set(owner.auth).expect(204);
     expect((await api.http.get('/v1/apps/idle/drains').set(owner.auth).expect(200)).body).toHaveLength(4);
+  });
+
+  it('lets owners and admins change drains; members only list them, a key without logs:read cannot; other tenants get 404', async () => {
+    const admin = await inviteUser(api, owner, 'admin');
+    const member = await inviteUser(api, owner, 'member');
+    const appsReadKey = await api.http
+      .post('/v1/api-keys')
+      .set(owner.auth)
+      .send({ name: 'apps-read', scopes: ['apps:read'] })
+      .expect(201);
+    const stranger = await signupOwner(api, 'drains-stranger');
+    const url = `syslog+tls://127.0.0.1:${refusedPort}`;
+    const refused = await api.http.post('/v1/apps/idle/drains').set(member.auth).send({ url }).expect(403);
+    expect(refused.body).toMatchObject({ code: 'forbidden' });
+    await api.http.get('/v1/apps/idle/drains').set(member.auth).expect(200);
+    await api.http
+      .get('/v1/apps/idle/drains')
+      .set({ Authorization: `Bearer ${appsReadKey.body.secret}` })
+      .expect(403);
+    const added = await api.http.post('/v1/apps/idle/drains').set(admin.auth).send({ url }).expect(201);
+    await api.http.delete(`/v1/apps/idle/drains/${added.body.id}`).set(member.auth).expect(403);
+    await api.http.get('/v1/apps/idle/drains').set(stranger.auth).expect(404);
+    await api.http.delete(`/v1/apps/idle/drains/${added.body.id}`).set(stranger.auth).expect(404);
+    await api.http.delete(`/v1/apps/idle/drains/${added.body.id}`).set(admin.auth).expect(204);
   });
 
   it('forwards the lines in order to an HTTPS and a syslog+tls drain, while a refused drain counts losses', async () => {
