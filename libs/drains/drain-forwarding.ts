@@ -15,6 +15,11 @@ import { DrainsRepository, type ForwardedDrain } from './drains.repository.js';
 /** How often the drains table is read (new, removed drains) and the counters flushed to it. */
 export const DRAINS_PASS_MS = 1000;
 const DRAIN_SEND_TIMEOUT_MS = 10_000;
+/**
+ * A process whose last pass is this old lost the loop's lock (the ControlLoop stops calling it) or its
+ * database: it stops forwarding, so the new leader's forwarders are not doubled for longer than this.
+ */
+const FORWARDING_LEASE_MS = 15_000;
 
 interface Forwarding {
   drain: ForwardedDrain;
@@ -38,6 +43,8 @@ export class DrainForwarding implements OnApplicationBootstrap, OnApplicationShu
   private readonly rules: EgressRules;
   private readonly extraCa: string | undefined;
   private lastPass: Promise<void> = Promise.resolve();
+  private lastPassAt = 0;
+  private leaseCheck: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -68,11 +75,25 @@ export class DrainForwarding implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.runWorkers) this.loop.start();
+    if (!this.config.runWorkers) return;
+    this.loop.start();
+    this.leaseCheck = setInterval(() => {
+      if (this.active.size > 0 && Date.now() - this.lastPassAt > FORWARDING_LEASE_MS) {
+        this.logger.warn('no forwarding pass for a while (lock lost?): stopping the drains of this process');
+        void this.stopAll();
+      }
+    }, DRAINS_PASS_MS);
+    this.leaseCheck.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.leaseCheck) clearInterval(this.leaseCheck);
     await this.loop.stop();
+    await this.lastPass;
+    await this.stopAll();
+  }
+
+  private async stopAll(): Promise<void> {
     await Promise.allSettled([...this.active.keys()].map((id) => this.stopForwarding(id)));
   }
 
@@ -93,6 +114,7 @@ export class DrainForwarding implements OnApplicationBootstrap, OnApplicationShu
     }
     for (const drain of drains) if (!this.active.has(drain.id)) this.startForwarding(drain);
     for (const forwarding of this.active.values()) await this.flush(forwarding);
+    this.lastPassAt = Date.now();
   }
 
   private startForwarding(drain: ForwardedDrain): void {
