@@ -26,6 +26,7 @@ import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.
 import { Webhooks1796600010000 } from './1796600010000-Webhooks.js';
 import { Retention1796600022000 } from './1796600022000-Retention.js';
 import { AppSleep1796600030000 } from './1796600030000-AppSleep.js';
+import { LogDrains1796600040000 } from './1796600040000-LogDrains.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -59,4 +60,5 @@ export const MIGRATIONS: Function[] = [
   Webhooks1796600010000,
   Retention1796600022000,
   AppSleep1796600030000,
+  LogDrains1796600040000,
 ];

@@ -123,6 +123,13 @@ export interface BerthConfig {
   webhooksTimeoutMs: number;
   /** How long the previous signing secret stays valid (and signs too) after a rotation. */
   webhooksSecretOverlapMs: number;
+  /**
+   * PEM file of extra CAs log drains trust besides Node's bundled roots (BERTH_LOG_DRAIN_CA_FILE): a private
+   * syslog or HTTPS receiver's CA, or a test's self-signed one. Read at start; a missing file refuses start.
+   */
+  logDrainCaFile: string | null;
+  /** First retry delay of a drain batch that failed; it doubles per attempt (BERTH_LOG_DRAIN_RETRY_BASE_MS). */
+  logDrainRetryBaseMs: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -255,6 +262,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       env.BERTH_WEBHOOKS_SECRET_OVERLAP_MS,
       24 * 3_600_000,
       'BERTH_WEBHOOKS_SECRET_OVERLAP_MS',
+    ),
+    logDrainCaFile: env.BERTH_LOG_DRAIN_CA_FILE || null,
+    logDrainRetryBaseMs: positiveIntFrom(
+      env.BERTH_LOG_DRAIN_RETRY_BASE_MS,
+      1000,
+      'BERTH_LOG_DRAIN_RETRY_BASE_MS',
     ),
   };
 }

@@ -35,6 +35,11 @@ export { AppLogsService, type LogPage, type LogSession } from './app-logs.servic
 export { MAX_LOG_LINES } from './log-filter.js';
 export { MAX_PAGE_BYTES } from './log-page.js';
 export { LogSessionTokens } from './log-session-tokens.js';
-export { LogStreamsService, type StreamCredentials, type StreamGrant } from './log-streams.service.js';
+export {
+  LOG_HUB,
+  LogStreamsService,
+  type StreamCredentials,
+  type StreamGrant,
+} from './log-streams.service.js';
 export { LogsModule } from './logs.module.js';
 export { StreamSlots } from './stream-slots.js';

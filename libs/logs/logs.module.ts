@@ -44,6 +44,6 @@ import { LOG_HUB, LogStreamsService } from './log-streams.service.js';
         }),
     },
   ],
-  exports: [AppLogsService, LogStreamsService, LogSessionTokens],
+  exports: [AppLogsService, LogStreamsService, LogSessionTokens, LOG_HUB],
 })
 export class LogsModule {}

@@ -1,6 +1,7 @@
 import { APPS_ENTITIES } from '../apps/index.js';
 import { AUDIT_ENTITIES } from '../audit/index.js';
 import { BUILDS_ENTITIES } from '../builds/index.js';
+import { DRAINS_ENTITIES } from '../drains/index.js';
 import { EVENTS_ENTITIES } from '../events/index.js';
 import { HOSTS_ENTITIES } from '../hosts/index.js';
 import { IDENTITY_ENTITIES } from '../identity/index.js';
@@ -29,4 +30,5 @@ export const ENTITIES = [
   ...INGRESS_ENTITIES,
   ...EVENTS_ENTITIES,
   ...WEBHOOKS_ENTITIES,
+  ...DRAINS_ENTITIES,
 ];

@@ -20,6 +20,7 @@ import { MetricsModule } from '../../../libs/metrics/index.js';
 import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
 import { RetentionModule } from '../../../libs/retention/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
+import { DrainsModule } from '../../../libs/drains/index.js';
 import { ENTITIES } from '../../../libs/platform/index.js';
 import { WebhooksModule } from '../../../libs/webhooks/index.js';
 import { AppsController } from './apps/apps.controller.js';
@@ -45,6 +46,7 @@ import { AdminMetricsController, AppMetricsController } from './metrics/metrics.
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 import { ReleaseCommandController } from './runs/release-command.controller.js';
 import { RunsController } from './runs/runs.controller.js';
+import { DrainsController } from './drains/drains.controller.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 export interface AppModuleOptions {
@@ -85,6 +87,7 @@ export class AppModule {
         ReadBudgetModule,
         IngressModule,
         WebhooksModule,
+        DrainsModule,
         RetentionModule,
       ],
       controllers: [
@@ -110,6 +113,7 @@ export class AppModule {
         LogsController,
         DashboardController,
         WebhooksController,
+        DrainsController,
         AppMetricsController,
         AdminMetricsController,
       ],

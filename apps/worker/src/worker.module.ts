@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuditModule } from '../../../libs/audit/index.js';
 import { type BerthConfig, ConfigModule } from '../../../libs/config/index.js';
 import { DatabaseModule } from '../../../libs/db/index.js';
+import { DrainsModule } from '../../../libs/drains/index.js';
 import { EventsModule } from '../../../libs/events/index.js';
 import { BuildsModule } from '../../../libs/builds/index.js';
 import { HostsModule } from '../../../libs/hosts/index.js';
@@ -34,6 +35,7 @@ export class WorkerModule {
         RuntimeModule,
         MeteringModule,
         WebhooksModule,
+        DrainsModule,
         MetricsSamplingModule,
         RetentionModule,
       ],

@@ -1152,6 +1152,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/drains': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The app's log drains with their counters (sent, dropped, last error) */
+    get: operations['Drains_list'];
+    put?: never;
+    /** Forward the app's log lines to an HTTPS or syslog+tls endpoint (owners and admins) */
+    post: operations['Drains_add'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app}/drains/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Stop forwarding to a drain (owners and admins) */
+    delete: operations['Drains_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app}/metrics': {
     parameters: {
       query?: never;
@@ -2777,6 +2812,29 @@ export interface components {
       deliveries: components['schemas']['DeliveryView'][];
       /** @description Pass as `before` for older ones; null at the end */
       nextCursor: string | null;
+    };
+    DrainView: {
+      /** Format: uuid */
+      id: string;
+      /** @example syslog+tls://logs.example.com:6514 */
+      url: string;
+      /** @description Lines the endpoint took (flushed from the forwarding process every second) */
+      linesSent: number;
+      /** @description Lines lost: queue full (10,000 waiting) or a batch that failed every retry */
+      linesDropped: number;
+      /** @example connect ECONNREFUSED 203.0.113.7:6514 */
+      lastError: string | null;
+      /** @example 2026-12-06T12:00:00.000Z */
+      lastSentAt: string | null;
+      /** @example 2026-12-06T12:00:00.000Z */
+      createdAt: string;
+    };
+    AddDrainRequest: {
+      /**
+       * @description `https://…` (batches of lines POSTed as NDJSON) or `syslog+tls://host:port` (RFC 5424 over TLS, octet-counted); no user:password; its addresses must be public (checked at every connection)
+       * @example syslog+tls://logs.example.com:6514
+       */
+      url: string;
     };
     MetricPointView: {
       /**
@@ -6847,6 +6905,150 @@ export interface operations {
         content?: never;
       };
       /** @description No such webhook in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Drains_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DrainView'][];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or drain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Drains_add: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AddDrainRequest'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DrainView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description A member, not an owner or admin (code forbidden); over 5 drains per app (code quota_exceeded)
+       *
+       *     Role or scope does not allow this (problem+json, code forbidden)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or drain) in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not an allowed drain URL (code invalid_drain_url) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Drains_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        app: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description A member, not an owner or admin (code forbidden)
+       *
+       *     Role or scope does not allow this (problem+json, code forbidden)
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app (or drain) in your tenant (code not_found) */
       404: {
         headers: {
           [name: string]: unknown;

@@ -1,0 +1,3 @@
+import { LogDrain } from './drain.entity.js';
+
+export const DRAINS_ENTITIES = [LogDrain];
