@@ -9,7 +9,9 @@ export class AppSleep1796600030000 implements MigrationInterface {
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "plans" ADD "scale_to_zero" boolean NOT NULL DEFAULT false`);
-    await queryRunner.query(`UPDATE "plans" SET "scale_to_zero" = true WHERE "id" IN ('free', 'hobby', 'pro', 'business')`);
+    await queryRunner.query(
+      `UPDATE "plans" SET "scale_to_zero" = true WHERE "id" IN ('free', 'hobby', 'pro', 'business')`,
+    );
     await queryRunner.query(`ALTER TABLE "apps" ADD "sleep_after_idle_seconds" integer`);
     await queryRunner.query(`ALTER TABLE "apps" ADD "sleeping_since" TIMESTAMP WITH TIME ZONE`);
     await queryRunner.query(`ALTER TABLE "apps" ADD "last_request_at" TIMESTAMP WITH TIME ZONE`);
