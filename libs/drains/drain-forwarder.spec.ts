@@ -33,7 +33,10 @@ class RecordingSender implements DrainSender {
   batches: number[][] = [];
   failuresLeft = 0;
   gate: Promise<void> | undefined;
+  /** Batches handed to send() so far, taken or not. */
+  calls = 0;
   async send(lines: AppLogEntry[]): Promise<void> {
+    this.calls++;
     await this.gate;
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
@@ -89,7 +92,7 @@ describe('DrainForwarder', () => {
     sender.gate = new Promise((resolve) => (release = resolve));
     const forwarder = new DrainForwarder(sender, settings);
     forwarder.offer(entries(0, 1));
-    await new Promise((resolve) => setTimeout(resolve, 20)); // that line is in flight, stuck
+    await until(() => sender.calls === 1); // that line is in flight, stuck
     for (let i = 1; i < 1000; i += 100) expect(forwarder.offer(entries(i, 100))).toBe(true);
     // The line in flight stays queued until the endpoint took it: 1 + 99 held, 901 of 1000 dropped.
     expect(forwarder.queuedLines).toBe(100);

@@ -61,7 +61,10 @@ describe('withStallCheck', () => {
       }),
       got,
     );
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    // Several quiet periods pass (however slow the machine): each probe finds nothing newer.
+    for (let waited = 0; probes < 3 && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     controller.abort();
     expect(await done).toBe('ended');
     expect(got).toEqual(['l1']);
