@@ -1,8 +1,8 @@
-import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppsModule } from '../../../libs/apps/index.js';
 import { AuditModule } from '../../../libs/audit/index.js';
 import { EventsModule } from '../../../libs/events/index.js';
@@ -52,7 +52,7 @@ export interface AppModuleOptions {
   /** False for tools that only read the route decorators (OpenAPI generation). */
   connectDatabase?: boolean;
   /** Where JSON log lines go (stdout when unset); tests read them to prove secrets stay out. */
-  logStream?: Writable;
+  logStream?: DestinationStream;
 }
 
 @Module({})

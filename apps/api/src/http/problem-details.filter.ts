@@ -44,7 +44,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const { body, headers } = this.toProblem(exception);
     body.instance = request.originalUrl?.split('?')[0];
     if (body.status >= 500) {
-      this.logger.error({ err: exception, path: body.instance }, 'request failed');
+      // The request's log line carries the same id (request-log.ts).
+      const requestId = (request as Request & { id?: unknown }).id;
+      this.logger.error({ err: exception, path: body.instance, requestId }, 'request failed');
     }
     if (response.headersSent) {
       response.end();
