@@ -24,6 +24,7 @@ import { ReplicaSamples1796600008000 } from './1796600008000-ReplicaSamples.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
 import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.js';
 import { Webhooks1796600010000 } from './1796600010000-Webhooks.js';
+import { PrincipalAccountChanges1796600021000 } from './1796600021000-PrincipalAccountChanges.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -55,4 +56,5 @@ export const MIGRATIONS: Function[] = [
   Events1796600009000,
   RolledBackEvents1796600009100,
   Webhooks1796600010000,
+  PrincipalAccountChanges1796600021000,
 ];
