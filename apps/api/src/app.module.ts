@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -30,7 +30,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
-import { QuotaRefusalEventsInterceptor } from './http/quota-refusal-events.interceptor.js';
+import { QuotaRefusalEvents } from './http/quota-refusal-events.js';
 import { loggerOptions } from './http/logging.js';
 import { ApiKeysController, PlatformApiKeysController } from './identity/api-keys.controller.js';
 import { AuthController } from './identity/auth.controller.js';
@@ -114,7 +114,7 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_INTERCEPTOR, useClass: QuotaRefusalEventsInterceptor },
+        QuotaRefusalEvents,
         LogStreamGateway,
       ],
     };

@@ -40,9 +40,17 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', 'loopback');
   app.use(requestLog(logStream, options.config.logLevel));
-  // Audit events name the client's address; the services writing them see it through this context.
+  // Audit events name the client's address; the services writing them see it through this context. It is
+  // worked out (trusted proxies, X-Forwarded-For) only when an event is written, not on every read.
   app.use((request: Request, _response: unknown, next: () => void) =>
-    runWithAuditContext({ address: request.ip ?? null }, next),
+    runWithAuditContext(
+      {
+        get address() {
+          return request.ip ?? null;
+        },
+      },
+      next,
+    ),
   );
   app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
   app.enableShutdownHooks();
