@@ -8,7 +8,7 @@ import { randomToken, tokenHash } from '../crypto/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { DEFAULT_PLAN_READER, type DefaultPlanReader } from './default-plan.js';
-import { signAccessToken, verifyAccessToken, type AccessTokenSettings } from './access-tokens.js';
+import { signAccessToken, type AccessTokenSettings, VerifiedAccessTokens } from './access-tokens.js';
 import { ApiKey } from './api-key.entity.js';
 import { AccountLoginBackoff } from './account-login-backoff.js';
 import { AddressLoginBackoff } from './login-backoff.js';
@@ -64,6 +64,7 @@ export class AuthService {
   private readonly addressBackoff: AddressLoginBackoff;
   private readonly accountBackoff: AccountLoginBackoff;
   private readonly tokenSettings: AccessTokenSettings;
+  private readonly verifiedTokens: VerifiedAccessTokens;
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -85,6 +86,7 @@ export class AuthService {
       audience: config.jwtAudience,
       ttlSeconds: config.accessTokenTtlSeconds,
     };
+    this.verifiedTokens = new VerifiedAccessTokens(this.tokenSettings);
   }
 
   /** Creates a tenant on the default plan and its owner. */
@@ -219,7 +221,7 @@ export class AuthService {
       const keyHash = tokenHash(bearer);
       return this.principals.lookup(`key:${keyHash}`, () => this.authenticateApiKey(keyHash));
     }
-    const claims = verifyAccessToken(bearer, this.tokenSettings);
+    const claims = this.verifiedTokens.verify(bearer);
     if (!claims) return undefined;
     return this.principals.lookup(`user:${claims.sub}:${claims.tid}`, () =>
       this.loadUser(claims.sub, claims.tid),
