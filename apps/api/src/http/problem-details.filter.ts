@@ -48,8 +48,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const recorded = this.quotaRefusals.record(exception, request);
-    if (recorded) void recorded.then(() => this.answer(exception, request, response));
-    else this.answer(exception, request, response);
+    if (!recorded) return this.answer(exception, request, response);
+    recorded
+      .then(() => this.answer(exception, request, response))
+      .catch((error: unknown) => {
+        this.logger.error({ err: error, path: request.originalUrl?.split('?')[0] }, 'answer failed');
+        if (!response.headersSent) response.status(500).end();
+      });
   }
 
   private answer(exception: unknown, request: Request, response: Response): void {
