@@ -24,6 +24,7 @@ import { ReplicaSamples1796600008000 } from './1796600008000-ReplicaSamples.js';
 import { Events1796600009000 } from './1796600009000-Events.js';
 import { RolledBackEvents1796600009100 } from './1796600009100-RolledBackEvents.js';
 import { Webhooks1796600010000 } from './1796600010000-Webhooks.js';
+import { PrincipalAccountChanges1796600021000 } from './1796600021000-PrincipalAccountChanges.js';
 import { Retention1796600022000 } from './1796600022000-Retention.js';
 import { AppSleep1796600030000 } from './1796600030000-AppSleep.js';
 import { LogDrains1796600040000 } from './1796600040000-LogDrains.js';
@@ -58,6 +59,7 @@ export const MIGRATIONS: Function[] = [
   Events1796600009000,
   RolledBackEvents1796600009100,
   Webhooks1796600010000,
+  PrincipalAccountChanges1796600021000,
   Retention1796600022000,
   AppSleep1796600030000,
   LogDrains1796600040000,

@@ -20,7 +20,8 @@ const REVOCATION_BOUND_MS = 1000;
 /**
  * Two built API processes on one database, each caching principals (PrincipalCache): a revoked key, a
  * lowered role and a suspended tenant are refused on the process that did not make the change within a
- * second, and at once on the one that did.
+ * second, and at once on the one that did; what GET /v1/me shows from the cached principal (plan, email)
+ * follows a change within a second too.
  */
 describe('principals cached by API processes', () => {
   const runId = testRunId();
@@ -83,7 +84,7 @@ describe('principals cached by API processes', () => {
     await Promise.all(processes.map((p) => p.stop()));
     await cleanupTestRun();
     await db?.destroy();
-    if (succeeded === 4) await fs.promises.rm(dataDir, { recursive: true, force: true });
+    if (succeeded === 5) await fs.promises.rm(dataDir, { recursive: true, force: true });
     else process.stderr.write(`[principal-cache] process logs kept in ${dataDir}\n`);
   }, 60_000);
 
@@ -130,6 +131,31 @@ describe('principals cached by API processes', () => {
     succeeded++;
   });
 
+  it('a plan and an email changed in the database directly show in GET /v1/me on both processes within a second', async () => {
+    const other = await signupOwner(apiA, 'account');
+    for (const api of [apiA, apiB]) await api.http.get('/v1/me').set(other.auth).expect(200);
+    const [plan] = (await db.query(
+      `SELECT id FROM plans WHERE id <> (SELECT plan_id FROM tenants WHERE id = $1) ORDER BY id LIMIT 1`,
+      [other.tenantId],
+    )) as { id: string }[];
+    const email = `renamed-${other.email}`;
+    await db.query(`UPDATE tenants SET plan_id = $2 WHERE id = $1`, [other.tenantId, plan!.id]);
+    await db.query(`UPDATE users SET email = $2 WHERE id = $1`, [other.userId, email]);
+    await Promise.all(
+      [apiA, apiB].map((api) =>
+        waitFor(
+          'GET /v1/me to show the new plan and email',
+          async () => {
+            const me = await api.http.get('/v1/me').set(other.auth).expect(200);
+            return me.body.tenant.planId === plan!.id && me.body.user.email === email;
+          },
+          { timeoutMs: REVOCATION_BOUND_MS, intervalMs: 20 },
+        ),
+      ),
+    );
+    succeeded++;
+  });
+
   it('process B does serve a cached principal: a revocation that sends no notification waits for its age', async () => {
     const created = await apiA.http
       .post('/v1/api-keys')
@@ -147,7 +173,7 @@ describe('principals cached by API processes', () => {
     await apiB.http.get('/v1/apps').set(keyAuth).expect(200);
     // A process that never saw the key reads the database and refuses it.
     await apiA.http.get('/v1/apps').set(keyAuth).expect(401);
-    expect(succeeded).toBe(3);
+    expect(succeeded).toBe(4);
     succeeded++;
   });
 });

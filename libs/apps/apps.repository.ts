@@ -114,14 +114,6 @@ export class AppsRepository {
     return this.dataSource.getRepository(App).findOne({ where: { tenantId, name } });
   }
 
-  /** The tenant's apps by name, without those being deleted. */
-  listOfTenant(tenantId: string): Promise<App[]> {
-    return this.dataSource.getRepository(App).find({
-      where: { tenantId, deletingAt: IsNull() },
-      order: { name: 'ASC' },
-    });
-  }
-
   /** When the app's deletion was asked (null: not asked); undefined when its row is gone. */
   async deletionOf(id: string): Promise<Date | null | undefined> {
     const app = await this.dataSource

@@ -72,10 +72,6 @@ export class AppsService {
     }
   }
 
-  list(principal: Principal): Promise<App[]> {
-    return this.appRows.listOfTenant(tenantIdOf(principal));
-  }
-
   /** The caller's app by name; another tenant's app is "not found", exactly like a missing one. */
   async get(
     principal: Principal,

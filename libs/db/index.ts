@@ -9,3 +9,4 @@ export { runMigrationsExclusively } from './migrate.js';
 export { NotificationChannel } from './notification-channel.js';
 export { countQueries, statementsSent } from './query-counter.js';
 export { LOCK_CLASSES } from './advisory-locks.js';
+export { EntityColumns } from './entity-columns.js';

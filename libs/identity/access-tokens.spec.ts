@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { signAccessToken, verifyAccessToken } from './access-tokens.js';
+import { signAccessToken, VerifiedAccessTokens, verifyAccessToken } from './access-tokens.js';
 
 const rawKey = crypto.randomBytes(32);
 const settings = {
@@ -64,5 +64,39 @@ describe('access tokens', () => {
       },
     );
     expect(verifyAccessToken(expired, settings)).toBeUndefined();
+  });
+});
+
+describe('VerifiedAccessTokens', () => {
+  it('answers a token seen before until its expiry, then refuses it', () => {
+    let now = Date.now();
+    const tokens = new VerifiedAccessTokens(settings, () => now);
+    const token = signAccessToken(claims, settings);
+    expect(tokens.verify(token)).toEqual(claims);
+    expect(tokens.verify(token)).toEqual(claims);
+    expect(tokens.size).toBe(1);
+    now += 901_000;
+    expect(tokens.verify(token)).toBeUndefined();
+    expect(tokens.size).toBe(0);
+  });
+
+  it('keeps no refused token: a forged signature is refused every time', () => {
+    const tokens = new VerifiedAccessTokens(settings);
+    const token = signAccessToken(claims, settings);
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${payload}.${Buffer.from('forged').toString('base64url')}`;
+    expect(tokens.verify(forged)).toBeUndefined();
+    expect(tokens.verify(forged)).toBeUndefined();
+    expect(tokens.size).toBe(0);
+    // The genuine token is still accepted: a forged twin does not poison it.
+    expect(tokens.verify(token)).toEqual(claims);
+  });
+
+  it('holds at most its bound, forgetting the oldest first', () => {
+    const tokens = new VerifiedAccessTokens(settings, Date.now, 2);
+    const [a, b, c] = ['u1', 'u2', 'u3'].map((sub) => signAccessToken({ ...claims, sub }, settings));
+    for (const token of [a!, b!, c!]) tokens.verify(token);
+    expect(tokens.size).toBe(2);
+    expect(tokens.verify(a!)).toEqual({ ...claims, sub: 'u1' });
   });
 });

@@ -8,7 +8,7 @@ import { randomToken, tokenHash } from '../crypto/index.js';
 import { isUniqueViolation } from '../db/index.js';
 import { ProblemError, problems } from '../errors/index.js';
 import { DEFAULT_PLAN_READER, type DefaultPlanReader } from './default-plan.js';
-import { signAccessToken, verifyAccessToken, type AccessTokenSettings } from './access-tokens.js';
+import { signAccessToken, type AccessTokenSettings, VerifiedAccessTokens } from './access-tokens.js';
 import { ApiKey } from './api-key.entity.js';
 import { AccountLoginBackoff } from './account-login-backoff.js';
 import { AddressLoginBackoff } from './login-backoff.js';
@@ -41,6 +41,20 @@ function loginRefused(retryAfterSeconds: number): ProblemError {
   );
 }
 
+/** A user and its tenant as loadUser reads them. */
+interface PrincipalUserRow {
+  id: string;
+  role: User['role'];
+  isOperator: boolean;
+  email: string;
+  createdAt: Date;
+  tenantName: string;
+  planId: string;
+  status: Tenant['status'];
+  kind: Tenant['kind'];
+  tenantCreatedAt: Date;
+}
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -50,6 +64,7 @@ export class AuthService {
   private readonly addressBackoff: AddressLoginBackoff;
   private readonly accountBackoff: AccountLoginBackoff;
   private readonly tokenSettings: AccessTokenSettings;
+  private readonly verifiedTokens: VerifiedAccessTokens;
 
   constructor(
     @Inject(BERTH_CONFIG) private readonly config: BerthConfig,
@@ -71,6 +86,7 @@ export class AuthService {
       audience: config.jwtAudience,
       ttlSeconds: config.accessTokenTtlSeconds,
     };
+    this.verifiedTokens = new VerifiedAccessTokens(this.tokenSettings);
   }
 
   /** Creates a tenant on the default plan and its owner. */
@@ -205,7 +221,7 @@ export class AuthService {
       const keyHash = tokenHash(bearer);
       return this.principals.lookup(`key:${keyHash}`, () => this.authenticateApiKey(keyHash));
     }
-    const claims = verifyAccessToken(bearer, this.tokenSettings);
+    const claims = this.verifiedTokens.verify(bearer);
     if (!claims) return undefined;
     return this.principals.lookup(`user:${claims.sub}:${claims.tid}`, () =>
       this.loadUser(claims.sub, claims.tid),
@@ -213,22 +229,43 @@ export class AuthService {
   }
 
   private async loadUser(userId: string, tenantId: string): Promise<Principal | undefined> {
-    // One indexed join, not two entity loads, since every cache miss pays it.
-    const [user] = (await this.dataSource.query(
-      `SELECT u.id, u.tenant_id AS "tenantId", u.role, u.is_operator AS "isOperator"
+    // One indexed join, not two entity loads, since every cache miss pays it; it also reads what GET
+    // /v1/me shows, so that route needs no statement of its own.
+    const [row] = (await this.dataSource.query(
+      `SELECT u.id, u.role, u.is_operator AS "isOperator", u.email, u.created_at AS "createdAt",
+              t.name AS "tenantName", t.plan_id AS "planId", t.status, t.kind,
+              t.created_at AS "tenantCreatedAt"
          FROM users u JOIN tenants t ON t.id = u.tenant_id
         WHERE u.id = $1 AND u.tenant_id = $2 AND t.status = 'active'`,
       [userId, tenantId],
-    )) as Pick<User, 'id' | 'tenantId' | 'role' | 'isOperator'>[];
-    if (!user) return undefined;
+    )) as PrincipalUserRow[];
+    if (!row) return undefined;
     return {
       kind: 'user',
-      id: user.id,
-      tenantId: user.tenantId,
-      role: user.role,
-      operator: user.isOperator,
-      platform: user.isOperator,
-      permissions: ROLE_PERMISSIONS[user.role],
+      id: row.id,
+      tenantId,
+      role: row.role,
+      operator: row.isOperator,
+      platform: row.isOperator,
+      permissions: ROLE_PERMISSIONS[row.role],
+      account: {
+        tenant: {
+          id: tenantId,
+          name: row.tenantName,
+          planId: row.planId,
+          status: row.status,
+          kind: row.kind,
+          createdAt: row.tenantCreatedAt,
+        },
+        user: {
+          id: row.id,
+          tenantId,
+          email: row.email,
+          role: row.role,
+          isOperator: row.isOperator,
+          createdAt: row.createdAt,
+        },
+      },
     };
   }
 
@@ -268,8 +305,9 @@ export class AuthService {
   private async authenticateApiKey(keyHash: string): Promise<Principal | undefined> {
     const key = await this.apiKeys.findOne({ where: { keyHash, revokedAt: IsNull() } });
     if (!key) return undefined;
+    let tenant: Tenant | null = null;
     if (key.tenantId) {
-      const tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: key.tenantId } });
+      tenant = await this.dataSource.getRepository(Tenant).findOne({ where: { id: key.tenantId } });
       if (!tenant || tenant.status !== 'active') return undefined;
     }
     // Recording every use would write on every request; a minute of precision is what operators need.
@@ -283,6 +321,21 @@ export class AuthService {
       operator: false,
       platform: key.tenantId === null,
       permissions: new Set(key.scopes as Permission[]),
+      ...(tenant
+        ? {
+            account: {
+              tenant: {
+                id: tenant.id,
+                name: tenant.name,
+                planId: tenant.planId,
+                status: tenant.status,
+                kind: tenant.kind,
+                createdAt: tenant.createdAt,
+              },
+              user: null,
+            },
+          }
+        : {}),
     };
   }
 

@@ -13,6 +13,7 @@ export {
   type Permission,
   PLATFORM_KEY_SCOPES,
   type Principal,
+  type PrincipalAccount,
   tenantIdOf,
 } from './permissions.js';
 export { Tenant } from './tenant.entity.js';

@@ -1,5 +1,6 @@
 import { problems } from '../errors/index.js';
-import type { Role } from './user.entity.js';
+import type { Tenant } from './tenant.entity.js';
+import type { Role, User } from './user.entity.js';
 
 /** What a caller may do. Users get them from their role; API keys from the scopes chosen at creation. */
 export const PERMISSIONS = [
@@ -51,6 +52,21 @@ export interface Principal {
   platform: boolean;
   operator: boolean;
   permissions: ReadonlySet<Permission>;
+  /**
+   * The caller's tenant (and user) as authentication read them, in the same statement: GET /v1/me answers
+   * from it. Cached with the principal and as fresh: migration PrincipalAccountChanges makes a change to
+   * any of these columns notify like a change of role or standing. Absent for platform keys.
+   */
+  account?: PrincipalAccount;
+}
+
+/** What GET /v1/me shows of the caller's rows. Shared by every request of a cached principal: read only. */
+export interface PrincipalAccount {
+  readonly tenant: Readonly<Pick<Tenant, 'id' | 'name' | 'planId' | 'status' | 'kind' | 'createdAt'>>;
+  /** Null for an API key. */
+  readonly user: Readonly<
+    Pick<User, 'id' | 'tenantId' | 'email' | 'role' | 'isOperator' | 'createdAt'>
+  > | null;
 }
 
 export function actorOf(principal: Principal): string {

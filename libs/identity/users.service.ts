@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../db/index.js';
 import { normalizeEmail } from './auth.service.js';
 import { Invitation } from './invitation.entity.js';
 import { PasswordHasher } from './password-hasher.js';
-import { actorOf, type Principal } from './permissions.js';
+import { actorOf, type Principal, type PrincipalAccount } from './permissions.js';
 import { PrincipalCache } from './principal-cache.js';
 import { Tenant } from './tenant.entity.js';
 import { User, type Role } from './user.entity.js';
@@ -51,11 +51,18 @@ export class UsersService {
     private readonly principals: PrincipalCache,
   ) {}
 
-  /** The caller's user (for a user principal) and tenant, in one query: every client calls this often. */
-  async me(
-    principal: Principal,
-  ): Promise<{ user: User | null; tenant: Tenant | null; principal: Principal }> {
+  /**
+   * The caller's user (for a user principal) and tenant. Authentication read them with the principal and
+   * caches them with it (and as fresh), so a warm request sends no statement; a principal made elsewhere
+   * without them is answered with one query.
+   */
+  async me(principal: Principal): Promise<{
+    user: PrincipalAccount['user'];
+    tenant: PrincipalAccount['tenant'] | null;
+    principal: Principal;
+  }> {
     if (!principal.tenantId) return { user: null, tenant: null, principal };
+    if (principal.account) return { ...principal.account, principal };
     const [row] = (await this.dataSource.query(
       `SELECT t.id, t.name, t.plan_id AS "planId", t.status, t.kind, t.created_at AS "createdAt",
               u.id AS "userId", u.email, u.role, u.is_operator AS "isOperator",
@@ -65,23 +72,23 @@ export class UsersService {
       [principal.tenantId, principal.kind === 'user' ? principal.id : null],
     )) as MeRow[];
     if (!row) return { user: null, tenant: null, principal };
-    const tenant = this.dataSource.getRepository(Tenant).create({
+    const tenant = {
       id: row.id,
       name: row.name,
       planId: row.planId,
       status: row.status,
       kind: row.kind,
       createdAt: row.createdAt,
-    });
+    };
     const user = row.userId
-      ? this.users.create({
+      ? {
           id: row.userId,
           tenantId: row.id,
           email: row.email!,
           role: row.role!,
           isOperator: row.isOperator!,
           createdAt: row.userCreatedAt!,
-        })
+        }
       : null;
     return { user, tenant, principal };
   }

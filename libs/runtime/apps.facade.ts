@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type Principal, tenantIdOf } from '../identity/index.js';
 import { limitsOf } from '../plans/index.js';
+import type { AppSummary } from './app-list-rows.js';
 import { AppOverviewService, type AppOverview } from './app-overview.service.js';
 import {
   type EnvVars,
@@ -33,8 +34,8 @@ export class AppsFacade {
     return this.overviews.overview(await this.apps.create(p, input));
   }
 
-  async list(p: Principal): Promise<AppOverview[]> {
-    return this.overviews.overviews(await this.apps.list(p));
+  list(p: Principal): Promise<AppSummary[]> {
+    return this.overviews.listOfTenant(tenantIdOf(p));
   }
 
   async describe(p: Principal, name: string): Promise<AppOverview> {

@@ -5,6 +5,7 @@ export {
   type AppUrlsReader,
   type ReplicaOverview,
 } from './app-overview.service.js';
+export { type AppSummary } from './app-list-rows.js';
 export { AppsFacade } from './apps.facade.js';
 export { RUNTIME_ENTITIES } from './entities.js';
 export {

@@ -54,7 +54,7 @@ export class ReplicasRepository {
     return this.rows.find({ where: { appId, role, state: Not('gone') }, order: { createdAt: 'ASC' } });
   }
 
-  /** Replicas of many apps that are not gone, oldest first (the app list's overviews). */
+  /** Replicas of many apps that are not gone, oldest first (a reconcile pass over some apps). */
   liveOfApps(appIds: string[]): Promise<Replica[]> {
     return this.rows.find({ where: { appId: In(appIds), state: Not('gone') }, order: { createdAt: 'ASC' } });
   }

@@ -1,8 +1,8 @@
-import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppsModule } from '../../../libs/apps/index.js';
 import { AuditModule } from '../../../libs/audit/index.js';
 import { EventsModule } from '../../../libs/events/index.js';
@@ -32,7 +32,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
-import { QuotaRefusalEventsInterceptor } from './http/quota-refusal-events.interceptor.js';
+import { QuotaRefusalEvents } from './http/quota-refusal-events.js';
 import { loggerOptions } from './http/logging.js';
 import { ApiKeysController, PlatformApiKeysController } from './identity/api-keys.controller.js';
 import { AuthController } from './identity/auth.controller.js';
@@ -55,7 +55,7 @@ export interface AppModuleOptions {
   /** False for tools that only read the route decorators (OpenAPI generation). */
   connectDatabase?: boolean;
   /** Where JSON log lines go (stdout when unset); tests read them to prove secrets stay out. */
-  logStream?: Writable;
+  logStream?: DestinationStream;
 }
 
 @Module({})
@@ -120,7 +120,7 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        { provide: APP_INTERCEPTOR, useClass: QuotaRefusalEventsInterceptor },
+        QuotaRefusalEvents,
         LogStreamGateway,
       ],
     };

@@ -1,15 +1,16 @@
-import type { Writable } from 'node:stream';
 import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
+import { pino, type DestinationStream } from 'pino';
 import type { BerthConfig } from '../../../libs/config/index.js';
 import { runWithAuditContext } from '../../../libs/audit/index.js';
 import { HostsService } from '../../../libs/hosts/index.js';
 import { OperatorBootstrap } from '../../../libs/identity/index.js';
 import { AppModule } from './app.module.js';
 import { authRateLimit } from './http/auth-rate-limit.js';
+import { requestLog } from './http/request-log.js';
 import { answerClientErrorsAsProblems } from './http/client-errors.js';
 import { createValidationPipe } from './http/validation.js';
 import { setupOpenApi } from './openapi.js';
@@ -18,12 +19,15 @@ export interface CreateAppOptions {
   config: BerthConfig;
   databaseUrl: string;
   connectDatabase?: boolean;
-  logStream?: Writable;
+  /** Where JSON log lines go; stdout (buffered, written asynchronously) when unset. */
+  logStream?: DestinationStream;
 }
 
 /** Builds the configured HTTP + WebSocket app; main.ts and the e2e tests both start Berth through this. */
 export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+  // One destination for request lines and application logs, so their lines never interleave mid-line.
+  const logStream = options.logStream ?? pino.destination({ dest: 1, sync: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ ...options, logStream }), {
     bufferLogs: true,
     rawBody: false,
     // A provider that refuses its settings (e.g. a malformed BERTH_TENANT_SUBNETS) rejects here, for the
@@ -35,9 +39,18 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.useGlobalPipes(createValidationPipe());
   app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', 'loopback');
-  // Audit events name the client's address; the services writing them see it through this context.
+  app.use(requestLog(logStream, options.config.logLevel));
+  // Audit events name the client's address; the services writing them see it through this context. It is
+  // worked out (trusted proxies, X-Forwarded-For) only when an event is written, not on every read.
   app.use((request: Request, _response: unknown, next: () => void) =>
-    runWithAuditContext({ address: request.ip ?? null }, next),
+    runWithAuditContext(
+      {
+        get address() {
+          return request.ip ?? null;
+        },
+      },
+      next,
+    ),
   );
   app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
   app.enableShutdownHooks();

@@ -17,7 +17,7 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import type { AppOverview, ReplicaOverview } from '../../../../libs/runtime/index.js';
+import type { AppSummary, ReplicaOverview } from '../../../../libs/runtime/index.js';
 import { HealthCheckView, RolloutView } from './health-check.dto.js';
 import { SleepView } from './sleep.dto.js';
 import {
@@ -198,7 +198,7 @@ export class AppView {
   statusUrl: string;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
 
-  static from(o: AppOverview): AppView {
+  static from(o: AppSummary): AppView {
     const { app } = o;
     return Object.assign(new AppView(), {
       id: app.id,

@@ -5,7 +5,7 @@ import {
   HEALTH_CHECK_LIMITS as LIMITS,
   HEALTH_CHECK_PATH,
 } from '../../../../libs/apps/index.js';
-import type { AppOverview } from '../../../../libs/runtime/index.js';
+import type { AppSummary } from '../../../../libs/runtime/index.js';
 
 export class HealthCheckRequest {
   @ApiProperty({
@@ -148,7 +148,7 @@ export class RolloutView {
   toVersion: number | null;
   @ApiProperty({ nullable: true, type: String, example: '2026-11-23T14:00:00.000Z' }) at: string | null;
 
-  static from(o: AppOverview): RolloutView | null {
+  static from(o: AppSummary): RolloutView | null {
     if (!o.release) return null;
     const rollback = o.app.lastAutoRollback;
     if (rollback && rollback.toVersion === o.release.version) {

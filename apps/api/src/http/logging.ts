@@ -1,23 +1,19 @@
-import crypto from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Writable } from 'node:stream';
 import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { BerthConfig } from '../../../../libs/config/index.js';
 
 /**
- * JSON logs with a request id (the caller's X-Request-Id when it is sane, else a new one). Credentials and
- * secrets are removed before a line is written: headers, and any body field that could hold one.
+ * The application's JSON logs (stdout when no stream is given) (Nest's logger through nestjs-pino). Credentials and secrets are removed
+ * before a line is written: headers, and any field that could hold one. Requests are logged by
+ * requestLog (request-log.ts), not by pino-http's per-request middleware, which is mounted on no route:
+ * a child logger, serializers and a redaction pass per request cost more than the rest of a cheap read.
  */
-export function loggerOptions(config: BerthConfig, stream?: Writable): Params {
+export function loggerOptions(config: BerthConfig, stream?: DestinationStream): Params {
   return {
+    forRoutes: [],
     pinoHttp: {
       ...(stream ? { stream } : {}),
       level: config.logLevel,
-      genReqId: (request: IncomingMessage) => {
-        const given = request.headers['x-request-id'];
-        return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
-      },
-      customProps: () => ({ service: 'berth-api' }),
       redact: {
         paths: [
           'req.headers.authorization',
@@ -32,14 +28,6 @@ export function loggerOptions(config: BerthConfig, stream?: Writable): Params {
           '*.env',
         ],
         censor: '[redacted]',
-      },
-      // Query strings can carry log-session tokens; log the path only.
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-        }),
       },
     },
   };

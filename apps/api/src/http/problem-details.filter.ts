@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ProblemError } from '../../../../libs/errors/index.js';
+import { QuotaRefusalEvents } from './quota-refusal-events.js';
 
 interface ProblemBody {
   type: string;
@@ -32,19 +33,37 @@ interface BodyParserError {
   message?: string;
 }
 
-/** Renders every error as RFC 9457 problem+json with a stable `code`; only our own bugs become 500. */
+/**
+ * Renders every error as RFC 9457 problem+json with a stable `code`; only our own bugs become 500. A
+ * tenant's quota refusal is recorded as an event first (QuotaRefusalEvents).
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
+
+  constructor(private readonly quotaRefusals: QuotaRefusalEvents) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
+    const recorded = this.quotaRefusals.record(exception, request);
+    if (!recorded) return this.answer(exception, request, response);
+    recorded
+      .then(() => this.answer(exception, request, response))
+      .catch((error: unknown) => {
+        this.logger.error({ err: error, path: request.originalUrl?.split('?')[0] }, 'answer failed');
+        if (!response.headersSent) response.status(500).end();
+      });
+  }
+
+  private answer(exception: unknown, request: Request, response: Response): void {
     const { body, headers } = this.toProblem(exception);
     body.instance = request.originalUrl?.split('?')[0];
     if (body.status >= 500) {
-      this.logger.error({ err: exception, path: body.instance }, 'request failed');
+      // The request's log line carries the same id (request-log.ts).
+      const requestId = (request as Request & { id?: unknown }).id;
+      this.logger.error({ err: exception, path: body.instance, requestId }, 'request failed');
     }
     if (response.headersSent) {
       response.end();

@@ -14,6 +14,7 @@ import {
   API_KEY_SCOPES,
   PLATFORM_KEY_SCOPES,
   type Principal,
+  type PrincipalAccount,
   type ApiKey,
   type Invitation,
   type Tenant,
@@ -138,7 +139,7 @@ export class UserView {
   @ApiProperty({ example: false }) operator: boolean;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
 
-  static from(user: User): UserView {
+  static from(user: Pick<User, 'id' | 'email' | 'role' | 'tenantId' | 'isOperator' | 'createdAt'>): UserView {
     return Object.assign(new UserView(), {
       id: user.id,
       email: user.email,
@@ -158,7 +159,7 @@ export class TenantView {
   @ApiProperty({ example: 'customer', enum: ['customer', 'platform'] }) kind: string;
   @ApiProperty({ example: '2026-11-23T14:00:00.000Z' }) createdAt: string;
 
-  static from(tenant: Tenant): TenantView {
+  static from(tenant: Pick<Tenant, 'id' | 'name' | 'planId' | 'status' | 'kind' | 'createdAt'>): TenantView {
     return Object.assign(new TenantView(), {
       id: tenant.id,
       name: tenant.name,
@@ -188,7 +189,11 @@ export class MeView {
   @ApiPropertyOptional({ type: TenantView }) tenant?: TenantView;
   @ApiProperty({ example: ['apps:read', 'apps:write'], isArray: true, type: String }) permissions: string[];
 
-  static from(me: { user: User | null; tenant: Tenant | null; principal: Principal }): MeView {
+  static from(me: {
+    user: PrincipalAccount['user'];
+    tenant: PrincipalAccount['tenant'] | null;
+    principal: Principal;
+  }): MeView {
     return Object.assign(new MeView(), {
       kind: me.principal.kind,
       ...(me.user ? { user: UserView.from(me.user) } : {}),

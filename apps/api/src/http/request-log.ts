@@ -1,0 +1,58 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+
+const SANE_REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** The caller's X-Request-Id when it is sane (word characters, dots, dashes, at most 64), else a new one. */
+export function requestIdOf(given: string | string[] | undefined): string {
+  return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+/** The fields of a request's log line; nothing the caller sent beyond method, path and a sane request id. */
+export interface RequestLogLine {
+  req: { id: string; method: string; path: string };
+  res: { statusCode: number };
+  responseTime: number;
+}
+
+/** What a finished (or abandoned) request is logged with: level and message as pino-http's were. */
+export function requestOutcome(statusCode: number, ended: boolean): { level: Level; msg: string } {
+  if (statusCode >= 500) return { level: 'error', msg: 'request errored' };
+  return { level: 'info', msg: ended ? 'request completed' : 'request aborted' };
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
+
+/**
+ * One JSON line per request when its response ends (or the connection drops first). Built for the hot path:
+ * no per-request child logger, no serializers, no redaction pass, since the line holds only fields chosen
+ * here (request id, method, the path without its query — query strings can carry log-session tokens —,
+ * status, milliseconds). `request.id` is set for error reports made while the request runs.
+ */
+export function requestLog(destination: DestinationStream, level: string): Handler {
+  const logger: Logger = pino(
+    { level, base: { pid: process.pid, hostname: os.hostname(), service: 'berth-api' } },
+    destination,
+  );
+  if (!logger.isLevelEnabled('error')) return (_request, _response, next) => next();
+  return (request, response, next) => {
+    const started = performance.now();
+    const url = request.url ?? '';
+    const id = requestIdOf(request.headers['x-request-id']);
+    (request as IncomingMessage & { id?: unknown }).id = id;
+    response.once('close', () => {
+      const { level: lineLevel, msg } = requestOutcome(response.statusCode, response.writableEnded);
+      if (!logger.isLevelEnabled(lineLevel)) return;
+      const query = url.indexOf('?');
+      const line: RequestLogLine = {
+        req: { id, method: request.method ?? '', path: query === -1 ? url : url.slice(0, query) },
+        res: { statusCode: response.statusCode },
+        responseTime: Math.round(performance.now() - started),
+      };
+      logger[lineLevel](line, msg);
+    });
+    next();
+  };
+}
