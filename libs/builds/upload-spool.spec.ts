@@ -73,6 +73,16 @@ describe('spoolUpload', () => {
     expect(await readdir(tmp.dir)).toEqual([]);
   });
 
+  it('rejects a source that was already closed when spooling began (the client left early)', async () => {
+    const source = new PassThrough();
+    source.write('partial');
+    source.destroy();
+    await expect(spoolUpload({ source, dir: tmp.dir, maxBytes: 1000 })).rejects.toThrow(
+      'ended before it was complete',
+    );
+    expect(await readdir(tmp.dir)).toEqual([]);
+  });
+
   it('rejects when the source closes without ending', async () => {
     const source = new PassThrough();
     const spooling = spoolUpload({ source, dir: tmp.dir, maxBytes: 1000 });

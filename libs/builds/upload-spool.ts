@@ -71,6 +71,8 @@ export async function spoolUpload(options: {
       source.once('close', onClose);
       out.once('error', stop);
       out.once('finish', resolve);
+      // The client may have gone while the folder was made: its 'close' came before these listeners.
+      if (source.destroyed) stop(source.errored ?? new Error('the upload ended before it was complete'));
     });
   } catch (error) {
     await new Promise<void>((resolve) => (out.closed ? resolve() : out.once('close', () => resolve())));
