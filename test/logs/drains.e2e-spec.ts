@@ -115,6 +115,13 @@ describe('log drains on real Docker', () => {
   }, 180_000);
 
   afterAll(async () => {
+    // Drains are read by every worker process on this database: leave none for the next test file.
+    for (const app of [APP, 'idle']) {
+      const listed = await api?.http.get(`/v1/apps/${app}/drains`).set(owner.auth);
+      for (const drain of (listed?.body as { id: string }[] | undefined) ?? []) {
+        await api.http.delete(`/v1/apps/${app}/drains/${drain.id}`).set(owner.auth);
+      }
+    }
     await api?.close();
     await cleanupTestRun();
     await new Promise((resolve) => httpsServer.close(resolve));
