@@ -166,8 +166,9 @@ async function sendAll(
         findings.push(`${what} (problem without a code)`);
       }
     }
-    // Refused before the lookup (400, 413, 415, 429) or not found: nothing tells the resource exists.
-    if (fuzz.foreign && ![400, 404, 405, 413, 415, 429].includes(res.status)) {
+    // Refused before the lookup (400, 413, 414 and 431 for an oversized request line or headers, 415, 429)
+    // or not found: nothing tells the resource exists.
+    if (fuzz.foreign && ![400, 404, 405, 413, 414, 415, 429, 431].includes(res.status)) {
       findings.push(`${what} (another tenant's resource answered other than 404)`);
     }
   }
