@@ -21,7 +21,8 @@ import type { ExecOptions, ExecResult } from '../container-exec.js';
 import type { ContainerSpec } from '../container-spec.js';
 import type { ContainerCounters, ContainerStatsCapability } from '../container-stats.js';
 import type { RegistryAuth } from '../registry-auth.js';
-import { EngineCapabilityNotSupportedError, EngineError } from '../engine-errors.js';
+import { EngineCapabilityNotSupportedError } from '../engine-errors.js';
+import { FakeFaults, fakeEngineError } from './fake-faults.js';
 import {
   FakeImageStore,
   type FakeRegistry,
@@ -46,23 +47,19 @@ import {
 } from './fake-containers.js';
 import { FakeNetworkStore } from './fake-networks.js';
 
-type Method = keyof ContainerEngine | 'readContainerCounters';
-
 /**
  * In-memory ContainerEngine for unit tests of code above the engine (reconciler, scheduler, builds).
  * It keeps Docker's contract where callers depend on it (404 → undefined / no-op where the interface
  * says so, 409 on name clashes and on killing a stopped container, lifecycle events) and adds test
- * controls: failNext(method, error), setReachable(false), simulateExit(...), appendLog(...), addImage(...).
+ * controls: failNext(method, error) and setReachable(false) (FakeFaults), simulateExit(...), appendLog(...),
+ * addImage(...).
  * Containers do not run anything: they stay 'running' until stopped, killed or simulateExit'ed.
  */
-export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
-  readonly calls: { method: Method; options: unknown }[] = [];
-  private readonly failures = new Map<Method, Error[]>();
+export class FakeEngine extends FakeFaults implements ContainerEngine, ContainerStatsCapability {
   private readonly images = new FakeImageStore();
   private readonly networks = new FakeNetworkStore();
   private readonly containers = new Map<string, FakeContainer>();
   private readonly emitter = new EventEmitter().setMaxListeners(0);
-  private reachable = true;
   private sequence = 0;
 
   constructor(
@@ -72,19 +69,11 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
       /** The registry pushImage and pullImage reach (none: every push and pull fails to connect). */
       registry?: FakeRegistry;
     } = {},
-  ) {}
+  ) {
+    super();
+  }
 
   // Test controls
-
-  /** The next call of `method` rejects with `error` (queued: call twice to fail twice). */
-  failNext(method: Method, error: Error = this.error(method, 500, 'injected failure')): void {
-    this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
-  }
-
-  /** An unreachable host rejects every call until it is reachable again. */
-  setReachable(reachable: boolean): void {
-    this.reachable = reachable;
-  }
 
   addImage(options: { ref: string; labels?: Record<string, string>; tar?: Buffer }): string {
     const id = `sha256:${this.nextId()}`;
@@ -157,14 +146,14 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
     if (!image) return;
     const inUse = [...this.containers.values()].some((c) => c.details.imageId === image.id);
     if (inUse && !options.force && image.tags.length <= 1)
-      throw this.error('removeImage', 409, `image ${options.ref} is in use`);
+      throw fakeEngineError('removeImage', 409, `image ${options.ref} is in use`);
     this.images.remove(options.ref, image);
   }
 
   async saveImage(options: { ref: string }): Promise<NodeJS.ReadableStream> {
     this.enter('saveImage', options);
     const image = this.images.find(options.ref);
-    if (!image) throw this.error('saveImage', 404, `no such image: ${options.ref}`);
+    if (!image) throw fakeEngineError('saveImage', 404, `no such image: ${options.ref}`);
     return Readable.from([savedImageBytes(image)]);
   }
 
@@ -173,14 +162,15 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
     const chunks: Buffer[] = [];
     for await (const chunk of options.tar) chunks.push(Buffer.from(chunk as Buffer));
     const saved = parseSavedImage(Buffer.concat(chunks));
-    if (!saved) throw this.error('loadImage', 500, 'the fake engine loads only what a fake engine saved');
+    if (!saved)
+      throw fakeEngineError('loadImage', 500, 'the fake engine loads only what a fake engine saved');
     this.images.add(saved);
   }
 
   async tagImage(options: { ref: string; target: string }): Promise<void> {
     this.enter('tagImage', options);
     const image = this.images.find(options.ref);
-    if (!image) throw this.error('tagImage', 404, `No such image: ${options.ref}`);
+    if (!image) throw fakeEngineError('tagImage', 404, `No such image: ${options.ref}`);
     this.images.tag(image, options.target);
   }
 
@@ -224,7 +214,7 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
     this.enter('removeNetwork', options);
     const attached = [...this.containers.values()].some((c) => c.spec.networkName === options.name);
     if (attached && this.networks.get(options.name)) {
-      throw this.error('removeNetwork', 409, `network ${options.name} has active endpoints`);
+      throw fakeEngineError('removeNetwork', 409, `network ${options.name} has active endpoints`);
     }
     this.networks.delete(options.name);
   }
@@ -237,11 +227,11 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
   async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
     this.enter('createContainer', spec);
     const image = this.images.find(spec.image);
-    if (!image) throw this.error('createContainer', 404, `No such image: ${spec.image}`);
+    if (!image) throw fakeEngineError('createContainer', 404, `No such image: ${spec.image}`);
     const network = this.networks.get(spec.networkName);
-    if (!network) throw this.error('createContainer', 404, `network ${spec.networkName} not found`);
+    if (!network) throw fakeEngineError('createContainer', 404, `network ${spec.networkName} not found`);
     if (this.findContainer(spec.name))
-      throw this.error('createContainer', 409, `name ${spec.name} is in use`);
+      throw fakeEngineError('createContainer', 409, `name ${spec.name} is in use`);
     // Unique across engines, as Docker's are: callers key containers of every host by id.
     const id = `${this.nextId()}${crypto.randomBytes(26).toString('hex')}`;
     const extraLabels = this.options.extraLabels;
@@ -267,7 +257,7 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
     this.enter('killContainer', options);
     const container = this.mustFind(options.id, 'killContainer');
     if (!container.details.running)
-      throw this.error('killContainer', 409, `container ${options.id} is not running`);
+      throw fakeEngineError('killContainer', 409, `container ${options.id} is not running`);
     this.exit(container, 128 + (SIGNAL_NUMBERS[options.signal ?? 'SIGKILL'] ?? 9), false);
   }
 
@@ -276,7 +266,7 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
     const container = this.findContainer(options.id);
     if (!container) return;
     if (container.details.running) {
-      if (!options.force) throw this.error('removeContainer', 409, `container ${options.id} is running`);
+      if (!options.force) throw fakeEngineError('removeContainer', 409, `container ${options.id} is running`);
       this.exit(container, 137, false);
     }
     this.containers.delete(container.details.id);
@@ -375,17 +365,6 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
 
   // Internals
 
-  private enter(method: Method, options: unknown): void {
-    this.calls.push({ method, options });
-    if (!this.reachable) throw this.error(method, undefined, 'connect ECONNREFUSED (fake host is down)');
-    const failure = this.failures.get(method)?.shift();
-    if (failure) throw failure;
-  }
-
-  private error(operation: string, statusCode: number | undefined, message: string): EngineError {
-    return new EngineError({ operation, statusCode, message });
-  }
-
   private nextId(): string {
     this.sequence += 1;
     return this.sequence.toString(16).padStart(12, '0');
@@ -402,7 +381,7 @@ export class FakeEngine implements ContainerEngine, ContainerStatsCapability {
 
   private mustFind(id: string, operation: string): FakeContainer {
     const container = this.findContainer(id);
-    if (!container) throw this.error(operation, 404, `No such container: ${id}`);
+    if (!container) throw fakeEngineError(operation, 404, `No such container: ${id}`);
     return container;
   }
 
