@@ -46,9 +46,13 @@ BERTH_TEST_RUN="t$(date +%s)$$"
 export BERTH_TEST_RUN
 # The e2e files that start no container run beside the others, as a run of their own (own PostgreSQL).
 SIDE_RUN="${BERTH_TEST_RUN}s"
+# test/tenant-networks.e2e-spec.ts (64 tenants' builds and networks, the longest file by far) runs beside
+# the Docker band too: it takes subnets from a pool of its own (10.62.0.0/16), outside every other file's.
+NETWORKS_RUN="${BERTH_TEST_RUN}n"
 sweep() {
   bash scripts/sweep-test-resources.sh "$BERTH_TEST_RUN" || true
   bash scripts/sweep-test-resources.sh "$SIDE_RUN" || true
+  bash scripts/sweep-test-resources.sh "$NETWORKS_RUN" || true
 }
 trap sweep EXIT
 
@@ -78,26 +82,41 @@ NO_DOCKER_E2E=(
   test/logs/stream-revocation.e2e-spec.ts test/metering/egress-ledger.e2e-spec.ts
   test/metering/usage-api.e2e-spec.ts test/openapi.e2e-spec.ts test/read-budget.e2e-spec.ts
 )
-ignore_pattern="$(printf '%s|' "${NO_DOCKER_E2E[@]}")"
-BERTH_TEST_RUN="$SIDE_RUN" NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci \
-  --forceExit --json --outputFile=.data/jest-e2e-side.json --runTestsByPath "${NO_DOCKER_E2E[@]}" \
-  > .data/jest-e2e-side.log 2>&1 &
-side_pid=$!
-docker_band=0
+NETWORKS_E2E=(test/tenant-networks.e2e-spec.ts)
+ignore_pattern="$(printf '%s|' "${NO_DOCKER_E2E[@]}" "${NETWORKS_E2E[@]}")"
+# band <name> <run id> <files...>: one jest process of its own (own run id, so its own PostgreSQL), in the
+# background, its output kept for the end.
+band_pids=()
+band_names=()
+band() {
+  local name="$1" run_id="$2"
+  shift 2
+  BERTH_TEST_RUN="$run_id" NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand \
+    --ci --forceExit --json --outputFile=".data/jest-e2e-$name.json" --runTestsByPath "$@" \
+    > ".data/jest-e2e-$name.log" 2>&1 &
+  band_pids+=($!)
+  band_names+=("$name")
+}
+band side "$SIDE_RUN" "${NO_DOCKER_E2E[@]}"
+band networks "$NETWORKS_RUN" "${NETWORKS_E2E[@]}"
+failed=()
 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects e2e --runInBand --ci --forceExit \
-  --json --outputFile=.data/jest-e2e.json --testPathIgnorePatterns "${ignore_pattern%|}" || docker_band=$?
-side_band=0
-wait "$side_pid" || side_band=$?
-echo "[test] e2e without Docker (run beside the others):"
-cat .data/jest-e2e-side.log
-if (( docker_band != 0 || side_band != 0 )); then
-  echo "[test] e2e failed (Docker band exit $docker_band, band without Docker exit $side_band)" >&2
+  --json --outputFile=.data/jest-e2e.json --testPathIgnorePatterns "${ignore_pattern%|}" || failed+=("Docker band exit $?")
+for i in "${!band_pids[@]}"; do
+  code=0
+  wait "${band_pids[$i]}" || code=$?
+  echo "[test] e2e band '${band_names[$i]}' (run beside the Docker band):"
+  cat ".data/jest-e2e-${band_names[$i]}.log"
+  (( code == 0 )) || failed+=("band ${band_names[$i]} exit $code")
+done
+if (( ${#failed[@]} > 0 )); then
+  echo "[test] e2e failed (${failed[*]})" >&2
   exit 1
 fi
 step "done"
-# One closing line for the three runs, in the plain form CI reads.
+# One closing line for every run, in the plain form CI reads.
 node -e '
-  const runs = [".data/jest-unit.json", ".data/jest-medium.json", ".data/jest-e2e.json", ".data/jest-e2e-side.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
+  const runs = [".data/jest-unit.json", ".data/jest-medium.json", ".data/jest-e2e.json", ".data/jest-e2e-side.json", ".data/jest-e2e-networks.json"].map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
   const sum = (k) => runs.reduce((n, r) => n + r[k], 0);
   console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
 '
