@@ -272,6 +272,32 @@ describe('the berth CLI against a real Berth', () => {
     expect(off.stderr).toMatch(/stays awake/);
   });
 
+  it('adds a log drain, lists it with its counters, refuses a URL it cannot forward to, and removes it', async () => {
+    // Port 9 on loopback: nothing listens; the drain exists, whatever its forwarder makes of it.
+    const added = await cli('--json', 'drains', 'add', APP, 'https://127.0.0.1:9/drain');
+    expect(added.code).toBe(0);
+    const drain = JSON.parse(added.stdout) as { id: string; url: string; linesSent: number };
+    expect(drain).toMatchObject({ url: 'https://127.0.0.1:9/drain', linesSent: 0 });
+
+    const table = await cli('drains', 'list', APP);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ID\s+URL\s+SENT\s+DROPPED\s+LASTSENTAT\s+LASTERROR$/m);
+    expect(table.stdout).toMatch(
+      new RegExp(`^${drain.id}\\s+https://127\\.0\\.0\\.1:9/drain\\s+0\\s+0\\s`, 'm'),
+    );
+
+    const bad = await cli('drains', 'add', APP, 'ftp://127.0.0.1/logs');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/invalid_drain_url/);
+
+    const unconfirmed = await cli('drains', 'remove', APP, drain.id);
+    expect(unconfirmed.code).toBe(2);
+    const removed = await cli('drains', 'remove', APP, drain.id, '--yes');
+    expect(removed.code).toBe(0);
+    const after = await cli('--json', 'drains', 'list', APP);
+    expect(JSON.parse(after.stdout)).toEqual([]);
+  });
+
   it('adds a custom domain, prints its TXT record, verifies it, uploads its certificate and removes it', async () => {
     const hostname = 'www.cli-domain.test';
     const added = await cli('domains', 'add', APP, hostname);

@@ -6,6 +6,7 @@ import { accountCommands } from './commands/account-commands.js';
 import { appCommands } from './commands/app-commands.js';
 import { deployCommands } from './commands/deploy-commands.js';
 import { domainCommands } from './commands/domain-commands.js';
+import { drainCommands } from './commands/drain-commands.js';
 import { healthCommands } from './commands/health-commands.js';
 import { runCommands } from './commands/run-commands.js';
 import { sleepCommands } from './commands/sleep-commands.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   appCommands(program);
   deployCommands(program);
   domainCommands(program);
+  drainCommands(program);
   healthCommands(program);
   runCommands(program);
   sleepCommands(program);
