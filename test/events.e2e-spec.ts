@@ -48,7 +48,7 @@ describe('events', () => {
 
   beforeAll(async () => {
     await ensureRuntimeImage();
-    api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 300 });
+    api = await startTestApi({ runWorkers: true, reconcileIntervalMs: 300, quotaEventWindowMs: 2000 });
     owner = await signupOwner(api, 'events');
     rival = await signupOwner(api, 'events-rival');
   }, 120_000);
@@ -122,6 +122,36 @@ describe('events', () => {
     const idle = await feed(owner, { after: after.nextCursor!, type: 'quota.refused' });
     expect(idle).toEqual({ events: [], nextCursor: after.nextCursor });
   }, 120_000);
+
+  it('folds a flood of refused requests into at most two events per window, whose counts add up to every refusal', async () => {
+    const { nextCursor } = await feed(owner, { type: 'quota.refused' });
+    // A window of its own: the app's earlier refusal may still hold the last one open.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const FLOOD = 200;
+    const started = Date.now();
+    const statuses = await Promise.all(
+      Array.from({ length: FLOOD }, () =>
+        api.http.patch(`/v1/apps/${APP}`).set(owner.auth).send({ replicas: 900 }),
+      ),
+    ).then((answers) => answers.map((answer) => answer.status));
+    const floodMs = Date.now() - started;
+    expect(statuses.every((status) => status === 403)).toBe(true);
+    const refused = await waitFor(
+      'the flood counted in full',
+      async () => {
+        const page = await feed(owner, { after: nextCursor!, type: 'quota.refused' });
+        const total = page.events.reduce((sum, event) => sum + Number(event.data.refusals), 0);
+        return total >= FLOOD ? page.events : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
+    console.log(`${FLOOD} refused requests in ${floodMs} ms wrote ${refused.length} quota.refused events`);
+    // Every refusal counted once; at most two events per 2 s window the flood spanned.
+    expect(refused.reduce((sum, event) => sum + Number(event.data.refusals), 0)).toBe(FLOOD);
+    expect(refused.length).toBeLessThanOrEqual(2 * (Math.ceil(floodMs / 2000) + 1));
+    expect(refused[0]!.data.refusals).toBe(1);
+    expect(refused.at(-1)).toMatchObject({ subject: 'quota:maxReplicasPerApp', data: { requested: 900 } });
+  }, 60_000);
 
   it("sends the app's events on its live WebSocket stream as they are written", async () => {
     const stream = StreamClient.open(wsUrl(api.url, `/v1/apps/${APP}/log-stream`), { headers: owner.auth });

@@ -73,6 +73,8 @@ export interface BerthConfig {
   sleepCheckIntervalMs: number;
   /** How long a request to a sleeping app waits for it to wake before it is answered 503. */
   wakeTimeoutMs: number;
+  /** Repeated quota refusals of one tenant, app and quota within this window become one more event. */
+  quotaEventWindowMs: number;
   /** Pause between usage meter passes. */
   meterIntervalMs: number;
   /** Pause between build retention passes (expiry of builds beyond each plan's buildRetention). */
@@ -200,6 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     ),
     sleepCheckIntervalMs: positiveIntFrom(env.BERTH_SLEEP_CHECK_MS, 10_000, 'BERTH_SLEEP_CHECK_MS'),
     wakeTimeoutMs: positiveIntFrom(env.BERTH_WAKE_TIMEOUT_MS, 25_000, 'BERTH_WAKE_TIMEOUT_MS'),
+    quotaEventWindowMs: positiveIntFrom(
+      env.BERTH_QUOTA_EVENT_WINDOW_MS,
+      10_000,
+      'BERTH_QUOTA_EVENT_WINDOW_MS',
+    ),
     buildRetentionIntervalMs: Math.max(
       100,
       intFrom(env.BERTH_BUILD_RETENTION_MS, 10 * 60_000, 'BERTH_BUILD_RETENTION_MS'),
