@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
-import { dependencyContextTar, installInputTar, readDependencyManifests } from './dependency-context.js';
+import { dependencyLayerTar, installInputTar, readDependencyManifests } from './dependency-context.js';
 import { collect, listTar, tarGz } from './testing/archive-fixtures.js';
 
 describe('readDependencyManifests', () => {
@@ -38,7 +38,7 @@ describe('installInputTar', () => {
   });
 });
 
-describe('dependencyContextTar', () => {
+describe('dependencyLayerTar', () => {
   it('keeps node_modules as installed and drops what a hostile install could add around it', async () => {
     const fromEngine = await tarGz(
       [
@@ -54,25 +54,24 @@ describe('dependencyContextTar', () => {
       { gzip: false },
     );
     const listed = await listTar(
-      await collect(
-        dependencyContextTar({ nodeModules: Readable.from([fromEngine]), dockerfile: 'FROM base\n' }),
-      ),
+      await collect(dependencyLayerTar({ nodeModules: Readable.from([fromEngine]) })),
     );
     expect(listed.map((e) => e.name)).toEqual([
-      'Dockerfile',
       'node_modules/',
       'node_modules/a/index.js',
       'node_modules/.bin/a',
       'node_modules/b/same.js',
     ]);
-    expect(listed[0]!.body).toBe('FROM base\n');
-    expect(listed.find((e) => e.name === 'node_modules/a/index.js')).toMatchObject({ mode: 0o755, uid: 0 });
+    // Owned by the app's uid (the image's files), setuid dropped.
+    expect(listed.find((e) => e.name === 'node_modules/a/index.js')).toMatchObject({
+      mode: 0o755,
+      uid: 10001,
+      gid: 10001,
+    });
   });
 
   it('holds an empty node_modules/ when the install made none', async () => {
-    const listed = await listTar(
-      await collect(dependencyContextTar({ nodeModules: undefined, dockerfile: 'FROM b' })),
-    );
-    expect(listed.map((e) => e.name)).toEqual(['Dockerfile', 'node_modules/']);
+    const listed = await listTar(await collect(dependencyLayerTar({ nodeModules: undefined })));
+    expect(listed.map((e) => e.name)).toEqual(['node_modules/']);
   });
 });

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { NORMALIZED_MTIME, writeEntry } from './archive-normalize.js';
 import { BUILD_UID, type DependencyManifest } from './build-containment.js';
-import { gunzipIfNeeded } from './dockerfile.js';
+import { APP_UID, gunzipIfNeeded } from './dockerfile.js';
 
 /** The root files npm reads to install; only these enter the install container (as the old RUN step saw). */
 export const MANIFEST_NAMES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc'] as const;
@@ -69,35 +69,27 @@ function isUnderNodeModules(name: string): boolean {
 }
 
 /**
- * The build context of the dependency image: `dockerfile`, then `node_modules/` as the install left it
- * (`nodeModules`: the engine's tar of /build/app/node_modules; `undefined` when there was none), with
- * uid/gid 0, a fixed mtime and permission bits only (no setuid). Entries outside node_modules/, hardlinks
- * whose target is outside it, and devices or fifos (the tenant wrote this tar) are dropped. Symlinks are
- * kept as they are: inside the image they point where the tenant's install pointed them, as before.
+ * The layer of the dependency image, extracted into the image's `/app` (ContainerFilesCapability's
+ * commitFiles): `node_modules/` as the install left it (`nodeModules`: the engine's tar of
+ * /build/app/node_modules; `undefined` when there was none), owned by the app's uid, with a fixed mtime
+ * and permission bits only (no setuid). Entries outside node_modules/, hardlinks whose target is outside
+ * it, and devices or fifos (the tenant wrote this tar) are dropped. Symlinks are kept as they are: inside
+ * the image they point where the tenant's install pointed them.
  */
-export function dependencyContextTar(options: {
-  nodeModules: NodeJS.ReadableStream | undefined;
-  dockerfile: string;
-}): Readable {
+export function dependencyLayerTar(options: { nodeModules: NodeJS.ReadableStream | undefined }): Readable {
   const pack = tarStream.pack();
-  fillDependencyContext(pack, options).then(
+  fillDependencyLayer(pack, options).then(
     () => pack.finalize(),
     (error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))),
   );
   return Readable.from(pack);
 }
 
-async function fillDependencyContext(
+async function fillDependencyLayer(
   pack: tarStream.Pack,
-  options: { nodeModules: NodeJS.ReadableStream | undefined; dockerfile: string },
+  options: { nodeModules: NodeJS.ReadableStream | undefined },
 ): Promise<void> {
-  const fixed = { uid: 0, gid: 0, mtime: NORMALIZED_MTIME };
-  const dockerfile = Buffer.from(options.dockerfile);
-  await writeEntry(
-    pack,
-    { ...fixed, name: 'Dockerfile', type: 'file', mode: 0o644, size: dockerfile.length },
-    [dockerfile],
-  );
+  const fixed = { uid: APP_UID, gid: APP_UID, mtime: NORMALIZED_MTIME };
   await writeEntry(pack, { ...fixed, name: 'node_modules/', type: 'directory', mode: 0o755 }, null);
   if (!options.nodeModules) return;
   const source = options.nodeModules;

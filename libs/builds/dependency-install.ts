@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import {
   LABELS,
   execCapabilityOf,
@@ -7,7 +6,6 @@ import {
   type ContainerExecCapability,
   type ContainerFilesCapability,
 } from '../engine/index.js';
-import { buildWithLostLayerRetry } from './build-retry.js';
 import {
   BUILD_APP_DIR,
   BUILD_UID,
@@ -27,8 +25,7 @@ import {
   type InstallObservation,
 } from './build-containment.js';
 import { MAX_LINES_PER_BUILD } from './build-log.store.js';
-import { dependencyContextTar, installInputTar } from './dependency-context.js';
-import { dependencyDockerfile } from './dockerfile.js';
+import { dependencyLayerTar, installInputTar } from './dependency-context.js';
 
 /** The label that marks an app's dependency images (pruned per app and host, see pruneDependencyImages). */
 export const DEPENDENCY_IMAGE_LABEL = 'berth.image-kind';
@@ -101,27 +98,23 @@ export async function ensureDependencyImage(
     );
     if (failure !== undefined) throw new InstallFailedError(failure);
 
-    const id = containerId;
-    const context = () =>
-      Readable.from(
-        (async function* () {
-          const nodeModules = await files.getArchive({
-            id,
-            path: `${BUILD_APP_DIR}/node_modules`,
-            signal: input.signal,
-          });
-          yield* dependencyContextTar({ nodeModules, dockerfile: dependencyDockerfile(input.runtimeImage) });
-        })(),
-      );
-    await buildWithLostLayerRetry(engine, {
-      context,
+    // The image is the runtime image plus one layer: node_modules extracted into a container that never
+    // runs, committed. No builder: no context to hash, no step per instruction or label.
+    const assembling = Date.now();
+    const nodeModules = await files.getArchive({
+      id: containerId,
+      path: `${BUILD_APP_DIR}/node_modules`,
+      signal: input.signal,
+    });
+    await files.commitFiles({
+      baseImage: input.runtimeImage,
+      path: '/app',
+      tar: dependencyLayerTar({ nodeModules }),
       tag: image,
       labels: { ...labels, [DEPENDENCY_IMAGE_LABEL]: 'dependencies' },
-      memoryMb: limits.memoryMb,
-      cpuMillis: limits.cpuMillis,
       signal: input.signal,
-      onLog: log,
     });
+    log(`[berth] dependency image ${image} assembled in ${Date.now() - assembling} ms`);
   } finally {
     if (containerId !== undefined)
       await engine.removeContainer({ id: containerId, force: true }).catch(() => undefined);

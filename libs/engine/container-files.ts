@@ -34,6 +34,22 @@ export interface ContainerFilesCapability {
     path: string;
     signal?: AbortSignal;
   }): Promise<NodeJS.ReadableStream | undefined>;
+  /**
+   * The image `tag`: `baseImage` with the tar stream extracted into `path` (an existing folder) as one
+   * layer, and `labels` added to the base's; its command, environment and user stay the base's. The
+   * engine creates a container it never starts, extracts into it and commits it, then removes it: no
+   * builder, no context, no step per instruction.
+   */
+  commitFiles(options: CommitFilesOptions): Promise<void>;
+}
+
+export interface CommitFilesOptions {
+  baseImage: string;
+  path: string;
+  tar: NodeJS.ReadableStream;
+  tag: string;
+  labels: Record<string, string>;
+  signal?: AbortSignal;
 }
 
 export interface CreateVolumeOptions {

@@ -15,7 +15,7 @@ import type {
   NetworkSummary,
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
-import type { ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
+import type { CommitFilesOptions, ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
 import type { ContainerCounters, ContainerStatsCapability } from './container-stats.js';
 import { LABELS, type ContainerSpec } from './container-spec.js';
 import type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
@@ -29,6 +29,7 @@ import { dockerExec } from './docker-exec.js';
 import { dockerContainerCounters } from './docker-stats.js';
 import {
   dockerCreateVolume,
+  dockerCommitFiles,
   dockerGetArchive,
   dockerPutArchive,
   dockerRemoveLabelledVolumes,
@@ -262,6 +263,10 @@ export class DockerEngine
     signal?: AbortSignal;
   }): Promise<NodeJS.ReadableStream | undefined> {
     return dockerGetArchive(this.docker, options);
+  }
+
+  commitFiles(options: CommitFilesOptions): Promise<void> {
+    return dockerCommitFiles(this.docker, this.extraLabels, options);
   }
 
   // Logs, events, stats

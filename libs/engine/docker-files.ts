@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { CreateVolumeOptions } from './container-files.js';
+import type { CommitFilesOptions, CreateVolumeOptions } from './container-files.js';
 import { assertPositiveInteger } from './container-spec.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
 import { abortReason, destroyOnAbort } from './stream-lines.js';
@@ -81,4 +81,44 @@ export async function dockerRemoveLabelledVolumes(docker: Docker, label: string)
   const volumes = answer.Volumes ?? [];
   for (const volume of volumes) await dockerRemoveVolume(docker, volume.Name);
   return volumes.length;
+}
+
+/** `name[:tag]` of a local image reference (a registry port is not a tag: the tag follows the last `/`). */
+function repositoryAndTag(ref: string): { repo: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref, tag: 'latest' };
+}
+
+export async function dockerCommitFiles(
+  docker: Docker,
+  extraLabels: Record<string, string>,
+  options: CommitFilesOptions,
+): Promise<void> {
+  if (options.signal?.aborted) throw abortReason(options.signal);
+  // Never started: no process, no network. Its labels become the image's (commit keeps the container's
+  // config, which is the base image's plus these).
+  const container = await dockerCall('commitFiles', () =>
+    docker.createContainer({
+      Image: options.baseImage,
+      Labels: { ...extraLabels, ...options.labels },
+      NetworkDisabled: true,
+      HostConfig: { NetworkMode: 'none' },
+    }),
+  );
+  try {
+    await dockerPutArchive(docker, {
+      id: container.id,
+      path: options.path,
+      tar: options.tar,
+      signal: options.signal,
+    });
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    const { repo, tag } = repositoryAndTag(options.tag);
+    await dockerCall('commitFiles', () => container.commit({ repo, tag, pause: false }));
+  } finally {
+    await dockerCallAbsentOn404('commitFiles', () => container.remove({ force: true })).catch(
+      () => undefined,
+    );
+  }
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { filesCapabilityOf, hardenedContainerSpec, tenantNetworkName } from '../../libs/engine/index.js';
-import { cleanupTestRun, ensureRuntimeImage, testEngine, uniqueId } from '../support/docker.js';
+import { cleanupTestRun, collectLogs, ensureRuntimeImage, testEngine, uniqueId } from '../support/docker.js';
 
 const engine = testEngine();
 const files = filesCapabilityOf(engine);
@@ -89,5 +89,54 @@ describe('build files on the real engine (tmpfs volume, putArchive, getArchive, 
     await engine.removeContainer({ id, force: true });
     await files.removeVolume({ name: volume });
     await files.removeVolume({ name: volume }); // absent is fine
+  }, 60_000);
+
+  it('commits files extracted into a container that never runs as an image of one more layer', async () => {
+    const tag = `${uniqueId('berth-test-commit')}:k1`;
+    const labels = { 'berth.app': uniqueId('app'), 'berth.image-kind': 'dependencies' };
+    const base = await engine.inspectImage({ ref: 'berth/node-runtime:local' });
+    await files.commitFiles({
+      baseImage: 'berth/node-runtime:local',
+      path: '/app',
+      tar: tarOf([
+        { name: 'node_modules/' },
+        { name: 'node_modules/m/index.js', body: 'module.exports = 42;' },
+      ]),
+      tag,
+      labels,
+    });
+    const image = await engine.inspectImage({ ref: tag });
+    expect(image?.labels).toMatchObject({
+      ...base!.labels,
+      ...labels,
+      'berth.test-run': process.env.BERTH_TEST_RUN,
+    });
+    expect(image?.user).toBe(base!.user);
+    // The container it was assembled in is gone; the files are in the image, owned by the app's uid.
+    expect(await engine.listContainers({ labels, all: true })).toEqual([]);
+    const tenantId = uniqueId('commit');
+    await engine.ensureNetwork({ name: tenantNetworkName(tenantId), labels: { 'berth.tenant': tenantId } });
+    const { id } = await engine.createContainer(
+      hardenedContainerSpec({
+        tenantId,
+        appId: labels['berth.app'],
+        appName: 'commit',
+        role: 'run',
+        instance: 'c0',
+        image: tag,
+        cmd: [
+          'node',
+          '-e',
+          `const fs = require('fs'); console.log(require('/app/node_modules/m'), fs.statSync('/app/node_modules/m/index.js').uid)`,
+        ],
+        env: {},
+        plan: { memoryMb: 128, cpuMillis: 500 },
+      }),
+    );
+    await engine.startContainer({ id });
+    expect(await engine.waitContainer({ id })).toEqual({ exitCode: 0 });
+    expect((await collectLogs(engine, id)).map((line) => line.text)).toEqual(['42 10001']);
+    await engine.removeContainer({ id, force: true });
+    await engine.removeImage({ ref: tag });
   }, 60_000);
 });
