@@ -5,20 +5,19 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppChanges, AppsRepository, ReleasesService } from '../apps/index.js';
 import { BERTH_CONFIG, type BerthConfig } from '../config/index.js';
-import { BuildFailedError, type ContainerEngine } from '../engine/index.js';
+import { BuildFailedError, filesCapabilityOf, type ContainerEngine } from '../engine/index.js';
 import { EnginePool, type Host, ImageDistribution } from '../hosts/index.js';
 import { TenantNetworks } from '../networks/index.js';
 import { chooseBuildHost } from '../scheduler/index.js';
 import type { BlobStore } from './blob-store.js';
 import { BLOB_STORE } from './builds-storage.module.js';
 import { BuildLogStore } from './build-log.store.js';
-import { buildWithLostLayerRetry } from './build-retry.js';
 import type { Build } from './build.entity.js';
 import { BuildsRepository } from './builds.repository.js';
 import { buildLimitsFor } from './build-containment.js';
 import { readDependencyManifests } from './dependency-context.js';
 import { ensureDependencyImage } from './dependency-install.js';
-import { buildContextTar, generateDockerfile } from './dockerfile.js';
+import { appImageConfig, appLayerTar } from './app-image.js';
 
 export const RUNTIME_IMAGE = process.env.BERTH_NODE_IMAGE ?? 'berth/node-runtime:local';
 
@@ -125,7 +124,8 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
       await this.images.ensureOn(host, RUNTIME_IMAGE);
-      const networkName = await this.networks.ensure({ host, tenantId: build.tenantId });
+      // The install container joins the tenant's network (the npm registry, no other tenant).
+      await this.networks.ensure({ host, tenantId: build.tenantId });
       const manifest = build.manifest;
       const dependencies = await ensureDependencyImage({
         engine,
@@ -140,24 +140,26 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         signal: controller.signal,
         log,
       });
-      const { dockerfile, warnings } = generateDockerfile({
-        baseImage: dependencies.image,
+      const { config, warnings } = appImageConfig({
         start: manifest.start ?? { kind: 'script' },
         nodeEnginesRange: manifest.enginesNode,
         runtimeNodeVersion: process.versions.node,
       });
       for (const warning of warnings) log(`[berth] warning: ${warning}`);
       const image = imageTagFor(build);
-      await buildWithLostLayerRetry(engine, {
-        context: () => buildContextTar({ normalizedTar: this.blobs.get(build.sourceKey), dockerfile }),
+      // The source extracted into a container of the dependency image that never runs, committed: no
+      // builder, so no context to hash and no step per instruction; no tenant code runs.
+      const assembling = Date.now();
+      await filesCapabilityOf(engine).commitFiles({
+        baseImage: dependencies.image,
+        path: '/app',
+        tar: appLayerTar({ normalizedTar: this.blobs.get(build.sourceKey) }),
         tag: image,
         labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
-        memoryMb,
-        cpuMillis: build.cpuMillis,
-        networkName,
+        config,
         signal: controller.signal,
-        onLog: log,
       });
+      log(`[berth] image ${image} assembled in ${Date.now() - assembling} ms`);
       const imageDigest = await this.publish({ engine, host, image, signal: controller.signal, log });
       await this.flush(build.id);
       await this.succeed(build, image, imageDigest);

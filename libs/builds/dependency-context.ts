@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { NORMALIZED_MTIME, writeEntry } from './archive-normalize.js';
 import { BUILD_UID, type DependencyManifest } from './build-containment.js';
-import { APP_UID, gunzipIfNeeded } from './dockerfile.js';
+import { APP_UID } from './app-image.js';
+import { gunzipIfNeeded } from './dockerfile.js';
 
 /** The root files npm reads to install; only these enter the install container (as the old RUN step saw). */
 export const MANIFEST_NAMES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc'] as const;

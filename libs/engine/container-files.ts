@@ -36,7 +36,7 @@ export interface ContainerFilesCapability {
   }): Promise<NodeJS.ReadableStream | undefined>;
   /**
    * The image `tag`: `baseImage` with the tar stream extracted into `path` (an existing folder) as one
-   * layer, and `labels` added to the base's; its command, environment and user stay the base's. The
+   * layer, `labels` added to the base's, and `config` over the base's command, environment and user. The
    * engine creates a container it never starts, extracts into it and commits it, then removes it: no
    * builder, no context, no step per instruction.
    */
@@ -49,7 +49,19 @@ export interface CommitFilesOptions {
   tar: NodeJS.ReadableStream;
   tag: string;
   labels: Record<string, string>;
+  /** What the image runs, where the base's is not kept; `env` adds to the base's variables. */
+  config?: CommitFilesConfig;
   signal?: AbortSignal;
+}
+
+export interface CommitFilesConfig {
+  cmd?: string[];
+  /** `NAME=value`; a name the base image has is replaced, the base's others stay. */
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  /** `8080/tcp` */
+  exposedPorts?: string[];
 }
 
 export interface CreateVolumeOptions {

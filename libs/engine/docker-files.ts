@@ -96,14 +96,22 @@ export async function dockerCommitFiles(
   options: CommitFilesOptions,
 ): Promise<void> {
   if (options.signal?.aborted) throw abortReason(options.signal);
-  // Never started: no process, no network. Its labels become the image's (commit keeps the container's
-  // config, which is the base image's plus these).
+  const config = options.config;
+  // Never started: no process, no network. Its config becomes the image's (commit keeps the container's
+  // config: the base image's with these labels and settings over it).
   const container = await dockerCall('commitFiles', () =>
     docker.createContainer({
       Image: options.baseImage,
       Labels: { ...extraLabels, ...options.labels },
       NetworkDisabled: true,
       HostConfig: { NetworkMode: 'none' },
+      ...(config?.cmd ? { Cmd: config.cmd } : {}),
+      ...(config?.env ? { Env: config.env } : {}),
+      ...(config?.workingDir ? { WorkingDir: config.workingDir } : {}),
+      ...(config?.user ? { User: config.user } : {}),
+      ...(config?.exposedPorts
+        ? { ExposedPorts: Object.fromEntries(config.exposedPorts.map((port) => [port, {}])) }
+        : {}),
     }),
   );
   try {

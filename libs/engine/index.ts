@@ -21,7 +21,12 @@ export { execCapabilityOf, hasExecCapability } from './container-exec.js';
 export { hasStatsCapability, statsCapabilityOf } from './container-stats.js';
 export type { ContainerCounters, ContainerStatsCapability } from './container-stats.js';
 export { filesCapabilityOf, hasFilesCapability } from './container-files.js';
-export type { CommitFilesOptions, ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
+export type {
+  CommitFilesConfig,
+  CommitFilesOptions,
+  ContainerFilesCapability,
+  CreateVolumeOptions,
+} from './container-files.js';
 export type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 export {
   DEFAULT_LOG_MAX_FILES,
