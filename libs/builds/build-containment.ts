@@ -237,8 +237,11 @@ export function dependencyKey(options: {
 }
 
 /** The host-local image holding an app's dependencies for one key. */
+/** Every dependency image's name starts so (pruneDependencyImages removes no other tag). */
+export const DEPENDENCY_IMAGE_PREFIX = 'berth-deps-';
+
 export function dependencyImageTag(appId: string, key: string): string {
-  return `berth-deps-${appId}:${key.slice(0, 32)}`;
+  return `${DEPENDENCY_IMAGE_PREFIX}${appId}:${key.slice(0, 32)}`;
 }
 
 export { TENANT_UID as BUILD_UID };

@@ -16,7 +16,7 @@ import type { Build } from './build.entity.js';
 import { BuildsRepository } from './builds.repository.js';
 import { buildLimitsFor } from './build-containment.js';
 import { readDependencyManifests } from './dependency-context.js';
-import { ensureDependencyImage } from './dependency-install.js';
+import { DEPENDENCY_IMAGE_LABEL, ensureDependencyImage } from './dependency-install.js';
 import { appImageConfig, appLayerTar } from './app-image.js';
 
 export const RUNTIME_IMAGE = process.env.BERTH_NODE_IMAGE ?? 'berth/node-runtime:local';
@@ -25,10 +25,13 @@ export function imageTagFor(build: Pick<Build, 'appId' | 'id'>): string {
   return `berth-app-${build.appId}:b-${build.id.slice(0, 13).replace(/-/g, '')}`;
 }
 
+/** How long shutdown waits for cancelled builds to record their end. */
+const SHUTDOWN_WAIT_MS = 10_000;
+
 /**
  * Runs queued builds on pool hosts (never in this process): places the build, makes sure the host has
  * the runtime image, installs dependencies in a hardened build container (dependency-install.ts: tenant
- * code runs under replica containment, never in the builder), assembles the image with no RUN step,
+ * code runs under replica containment), assembles the image by committing files (no builder),
  * streams the log, and turns a successful build into the app's next release.
  */
 @Injectable()
@@ -36,6 +39,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('BuildRunner');
   private readonly worker = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   private readonly active = new Map<string, AbortController>();
+  private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
 
@@ -64,6 +68,11 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.timer) clearTimeout(this.timer);
     for (const controller of this.active.values())
       controller.abort(new Error('the build worker is shutting down'));
+    // A build marks itself finished as it ends: wait for that (bounded) before the database closes.
+    await Promise.race([
+      Promise.allSettled(this.running),
+      new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref()),
+    ]);
   }
 
   /** Wakes the runner (after an upload) instead of waiting for the next poll. */
@@ -84,10 +93,17 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         if (!build) break;
         const controller = new AbortController();
         this.active.set(build.id, controller);
-        void this.run(build, controller).finally(() => {
-          this.active.delete(build.id);
-          this.poke();
-        });
+        const running = this.run(build, controller)
+          .catch((error: unknown) =>
+            // The build's own bookkeeping failed (the database went away): a later claim fails it as abandoned.
+            this.logger.warn(`build ${build.id}: ${error instanceof Error ? error.message : String(error)}`),
+          )
+          .finally(() => {
+            this.active.delete(build.id);
+            this.running.delete(running);
+            this.poke();
+          });
+        this.running.add(running);
       }
     } catch (err) {
       this.logger.error(`build queue: ${err instanceof Error ? err.message : err}`);
@@ -155,7 +171,13 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         path: '/app',
         tar: appLayerTar({ normalizedTar: this.blobs.get(build.sourceKey) }),
         tag: image,
-        labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
+        // Its own kind: it would inherit the dependency image's, and be pruned as one.
+        labels: {
+          'berth.tenant': build.tenantId,
+          'berth.app': build.appId,
+          'berth.build': build.id,
+          [DEPENDENCY_IMAGE_LABEL]: 'app',
+        },
         config,
         signal: controller.signal,
       });

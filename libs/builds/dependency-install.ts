@@ -11,6 +11,7 @@ import {
   BUILD_UID,
   BUILD_VOLUME_TARGET,
   classifyInstallFailure,
+  DEPENDENCY_IMAGE_PREFIX,
   dependencyImageTag,
   dependencyKey,
   freshObservation,
@@ -242,7 +243,11 @@ async function watchPids(
   }
 }
 
-/** Removes the app's other dependency images on this host (their layers stay while app images use them). */
+/**
+ * Removes the app's other dependency images on this host (their layers stay while app images use them).
+ * Only `berth-deps-` tags: an app image is made FROM a dependency image and would inherit its kind label
+ * if it did not set its own, and untagging an older release's image would break a rollback to it.
+ */
 export async function pruneDependencyImages(
   engine: ContainerEngine,
   appId: string,
@@ -251,7 +256,8 @@ export async function pruneDependencyImages(
   const images = await engine
     .listImages({ labels: { [LABELS.app]: appId, [DEPENDENCY_IMAGE_LABEL]: 'dependencies' } })
     .catch(() => []);
-  for (const tag of images.flatMap((image) => image.tags).filter((tag) => tag !== keep)) {
+  const tags = images.flatMap((image) => image.tags);
+  for (const tag of tags.filter((tag) => tag !== keep && tag.startsWith(DEPENDENCY_IMAGE_PREFIX))) {
     await engine.removeImage({ ref: tag }).catch(() => undefined);
   }
 }
