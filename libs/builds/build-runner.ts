@@ -145,13 +145,15 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         start: manifest.start ?? { kind: 'script' },
         nodeEnginesRange: manifest.enginesNode,
         runtimeNodeVersion: process.versions.node,
+        // In the Dockerfile, not through the build API: there each label is one more builder step.
+        labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
       });
       for (const warning of warnings) log(`[berth] warning: ${warning}`);
       const image = imageTagFor(build);
       await buildWithLostLayerRetry(engine, {
         context: () => buildContextTar({ normalizedTar: this.blobs.get(build.sourceKey), dockerfile }),
         tag: image,
-        labels: { 'berth.tenant': build.tenantId, 'berth.app': build.appId, 'berth.build': build.id },
+        labels: {},
         memoryMb,
         cpuMillis: build.cpuMillis,
         networkName,

