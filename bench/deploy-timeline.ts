@@ -122,14 +122,16 @@ async function waitServingTimed(
 }
 
 /**
- * The last upload built once more through the Engine API with Berth's Dockerfile and the labels Berth
- * sends (the runner's three and the run label): each step's time from its "Step n/m" line to the next.
+ * The last upload built once more through the Engine API with Berth's Dockerfile (the runner's three
+ * labels in it) and the run labels an engine adds in a test run: each step's time from its "Step n/m"
+ * line to the next.
  */
 async function stepTimes(stack: BenchStack, archive: Buffer, appId: string): Promise<void> {
-  const [dependencies] = await stack.engine.listImages({
+  // App images inherit the dependency image's labels: the dependency image is the one with its tag.
+  const images = await stack.engine.listImages({
     labels: { 'berth.app': appId, 'berth.image-kind': 'dependencies' },
   });
-  const baseImage = dependencies?.tags[0];
+  const baseImage = images.flatMap((image) => image.tags).find((tag) => tag.startsWith('berth-deps-'));
   if (!baseImage) {
     console.log('no dependency image found: step times skipped');
     return;
@@ -138,18 +140,15 @@ async function stepTimes(stack: BenchStack, archive: Buffer, appId: string): Pro
     baseImage,
     start: { kind: 'main', main: APP_MAIN },
     runtimeNodeVersion: process.versions.node,
+    labels: { 'berth.tenant': crypto.randomUUID(), 'berth.app': appId, 'berth.build': crypto.randomUUID() },
   });
   const marks: { at: number; line: string }[] = [];
   const started = performance.now();
   await stack.engine.buildImage({
     context: buildContextTar({ normalizedTar: Readable.from([archive]), dockerfile }),
     tag: `berth-timeline-${stack.runId}:steps`,
-    labels: {
-      'berth.tenant': crypto.randomUUID(),
-      'berth.app': appId,
-      'berth.build': crypto.randomUUID(),
-      [TEST_RUN_LABEL]: stack.runId,
-    },
+    // As Berth's engines add it in a test run (the bench's engine adds berth.bench as well).
+    labels: { [TEST_RUN_LABEL]: stack.runId },
     memoryMb: 1024,
     cpuMillis: 1000,
     onLog: (line) => marks.push({ at: performance.now() - started, line }),
