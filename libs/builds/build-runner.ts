@@ -124,8 +124,12 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       await this.builds.assignHost(build.id, hostId);
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
-      await this.images.ensureOn(host, RUNTIME_IMAGE);
-      const networkName = await this.networks.ensure({ host, tenantId: build.tenantId });
+      // Three things the dependency step needs, none of which depends on another.
+      const [, networkName, manifests] = await Promise.all([
+        this.images.ensureOn(host, RUNTIME_IMAGE),
+        this.networks.ensure({ host, tenantId: build.tenantId }),
+        readDependencyManifests(this.blobs.get(build.sourceKey)),
+      ]);
       const manifest = build.manifest;
       const dependencies = await ensureDependencyImage({
         engine,
@@ -134,7 +138,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         appName: build.appId,
         buildId: build.id,
         runtimeImage: RUNTIME_IMAGE,
-        manifests: await readDependencyManifests(this.blobs.get(build.sourceKey)),
+        manifests,
         hasLockfile: manifest.hasLockfile ?? false,
         limits,
         signal: controller.signal,
