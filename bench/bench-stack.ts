@@ -56,6 +56,8 @@ export const BENCH_SMALL_PLAN: PlanLimits = {
 export interface BenchContext {
   stack: BenchStack;
   quick: boolean;
+  /** `--warm-only`: the deploy benchmark times warm deploys alone (one untimed cold deploy per side first). */
+  warmOnly?: boolean;
   /** A progress line, prefixed with the benchmark's name. */
   log(line: string): void;
 }

@@ -41,6 +41,8 @@ interface RawSample {
 export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
   const started = now();
   const rounds = ctx.quick ? 1 : 3;
+  // --warm-only: one app per side, deployed cold once untimed, then only the code-only changes timed.
+  const warmOnly = ctx.warmOnly ?? false;
   const client = await ctx.stack.tenant('deploy');
   const raw: RawTarget = { engine: ctx.stack.engine, runId: ctx.stack.runId, network: ctx.stack.rawNetwork };
   const apps: { name: string; id: string }[] = [];
@@ -62,22 +64,24 @@ export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
       (await rawRun(raw, { image: rawTag(ctx, 'warmup'), appName: 'warmup', plan: BENCH_PLAN })).id,
     );
 
+    // Keys unique to this run, side and round: neither side can reuse a layer the other (or an earlier
+    // run) built. Same length on both sides, so the contexts are the same size.
+    const key = (side: string, round: number) =>
+      `${ctx.stack.runId}-${side}-${round}-${crypto.randomBytes(4).toString('hex')}`;
+    const warmOnlyKeys = { berth: key('berth', 1), raw: key('rawxx', 1) };
     for (let round = 1; round <= rounds; round++) {
-      const name = `app-${round}`;
-      apps.push(await client.createApp(name));
-      // Keys unique to this run, side and round: neither side can reuse a layer the other (or an earlier
-      // run) built. Same length on both sides, so the contexts are the same size.
-      const key = (side: string) =>
-        `${ctx.stack.runId}-${side}-${round}-${crypto.randomBytes(4).toString('hex')}`;
-      const berthKey = key('berth');
-      const rawKey = key('rawxx');
+      const name = warmOnly ? 'app-1' : `app-${round}`;
+      if (!warmOnly || round === 1) apps.push(await client.createApp(name));
+      const berthKey = warmOnly ? warmOnlyKeys.berth : key('berth', round);
+      const rawKey = warmOnly ? warmOnlyKeys.raw : key('rawxx', round);
 
+      const marker = (kind: 'cold' | 'warm') => `${name} ${kind}${warmOnly ? ` ${round}` : ''}`;
       const berthStep = async (kind: 'cold' | 'warm') => {
         const sample = await berthDeploy(
           client,
           name,
-          await expressApp({ marker: `${name} ${kind}`, dependencyKey: berthKey }),
-          `${name} ${kind}`,
+          await expressApp({ marker: marker(kind), dependencyKey: berthKey }),
+          marker(kind),
         );
         (kind === 'cold' ? samples.berthCold : samples.berthWarm).push(sample);
         ctx.log(`round ${round}/${rounds} ${kind}: Berth ${describeBerth(sample)}`);
@@ -87,9 +91,9 @@ export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
           raw,
           ctx,
           kind,
-          `${name}-${kind}`,
-          await expressApp({ marker: `${name} ${kind}`, dependencyKey: rawKey }),
-          `${name} ${kind}`,
+          `${name}-${kind}${warmOnly ? `-${round}` : ''}`,
+          await expressApp({ marker: marker(kind), dependencyKey: rawKey }),
+          marker(kind),
         );
         rawContainers.push(id);
         rawSamples[kind].push(sample);
@@ -97,8 +101,14 @@ export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
       };
       // Sides alternate which goes first, so neither always meets the registry (or the host) second.
       const [first, second] = round % 2 === 1 ? [berthStep, rawStep] : [rawStep, berthStep];
-      await first('cold');
-      await second('cold');
+      if (!warmOnly || round === 1) {
+        await first('cold');
+        await second('cold');
+      }
+      if (warmOnly) {
+        // Each warm deploy starts from one settled replica, as after a cold one (its drain over).
+        await waitSettled(client, name);
+      }
       await first('warm');
       await second('warm');
     }
@@ -107,6 +117,11 @@ export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
     await Promise.all(rawContainers.map((id) => ctx.stack.engine.removeContainer({ id, force: true })));
   }
 
+  if (warmOnly) {
+    // The cold deploys were the setup of the warm ones: not timed figures.
+    samples.berthCold.length = 0;
+    rawSamples.cold.length = 0;
+  }
   checkCache('Berth cold', samples.berthCold, false);
   checkCache('Berth warm', samples.berthWarm, true);
   checkCache('raw cold', rawSamples.cold, false);
@@ -125,11 +140,11 @@ export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
     name: 'deploy',
     method: DEPLOY_METHOD,
     rows: [
-      row('cold, raw unlimited', samples.berthCold, rawSamples.cold),
+      ...(warmOnly ? [] : [row('cold, raw unlimited', samples.berthCold, rawSamples.cold)]),
       row('warm, equal limits', samples.berthWarm, rawSamples.warm),
       outsideBuild([...samples.berthCold, ...samples.berthWarm], [...rawSamples.cold, ...rawSamples.warm]),
     ],
-    details: { rounds, berth: samples, raw: rawSamples },
+    details: { rounds, warmOnly, berth: samples, raw: rawSamples },
     durationMs: now() - started,
   };
 }
@@ -217,6 +232,18 @@ async function rawDeploy(
       dependencyLayerCached: dependencyLayerCached(lines),
     },
   };
+}
+
+/** Untimed: the app converged on one serving replica (the previous rollout's drain over). */
+async function waitSettled(client: ApiClient, app: string): Promise<void> {
+  await waitUntil(
+    `${app} to settle`,
+    async () => {
+      const state = await client.app(app);
+      return state.converged && state.phase === 'running' && state.endpoints.length === 1;
+    },
+    { timeoutMs: DEPLOY_TIMEOUT_MS },
+  );
 }
 
 function rawTag(ctx: BenchContext, appName: string): string {

@@ -46,6 +46,8 @@ export interface BenchReport {
   date: string;
   command: string;
   quick: boolean;
+  /** `--warm-only`: the deploy benchmark's warm rows alone (not a full run of it). */
+  warmOnly?: boolean;
   machine: {
     cpus: number;
     memoryGb: number;

@@ -40,6 +40,10 @@ function run(date: string, commit: string, benchmarks: BenchOutcome[], quick = f
   return { file: recordedRunFileName(report), report };
 }
 
+function warmOnlyRun(recorded: RecordedRun): RecordedRun {
+  return { ...recorded, report: { ...recorded.report, warmOnly: true } };
+}
+
 describe('bench table', () => {
   it('names recorded runs so they sort by time', () => {
     expect(
@@ -56,6 +60,8 @@ describe('bench table', () => {
       run('2026-12-02T10:00:00.000Z', 'new', [outcome('throughput', 0.6)]),
       run('2026-12-03T10:00:00.000Z', 'quick', [outcome('throughput', 0.9)], true),
       run('2026-12-04T10:00:00.000Z', 'broken', [outcome('deploy', 9, 'boom')]),
+      // --warm-only times the warm rows of deploy alone: never the table's deploy rows.
+      warmOnlyRun(run('2026-12-05T10:00:00.000Z', 'warmonly', [outcome('deploy', 0.7)])),
     ]);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^\| benchmark +\| Berth +\| raw baseline \| Berth\/raw \| run \|$/);
@@ -64,6 +70,7 @@ describe('bench table', () => {
     expect(lines[3]).toMatch(/^\| throughput row \| 6 s +\| 10 s +\| 0\.60 +\| 2 +\|$/);
     expect(table).not.toContain('0.90');
     expect(table).not.toContain('9.00');
+    expect(table).not.toContain('0.70');
     expect(table).toContain(
       '2. `bench/results/2026-12-02T10-00-00Z-new.json`: `npm run bench -- --only throughput`, commit new, ' +
         '2 CPUs, load average 2.3 → 5.5.',

@@ -54,7 +54,9 @@ function formatLoad(report: BenchReport): string {
  * failing, plus the run it came from (file, commit, load average at start → end).
  */
 export function renderBenchTable(runs: readonly RecordedRun[]): string {
-  const newestFirst = [...runs].sort((a, b) => b.file.localeCompare(a.file)).filter((r) => !r.report.quick);
+  const newestFirst = [...runs]
+    .sort((a, b) => b.file.localeCompare(a.file))
+    .filter((r) => !r.report.quick && !r.report.warmOnly);
   const order: string[] = [];
   const chosen = new Map<string, RecordedRun>();
   for (const run of newestFirst) {

@@ -6,6 +6,8 @@
  *   npm run bench                       # full run (~15 minutes on 2 cores)
  *   npm run bench -- --quick            # CI smoke: smaller sizes, figures are noisy (~4 minutes)
  *   npm run bench -- --only deploy,density
+ *   npm run bench -- --only deploy --warm-only   # warm deploys alone (not a full deploy run; kept out of
+ *                                                # the README table)
  *
  * Exit code 1 when a benchmark failed or the cleanup was incomplete. Timings are never asserted.
  */
@@ -68,12 +70,17 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<string> | undefined } {
+function parseArgs(argv: readonly string[]): {
+  quick: boolean;
+  warmOnly: boolean;
+  only: Set<string> | undefined;
+} {
   const quick = argv.includes('--quick');
+  const warmOnly = argv.includes('--warm-only');
   const onlyIndex = argv.indexOf('--only');
   const only = onlyIndex === -1 ? undefined : new Set((argv[onlyIndex + 1] ?? '').split(',').filter(Boolean));
   for (const arg of argv) {
-    if (arg.startsWith('--') && arg !== '--quick' && arg !== '--only')
+    if (arg.startsWith('--') && !['--quick', '--warm-only', '--only'].includes(arg))
       throw new Error(`unknown option ${arg}`);
   }
   for (const name of only ?? []) {
@@ -81,11 +88,11 @@ function parseArgs(argv: readonly string[]): { quick: boolean; only: Set<string>
       throw new Error(`unknown benchmark ${name} (one of ${BENCHMARKS.map((b) => b.name).join(', ')})`);
     }
   }
-  return { quick, only };
+  return { quick, warmOnly, only };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { quick, only } = parseArgs(argv);
+  const { quick, warmOnly, only } = parseArgs(argv);
   const selected = BENCHMARKS.filter((b) => !only || only.has(b.name));
   const runId = `b${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
   const started = now();
@@ -104,7 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const runOne = async (bench: Benchmark) => {
     const prefix = `[${bench.name}]`;
     say(`\n${prefix} method: ${bench.method}`);
-    const ctx: BenchContext = { stack: stack!, quick, log: (line) => say(`${prefix} ${line}`) };
+    const ctx: BenchContext = { stack: stack!, quick, warmOnly, log: (line) => say(`${prefix} ${line}`) };
     const t0 = now();
     try {
       const outcome = await bench.run(ctx);
@@ -172,6 +179,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     date: new Date().toISOString(),
     command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
     quick,
+    ...(warmOnly ? { warmOnly } : {}),
     machine: { ...machineFacts(), loadAtStart, docker: await dockerVersion() },
     source: await sourceState(),
     settings,

@@ -139,9 +139,13 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       await this.builds.assignHost(build.id, hostId);
       log(`[berth] building on host ${host.name} with ${memoryMb} MB and ${build.cpuMillis / 1000} CPU`);
       const engine = await this.pool.engineFor(host);
-      await this.images.ensureOn(host, RUNTIME_IMAGE);
-      // The install container joins the tenant's network (the npm registry, no other tenant).
-      await this.networks.ensure({ host, tenantId: build.tenantId });
+      // Three things the dependency step needs, none of which depends on another. The install container
+      // joins the tenant's network (the npm registry, no other tenant).
+      const [, , manifests] = await Promise.all([
+        this.images.ensureOn(host, RUNTIME_IMAGE),
+        this.networks.ensure({ host, tenantId: build.tenantId }),
+        readDependencyManifests(this.blobs.get(build.sourceKey)),
+      ]);
       const manifest = build.manifest;
       const dependencies = await ensureDependencyImage({
         engine,
@@ -150,7 +154,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         appName: build.appId,
         buildId: build.id,
         runtimeImage: RUNTIME_IMAGE,
-        manifests: await readDependencyManifests(this.blobs.get(build.sourceKey)),
+        manifests,
         hasLockfile: manifest.hasLockfile ?? false,
         limits,
         signal: controller.signal,

@@ -64,6 +64,33 @@ describe('nextLook', () => {
     expect(nextLook({ replicas: [], acted: true, now, intervalMs: 250 })).toEqual(at(250));
   });
 
+  it('looks at a container it just started after 25 ms, and at a starting replica after a quarter of its age', () => {
+    const starting = (ageMs: number) => ({
+      state: 'starting' as const,
+      nextRestartAt: null,
+      startedAt: at(-ageMs),
+    });
+    expect(nextLook({ replicas: [], started: true, acted: false, now, intervalMs: 2000 })).toEqual(at(25));
+    expect(nextLook({ replicas: [starting(0)], acted: false, now, intervalMs: 2000 })).toEqual(at(25));
+    expect(nextLook({ replicas: [starting(60)], acted: false, now, intervalMs: 2000 })).toEqual(at(25));
+    expect(nextLook({ replicas: [starting(400)], acted: false, now, intervalMs: 2000 })).toEqual(at(100));
+    // Backs off to the second it always waited: a replica that never listens costs a pass a second.
+    expect(nextLook({ replicas: [starting(60_000)], acted: false, now, intervalMs: 2000 })).toEqual(at(1000));
+    expect(nextLook({ replicas: [starting(60_000)], acted: false, now, intervalMs: 250 })).toEqual(at(250));
+  });
+
+  it('does not hurry for a balancer on its way or a replica whose container is not started yet', () => {
+    expect(nextLook({ replicas: [], acted: true, now, intervalMs: 2000 })).toEqual(at(1000));
+    expect(
+      nextLook({
+        replicas: [{ state: 'pending', nextRestartAt: null, startedAt: null }],
+        acted: false,
+        now,
+        intervalMs: 2000,
+      }),
+    ).toEqual(at(1000));
+  });
+
   it('looks again when a crashed replica is due, never sooner than a second', () => {
     const crashed = (ms: number) => ({ state: 'crashed' as const, nextRestartAt: at(ms) });
     expect(nextLook({ replicas: [crashed(8000)], acted: false, now, intervalMs: 30_000 })).toEqual(at(8000));

@@ -1,7 +1,9 @@
 import type { ReplicaState } from './replica.entity.js';
 
-/** How soon an app with replicas starting gets its next look (their readiness is checked again). */
+/** How soon an app with replicas starting gets its next look at the latest (their readiness is checked again). */
 const STARTING_RECHECK_MS = 1000;
+/** The first look at a replica's readiness after its container started; later looks back off (nextLook). */
+export const FIRST_READINESS_LOOK_MS = 25;
 
 /** What one reconcile pass covers: every app (a full resync) or only the apps due now. */
 export type PassScope = { kind: 'full' } | { kind: 'apps'; appIds: string[] };
@@ -57,20 +59,33 @@ export class ReconcileSchedule {
 }
 
 /**
- * When an app that did not converge needs its next look: within a second while something starts (a replica
- * created or restarted this pass, one still starting, the balancer on its way), when a crashed replica's
- * restart is due, otherwise after the loop's interval (a rollout waiting, a failure to retry).
+ * When an app that did not converge needs its next look. A replica starting is looked at soon after its
+ * start and then less often: a quarter of its age, from FIRST_READINESS_LOOK_MS up to a second (a node app
+ * listens a few hundred ms after its start; a look at a replica not yet listening costs a pass and a
+ * refused connection, while a fixed second between looks made every deploy wait for it). A crashed
+ * replica is looked at when its restart is due; otherwise the loop's interval (a rollout waiting, a
+ * failure to retry, the balancer on its way: never sooner than a second while starting).
  */
 export function nextLook(input: {
-  replicas: { state: ReplicaState; nextRestartAt: Date | null }[];
+  replicas: { state: ReplicaState; nextRestartAt: Date | null; startedAt?: Date | null }[];
+  /** A container was created or started by this pass. */
+  started?: boolean;
+  /** The pass acted otherwise and needs a look back soon (e.g. the balancer is on its way). */
   acted: boolean;
   now: Date;
   intervalMs: number;
 }): Date {
   const { replicas, now } = input;
-  const starting = input.acted || replicas.some((r) => r.state === 'starting' || r.state === 'pending');
-  let delayMs = starting ? Math.min(STARTING_RECHECK_MS, input.intervalMs) : input.intervalMs;
+  const recheckMs = Math.min(STARTING_RECHECK_MS, input.intervalMs);
+  const starting =
+    input.started || input.acted || replicas.some((r) => r.state === 'starting' || r.state === 'pending');
+  let delayMs = starting ? recheckMs : input.intervalMs;
+  if (input.started) delayMs = Math.min(delayMs, FIRST_READINESS_LOOK_MS);
   for (const r of replicas) {
+    if (r.state === 'starting' && r.startedAt) {
+      const ageMs = Math.max(0, now.getTime() - r.startedAt.getTime());
+      delayMs = Math.min(delayMs, Math.max(FIRST_READINESS_LOOK_MS, ageMs / 4));
+    }
     if (r.state === 'crashed' && r.nextRestartAt) {
       delayMs = Math.min(delayMs, Math.max(STARTING_RECHECK_MS, r.nextRestartAt.getTime() - now.getTime()));
     }

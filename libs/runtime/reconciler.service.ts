@@ -282,7 +282,8 @@ export class Reconciler {
     }
     return nextLook({
       replicas,
-      acted: step.create > 0 || step.restart.length > 0 || !lb.converged,
+      started: step.create > 0 || step.restart.length > 0,
+      acted: !lb.converged,
       now,
       intervalMs: this.config.reconcileIntervalMs,
     });

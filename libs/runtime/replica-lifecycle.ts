@@ -97,12 +97,21 @@ export class ReplicaLifecycle {
     });
     try {
       const engine = await this.pool.engineFor(host);
-      await this.images.ensureOn(host, draft.image, draft.imageDigest);
-      await this.networks.ensure({ host, tenantId: app.tenantId });
+      // The image and the network do not depend on each other.
+      await Promise.all([
+        this.images.ensureOn(host, draft.image, draft.imageDigest),
+        this.networks.ensure({ host, tenantId: app.tenantId }),
+      ]);
       const spec = await draft.spec({ replicaId: replica.id, instance });
       const { id } = await engine.createContainer({ ...spec, name: replica.containerName });
-      await this.replicas.recordContainer(replica.id, id);
-      await engine.startContainer({ id });
+      // Recorded while it starts (a container started before its id is saved is adopted by its label);
+      // both settle before a failure is handled, which reads whether the id was saved.
+      const [recorded, started] = await Promise.allSettled([
+        this.replicas.recordContainer(replica.id, id),
+        engine.startContainer({ id }),
+      ]);
+      if (recorded.status === 'rejected') throw recorded.reason;
+      if (started.status === 'rejected') throw started.reason;
       await this.recordStarted(role, replica.id, await engine.inspectContainer({ id }));
       return this.replicas.byId(replica.id);
     } catch (err) {
