@@ -26,13 +26,21 @@ export class AuthGuard implements CanActivate {
     private readonly appList: AppListCache,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const rule = this.reflector.getAllAndOverride<AuthorizationRule | undefined>(AUTHORIZATION_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
+    // A public route (/healthz, /readyz, login) answers without an async step of the guard's own.
     if (rule?.public) return true;
+    return this.authorize(context, rule);
+  }
+
+  private async authorize(
+    context: ExecutionContext,
+    rule: Exclude<AuthorizationRule, { public: true }> | undefined,
+  ): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const bearer = bearerOf(request.headers.authorization);
     const principal = bearer ? await this.auth.authenticate(bearer) : undefined;
