@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Every committed change to what GET /v1/apps shows sends a NOTIFY on `berth_app_list_changes`, whoever
  * made it (an API process, the reconciler, a script, psql), so each API process drops the tenant's cached
  * list (libs/runtime/app-list-cache.ts). The payload is the tenant id, or '' for "every tenant" (a host's
- * public address). PostgreSQL folds identical notifications of one transaction into one, so a reconcile
+ * public address, or a TRUNCATE of any of these tables). PostgreSQL folds identical notifications of one transaction into one, so a reconcile
  * pass that touches ten replicas of a tenant sends one.
  *
  * What the list reads (AppOverviewService.listOfTenant and the edge router's AppUrls): the tenant's app rows
@@ -20,7 +20,7 @@ export class AppListChanges1796600070000 implements MigrationInterface {
     await queryRunner.query(`
       CREATE FUNCTION berth_notify_app_list_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_TABLE_NAME = 'hosts' THEN
+        IF TG_OP = 'TRUNCATE' OR TG_TABLE_NAME = 'hosts' THEN
           PERFORM pg_notify('berth_app_list_changes', '');
         ELSIF TG_TABLE_NAME = 'tenants' THEN
           PERFORM pg_notify('berth_app_list_changes', OLD.id::text);
@@ -52,6 +52,12 @@ const DOMAIN_SHOWN = (row: string) =>
   `(${row}.hostname, ${row}.app_id, ${row}.tenant_id, ${row}.verified_at, ${row}.certificate_pem IS NULL)`;
 
 const TRIGGER_NAMES: Array<[string, string]> = [
+  ['app_list_apps_truncate', 'apps'],
+  ['app_list_releases_truncate', 'releases'],
+  ['app_list_replicas_truncate', 'replicas'],
+  ['app_list_hosts_truncate', 'hosts'],
+  ['app_list_tenants_truncate', 'tenants'],
+  ['app_list_app_domains_truncate', 'app_domains'],
   ['app_list_apps_insert_delete', 'apps'],
   ['app_list_apps_update', 'apps'],
   ['app_list_releases_insert_delete', 'releases'],
@@ -68,6 +74,12 @@ const TRIGGER_NAMES: Array<[string, string]> = [
 ];
 
 const TRIGGERS = [
+  `CREATE TRIGGER "app_list_apps_truncate" AFTER TRUNCATE ON "apps" FOR EACH STATEMENT EXECUTE FUNCTION berth_notify_app_list_change()`,
+  `CREATE TRIGGER "app_list_releases_truncate" AFTER TRUNCATE ON "releases" FOR EACH STATEMENT EXECUTE FUNCTION berth_notify_app_list_change()`,
+  `CREATE TRIGGER "app_list_replicas_truncate" AFTER TRUNCATE ON "replicas" FOR EACH STATEMENT EXECUTE FUNCTION berth_notify_app_list_change()`,
+  `CREATE TRIGGER "app_list_hosts_truncate" AFTER TRUNCATE ON "hosts" FOR EACH STATEMENT EXECUTE FUNCTION berth_notify_app_list_change()`,
+  `CREATE TRIGGER "app_list_tenants_truncate" AFTER TRUNCATE ON "tenants" FOR EACH STATEMENT EXECUTE FUNCTION berth_notify_app_list_change()`,
+  `CREATE TRIGGER "app_list_app_domains_truncate" AFTER TRUNCATE ON "app_domains" FOR EACH STATEMENT EXECUTE FUNCTION berth_notify_app_list_change()`,
   `CREATE TRIGGER "app_list_apps_insert_delete" AFTER INSERT OR DELETE ON "apps" ${NOTIFY}`,
   `CREATE TRIGGER "app_list_apps_update" AFTER UPDATE ON "apps"
      FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION berth_notify_app_list_change()`,

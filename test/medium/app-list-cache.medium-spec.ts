@@ -153,6 +153,15 @@ describe('app list cache (medium)', () => {
       await follows('custom domain removed', () =>
         db.query(`DELETE FROM app_domains WHERE hostname = $1`, [hostname]),
       );
+      await follows('custom domain verified again', () =>
+        db.query(
+          `INSERT INTO app_domains (tenant_id, app_id, hostname, verification_token, verified_at) VALUES ($1, $2, $3, 'token', now())`,
+          [owner.tenantId, app.id, hostname],
+        ),
+      );
+      await follows('domains emptied by TRUNCATE (a statement-level trigger)', () =>
+        db.query(`TRUNCATE app_domains`),
+      );
 
       // Changes the list does not show send nothing: notifications arrive in commit order, so once the
       // shown change that follows is heard, the ones before it would have been too.
