@@ -5,6 +5,7 @@
 import type { ApiClient } from './api-client.js';
 import type { BenchContext, BenchStack } from './bench-stack.js';
 import { statementsSent } from '../libs/db/index.js';
+import { AppListCache, type TenantListMemoCounts } from '../libs/runtime/index.js';
 import { load, requestCost, startBareNest, type LoadResult, type RequestCost } from './load.js';
 import { formatMs, formatRate, now } from './probes.js';
 import type { BenchOutcome, BenchRow } from './report.js';
@@ -35,6 +36,10 @@ export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcom
   const bare = await startBareNest();
   const results: Record<string, LoadResult> = {};
   const costs: Record<string, RequestCost> = {};
+  // What GET /v1/apps' list cache did during the apps target (load and one at a time): how often a change
+  // (the reconciler's, here) dropped it, and how many requests read the database.
+  const listCache = ctx.stack.resolve(AppListCache);
+  const appListCache: Partial<Record<'load' | 'oneAtATime', TenantListMemoCounts>> = {};
   try {
     const targets: [string, string, Record<string, string> | undefined][] = [
       ['bare', bare.url, undefined],
@@ -43,25 +48,30 @@ export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcom
       ['apps', `${ctx.stack.url}/v1/apps`, headers],
     ];
     for (const [name, url, targetHeaders] of targets) {
+      const cacheBefore = listCache.counts();
       await load({ url, headers: targetHeaders, connections: CONNECTIONS, durationSeconds: 1 });
       results[name] = await load({ url, headers: targetHeaders, connections: CONNECTIONS, durationSeconds });
+      if (name === 'apps') appListCache.load = countsSince(cacheBefore, listCache.counts());
       ctx.log(
         `${new URL(url).pathname}: ${formatRate(results[name].requestsPerSecond)}, p50 ` +
           `${formatMs(results[name].p50Ms)}, p99 ${formatMs(results[name].p99Ms)}`,
       );
     }
     for (const [name, url, targetHeaders] of targets) {
+      const cacheBefore = listCache.counts();
       costs[name] = await requestCost({
         url,
         headers: targetHeaders,
         requests: ctx.quick ? 100 : 300,
         statementsSent,
       });
+      if (name === 'apps') appListCache.oneAtATime = countsSince(cacheBefore, listCache.counts());
       ctx.log(
         `${new URL(url).pathname} one at a time: ${costs[name].cpuMsPerRequest.toFixed(2)} ms CPU, ` +
           `${costs[name].statementsPerRequest.toFixed(1)} SQL statements per request`,
       );
     }
+    ctx.log(`GET /v1/apps list cache under load: ${JSON.stringify(appListCache.load)}`);
   } finally {
     await bare.close();
   }
@@ -94,11 +104,21 @@ export async function runThroughputBench(ctx: BenchContext): Promise<BenchOutcom
       ...rows('GET /v1/me', 'me', results.me),
       ...rows(`GET /v1/apps (${LISTED_APPS} apps)`, 'apps', results.apps),
     ],
-    details: { connections: CONNECTIONS, durationSeconds, ...results, costs },
+    details: { connections: CONNECTIONS, durationSeconds, ...results, costs, appListCache },
     durationMs: now() - started,
   };
 }
 
 function formatCost(cost: RequestCost): string {
   return `${cost.cpuMsPerRequest.toFixed(2)} ms / ${cost.statementsPerRequest.toFixed(1)}`;
+}
+
+function countsSince(before: TenantListMemoCounts, after: TenantListMemoCounts): TenantListMemoCounts {
+  return {
+    hits: after.hits - before.hits,
+    loads: after.loads - before.loads,
+    bypasses: after.bypasses - before.bypasses,
+    changes: after.changes - before.changes,
+    drops: after.drops - before.drops,
+  };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PASSWORD, signupOwner, startTestApi, uniqueEmail, type TestApi } from './support/api.js';
+import { waitFor } from './support/docker.js';
 
 describe('errors are RFC 9457 problem+json with a stable code', () => {
   let api: TestApi;
@@ -84,6 +85,10 @@ describe('errors are RFC 9457 problem+json with a stable code', () => {
 
   it('every response carries a request id that echoes a sane X-Request-Id', async () => {
     await api.http.get('/healthz').set('X-Request-Id', 'abc-123').expect(200);
-    expect(api.logs()).toContain('"id":"abc-123"');
+    // Request lines are written in batches, at most REQUEST_LOG_FLUSH_MS (100 ms) late.
+    await waitFor('the request line', async () => api.logs().includes('"id":"abc-123"'), {
+      timeoutMs: 2000,
+      intervalMs: 20,
+    });
   });
 });

@@ -112,6 +112,12 @@ export interface BerthConfig {
    * 0 reads the database on every request.
    */
   principalCacheMs: number;
+  /**
+   * How long an API process keeps a tenant's GET /v1/apps list at most. Every change the list shows notifies
+   * every process at commit (migration AppListChanges), so this only bounds a change the triggers miss.
+   * 0 reads the database on every request.
+   */
+  appListCacheMs: number;
   /** Webhooks may target http://127.0.0.1 / ::1 (BERTH_WEBHOOKS_ALLOW_LOOPBACK=1): tests only. */
   webhooksAllowLoopback: boolean;
   /** Pause between webhook dispatch passes (new events fanned out, due deliveries sent). */
@@ -247,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
     ),
     logLingerMs: intFrom(env.BERTH_LOG_LINGER_MS, 15_000, 'BERTH_LOG_LINGER_MS'),
     principalCacheMs: intFrom(env.BERTH_PRINCIPAL_CACHE_MS, 1000, 'BERTH_PRINCIPAL_CACHE_MS'),
+    appListCacheMs: intFrom(env.BERTH_APP_LIST_CACHE_MS, 2000, 'BERTH_APP_LIST_CACHE_MS'),
     webhooksAllowLoopback: env.BERTH_WEBHOOKS_ALLOW_LOOPBACK === '1',
     webhooksIntervalMs: positiveIntFrom(env.BERTH_WEBHOOKS_INTERVAL_MS, 1000, 'BERTH_WEBHOOKS_INTERVAL_MS'),
     webhooksRetryBaseMs: positiveIntFrom(

@@ -14,6 +14,8 @@ export { INGRESS_SETTINGS, ingressSettingsFrom, type IngressSettings } from './i
 export { ROUTER_ROLE, routerContainerName, routerContainerSpec } from './router-container.js';
 export { routingTable, type RoutingRows } from './routing-table.js';
 export { AppDomain } from './app-domain.entity.js';
+export { AppDomainsRepository } from './app-domains.repository.js';
+export { AppUrls } from './app-urls.js';
 export { INGRESS_ENTITIES } from './entities.js';
 export { CHALLENGE_LABEL, dnsServersFrom, holdsToken } from './domain-verification.js';
 export { customHostnameProblem } from './custom-hostname.js';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type Principal, tenantIdOf } from '../identity/index.js';
 import { limitsOf } from '../plans/index.js';
 import type { AppSummary } from './app-list-rows.js';
+import { AppListCache } from './app-list-cache.js';
 import { AppOverviewService, type AppOverview } from './app-overview.service.js';
 import {
   type EnvVars,
@@ -28,6 +29,7 @@ export class AppsFacade {
     private readonly overviews: AppOverviewService,
     private readonly releasesService: ReleasesService,
     private readonly quotas: QuotaService,
+    private readonly listCache: AppListCache,
   ) {}
 
   async create(p: Principal, input: { name: string; replicas?: number }): Promise<AppOverview> {
@@ -35,7 +37,8 @@ export class AppsFacade {
   }
 
   list(p: Principal): Promise<AppSummary[]> {
-    return this.overviews.listOfTenant(tenantIdOf(p));
+    const tenantId = tenantIdOf(p);
+    return this.listCache.list(tenantId, () => this.overviews.listOfTenant(tenantId));
   }
 
   async describe(p: Principal, name: string): Promise<AppOverview> {

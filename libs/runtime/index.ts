@@ -2,10 +2,13 @@
 export {
   APP_URLS_READER,
   type AppOverview,
+  AppOverviewService,
   type AppUrlsReader,
   type ReplicaOverview,
 } from './app-overview.service.js';
 export { type AppSummary } from './app-list-rows.js';
+export { APP_LIST_CHANGES_CHANNEL, AppListCache } from './app-list-cache.js';
+export { TenantListMemo, type TenantListMemoCounts } from './tenant-list-memo.js';
 export { AppsFacade } from './apps.facade.js';
 export { RUNTIME_ENTITIES } from './entities.js';
 export {

@@ -5,6 +5,7 @@ import { BuildsStorageModule } from '../builds/index.js';
 import { HostsModule } from '../hosts/index.js';
 import { NetworksModule } from '../networks/index.js';
 import { AppCleanup } from './app-cleanup.js';
+import { AppListCache } from './app-list-cache.js';
 import { AppOverviewService } from './app-overview.service.js';
 import { AppsFacade } from './apps.facade.js';
 import { RolloutGuard } from './auto-rollback.js';
@@ -39,6 +40,7 @@ import { ReplicasRepository } from './replicas.repository.js';
     LoadBalancerManager,
     LoadBalancerConfigSync,
     AppOverviewService,
+    AppListCache,
     AppsFacade,
     HostRemoval,
     ReplicasRepository,
@@ -50,6 +52,7 @@ import { ReplicasRepository } from './replicas.repository.js';
     ReplicaLifecycle,
     ReconcileLoop,
     AppOverviewService,
+    AppListCache,
     AppsFacade,
     HostRemoval,
     ReplicasRepository,

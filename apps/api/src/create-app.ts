@@ -39,7 +39,9 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.useGlobalPipes(createValidationPipe());
   app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', 'loopback');
-  app.use(requestLog(logStream, options.config.logLevel));
+  const requestLines = requestLog(logStream, options.config.logLevel);
+  app.use(requestLines);
+  app.getHttpServer().once('close', () => requestLines.flush());
   // Audit events name the client's address; the services writing them see it through this context. It is
   // worked out (trusted proxies, X-Forwarded-For) only when an event is written, not on every read.
   app.use((request: Request, _response: unknown, next: () => void) =>

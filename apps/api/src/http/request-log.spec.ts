@@ -16,7 +16,12 @@ async function loggedServer(status: number, level = 'info') {
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, lines, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url,
+    lines,
+    flush: () => log.flush(),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The line is written on the response's close, a tick after the client has its answer. */
@@ -65,6 +70,7 @@ describe('requestLog', () => {
     close = server.close;
     expect((await fetch(server.url)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 20));
+    server.flush();
     expect(server.lines).toEqual([]);
   });
 });

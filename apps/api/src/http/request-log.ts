@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { LineBatch, REQUEST_LOG_FLUSH_MS } from './line-batch.js';
 
 const SANE_REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -25,19 +26,32 @@ export function requestOutcome(statusCode: number, ended: boolean): { level: Lev
 
 type Handler = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
 
+/** The middleware, and `flush()` to write the lines still batched (when the server closes). */
+export type RequestLogHandler = Handler & { flush(): void };
+
 /**
  * One JSON line per request when its response ends (or the connection drops first). Built for the hot path:
  * no per-request child logger, no serializers, no redaction pass, since the line holds only fields chosen
  * here (request id, method, the path without its query — query strings can carry log-session tokens —,
- * status, milliseconds). `request.id` is set for error reports made while the request runs.
+ * status, milliseconds). `request.id` is set for error reports made while the request runs. Lines are
+ * written in batches, at most `flushMs` late (LineBatch).
  */
-export function requestLog(destination: DestinationStream, level: string): Handler {
+export function requestLog(
+  destination: DestinationStream,
+  level: string,
+  flushMs = REQUEST_LOG_FLUSH_MS,
+): RequestLogHandler {
+  const batch = new LineBatch(destination, flushMs);
   const logger: Logger = pino(
     { level, base: { pid: process.pid, hostname: os.hostname(), service: 'berth-api' } },
-    destination,
+    batch,
   );
-  if (!logger.isLevelEnabled('error')) return (_request, _response, next) => next();
-  return (request, response, next) => {
+  const flush = () => batch.flush();
+  if (!logger.isLevelEnabled('error'))
+    return Object.assign((_request: IncomingMessage, _response: ServerResponse, next: () => void) => next(), {
+      flush,
+    });
+  const handler: Handler = (request, response, next) => {
     const started = performance.now();
     const url = request.url ?? '';
     const id = requestIdOf(request.headers['x-request-id']);
@@ -55,4 +69,5 @@ export function requestLog(destination: DestinationStream, level: string): Handl
     });
     next();
   };
+  return Object.assign(handler, { flush });
 }
