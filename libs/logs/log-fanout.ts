@@ -216,9 +216,13 @@ export class LogHub {
       attachment.ordinals = new OrdinalCounter();
       attachment.resyncing = attachment.last !== undefined;
       try {
-        for await (const line of attachment.open(since, signal)) {
+        for await (const item of attachment.open(since, signal)) {
           if (signal.aborted) return;
-          this.take(attachment, line);
+          const session = this.sessions.get(attachment.app);
+          if (!session) continue;
+          if (Array.isArray(item)) for (const line of item) this.take(session, attachment, line);
+          else this.take(session, attachment, item);
+          this.notify(session);
           failures = 0;
         }
         if (signal.aborted) return;
@@ -235,7 +239,8 @@ export class LogHub {
     }
   }
 
-  private take(attachment: Attachment, line: SourceLogLine): void {
+  /** Puts one line in the app's ring; subscribers are told once per batch (notify). */
+  private take(session: AppSession, attachment: Attachment, line: SourceLogLine): void {
     const timestamp = validTimestamp(line.timestamp) ?? attachment.last?.timestamp ?? this.options.now();
     const ordinal = attachment.ordinals.next(timestamp);
     const position = { timestamp, ordinal, replica: attachment.replica };
@@ -248,7 +253,7 @@ export class LogHub {
     const text = limitTextBytes(line.text, this.options.maxLineBytes);
     const { replica } = attachment;
     const containerId = attachment.containerId ?? attachment.key;
-    this.append(attachment.app, { timestamp, replica, containerId, stream: line.stream, text, ordinal });
+    session.ring.append({ timestamp, replica, containerId, stream: line.stream, text, ordinal });
   }
 
   private end(attachment: Attachment, text: string): void {
@@ -281,6 +286,10 @@ export class LogHub {
     const session = this.sessions.get(app);
     if (!session) return;
     session.ring.append(entry);
+    this.notify(session);
+  }
+
+  private notify(session: AppSession): void {
     for (const subscriber of session.subscribers) subscriber.onAppend(); // (a Set survives deletes meanwhile)
   }
 }
