@@ -3,6 +3,7 @@ import { Readable, finished } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerLogsOptions, LogLine } from './container-engine.js';
 import { toEngineError } from './docker-errors.js';
+import { DockerFrameDemuxer } from './docker-frames.js';
 import { EngineError } from './engine-errors.js';
 import { FollowResume } from './follow-resume.js';
 import { LogLineAssembler } from './log-lines.js';
@@ -23,7 +24,7 @@ export async function* dockerContainerLogs(
 
 /**
  * Docker's multiplexed log stream as batches of LogLines: the lines of one read of the socket together.
- * Demultiplexing is docker-modem's (demuxStream); this joins the frames into lines (LogLineAssembler),
+ * Frames are split by DockerFrameDemuxer and joined into lines by LogLineAssembler; this
  * applies backpressure (pauses the HTTP response while the consumer is behind) and destroys the response
  * when the consumer stops or `signal` fires. A follow that ends by itself (the container stopped) is
  * followed by a read of its tail (FollowResume).
@@ -114,10 +115,14 @@ async function* readLogs(
     if (batch.push(line) === 1) queueMicrotask(pushBatch);
   });
   onAssembler?.(assembler);
-  // demuxStream only calls write(); plain sinks keep stdout and stderr frames in arrival order.
-  const sink = (stream: LogLine['stream']) =>
-    ({ write: (frame: Buffer) => (assembler.push(stream, frame), true) }) as unknown as NodeJS.WritableStream;
-  docker.modem.demuxStream(response, sink('stdout'), sink('stderr'));
+  const demuxer = new DockerFrameDemuxer((stream, frame) => assembler.push(stream, frame));
+  response.on('data', (chunk: Buffer) => {
+    try {
+      demuxer.push(chunk);
+    } catch (error) {
+      response.destroy(error as Error);
+    }
+  });
   finished(response, (error) => {
     if (error && !signal?.aborted) {
       batches.destroy(toEngineError('containerLogs', error));

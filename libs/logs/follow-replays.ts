@@ -51,7 +51,7 @@ class ReplayFilter {
     const previous = this.last[line.stream];
     if (previous !== undefined && timestamp <= previous) return undefined;
     this.last[line.stream] = timestamp;
-    return { stream: line.stream, timestamp, text: line.text };
+    return timestamp === line.timestamp ? line : { stream: line.stream, timestamp, text: line.text };
   }
 }
 

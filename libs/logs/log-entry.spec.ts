@@ -62,6 +62,13 @@ describe('timestamps', () => {
     }
   });
 
+  it('checks the calendar of each new second, however many valid lines of another second came just before', () => {
+    expect(normalizeTimestamp('2026-02-28T23:59:59.000000001Z')).toBe('2026-02-28T23:59:59.000000001Z');
+    expect(normalizeTimestamp('2026-02-28T23:59:59.000000002Z')).toBe('2026-02-28T23:59:59.000000002Z');
+    expect(() => normalizeTimestamp('2026-02-29T00:00:00.000000000Z')).toThrow(InvalidTimestampError);
+    expect(() => normalizeTimestamp('2026-02-28T23:59:60.000000000Z')).toThrow(InvalidTimestampError);
+  });
+
   it('refuses what is not an RFC 3339 instant', () => {
     for (const bad of [
       '',
