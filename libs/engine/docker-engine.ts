@@ -47,7 +47,8 @@ import {
   dockerTagImage,
   labelFilter,
 } from './docker-images.js';
-import { dockerContainerLogs } from './docker-logs.js';
+import type { ContainerLogBatchesCapability } from './container-log-batches.js';
+import { dockerContainerLogBatches, dockerContainerLogs } from './docker-logs.js';
 import { DockerNetworks } from './docker-networks.js';
 import type { RegistryAuth } from './registry-auth.js';
 
@@ -68,6 +69,7 @@ export class DockerEngine
     ContainerEngine,
     ContainerExecCapability,
     ContainerFilesCapability,
+    ContainerLogBatchesCapability,
     ContainerStatsCapability,
     HostGuardCapability
 {
@@ -273,6 +275,12 @@ export class DockerEngine
 
   containerLogs(options: ContainerLogsOptions): AsyncIterable<LogLine> {
     return dockerContainerLogs(this.docker, options);
+  }
+
+  // ContainerLogBatchesCapability
+
+  containerLogBatches(options: ContainerLogsOptions): AsyncIterable<LogLine[]> {
+    return dockerContainerLogBatches(this.docker, options);
   }
 
   events(options: { labels: Record<string, string>; signal?: AbortSignal }): AsyncIterable<EngineEvent> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import type Docker from 'dockerode';
 import Modem from 'docker-modem';
 import type { LogLine } from './container-engine.js';
-import { dockerContainerLogs } from './docker-logs.js';
+import { dockerContainerLogBatches, dockerContainerLogs } from './docker-logs.js';
 import { timestampNanos } from './follow-resume.js';
 
 type Record_ = [LogLine['stream'], string, string]; // stream, timestamp, text as written (with "\n" or not)
@@ -102,5 +102,30 @@ describe("a follow that ends before it read the container's last messages", () =
   it('ends quietly when the container was removed before its tail was read', async () => {
     const { docker } = fakeDocker(log, 2, true);
     expect(await follow(docker)).toEqual(['stdout one', 'stderr two']);
+  });
+});
+
+describe('dockerContainerLogBatches', () => {
+  it('gives the lines of one read of the answer as one batch, every line once, in order', async () => {
+    const many: Record_[] = Array.from({ length: 50 }, (_, i) => ['stdout', ts(i + 1), `line ${i}\n`]);
+    const bytes = Buffer.concat(many.map(frame));
+    const modem = {
+      demuxStream: Modem.prototype.demuxStream,
+      dial(_request: unknown, callback: (error: unknown, result?: unknown) => void) {
+        const response = new PassThrough();
+        callback(null, response);
+        // Two reads: the first ends inside the 31st frame.
+        const cut = Buffer.concat(many.slice(0, 30).map(frame)).length + 5;
+        response.write(bytes.subarray(0, cut));
+        setImmediate(() => response.end(bytes.subarray(cut)));
+      },
+    };
+    const docker = { modem } as unknown as Docker;
+    const batches: string[][] = [];
+    for await (const batch of dockerContainerLogBatches(docker, { id: 'c1', follow: false })) {
+      batches.push(batch.map((line) => line.text));
+    }
+    expect(batches.map((batch) => batch.length)).toEqual([30, 20]);
+    expect(batches.flat()).toEqual(many.map(([, , text]) => text.slice(0, -1)));
   });
 });

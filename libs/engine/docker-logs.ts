@@ -3,23 +3,36 @@ import { Readable, finished } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ContainerLogsOptions, LogLine } from './container-engine.js';
 import { toEngineError } from './docker-errors.js';
+import { DockerFrameDemuxer } from './docker-frames.js';
 import { EngineError } from './engine-errors.js';
 import { FollowResume } from './follow-resume.js';
 import { LogLineAssembler } from './log-lines.js';
 
-/** Lines buffered ahead of a slow consumer before the Engine stream is paused. */
-const HIGH_WATER_LINES = 256;
-
 /**
- * Docker's multiplexed log stream as LogLines. Demultiplexing is docker-modem's (demuxStream); this
- * joins the frames into lines (LogLineAssembler), applies backpressure (pauses the HTTP response while
- * the consumer is behind) and destroys the response when the consumer stops or `signal` fires. A follow
- * that ends by itself (the container stopped) is followed by a read of its tail (FollowResume).
+ * Batches buffered ahead of a slow consumer before the Engine stream is paused. A batch holds the lines of
+ * one read of the socket (at most a read's bytes, 64 KiB), so this bounds the lines held to a few hundred KiB.
  */
+const HIGH_WATER_BATCHES = 8;
+
+/** Docker's multiplexed log stream as LogLines (dockerContainerLogBatches, one line at a time). */
 export async function* dockerContainerLogs(
   docker: Docker,
   options: ContainerLogsOptions,
 ): AsyncGenerator<LogLine> {
+  for await (const batch of dockerContainerLogBatches(docker, options)) yield* batch;
+}
+
+/**
+ * Docker's multiplexed log stream as batches of LogLines: the lines of one read of the socket together.
+ * Frames are split by DockerFrameDemuxer and joined into lines by LogLineAssembler; this
+ * applies backpressure (pauses the HTTP response while the consumer is behind) and destroys the response
+ * when the consumer stops or `signal` fires. A follow that ends by itself (the container stopped) is
+ * followed by a read of its tail (FollowResume).
+ */
+export async function* dockerContainerLogBatches(
+  docker: Docker,
+  options: ContainerLogsOptions,
+): AsyncGenerator<LogLine[]> {
   const { signal } = options;
   const query: Record<string, unknown> = { follow: options.follow };
   if (options.since) query.since = unixSeconds(options.since);
@@ -41,8 +54,9 @@ export async function* dockerContainerLogs(
   if (query.until !== undefined) tailQuery.until = query.until;
   if (since === undefined && query.tail !== undefined) tailQuery.tail = query.tail;
   try {
-    for await (const line of readLogs(docker, options.id, tailQuery, signal)) {
-      if (resume.isNew(line)) yield line;
+    for await (const batch of readLogs(docker, options.id, tailQuery, signal)) {
+      const fresh = batch.filter((line) => resume.isNew(line));
+      if (fresh.length > 0) yield fresh;
     }
   } catch (error) {
     if (error instanceof EngineError && error.notFound) return; // removed since: nothing more to read
@@ -51,8 +65,8 @@ export async function* dockerContainerLogs(
 }
 
 /**
- * One request for the container's log. The unfinished line at the end is given too, except when
- * `onAssembler` is passed (a follow, whose tail is read again): it then sees what was still held.
+ * One request for the container's log, as batches. The unfinished line at the end is given too, except
+ * when `onAssembler` is passed (a follow, whose tail is read again): it then sees what was still held.
  */
 async function* readLogs(
   docker: Docker,
@@ -60,7 +74,7 @@ async function* readLogs(
   query: Record<string, unknown>,
   signal: AbortSignal | undefined,
   onAssembler?: (assembler: LogLineAssembler) => void,
-): AsyncGenerator<LogLine> {
+): AsyncGenerator<LogLine[]> {
   if (signal?.aborted) return;
   let response: IncomingMessage;
   try {
@@ -83,35 +97,49 @@ async function* readLogs(
     throw toEngineError('containerLogs', error);
   }
 
-  const lines = new Readable({
+  const batches = new Readable({
     objectMode: true,
-    highWaterMark: HIGH_WATER_LINES,
+    highWaterMark: HIGH_WATER_BATCHES,
     read: () => response.resume(),
   });
+  // Lines assembled during one read of the socket (however many HTTP chunks and frames it held) go out
+  // as one batch, on the microtask after that read's callbacks.
+  let batch: LogLine[] = [];
+  const pushBatch = () => {
+    if (batch.length === 0) return;
+    const full = batch;
+    batch = [];
+    if (!batches.push(full)) response.pause();
+  };
   const assembler = new LogLineAssembler((line) => {
-    if (!lines.push(line)) response.pause();
+    if (batch.push(line) === 1) queueMicrotask(pushBatch);
   });
   onAssembler?.(assembler);
-  // demuxStream only calls write(); plain sinks keep stdout and stderr frames in arrival order.
-  const sink = (stream: LogLine['stream']) =>
-    ({ write: (frame: Buffer) => (assembler.push(stream, frame), true) }) as unknown as NodeJS.WritableStream;
-  docker.modem.demuxStream(response, sink('stdout'), sink('stderr'));
+  const demuxer = new DockerFrameDemuxer((stream, frame) => assembler.push(stream, frame));
+  response.on('data', (chunk: Buffer) => {
+    try {
+      demuxer.push(chunk);
+    } catch (error) {
+      response.destroy(error as Error);
+    }
+  });
   finished(response, (error) => {
     if (error && !signal?.aborted) {
-      lines.destroy(toEngineError('containerLogs', error));
+      batches.destroy(toEngineError('containerLogs', error));
       return;
     }
     if (!onAssembler) assembler.flush();
-    lines.push(null);
+    pushBatch();
+    batches.push(null);
   });
   const onAbort = () => response.destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const line of lines) yield line as LogLine;
+    for await (const lines of batches) yield lines as LogLine[];
   } finally {
     signal?.removeEventListener('abort', onAbort);
     response.destroy();
-    lines.destroy();
+    batches.destroy();
   }
 }
 

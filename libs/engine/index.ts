@@ -18,6 +18,8 @@ export type {
   PublishedPort,
 } from './container-engine.js';
 export { execCapabilityOf, hasExecCapability } from './container-exec.js';
+export { containerLogBatchesOf, hasLogBatchesCapability } from './container-log-batches.js';
+export type { ContainerLogBatchesCapability } from './container-log-batches.js';
 export { hasStatsCapability, statsCapabilityOf } from './container-stats.js';
 export type { ContainerCounters, ContainerStatsCapability } from './container-stats.js';
 export { filesCapabilityOf, hasFilesCapability } from './container-files.js';

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AppChanges, AppsRepository } from '../apps/index.js';
+import { containerLogBatchesOf } from '../engine/index.js';
 import { EnginePool } from '../hosts/index.js';
 import { appRouterLines, type RouterLogSource, RouterLogs } from '../ingress/index.js';
 import { ReplicasRepository } from '../runtime/index.js';
-import { withoutReplays } from './follow-replays.js';
+import { withoutReplayedBatches } from './follow-replays.js';
 import { FollowStalledError, withStallCheck } from './follow-stalls.js';
 import type { SourceLogLine } from './log-entry.js';
 import { floorToDate } from './log-filter.js';
@@ -128,7 +129,7 @@ export class AppLogWatcher {
   /** Like `opener`, on the router's container; the stall check sees every line, the app only its own. */
   private routerOpener(router: RouterLogSource, appId: string, initialSince: Date): OpenLogs {
     const inner = this.opener(router.hostId, router.container, initialSince);
-    return (since, signal) => appRouterLines(inner(since, signal), appId);
+    return (since, signal) => appRouterLines(eachLine(inner(since, signal)), appId);
   }
 
   private attach(
@@ -157,16 +158,20 @@ export class AppLogWatcher {
    * Lines Docker repeats after a log rotation are dropped (withoutReplays), and a follow that stalls while
    * the container logs on is ended so the hub reopens it (withStallCheck).
    */
-  private opener(hostId: string, containerId: string, initialSince: Date): OpenLogs {
+  private opener(
+    hostId: string,
+    containerId: string,
+    initialSince: Date,
+  ): (since: string | undefined, signal: AbortSignal) => AsyncIterable<SourceLogLine[]> {
     const { pool, logger } = this;
     return (since, signal) =>
-      (async function* follow(): AsyncGenerator<SourceLogLine> {
+      (async function* follow(): AsyncGenerator<SourceLogLine[]> {
         const engine = await pool.engineFor(hostId);
         const from = since === undefined ? initialSince : floorToDate(since);
         const lines = withStallCheck({
           open: (inner) =>
-            withoutReplays(
-              engine.containerLogs({ id: containerId, follow: true, since: from, signal: inner }),
+            withoutReplayedBatches(
+              containerLogBatchesOf(engine, { id: containerId, follow: true, since: from, signal: inner }),
             ),
           newest: async () => {
             for await (const line of engine.containerLogs({ id: containerId, follow: false, tail: 1 })) {
@@ -214,4 +219,9 @@ async function readWatchedApps(
     });
   }
   return states;
+}
+
+/** The lines of a follow read in batches, one by one. */
+async function* eachLine(batches: AsyncIterable<SourceLogLine[]>): AsyncGenerator<SourceLogLine> {
+  for await (const batch of batches) yield* batch;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { withoutReplays } from './follow-replays.js';
+import { withoutReplayedBatches, withoutReplays } from './follow-replays.js';
 import type { SourceLogLine } from './log-entry.js';
 
 const line = (stream: 'stdout' | 'stderr', ns: number, text: string): SourceLogLine => ({
@@ -58,5 +58,22 @@ describe('withoutReplays timestamps', () => {
       yield { stream: 'stdout' as const, timestamp: given, text: 'x' };
     }
     for await (const l of withoutReplays(source())) expect(l.timestamp).toBe(expected);
+  });
+});
+
+describe('withoutReplayedBatches', () => {
+  it('drops replays across batches, leaves out batches that were all replay, keeps the order', async () => {
+    const [l1, l2, l3, l4] = [1, 2, 3, 4].map((n) => line('stdout', n * 100, `l${n}`));
+    async function* batches() {
+      yield [l1, l2];
+      yield [l1, l2]; // a re-read of what was given: nothing of it comes out
+      yield [l2, l3, line('stderr', 150, 'err'), l4];
+    }
+    const out: string[][] = [];
+    for await (const batch of withoutReplayedBatches(batches())) out.push(batch.map((l) => l.text));
+    expect(out).toEqual([
+      ['l1', 'l2'],
+      ['l3', 'err', 'l4'],
+    ]);
   });
 });

@@ -10,23 +10,48 @@ import { type SourceLogLine, normalizeTimestamp } from './log-entry.js';
  * Timestamps come out canonical (normalizeTimestamp).
  */
 export async function* withoutReplays(lines: AsyncIterable<SourceLogLine>): AsyncGenerator<SourceLogLine> {
-  const last: Record<SourceLogLine['stream'], string | undefined> = {
+  const replays = new ReplayFilter();
+  for await (const line of lines) {
+    const kept = replays.keep(line);
+    if (kept) yield kept;
+  }
+}
+
+/** withoutReplays for a follow read in batches (what arrived together): the same lines, batch by batch. */
+export async function* withoutReplayedBatches(
+  batches: AsyncIterable<SourceLogLine[]>,
+): AsyncGenerator<SourceLogLine[]> {
+  const replays = new ReplayFilter();
+  for await (const batch of batches) {
+    const kept: SourceLogLine[] = [];
+    for (const line of batch) {
+      const fresh = replays.keep(line);
+      if (fresh) kept.push(fresh);
+    }
+    if (kept.length > 0) yield kept;
+  }
+}
+
+/** The replay check of one follow: each stream's last timestamp. */
+class ReplayFilter {
+  private readonly last: Record<SourceLogLine['stream'], string | undefined> = {
     stdout: undefined,
     stderr: undefined,
     router: undefined,
   };
-  for await (const line of lines) {
+
+  /** The line with its canonical timestamp, or undefined for a replay. */
+  keep(line: SourceLogLine): SourceLogLine | undefined {
     let timestamp: string;
     try {
       timestamp = canonical(line.timestamp); // compares as text, and the hub's own check takes its quick path
     } catch {
-      yield line; // never seen from Docker; the hub keeps such a line at the previous timestamp
-      continue;
+      return line; // never seen from Docker; the hub keeps such a line at the previous timestamp
     }
-    const previous = last[line.stream];
-    if (previous !== undefined && timestamp <= previous) continue;
-    last[line.stream] = timestamp;
-    yield { stream: line.stream, timestamp, text: line.text };
+    const previous = this.last[line.stream];
+    if (previous !== undefined && timestamp <= previous) return undefined;
+    this.last[line.stream] = timestamp;
+    return timestamp === line.timestamp ? line : { stream: line.stream, timestamp, text: line.text };
   }
 }
 

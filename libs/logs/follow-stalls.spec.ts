@@ -11,16 +11,16 @@ function stuckFollow(lines: SourceLogLine[]) {
   const open = (signal: AbortSignal) => {
     opened.push(signal);
     return (async function* () {
-      yield* lines;
+      if (lines.length > 0) yield lines;
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     })();
   };
   return { open, opened };
 }
 
-async function drain(source: AsyncIterable<SourceLogLine>, got: string[]): Promise<unknown> {
+async function drain(source: AsyncIterable<SourceLogLine[]>, got: string[]): Promise<unknown> {
   try {
-    for await (const l of source) got.push(l.text);
+    for await (const batch of source) for (const l of batch) got.push(l.text);
     return 'ended';
   } catch (error) {
     return error;

@@ -62,6 +62,13 @@ describe('timestamps', () => {
     }
   });
 
+  it('checks the calendar of each new second, however many valid lines of another second came just before', () => {
+    expect(normalizeTimestamp('2026-02-28T23:59:59.000000001Z')).toBe('2026-02-28T23:59:59.000000001Z');
+    expect(normalizeTimestamp('2026-02-28T23:59:59.000000002Z')).toBe('2026-02-28T23:59:59.000000002Z');
+    expect(() => normalizeTimestamp('2026-02-29T00:00:00.000000000Z')).toThrow(InvalidTimestampError);
+    expect(() => normalizeTimestamp('2026-02-28T23:59:60.000000000Z')).toThrow(InvalidTimestampError);
+  });
+
   it('refuses what is not an RFC 3339 instant', () => {
     for (const bad of [
       '',
@@ -139,6 +146,48 @@ describe('cursors', () => {
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(parseCursor(cursor)).toEqual(entry);
     expect(parseCursor(cursorOf({ ...entry, seq: undefined }))).toEqual({ ...entry, seq: undefined });
+  });
+
+  it('packs the usual position in about 52 characters, and still reads the JSON form (version 1)', () => {
+    const replica = '0b8e7a52-3c1d-4f6e-9a0b-1c2d3e4f5a6b';
+    const live = { ...entry, replica, seq: 1_764_950_000_000_123 };
+    const cursor = cursorOf(live);
+    expect(cursor.length).toBeLessThanOrEqual(52);
+    expect(parseCursor(cursor)).toEqual(live);
+    expect(parseCursor(cursorOf({ ...live, seq: undefined }))).toEqual({ ...live, seq: undefined });
+    expect(parseCursor(cursorOf({ ...entry, replica: 'router-é-1' }))).toEqual({
+      ...entry,
+      replica: 'router-é-1',
+    });
+    const v1 = Buffer.from(JSON.stringify([1, entry.timestamp, replica, 3, 42])).toString('base64url');
+    expect(parseCursor(v1)).toEqual({ ...entry, replica });
+  });
+
+  it('falls back to the JSON form for what does not pack (before 1970, a huge ordinal), and reads it back', () => {
+    for (const odd of [
+      { ...entry, timestamp: '1969-12-31T23:59:59.999999999Z' },
+      { ...entry, ordinal: 2 ** 32 },
+    ]) {
+      const cursor = cursorOf(odd);
+      expect(JSON.parse(Buffer.from(cursor, 'base64url').toString())[0]).toBe(1);
+      expect(parseCursor(cursor)).toEqual(odd);
+    }
+  });
+
+  it('refuses a packed cursor that was tampered with', () => {
+    const bytes = Buffer.from(
+      cursorOf({ ...entry, replica: '0b8e7a52-3c1d-4f6e-9a0b-1c2d3e4f5a6b' }),
+      'base64url',
+    );
+    const tampered = (change: (b: Buffer) => Buffer) => change(Buffer.from(bytes)).toString('base64url');
+    for (const bad of [
+      tampered((b) => b.subarray(0, 30)), // cut
+      tampered((b) => (b.writeUInt32BE(1_000_000_000, 6), b)), // nanoseconds past a second
+      tampered((b) => ((b[22] = 7), b)), // unknown replica kind
+      tampered((b) => ((b[22] = 0), b)), // a UUID's bytes read as text
+    ]) {
+      expect(() => parseCursor(bad)).toThrow(InvalidCursorError);
+    }
   });
 
   it('names lines that share a timestamp apart', () => {

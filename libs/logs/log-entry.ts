@@ -1,4 +1,5 @@
 import { ProblemError } from '../errors/index.js';
+import { COMPACT_CURSOR_VERSION, packPosition, unpackPosition } from './cursor-codec.js';
 
 /** `router`: the edge router's access line of a request to the app (libs/ingress router-logs.ts). */
 export type AppLogStream = 'stdout' | 'stderr' | 'system' | 'router';
@@ -91,11 +92,21 @@ function validFields(
   return day <= (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28);
 }
 
-/** Already canonical and a real instant (the hot path: what Docker sends; no BigInt needed). */
+/** The date and time (to the second) of the last canonical timestamp whose fields were checked. */
+let lastCheckedSecond = '';
+
+/**
+ * Already canonical and a real instant (the hot path: what Docker sends; no BigInt needed). A log's lines
+ * come many to a second: the calendar check is skipped for the second checked last.
+ */
 function isCanonical(timestamp: string): boolean {
   if (!CANONICAL.test(timestamp)) return false;
+  if (timestamp.startsWith(lastCheckedSecond) && lastCheckedSecond !== '') return true;
   const field = (from: number, to: number) => Number(timestamp.slice(from, to));
-  return validFields(field(0, 4), field(5, 7), field(8, 10), field(11, 13), field(14, 16), field(17, 19));
+  if (!validFields(field(0, 4), field(5, 7), field(8, 10), field(11, 13), field(14, 16), field(17, 19)))
+    return false;
+  lastCheckedSecond = timestamp.slice(0, 19);
+  return true;
 }
 
 /**
@@ -230,10 +241,16 @@ export class InvalidCursorError extends ProblemError {
 const CURSOR_VERSION = 1;
 const MAX_CURSOR_LENGTH = 1024;
 
-/** An opaque cursor naming `entry` (base64url of its timestamp, replica, ordinal and, if any, ring seq). */
+/**
+ * An opaque cursor naming `entry`: base64url of its timestamp, replica, ordinal and, if any, ring seq; packed
+ * in bytes (cursor-codec.ts, version 2) when they fit, else as JSON (version 1). Both forms are accepted.
+ */
 export function cursorOf(entry: LogPosition & { seq?: number }): string {
   const seq = entry.seq !== undefined && entry.seq > 0 ? entry.seq : null;
-  const payload = [CURSOR_VERSION, normalizeTimestamp(entry.timestamp), entry.replica, entry.ordinal, seq];
+  const timestamp = normalizeTimestamp(entry.timestamp);
+  const packed = packPosition({ timestamp, replica: entry.replica, ordinal: entry.ordinal, seq });
+  if (packed) return packed.toString('base64url');
+  const payload = [CURSOR_VERSION, timestamp, entry.replica, entry.ordinal, seq];
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
 }
 
@@ -242,9 +259,18 @@ export function parseCursor(cursor: string): LogCursor {
   if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
     throw new InvalidCursorError();
   }
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes[0] === COMPACT_CURSOR_VERSION) {
+    const position = unpackPosition(bytes);
+    // One text per cursor: what does not encode back to the same text is not one cursorOf gave.
+    if (!position || !isCanonical(position.timestamp) || bytes.toString('base64url') !== cursor) {
+      throw new InvalidCursorError();
+    }
+    return { ...position, seq: position.seq ?? undefined };
+  }
   let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    payload = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new InvalidCursorError();
   }

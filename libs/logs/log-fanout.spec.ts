@@ -242,6 +242,30 @@ describe('LogHub upstream lifecycle', () => {
     expect(hub.stats().upstreams).toBe(1); // the stopped container is forgotten
   });
 
+  it('never loses a line for a subscriber that keeps up when the follow gives batches bigger than the ring', async () => {
+    newHub({ ringLines: 10 });
+    const [fast, small] = [client(), client()];
+    hub.subscribe({ app: 'app', maxBufferedLines: 10_000, send: fast.send });
+    hub.subscribe({ app: 'app', maxBufferedLines: 3, send: small.send });
+    let signal: AbortSignal | undefined;
+    async function* batches(): AsyncGenerator<SourceLogLine[]> {
+      for (let b = 0; b < 4; b++) {
+        yield Array.from({ length: 250 }, (_, i) => ({
+          stream: 'stdout' as const,
+          timestamp: T(b * 250 + i),
+          text: `${b * 250 + i}`,
+        }));
+      }
+      await new Promise((resolve) => signal!.addEventListener('abort', resolve));
+    }
+    hub.attach({ app: 'app', key: 'c1', replica: 'r1', open: (_since, s) => ((signal = s), batches()) });
+    await settle();
+    const all = Array.from({ length: 1000 }, (_, i) => `${i}`);
+    expect(fast.texts()).toEqual(all);
+    expect(small.texts()).toEqual(all); // its bound is 3 lines: it is told every 3 lines, and keeps up
+    expect([...fast.got, ...small.got].some((d) => !Array.isArray(d))).toBe(false);
+  });
+
   it('reopens a failed follow from its last timestamp and skips the lines the engine repeats', async () => {
     newHub();
     const follow = new FakeLogFollow();

@@ -216,9 +216,15 @@ export class LogHub {
       attachment.ordinals = new OrdinalCounter();
       attachment.resyncing = attachment.last !== undefined;
       try {
-        for await (const line of attachment.open(since, signal)) {
+        for await (const item of attachment.open(since, signal)) {
           if (signal.aborted) return;
-          this.take(attachment, line);
+          const session = this.sessions.get(attachment.app);
+          if (!session) continue;
+          if (Array.isArray(item)) this.takeBatch(session, attachment, item);
+          else {
+            this.take(session, attachment, item);
+            this.notify(session);
+          }
           failures = 0;
         }
         if (signal.aborted) return;
@@ -235,7 +241,27 @@ export class LogHub {
     }
   }
 
-  private take(attachment: Attachment, line: SourceLogLine): void {
+  /**
+   * A batch of a follow into the ring. Subscribers are told when one of them has a full send waiting (as
+   * often as if told of every line, so one that keeps up sends every line before the ring evicts it: its
+   * send fits in the ring, see `subscribe`), and at the end of the batch: not once per line.
+   */
+  private takeBatch(session: AppSession, attachment: Attachment, lines: SourceLogLine[]): void {
+    let next = linesUntilASend(session.subscribers);
+    let untold = 0;
+    for (const line of lines) {
+      this.take(session, attachment, line);
+      if (++untold >= next) {
+        this.notify(session);
+        untold = 0;
+        next = linesUntilASend(session.subscribers);
+      }
+    }
+    if (untold > 0) this.notify(session);
+  }
+
+  /** Puts one line in the app's ring (subscribers are told by the caller: notify). */
+  private take(session: AppSession, attachment: Attachment, line: SourceLogLine): void {
     const timestamp = validTimestamp(line.timestamp) ?? attachment.last?.timestamp ?? this.options.now();
     const ordinal = attachment.ordinals.next(timestamp);
     const position = { timestamp, ordinal, replica: attachment.replica };
@@ -248,7 +274,7 @@ export class LogHub {
     const text = limitTextBytes(line.text, this.options.maxLineBytes);
     const { replica } = attachment;
     const containerId = attachment.containerId ?? attachment.key;
-    this.append(attachment.app, { timestamp, replica, containerId, stream: line.stream, text, ordinal });
+    session.ring.append({ timestamp, replica, containerId, stream: line.stream, text, ordinal });
   }
 
   private end(attachment: Attachment, text: string): void {
@@ -281,8 +307,22 @@ export class LogHub {
     const session = this.sessions.get(app);
     if (!session) return;
     session.ring.append(entry);
+    this.notify(session);
+  }
+
+  private notify(session: AppSession): void {
     for (const subscriber of session.subscribers) subscriber.onAppend(); // (a Set survives deletes meanwhile)
   }
+}
+
+/** New lines after which the first subscriber that is not blocked has a full send waiting. */
+function linesUntilASend(subscribers: Iterable<LogSubscriber>): number {
+  let lines = Infinity;
+  for (const subscriber of subscribers) {
+    if (!subscriber.isBlocked)
+      lines = Math.min(lines, Math.max(1, subscriber.batchLines - subscriber.queuedLines));
+  }
+  return lines;
 }
 
 /** A malformed timestamp (never seen from Docker) must not end the follow: the line keeps the previous one. */

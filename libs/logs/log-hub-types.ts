@@ -5,9 +5,13 @@ import type { SendLogs } from './log-subscriber.js';
  * Opens one container's log follow. `since` is undefined when a watch starts (begin near "now", e.g. with a
  * short tail) and the last timestamp seen when reopening after an error (rounding it down, e.g. to a Date's
  * milliseconds, is fine: repeated lines are skipped; rounding up would lose lines). Must end when `signal`
- * fires.
+ * fires. It may yield lines one by one or in batches (the lines that arrived together, in order): the hub
+ * takes a batch at once and tells subscribers once per batch, so a busy follow is cheaper read in batches.
  */
-export type OpenLogs = (since: string | undefined, signal: AbortSignal) => AsyncIterable<SourceLogLine>;
+export type OpenLogs = (
+  since: string | undefined,
+  signal: AbortSignal,
+) => AsyncIterable<SourceLogLine | SourceLogLine[]>;
 
 export interface AttachOptions {
   app: string;

@@ -37,7 +37,8 @@ export class LogSubscriber {
     private readonly ring: LogRing,
     start: { position: number; unknownGap: boolean },
     private readonly maxQueued: number,
-    private readonly batchLines: number,
+    /** Lines per send at most (the hub tells it of new lines at least this often). */
+    readonly batchLines: number,
     private readonly send: SendLogs,
     /** Called once when `send` throws: the hub removes the subscriber. */
     private readonly onFailure: (error: unknown) => void,

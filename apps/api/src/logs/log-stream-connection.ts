@@ -58,10 +58,11 @@ export class LogStreamConnection {
   /** Sends one JSON message; false when the client's buffer is full (call again after `onDrain`). */
   send(message: object): boolean {
     if (this.closed) return false;
-    const data = JSON.stringify(message);
-    const bytes = Buffer.byteLength(data);
+    // Encoded once here: ws would encode a string again, and its length in bytes is needed anyway.
+    const data = Buffer.from(JSON.stringify(message));
+    const bytes = data.length;
     this.pendingBytes += bytes;
-    this.ws.send(data, (error) => this.flushed(bytes, error));
+    this.ws.send(data, { binary: false }, (error) => this.flushed(bytes, error));
     if (this.pendingBytes > this.highWaterBytes) this.full = true;
     return !this.full;
   }
