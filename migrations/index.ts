@@ -28,6 +28,7 @@ import { PrincipalAccountChanges1796600021000 } from './1796600021000-PrincipalA
 import { Retention1796600022000 } from './1796600022000-Retention.js';
 import { AppSleep1796600030000 } from './1796600030000-AppSleep.js';
 import { LogDrains1796600040000 } from './1796600040000-LogDrains.js';
+import { DurableLogs1796600050000 } from './1796600050000-DurableLogs.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -63,4 +64,5 @@ export const MIGRATIONS: Function[] = [
   Retention1796600022000,
   AppSleep1796600030000,
   LogDrains1796600040000,
+  DurableLogs1796600050000,
 ];
