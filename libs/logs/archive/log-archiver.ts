@@ -117,7 +117,7 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.runWorkers) return;
+    if (!this.config.runWorkers || !this.config.logArchive) return;
     this.loop.start();
     this.leaseCheck = setInterval(() => {
       if (this.sessions.size > 0 && Date.now() - this.lastPassAt > ARCHIVE_LEASE_MS) {
