@@ -3,30 +3,25 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BERTH_CONFIG, type BerthConfig } from '../../config/index.js';
 import { ControlLoop, LOCK_KEYS } from '../../control-loop/index.js';
-import { EngineError } from '../../engine/index.js';
 import { EnginePool } from '../../hosts/index.js';
 import { type Replica, ReplicasRepository } from '../../runtime/index.js';
-import { withoutReplays } from '../follow-replays.js';
-import {
-  type AppLogEntryWithoutSeq,
-  type LogPosition,
-  compareLogPositions,
-  toAppEntries,
-} from '../log-entry.js';
+import { type AppLogEntryWithoutSeq, type LogPosition, compareLogPositions } from '../log-entry.js';
 import type { LogHub } from '../log-fanout.js';
-import { floorToDate } from '../log-filter.js';
 import type { LogSubscription } from '../log-hub-types.js';
 import type { LogDelivery } from '../log-subscriber.js';
 import { LOG_HUB } from '../log-streams.service.js';
 import {
   ArchiveQueue,
   type ArchiveItem,
+  type ArchivedLine,
   DailyByteCap,
   isAfter,
   lineBytes,
   newestPerReplica,
 } from './archive-batch.js';
 import { type ArchiveWrite, LogArchiveStore, utcDay } from './log-archive-store.js';
+import { catchUpReplica } from './replica-catch-up.js';
+import { type ReplicaTrack, ReplicaTracks } from './replica-tracks.js';
 
 /** How often the archived apps, their replicas and the partitions are checked. */
 export const ARCHIVE_PASS_MS = 1000;
@@ -36,23 +31,12 @@ export const ARCHIVE_BATCH_DELAY_MS = 250;
 /** What may wait for the store at most: past it lines are dropped (and re-read from the engine later). */
 export const ARCHIVE_QUEUE_LINES = 50_000;
 export const ARCHIVE_QUEUE_BYTES = 64 * 1024 * 1024;
-/** Lines longer than this were cut before they reach the archive (as everywhere else). */
-const MAX_LINE_BYTES = 16 * 1024;
 /** A process whose last pass is this old lost the lock or its database: it stops archiving. */
 const ARCHIVE_LEASE_MS = 15_000;
 /** An app without live replicas keeps its subscription this long (its last lines may still come). */
 const SESSION_LINGER_MS = 30_000;
 /** Engine reads that catch a replica up from its watermark, at once at most. */
 const CATCH_UPS_AT_ONCE = 4;
-
-interface ReplicaTrack {
-  appId: string;
-  /** Every line of the replica up to its watermark is stored: batches may move the watermark. */
-  synced: boolean;
-  catchingUp: boolean;
-  /** The newest position of this replica written to the store by this process. */
-  storedMax: LogPosition | undefined;
-}
 
 interface ArchiveSession {
   appId: string;
@@ -84,8 +68,7 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('LogArchiver');
   private readonly loop: ControlLoop;
   private readonly sessions = new Map<string, ArchiveSession>();
-  private readonly tracks = new Map<string, ReplicaTrack>();
-  private readonly watermarks = new Map<string, LogPosition>();
+  private readonly tracks = new ReplicaTracks();
   private readonly allowance = new Map<string, number>();
   private readonly queue = new ArchiveQueue({ maxLines: ARCHIVE_QUEUE_LINES, maxBytes: ARCHIVE_QUEUE_BYTES });
   private readonly cap = new DailyByteCap();
@@ -183,13 +166,14 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
     const listed = new Set(replicas.map((r) => r.id));
     // A replica that stopped before it was caught up (a short-lived one): its stopped container still has
     // its log, or, when it is gone, what the live path stored is all there is.
-    for (const [id, track] of this.tracks) {
-      if (listed.has(id) || track.synced || track.catchingUp) continue;
+    for (const [id, track] of this.tracks.entries()) {
+      if (listed.has(id) || !track.seen || track.synced || track.catchingUp) continue;
       replicas.push(await this.replicaRows.byId(id).catch(() => undefined as unknown as Replica));
     }
     for (const replica of replicas) {
       if (!replica) continue;
-      const track = this.trackOf(replica.id, replica.appId);
+      const track = this.tracks.of(replica.id, replica.appId);
+      track.seen = true;
       if (!track.synced && !track.catchingUp && this.catchUpsRunning < CATCH_UPS_AT_ONCE) {
         void this.catchUp(replica, track);
       }
@@ -212,11 +196,7 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async startSessions(appIds: string[], today: string): Promise<void> {
     for (const mark of await this.store.watermarksOf(appIds)) {
-      this.watermarks.set(mark.replica, {
-        timestamp: mark.timestamp,
-        replica: mark.replica,
-        ordinal: mark.ordinal,
-      });
+      this.tracks.raiseWatermark(mark.replica, mark.appId, mark);
     }
     const kept = await this.store.bytesKeptOn(appIds, today);
     for (const appId of appIds) {
@@ -241,31 +221,18 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
     this.sessions.delete(session.appId);
     session.subscription.unsubscribe();
     this.cap.forget(session.appId);
-    for (const [replica, track] of this.tracks) {
-      if (track.appId !== session.appId) continue;
-      this.tracks.delete(replica);
-      this.watermarks.delete(replica);
-    }
+    this.tracks.forgetApp(session.appId);
   }
 
   private stopAll(): void {
     for (const session of [...this.sessions.values()]) this.stopSession(session);
   }
 
-  private trackOf(replica: string, appId: string): ReplicaTrack {
-    let track = this.tracks.get(replica);
-    if (!track) {
-      track = { appId, synced: false, catchingUp: false, storedMax: undefined };
-      this.tracks.set(replica, track);
-    }
-    return track;
-  }
-
   /** Lines lost on the live path: the app's replicas are caught up from their watermarks again. */
   private unsync(appId: string): void {
     const session = this.sessions.get(appId);
     if (session) session.epoch += 1;
-    for (const track of this.tracks.values()) if (track.appId === appId) track.synced = false;
+    this.tracks.unsyncApp(appId);
   }
 
   /** The hub's delivery (never blocks the hub: a full queue drops instead). */
@@ -278,8 +245,9 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
     const today = utcDay();
     for (const entry of delivery) {
       if (entry.stream !== 'stdout' && entry.stream !== 'stderr') continue;
-      this.trackOf(entry.replica, session.appId);
-      if (!isAfter(entry, this.watermarks.get(entry.replica))) continue;
+      const track = this.tracks.of(entry.replica, session.appId);
+      track.seen = true;
+      if (!isAfter(entry, track.watermark)) continue;
       if (!this.offer(session.appId, entry, today)) {
         this.queueDrops += 1;
         this.unsync(session.appId);
@@ -301,11 +269,13 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
       text: entry.text,
     };
     if (!this.queue.hasRoom(lineBytes(line))) return false;
-    const allowance = this.allowance.get(appId) ?? 0;
-    const item: ArchiveItem = this.cap.admit(appId, today, lineBytes(line), allowance)
-      ? { line }
-      : { refused: line };
-    return this.queue.offer(item);
+    return this.queue.offer(this.admit(line, today));
+  }
+
+  /** The line, if the app's plan still allows its bytes today; else its refusal (counted either way). */
+  private admit(line: ArchivedLine, today = utcDay()): ArchiveItem {
+    const allowance = this.allowance.get(line.appId) ?? 0;
+    return this.cap.admit(line.appId, today, lineBytes(line), allowance) ? { line } : { refused: line };
   }
 
   private scheduleFlush(): void {
@@ -359,13 +329,8 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
       for (const appId of new Set(items.map(appOf))) this.unsync(appId);
       return;
     }
-    for (const [replica, { position }] of newest) {
-      const track = this.tracks.get(replica);
-      if (track && (!track.storedMax || compareLogPositions(position, track.storedMax) > 0)) {
-        track.storedMax = position;
-      }
-    }
-    for (const mark of write.watermarks) this.raiseWatermark(mark.replica, mark);
+    for (const [replica, { position }] of newest) this.tracks.raiseStored(replica, position);
+    for (const mark of write.watermarks) this.tracks.raiseWatermark(mark.replica, mark.appId, mark);
   }
 
   /** An app deleted between the statement's join and its foreign key check fails the batch once. */
@@ -375,13 +340,6 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
     } catch (error) {
       if ((error as { code?: string }).code !== '23503') throw error;
       await this.store.write(write);
-    }
-  }
-
-  private raiseWatermark(replica: string, position: LogPosition): void {
-    const known = this.watermarks.get(replica);
-    if (!known || compareLogPositions(position, known) > 0) {
-      this.watermarks.set(replica, { timestamp: position.timestamp, replica, ordinal: position.ordinal });
     }
   }
 
@@ -400,49 +358,30 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
     const epoch = session.epoch;
     track.catchingUp = true;
     this.catchUpsRunning += 1;
-    let complete = false;
-    let newest: LogPosition | undefined;
+    let outcome: { complete: boolean; newest: LogPosition | undefined } = {
+      complete: false,
+      newest: undefined,
+    };
     try {
-      const mark = this.watermarks.get(replica.id);
-      const engine = await this.pool.engineFor(replica.hostId);
-      const lines = engine.containerLogs({
-        id: replica.containerId,
-        follow: false,
-        ...(mark ? { since: floorToDate(mark.timestamp) } : {}),
+      outcome = await catchUpReplica({
+        pool: this.pool,
+        replica: { ...replica, containerId: replica.containerId },
+        watermark: track.watermark,
+        chunkLines: ARCHIVE_BATCH_LINES,
         signal: this.catchUps.signal,
+        admit: (line) => this.admit(line),
+        write: (items) => this.writeItems(items, { moveWatermarks: false }),
+        wanted: () => this.sessions.get(replica.appId) === session,
       });
-      const entries = toAppEntries(withoutReplays(lines), {
-        replica: replica.id,
-        containerId: replica.containerId,
-        maxLineBytes: MAX_LINE_BYTES,
-      });
-      let chunk: ArchiveItem[] = [];
-      for await (const entry of entries) {
-        if (this.sessions.get(replica.appId) !== session) return;
-        if (entry.stream !== 'stdout' && entry.stream !== 'stderr') continue;
-        if (!isAfter(entry, mark)) continue;
-        const line = { ...entry, appId: replica.appId, stream: entry.stream };
-        const allowance = this.allowance.get(replica.appId) ?? 0;
-        chunk.push(
-          this.cap.admit(replica.appId, utcDay(), lineBytes(line), allowance) ? { line } : { refused: line },
-        );
-        newest = { timestamp: entry.timestamp, replica: replica.id, ordinal: entry.ordinal };
-        if (chunk.length >= ARCHIVE_BATCH_LINES) {
-          await this.writeItems(chunk, { moveWatermarks: false });
-          chunk = [];
-        }
-      }
-      await this.writeItems(chunk, { moveWatermarks: false });
-      complete = true;
     } catch (error) {
-      if (error instanceof EngineError && error.notFound) complete = true;
-      else if (!this.catchUps.signal.aborted) {
+      if (!this.catchUps.signal.aborted) {
         this.logger.warn(`catching up the log of replica ${replica.id}: ${(error as Error).message}`);
       }
     } finally {
       track.catchingUp = false;
       this.catchUpsRunning -= 1;
     }
+    const { complete, newest } = outcome;
     if (!complete || session.epoch !== epoch || this.sessions.get(replica.appId) !== session) return;
     const position = [newest, track.storedMax]
       .filter((p): p is LogPosition => p !== undefined)
@@ -463,7 +402,7 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
           },
         ],
       });
-      this.raiseWatermark(replica.id, position);
+      this.tracks.raiseWatermark(replica.id, replica.appId, position);
     } catch (error) {
       track.synced = false;
       this.logger.warn(`watermark of replica ${replica.id} not saved: ${(error as Error).message}`);
