@@ -47,10 +47,12 @@ describe('log archive (medium)', () => {
   const tinyPlan = `logs-tiny-${suffix}`;
 
   beforeAll(async () => {
-    await (await migratedDataSource()).destroy();
+    // Other files' hosts and apps go before this process starts (it reads the hosts as it starts).
+    const migrated = await migratedDataSource();
+    await resetRuntimeTables(migrated);
+    await migrated.destroy();
     one = await startRuntimeProcess(engines, {}, [LogsModule]);
     db = one.dataSource;
-    await resetRuntimeTables(db);
     store = one.module.get(LogArchiveStore);
     for (const [id, days, mb] of [
       [shortPlan, 1, 100],
