@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { LOCK_KEYS } from '../../libs/control-loop/index.js';
-import type { FakeEngine } from '../../libs/engine/testing/index.js';
 import type { Principal } from '../../libs/identity/index.js';
 import {
   AppLogsService,
@@ -19,6 +18,7 @@ import { ReplicasRepository } from '../../libs/runtime/index.js';
 import { migratedDataSource } from '../support/database.js';
 import {
   type FakeHosts,
+  type ListeningFakeEngine,
   type RuntimeProcess,
   deployedApp,
   newHost,
@@ -40,7 +40,7 @@ describe('log archive (medium)', () => {
   let one: RuntimeProcess;
   let db: DataSource;
   let store: LogArchiveStore;
-  let engine: FakeEngine;
+  let engine: ListeningFakeEngine;
   const suffix = crypto.randomBytes(4).toString('hex');
   const shortPlan = `logs-short-${suffix}`;
   const longPlan = `logs-long-${suffix}`;
@@ -77,6 +77,7 @@ describe('log archive (medium)', () => {
     await db.query(`DELETE FROM tenants WHERE plan_id = ANY($1)`, [[shortPlan, longPlan, tinyPlan]]);
     await db.query(`DELETE FROM plans WHERE id = ANY($1)`, [[shortPlan, longPlan, tinyPlan]]);
     await one.close();
+    await engine.close(); // its containers' loopback listeners
   });
 
   async function running(
