@@ -28,6 +28,7 @@ import { PrincipalAccountChanges1796600021000 } from './1796600021000-PrincipalA
 import { Retention1796600022000 } from './1796600022000-Retention.js';
 import { AppSleep1796600030000 } from './1796600030000-AppSleep.js';
 import { LogDrains1796600040000 } from './1796600040000-LogDrains.js';
+import { DurableLogs1796600050000 } from './1796600050000-DurableLogs.js';
 import { AppListChanges1796600070000 } from './1796600070000-AppListChanges.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
@@ -64,5 +65,6 @@ export const MIGRATIONS: Function[] = [
   Retention1796600022000,
   AppSleep1796600030000,
   LogDrains1796600040000,
+  DurableLogs1796600050000,
   AppListChanges1796600070000,
 ];

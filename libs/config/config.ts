@@ -138,6 +138,11 @@ export interface BerthConfig {
   logDrainCaFile: string | null;
   /** First retry delay of a drain batch that failed; it doubles per attempt (BERTH_LOG_DRAIN_RETRY_BASE_MS). */
   logDrainRetryBaseMs: number;
+  /**
+   * Whether this process, when it runs the workers, may archive app logs to PostgreSQL (BERTH_LOG_ARCHIVE,
+   * default true; libs/logs/archive). Off, lines live only as long as their containers' logs.
+   */
+  logArchive: boolean;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -283,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       1000,
       'BERTH_LOG_DRAIN_RETRY_BASE_MS',
     ),
+    logArchive: (env.BERTH_LOG_ARCHIVE ?? 'true') !== 'false',
   };
 }
 

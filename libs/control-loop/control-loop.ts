@@ -16,6 +16,7 @@ export const LOCK_KEYS = {
   sleep: 7_310_010,
   retention: 7_310_011,
   drains: 7_310_012,
+  logArchive: 7_310_013,
 } as const;
 
 /** How often a process that does not hold a loop's lock tries again, at most: a dead leader's successor. */

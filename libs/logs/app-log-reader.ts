@@ -3,8 +3,15 @@ import { EngineError } from '../engine/index.js';
 import { EnginePool } from '../hosts/index.js';
 import { appRouterLines, type RouterLogSource, RouterLogs } from '../ingress/index.js';
 import { type Replica, ReplicasRepository } from '../runtime/index.js';
+import { LogArchiveStore, utcDay } from './archive/log-archive-store.js';
 import { withoutReplays } from './follow-replays.js';
-import { type AppLogEntryWithoutSeq, parseCursor, toAppEntries } from './log-entry.js';
+import {
+  type AppLogEntryWithoutSeq,
+  type LogPosition,
+  compareLogPositions,
+  parseCursor,
+  toAppEntries,
+} from './log-entry.js';
 import { ceilToDate, floorToDate } from './log-filter.js';
 import { type LogFilter, mergeByTimestamp } from './log-merge.js';
 
@@ -27,11 +34,16 @@ export interface LogReadOptions {
 }
 
 /**
- * Finite reads of an app's log for REST and for live history: each replica container that may still hold
- * lines (every replica not gone, and those gone within the last hour: a crashed or stopping container still
- * has its log) is read from its host's engine and merged in time order (`mergeByTimestamp`). `since`,
- * `until` and, when it cannot change the result, a per-replica `tail` go to the engine too, so reads stay
- * short; the merge applies every filter exactly.
+ * Finite reads of an app's log for REST and for live history, merged in time order (`mergeByTimestamp`):
+ * - the archive (LogArchiveStore): every replica's lines up to its watermark, gone replicas' included, in
+ *   one SQL statement per chunk;
+ * - each replica container that may still hold lines (every replica not gone, and those gone within the
+ *   last hour: a crashed or stopping container still has its log), read from its host's engine, from its
+ *   watermark on (only what the archive does not have);
+ * - the edge routers' logs (`router` lines).
+ * `since`, `until` and, when it cannot change the result, a per-replica `tail` go to the engine too, so
+ * reads stay short; the merge applies every filter exactly, so a line has the same position and cursor
+ * whichever source gave it.
  */
 @Injectable()
 export class AppLogReader {
@@ -40,6 +52,7 @@ export class AppLogReader {
   constructor(
     private readonly replicaRows: ReplicasRepository,
     private readonly pool: EnginePool,
+    private readonly archive: LogArchiveStore,
     @Optional() private readonly routerLogs?: RouterLogs,
   ) {}
 
@@ -51,9 +64,12 @@ export class AppLogReader {
   ): AsyncGenerator<AppLogEntryWithoutSeq> {
     const replicas = await this.replicasWithLogs(appId, filter);
     const routers = await this.routersWithLogs(filter);
+    const archived = !filter.streams || filter.streams.some((s) => s === 'stdout' || s === 'stderr');
+    const watermarks = archived ? await this.archive.watermarksOfApp(appId) : new Map<string, LogPosition>();
     yield* mergeByTimestamp(
       [
-        ...replicas.map((replica) => this.source(replica, filter, options)),
+        ...(archived ? [this.archive.read(appId, filter, utcDay())] : []),
+        ...replicas.map((replica) => this.source(replica, filter, options, watermarks.get(replica.id))),
         ...routers.map((router) => this.routerSource(appId, router, filter, options)),
       ],
       filter,
@@ -116,12 +132,14 @@ export class AppLogReader {
     }
   }
 
+  /** The replica's lines after `watermark` (those up to it come from the archive). */
   private async *source(
     replica: Replica,
     filter: LogFilter,
     options: LogReadOptions,
+    watermark: LogPosition | undefined,
   ): AsyncGenerator<AppLogEntryWithoutSeq> {
-    const since = sinceOf(filter);
+    const since = laterOf(sinceOf(filter), watermark && floorToDate(watermark.timestamp));
     // Docker's tail counts the last records of the container; it cannot change the merged tail only when no
     // other filter removes records after it.
     const engineTail =
@@ -138,11 +156,14 @@ export class AppLogReader {
         ...(engineTail !== undefined ? { tail: engineTail } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      yield* toAppEntries(withoutReplays(lines), {
+      const entries = toAppEntries(withoutReplays(lines), {
         replica: replica.id,
         containerId: replica.containerId!,
         maxLineBytes: MAX_LINE_BYTES,
       });
+      for await (const entry of entries) {
+        if (!watermark || compareLogPositions(entry, watermark) > 0) yield entry;
+      }
     } catch (error) {
       if (options.signal?.aborted) return;
       if (error instanceof EngineError && error.notFound) return; // the container is gone, and its log
@@ -150,6 +171,11 @@ export class AppLogReader {
       options.onUnavailable?.(replica.id, error);
     }
   }
+}
+
+function laterOf(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a || !b) return a ?? b;
+  return a.getTime() >= b.getTime() ? a : b;
 }
 
 /** The engine's `since` for a filter: the later of `since` and the cursor's instant, rounded down. */

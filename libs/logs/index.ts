@@ -43,3 +43,11 @@ export {
 } from './log-streams.service.js';
 export { LogsModule } from './logs.module.js';
 export { StreamSlots } from './stream-slots.js';
+export {
+  LogArchiveStore,
+  PARTITION_DAYS_AHEAD,
+  partitionName,
+  addDays,
+  utcDay,
+} from './archive/log-archive-store.js';
+export { LogArchiver } from './archive/log-archiver.js';

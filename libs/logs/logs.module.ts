@@ -7,18 +7,25 @@ import { HostsModule } from '../hosts/index.js';
 import { IdentityModule } from '../identity/index.js';
 import { RuntimeModule } from '../runtime/index.js';
 import { AppLogReader } from './app-log-reader.js';
+import { LogArchiveStore } from './archive/log-archive-store.js';
+import { LogArchiver } from './archive/log-archiver.js';
 import { AppLogWatcher } from './app-log-watcher.js';
 import { AppLogsService } from './app-logs.service.js';
 import { LogHub } from './log-fanout.js';
 import { LogSessionTokens } from './log-session-tokens.js';
 import { LOG_HUB, LogStreamsService } from './log-streams.service.js';
 
-/** App logs: REST reads, log sessions, and the live hub (one per process) with its container watcher. */
+/**
+ * App logs: REST reads, log sessions, the live hub (one per process) with its container watcher, and the
+ * archive (lines kept in PostgreSQL beyond their containers; the archiver runs where the workers run).
+ */
 @Module({
   imports: [AppsModule, BuildsModule, HostsModule, IdentityModule, RuntimeModule],
   providers: [
     AppLogReader,
     AppLogWatcher,
+    LogArchiveStore,
+    LogArchiver,
     AppLogsService,
     LogStreamsService,
     {
@@ -44,6 +51,6 @@ import { LOG_HUB, LogStreamsService } from './log-streams.service.js';
         }),
     },
   ],
-  exports: [AppLogsService, LogStreamsService, LogSessionTokens, LOG_HUB],
+  exports: [AppLogsService, LogStreamsService, LogSessionTokens, LOG_HUB, LogArchiveStore, LogArchiver],
 })
 export class LogsModule {}

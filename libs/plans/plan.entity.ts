@@ -77,6 +77,17 @@ export class Plan {
   @Column({ name: 'run_retention', type: 'integer', default: 50 })
   runRetention: number;
 
+  /**
+   * Days an app's log lines are kept after the day they were written (libs/logs/archive): a line stays at
+   * least this long and at most a day longer (whole days expire at once).
+   */
+  @Column({ name: 'log_retention_days', type: 'integer', default: 1 })
+  logRetentionDays: number;
+
+  /** MB of log text an app may keep per UTC day; later lines that day are counted, not kept. */
+  @Column({ name: 'log_mb_per_day', type: 'integer', default: 100 })
+  logMbPerDay: number;
+
   /** The plan a signup lands on; exactly one plan has it. */
   @Column({ name: 'is_default', type: 'boolean', default: false })
   isDefault: boolean;
@@ -110,6 +121,8 @@ export type PlanLimitValues = Pick<
   | 'buildRetention'
   | 'eventRetentionDays'
   | 'runRetention'
+  | 'logRetentionDays'
+  | 'logMbPerDay'
 >;
 
 /** The limits a plan sets, without its identity or bookkeeping: what quota views show. */
@@ -131,5 +144,7 @@ export function limitsOf(plan: Plan): PlanLimitValues {
     buildRetention: plan.buildRetention,
     eventRetentionDays: plan.eventRetentionDays,
     runRetention: plan.runRetention,
+    logRetentionDays: plan.logRetentionDays,
+    logMbPerDay: plan.logMbPerDay,
   };
 }

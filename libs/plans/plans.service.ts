@@ -23,6 +23,8 @@ export type PlanLimits = Omit<
   | 'buildRetention'
   | 'eventRetentionDays'
   | 'runRetention'
+  | 'logRetentionDays'
+  | 'logMbPerDay'
   | 'buildMemoryMb'
   | 'buildCpuMillis'
   | 'scaleToZero'
@@ -34,6 +36,9 @@ export type PlanLimits = Omit<
   /** Optional for plans made before event and run retention existed: 7 days and 50 runs when absent. */
   eventRetentionDays?: number;
   runRetention?: number;
+  /** Optional for plans made before durable logs existed: 1 day and 100 MB per day when absent. */
+  logRetentionDays?: number;
+  logMbPerDay?: number;
   /** Optional for callers made before build allotments existed: 1024 MB and one core when absent. */
   buildMemoryMb?: number;
   buildCpuMillis?: number;

@@ -28,6 +28,9 @@ export async function startTestApi(overrides: Partial<BerthConfig> = {}): Promis
       BERTH_OPERATOR_EMAIL: OPERATOR.email,
       BERTH_OPERATOR_PASSWORD: OPERATOR.password,
       BERTH_RUN_WORKERS: 'false',
+      // The archiver leads once per database and would follow every test file's apps: only the tests of
+      // durable logs turn it on (logArchive: true).
+      BERTH_LOG_ARCHIVE: process.env.BERTH_LOG_ARCHIVE ?? 'false',
     }),
     port: 0,
     // The suite signs up many users from 127.0.0.1; the limit itself has a test with a low budget.

@@ -1479,6 +1479,16 @@ export interface components {
        * @example 50
        */
       runRetention: number;
+      /**
+       * @description Days an app's log lines are kept
+       * @example 7
+       */
+      logRetentionDays: number;
+      /**
+       * @description MB of log text an app may keep per day
+       * @example 100
+       */
+      logMbPerDay: number;
       /** @example false */
       isDefault: boolean;
       /** @example null */
@@ -1550,6 +1560,16 @@ export interface components {
        * @example 50
        */
       runRetention?: number;
+      /**
+       * @description Days an app's log lines are kept after the day they were written (default 1), also once their container is gone; a change applies to lines written after it
+       * @example 7
+       */
+      logRetentionDays?: number;
+      /**
+       * @description MB of log text an app may keep per UTC day (default 100); past it the day's further lines are counted, not kept
+       * @example 100
+       */
+      logMbPerDay?: number;
       /** @example false */
       isDefault?: boolean;
       /**
@@ -1620,6 +1640,16 @@ export interface components {
        * @example 50
        */
       runRetention?: number;
+      /**
+       * @description Days an app's log lines are kept after the day they were written (default 1), also once their container is gone; a change applies to lines written after it
+       * @example 7
+       */
+      logRetentionDays?: number;
+      /**
+       * @description MB of log text an app may keep per UTC day (default 100); past it the day's further lines are counted, not kept
+       * @example 100
+       */
+      logMbPerDay?: number;
       /** @example false */
       isDefault?: boolean;
     };

@@ -177,6 +177,6 @@ export async function reconcileUntil(
 /** Empties the tables a runtime test writes, so each test's reconciler sees only its own hosts and apps. */
 export async function resetRuntimeTables(dataSource: DataSource): Promise<void> {
   await dataSource.query(
-    `TRUNCATE replica_samples, replica_runs, replicas, releases, app_domains, log_drains, apps, hosts, build_log_lines, builds, audit_events`,
+    `TRUNCATE replica_samples, replica_runs, replicas, releases, app_domains, log_drains, app_log_lines, app_log_watermarks, app_log_days, apps, hosts, build_log_lines, builds, audit_events`,
   );
 }

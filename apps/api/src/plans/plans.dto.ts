@@ -91,6 +91,30 @@ export class PlanLimitsRequest {
   @Min(1)
   @Max(1000)
   runRetention?: number;
+  @ApiPropertyOptional({
+    example: 7,
+    minimum: 1,
+    maximum: 90,
+    description:
+      "Days an app's log lines are kept after the day they were written (default 1), also once their container is gone; a change applies to lines written after it",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(90)
+  logRetentionDays?: number;
+  @ApiPropertyOptional({
+    example: 100,
+    minimum: 1,
+    maximum: 10240,
+    description:
+      "MB of log text an app may keep per UTC day (default 100); past it the day's further lines are counted, not kept",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10240)
+  logMbPerDay?: number;
   @ApiPropertyOptional({ example: false }) @IsOptional() @IsBoolean() isDefault?: boolean;
 }
 
@@ -132,6 +156,9 @@ export class PlanView {
   @ApiProperty({ example: 7, description: 'Days events are kept' }) eventRetentionDays: number;
   @ApiProperty({ example: 50, description: 'Finished runs per app whose output is kept' })
   runRetention: number;
+  @ApiProperty({ example: 7, description: "Days an app's log lines are kept" }) logRetentionDays: number;
+  @ApiProperty({ example: 100, description: 'MB of log text an app may keep per day' })
+  logMbPerDay: number;
   @ApiProperty({ example: false }) isDefault: boolean;
   @ApiProperty({ nullable: true, type: String, example: null }) retiredAt: string | null;
 
