@@ -10,9 +10,38 @@ import { DrainForwarding } from '../../libs/drains/index.js';
 import { inviteUser, signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { cleanupTestRun, ensureRuntimeImage, waitFor } from '../support/docker.js';
 import { uploadBuild, waitConverged } from '../support/lifecycle.js';
+import { tarGz } from '../support/archives.js';
 import { breaks, tickerApp } from './log-apps.js';
 
 const APP = 'drained';
+const BURST_APP = 'burst';
+
+/** An app that prints only when asked: `GET /flood?n=N&tag=T` prints `flood T <i>` for i = 1..N. */
+function quietApp(): Promise<Buffer> {
+  return tarGz([
+    { name: 'package.json', body: JSON.stringify({ name: 'quiet', version: '1.0.0', main: 'server.js' }) },
+    {
+      name: 'server.js',
+      body: `const http = require('http');
+http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://app');
+  const n = Number(url.searchParams.get('n')) || 0;
+  const tag = url.searchParams.get('tag') || 'x';
+  let i = 0;
+  const write = () => {
+    while (i < n) {
+      i += 1;
+      if (!process.stdout.write('flood ' + tag + ' ' + i + '\\n')) return process.stdout.once('drain', write);
+    }
+    res.end('ok');
+  };
+  write();
+}).listen(Number(process.env.PORT));
+process.on('SIGTERM', () => process.exit(0));
+`,
+    },
+  ]);
+}
 
 /** A self-signed certificate for 127.0.0.1 (it is its own CA: the API trusts it via logDrainCaFile). */
 function loopbackCertificate(dir: string): { cert: string; key: string; caFile: string } {
@@ -116,7 +145,7 @@ describe('log drains on real Docker', () => {
 
   afterAll(async () => {
     // Drains are read by every worker process on this database: leave none for the next test file.
-    for (const app of [APP, 'idle']) {
+    for (const app of [APP, 'idle', BURST_APP]) {
       const listed = await api?.http.get(`/v1/apps/${app}/drains`).set(owner.auth);
       for (const drain of (listed?.body as { id: string }[] | undefined) ?? []) {
         await api.http.delete(`/v1/apps/${app}/drains/${drain.id}`).set(owner.auth);
@@ -254,5 +283,71 @@ describe('log drains on real Docker', () => {
       });
       expect(counters.get(url)!.linesSent).toBeGreaterThanOrEqual(40);
     }
+  }, 240_000);
+
+  it('delivers every line of a burst to a syslog drain, with counts that add up', async () => {
+    await api.http.post('/v1/apps').set(owner.auth).send({ name: BURST_APP }).expect(201);
+    const drain = (
+      await api.http
+        .post(`/v1/apps/${BURST_APP}/drains`)
+        .set(owner.auth)
+        .send({ url: `syslog+tls://127.0.0.1:${syslogPort}` })
+        .expect(201)
+    ).body as { id: string };
+    await uploadBuild(api, owner, BURST_APP, await quietApp());
+    const endpoint = await waitFor(
+      'the app to run',
+      async () => (await waitConverged(api, owner, BURST_APP)).endpoints[0],
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
+    // This app's messages (the syslog APP-NAME field), and the numbers of one tag's flood lines.
+    const received = () => syslogMessages.filter((message) => message.split(' ')[3] === BURST_APP);
+    const flood = (tag: string) =>
+      received().flatMap((message) => {
+        const match = new RegExp(`\\] flood ${tag} (\\d+)$`).exec(message);
+        return match ? [Number(match[1])] : [];
+      });
+    const forwarding = api.app.get(DrainForwarding);
+    // The drain forwards this app once a probe line arrives; the burst follows.
+    await waitFor(
+      'the drain to forward the app',
+      async () => {
+        await forwarding.runPass();
+        await fetch(`${endpoint}/flood?n=1&tag=probe`);
+        return flood('probe').length > 0 || undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const BURST = 5000;
+    expect((await fetch(`${endpoint}/flood?n=${BURST}&tag=burst`)).status).toBe(200);
+    await waitFor(
+      'every line of the burst at the receiver',
+      async () => flood('burst').length >= BURST || undefined,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      },
+    );
+    expect(flood('burst')).toEqual(Array.from({ length: BURST }, (_, i) => i + 1));
+    // What the drain says it sent is what the receiver got for this app (probes, the burst, Berth's own
+    // lines), and nothing was dropped.
+    const counted = await waitFor(
+      'the counters flushed',
+      async () => {
+        await forwarding.runPass();
+        const listed = (await api.http.get(`/v1/apps/${BURST_APP}/drains`).set(owner.auth).expect(200))
+          .body as {
+          id: string;
+          linesSent: number;
+        }[];
+        const row = listed.find((candidate) => candidate.id === drain.id)!;
+        return row.linesSent === received().length ? row : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    console.log(
+      `[drains] burst of ${BURST}: the receiver got ${received().length} messages, the drain counts ${counted.linesSent} sent`,
+    );
+    expect(counted).toMatchObject({ linesDropped: 0, lastError: null });
   }, 240_000);
 });
