@@ -52,6 +52,11 @@ export class BoundedLineSplitter<Tag = undefined> {
     return this.atLineStart ? undefined : this.lineTag;
   }
 
+  /** Whether the line in progress was already cut and given (its rest is being dropped). */
+  get pendingCut(): boolean {
+    return !this.atLineStart && this.dropping;
+  }
+
   /** Bytes held for the line in progress (at most `maxLineBytes`). */
   get pendingBytes(): number {
     return this.length;

@@ -105,6 +105,31 @@ describe("a follow that ends before it read the container's last messages", () =
   });
 });
 
+describe('a follow that ends inside a line it already cut', () => {
+  // 16 KiB messages of a line with no newline (as json-file splits it), then its end, then one more line.
+  const long = 'x'.repeat(16 * 1024);
+  const log: Record_[] = [
+    ['stdout', ts(1), 'before\n'],
+    ['stdout', ts(2), long],
+    ['stdout', ts(3), long],
+    ['stdout', ts(4), long],
+    ['stdout', ts(5), 'tail of the long line\n'],
+    ['stdout', ts(6), 'end\n'],
+  ];
+
+  it('gives the cut line once and drops its end, wherever the follow stopped', async () => {
+    for (let sees = 0; sees <= log.length; sees += 1) {
+      const { docker } = fakeDocker(log, sees);
+      const lines = await follow(docker);
+      expect(lines.map((line) => (line.includes('[truncated') ? 'stdout <cut line>' : line))).toEqual([
+        'stdout before',
+        'stdout <cut line>',
+        'stdout end',
+      ]);
+    }
+  });
+});
+
 describe('dockerContainerLogBatches', () => {
   it('gives the lines of one read of the answer as one batch, every line once, in order', async () => {
     const many: Record_[] = Array.from({ length: 50 }, (_, i) => ['stdout', ts(i + 1), `line ${i}\n`]);

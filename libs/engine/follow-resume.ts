@@ -17,11 +17,16 @@ export class FollowResume {
 
   /**
    * `lastRead`: the timestamp of the last message the follow read; `unfinished`: the stream and first
-   * timestamp of each line it had not finished (LogLineAssembler.pending).
+   * timestamp of each line it had not finished, and whether that line was already cut and given
+   * (LogLineAssembler.pending). A cut line is read again from its start too, so the second read drops
+   * its end up to the newline as the first would have, but it is not new: it was given, cut.
    */
-  constructor(lastRead: string | undefined, unfinished: Pick<LogLine, 'stream' | 'timestamp'>[]) {
+  constructor(
+    lastRead: string | undefined,
+    unfinished: (Pick<LogLine, 'stream' | 'timestamp'> & { cut?: boolean })[],
+  ) {
     this.lastReadNanos = lastRead === undefined ? undefined : timestampNanos(lastRead);
-    this.unfinished = new Set(unfinished.map(lineKey));
+    this.unfinished = new Set(unfinished.filter((line) => !line.cut).map(lineKey));
     for (const line of unfinished) {
       const nanos = timestampNanos(line.timestamp);
       if (nanos !== undefined && (this.earliestUnfinished === undefined || nanos < this.earliestUnfinished))

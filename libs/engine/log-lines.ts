@@ -3,6 +3,8 @@ import type { LogLine } from './container-engine.js';
 
 type Stream = LogLine['stream'];
 
+export type PendingLine = Pick<LogLine, 'stream' | 'timestamp'> & { cut: boolean };
+
 /**
  * Turns the payloads of Docker's demultiplexed log frames (requested with timestamps) into lines.
  *
@@ -41,11 +43,15 @@ export class LogLineAssembler {
     this.splitters.stderr.end();
   }
 
-  /** The stream and first message's timestamp of each unfinished line (one per stream at most). */
-  get pending(): Pick<LogLine, 'stream' | 'timestamp'>[] {
+  /**
+   * The stream and first message's timestamp of each unfinished line (one per stream at most), and
+   * whether it was already cut and given (only its end, up to the newline, is left to drop).
+   */
+  get pending(): PendingLine[] {
     return (['stdout', 'stderr'] as const).flatMap((stream) => {
-      const timestamp = this.splitters[stream].pendingTag;
-      return timestamp === undefined ? [] : [{ stream, timestamp }];
+      const splitter = this.splitters[stream];
+      const timestamp = splitter.pendingTag;
+      return timestamp === undefined ? [] : [{ stream, timestamp, cut: splitter.pendingCut }];
     });
   }
 
