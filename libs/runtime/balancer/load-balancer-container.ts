@@ -98,9 +98,14 @@ async function ignoreAbsentOrStopped(call: Promise<void>): Promise<void> {
  * The balancer in the replicas' lifecycle: it listens on the app port (published like a web replica's,
  * which is the app's `loadBalancerEndpoint`), is ready once that port accepts connections, and stops softly.
  */
+/** How long a connection to the balancer must stay open before it counts as ready. */
+const LB_READINESS_SETTLE_MS = 250;
+
 export const LB_ROLE: ReplicaRole = {
   name: 'lb',
   port: APP_PORT,
-  isReady: (address, hostPort) => acceptsConnections(address, hostPort, 500),
+  // The settle a web replica had before it was cut to 100 ms: a balancer listed early answered its first
+  // request with a reset once in CI, and its start is not on a deploy's path.
+  isReady: (address, hostPort) => acceptsConnections(address, hostPort, 500, LB_READINESS_SETTLE_MS),
   stopAndRemove: softStopBalancer,
 };
