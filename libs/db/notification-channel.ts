@@ -122,7 +122,9 @@ export class NotificationChannel {
     const delay = this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(RECONNECT_MAX_MS, delay * 2);
     this.logger.warn(`connection lost (${error.message}); listening again in ${delay} ms`);
-    this.reconnectTimer = setTimeout(() => void this.connect(true), delay);
+    // connect() handles a failed connection itself; what reaches this catch is a client that could not
+    // even be made (a process tearing down): a rejection nobody awaits would end the process.
+    this.reconnectTimer = setTimeout(() => this.connect(true).catch(() => undefined), delay);
     this.reconnectTimer.unref();
   }
 }
