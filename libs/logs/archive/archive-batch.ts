@@ -17,6 +17,11 @@ export interface ArchivedLine {
  */
 export type ArchiveItem = { line: ArchivedLine } | { refused: ArchivedLine };
 
+/** The app of an item, kept or refused. */
+export function appIdOf(item: ArchiveItem): string {
+  return 'line' in item ? item.line.appId : item.refused.appId;
+}
+
 /** Per app and UTC day: what was kept, and what was not (over the byte cap, or dropped from a full queue). */
 export interface DayCounts {
   appId: string;

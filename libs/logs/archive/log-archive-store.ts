@@ -128,9 +128,24 @@ export class LogArchiveStore {
   /**
    * One transaction: the lines (one multi-row INSERT over unnest arrays; a line already stored, or of an app
    * deleted meanwhile, or already past its retention, is skipped), the watermarks (forward only) and the
-   * day counts.
+   * day counts. An app deleted between the statement's join and its foreign key check (23503) fails the
+   * transaction once: it is tried again, and then skips that app's lines.
    */
   async write(batch: ArchiveWrite): Promise<number> {
+    try {
+      return await this.writeOnce(batch);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23503') throw error;
+      return this.writeOnce(batch);
+    }
+  }
+
+  /** A replica's watermark alone (after a catch-up stored its lines). */
+  async saveWatermark(today: string, watermark: Watermark): Promise<void> {
+    await this.write({ today, lines: [], watermarks: [watermark], days: [] });
+  }
+
+  private async writeOnce(batch: ArchiveWrite): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       let inserted = 0;
       if (batch.lines.length > 0) {

@@ -12,6 +12,7 @@ import type { LogDelivery } from '../log-subscriber.js';
 import { LOG_HUB } from '../log-streams.service.js';
 import {
   ArchiveQueue,
+  appIdOf,
   type ArchiveItem,
   type ArchivedLine,
   DailyByteCap,
@@ -305,7 +306,7 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
       today = await this.readyDay();
     } catch (error) {
       this.logger.warn(`log partitions unavailable: ${(error as Error).message}`);
-      for (const appId of new Set(items.map(appOf))) this.unsync(appId);
+      for (const appId of new Set(items.map(appIdOf))) this.unsync(appId);
       return;
     }
     const newest = newestPerReplica(items);
@@ -322,25 +323,15 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
       }
     }
     try {
-      await this.writeOnce(write);
+      await this.store.write(write);
     } catch (error) {
       this.logger.warn(`${items.length} log lines not archived yet: ${(error as Error).message}`);
       this.cap.restore(today, write.days);
-      for (const appId of new Set(items.map(appOf))) this.unsync(appId);
+      for (const appId of new Set(items.map(appIdOf))) this.unsync(appId);
       return;
     }
     for (const [replica, { position }] of newest) this.tracks.raiseStored(replica, position);
     for (const mark of write.watermarks) this.tracks.raiseWatermark(mark.replica, mark.appId, mark);
-  }
-
-  /** An app deleted between the statement's join and its foreign key check fails the batch once. */
-  private async writeOnce(write: ArchiveWrite): Promise<void> {
-    try {
-      await this.store.write(write);
-    } catch (error) {
-      if ((error as { code?: string }).code !== '23503') throw error;
-      await this.store.write(write);
-    }
   }
 
   /**
@@ -390,17 +381,11 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
     track.synced = true;
     if (!position) return;
     try {
-      const write = { today: await this.readyDay(), lines: [], days: [] };
-      await this.store.write({
-        ...write,
-        watermarks: [
-          {
-            appId: replica.appId,
-            replica: replica.id,
-            timestamp: position.timestamp,
-            ordinal: position.ordinal,
-          },
-        ],
+      await this.store.saveWatermark(await this.readyDay(), {
+        appId: replica.appId,
+        replica: replica.id,
+        timestamp: position.timestamp,
+        ordinal: position.ordinal,
       });
       this.tracks.raiseWatermark(replica.id, replica.appId, position);
     } catch (error) {
@@ -408,8 +393,4 @@ export class LogArchiver implements OnApplicationBootstrap, OnApplicationShutdow
       this.logger.warn(`watermark of replica ${replica.id} not saved: ${(error as Error).message}`);
     }
   }
-}
-
-function appOf(item: ArchiveItem): string {
-  return 'line' in item ? item.line.appId : item.refused.appId;
 }
