@@ -238,6 +238,17 @@ describe('tenant networks on subnets from Berth’s pool', () => {
   }, 120_000);
 
   it('refuses to start with a pool that overlaps a Docker network of a host, or a malformed pool', async () => {
+    // A refused start leaves no LISTEN session behind (it used to, and its reconnect timer fired later).
+    const listenSessions = async () =>
+      Number(
+        (
+          await db.query<{ n: string }[]>(
+            `SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = 'berth-notifications'`,
+          )
+        )[0]!.n,
+      );
+    const sessionsBefore = await listenSessions();
     // The engine's default bridge (docker0) is not a tenant network: a pool over it must not start.
     const bridge = (await engine.inspectNetwork({ name: 'bridge' }))!.ipam[0]!.subnet;
     await expect(startTestApi({ tenantSubnets: bridge, tenantSubnetPrefix: 24 })).rejects.toThrow(
@@ -247,5 +258,11 @@ describe('tenant networks on subnets from Berth’s pool', () => {
     await expect(startTestApi({ tenantSubnets: POOL, tenantSubnetPrefix: 30 })).rejects.toThrow(
       'prefix length',
     );
+    // A closed session leaves pg_stat_activity a moment after the client's goodbye.
+    const deadline = Date.now() + 3000;
+    while ((await listenSessions()) !== sessionsBefore && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await listenSessions()).toBe(sessionsBefore);
   }, 120_000);
 });
