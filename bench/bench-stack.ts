@@ -207,6 +207,8 @@ export class BenchStack {
       reconcileIntervalMs: 250,
       // Every benchmark tenant signs up and logs in from 127.0.0.1.
       loginRateLimitPerMinute: 100_000,
+      // The concurrent-deploy, scale and density benches change one tenant's containers hundreds of times.
+      containerChangeBurst: 100_000,
       ...overrides,
     };
     const app = await createApp({ config, databaseUrl: this.database!.url, logStream: this.logStream });

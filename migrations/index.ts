@@ -30,6 +30,7 @@ import { AppSleep1796600030000 } from './1796600030000-AppSleep.js';
 import { LogDrains1796600040000 } from './1796600040000-LogDrains.js';
 import { DurableLogs1796600050000 } from './1796600050000-DurableLogs.js';
 import { AppListChanges1796600070000 } from './1796600070000-AppListChanges.js';
+import { TenantChangeBudgets1796600090000 } from './1796600090000-TenantChangeBudgets.js';
 
 // Listed explicitly (not globbed) so one list works compiled, under jest and in scripts. Append new ones;
 // TypeORM runs them in timestamp order.
@@ -67,4 +68,5 @@ export const MIGRATIONS: Function[] = [
   LogDrains1796600040000,
   DurableLogs1796600050000,
   AppListChanges1796600070000,
+  TenantChangeBudgets1796600090000,
 ];

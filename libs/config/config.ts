@@ -96,6 +96,10 @@ export interface BerthConfig {
   heavyReadBurst: number;
   /** Heavy reads a tenant regains per minute after its burst. */
   heavyReadsPerMinute: number;
+  /** Changes that start or stop containers (start, stop, scale, sleep, deploys, …) a tenant may make at once. */
+  containerChangeBurst: number;
+  /** Such changes a tenant regains per minute after its burst. */
+  containerChangesPerMinute: number;
   /** Open log streams (WebSocket and followed NDJSON) per tenant and API process. */
   logStreamsPerTenant: number;
   /** WebSocket ping interval; a peer that misses one pong is terminated at the next ping. */
@@ -242,6 +246,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BerthConfig {
       env.BERTH_HEAVY_READS_PER_MINUTE,
       60,
       'BERTH_HEAVY_READS_PER_MINUTE',
+    ),
+    containerChangeBurst: positiveIntFrom(
+      env.BERTH_CONTAINER_CHANGE_BURST,
+      30,
+      'BERTH_CONTAINER_CHANGE_BURST',
+    ),
+    containerChangesPerMinute: positiveIntFrom(
+      env.BERTH_CONTAINER_CHANGES_PER_MINUTE,
+      30,
+      'BERTH_CONTAINER_CHANGES_PER_MINUTE',
     ),
     logStreamsPerTenant: intFrom(env.BERTH_LOG_STREAMS_PER_TENANT, 10, 'BERTH_LOG_STREAMS_PER_TENANT'),
     logStreamPingIntervalMs: Math.max(

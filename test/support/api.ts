@@ -37,6 +37,8 @@ export async function startTestApi(overrides: Partial<BerthConfig> = {}): Promis
     loginRateLimitPerMinute: 10_000,
     // Tests poll logs and usage; the heavy read budget itself has a test with a low budget.
     heavyReadBurst: 10_000,
+    // Tests start, stop and scale many times; the change budget itself has a test with a low budget.
+    containerChangeBurst: 10_000,
     logLevel: process.env.LOG_LEVEL ?? 'info',
     ...overrides,
   };

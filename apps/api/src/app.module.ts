@@ -17,7 +17,7 @@ import { RunsModule } from '../../../libs/runs/index.js';
 import { RuntimeModule } from '../../../libs/runtime/index.js';
 import { MeteringModule } from '../../../libs/metering/index.js';
 import { MetricsModule } from '../../../libs/metrics/index.js';
-import { ReadBudgetModule } from '../../../libs/read-budget/index.js';
+import { TenantBudgetsModule } from '../../../libs/tenant-budgets/index.js';
 import { RetentionModule } from '../../../libs/retention/index.js';
 import { LogsModule } from '../../../libs/logs/index.js';
 import { DrainsModule } from '../../../libs/drains/index.js';
@@ -84,7 +84,7 @@ export class AppModule {
         MeteringModule,
         MetricsModule,
         LogsModule,
-        ReadBudgetModule,
+        TenantBudgetsModule,
         IngressModule,
         WebhooksModule,
         DrainsModule,

@@ -4422,6 +4422,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_status: {
@@ -4520,6 +4527,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_stop: {
@@ -4565,6 +4579,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_restart: {
@@ -4605,6 +4626,13 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -4743,6 +4771,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_patchEnv: {
@@ -4787,6 +4822,13 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -4887,6 +4929,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_enableLoadBalancer: {
@@ -4940,6 +4989,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_removeLoadBalancer: {
@@ -4980,6 +5036,13 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -5132,6 +5195,13 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
   Apps_removeSleep: {
@@ -5172,6 +5242,13 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -5628,7 +5705,11 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Every build slot of the plan is taken by uploads, queued and running builds (code quota_exceeded, quota concurrentBuilds); nothing of the body is read or kept */
+      /**
+       * @description Every build slot of the plan is taken by uploads, queued and running builds (code quota_exceeded, quota concurrentBuilds); nothing of the body is read or kept
+       *
+       *     The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After)
+       */
       429: {
         headers: {
           [name: string]: unknown;
@@ -5868,6 +5949,13 @@ export interface operations {
       };
       /** @description The app has no release yet (code no_release) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s budget of changes that start or stop containers is spent (problem+json, code change_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };

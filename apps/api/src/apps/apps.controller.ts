@@ -25,6 +25,7 @@ import type { Principal } from '../../../../libs/identity/index.js';
 import { AppNameParam } from './app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
+import { ContainerChange } from '../http/container-change.guard.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
 import { IntParamPipe } from '../http/int-param.pipe.js';
 import {
@@ -91,6 +92,7 @@ export class AppsController {
   }
 
   @Patch('apps/:app')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'Scaling; poll the Location until converged')
   @ApiOperation({ summary: 'Scale the app to a number of replicas' })
@@ -104,6 +106,7 @@ export class AppsController {
   }
 
   @Post('apps/:app/start')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'Starting; poll the Location until converged')
   @ApiOperation({ summary: 'Run the current release with the desired replicas' })
@@ -114,6 +117,7 @@ export class AppsController {
   }
 
   @Post('apps/:app/stop')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'Stopping; poll the Location until converged')
   @ApiOperation({ summary: 'Stop every replica (SIGTERM, then SIGKILL after the grace period)' })
@@ -122,6 +126,7 @@ export class AppsController {
   }
 
   @Post('apps/:app/restart')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'Restarting one replica at a time; poll the Location until converged')
   @ApiOperation({ summary: 'Replace every replica with a fresh container, without downtime' })
@@ -154,6 +159,7 @@ export class AppsController {
   }
 
   @Put('apps/:app/env')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'A new release carries the env; poll until converged')
   @ApiOperation({ summary: 'Replace the env vars (encrypted at rest); makes a new release when one exists' })
@@ -166,6 +172,7 @@ export class AppsController {
   }
 
   @Patch('apps/:app/env')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'A new release carries the env; poll until converged')
   @ApiOperation({
@@ -188,6 +195,7 @@ export class AppsController {
   }
 
   @Post('apps/:app/releases/:version/rollback')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'A new release restores the old one; poll until converged')
   @ApiOperation({ summary: 'Make a new release from an old one: same image, env, size and replicas' })
@@ -204,6 +212,7 @@ export class AppsController {
   }
 
   @Put('apps/:app/load-balancer')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'The balancer starts; poll until converged')
   @ApiOperation({ summary: 'Put a load-balancer container in front of the replicas (plans that allow it)' })
@@ -217,6 +226,7 @@ export class AppsController {
   }
 
   @Delete('apps/:app/load-balancer')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'The balancer is removed; poll until converged')
   @ApiOperation({ summary: 'Remove the load balancer' })
@@ -248,6 +258,7 @@ export class AppsController {
   }
 
   @Put('apps/:app/sleep')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'The app sleeps once idle that long')
   @ApiOperation({
@@ -264,6 +275,7 @@ export class AppsController {
   }
 
   @Delete('apps/:app/sleep')
+  @ContainerChange()
   @Authorize('apps:write')
   @Accepted(AppView, 'The app never sleeps; a sleeping app wakes now')
   @ApiOperation({ summary: 'Keep the app awake: it no longer sleeps when idle' })

@@ -31,6 +31,7 @@ import type { Principal } from '../../../../libs/identity/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader, markReplayed } from '../http/accepted.js';
+import { ContainerChange } from '../http/container-change.guard.js';
 import { HeavyRead } from '../http/heavy-read.guard.js';
 import { IntParamPipe } from '../http/int-param.pipe.js';
 import { streamNdjson, wantsNdjson } from '../http/ndjson.js';
@@ -46,6 +47,7 @@ export class BuildsController {
   ) {}
 
   @Post()
+  @ContainerChange()
   @Authorize('apps:write')
   @IdempotencyKeyHeader()
   @Accepted(BuildView, 'Upload accepted and build queued; poll the Location or follow the log')

@@ -9,7 +9,7 @@ import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { problems } from '../../../../libs/errors/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
-import { TenantReadBudget } from '../../../../libs/read-budget/index.js';
+import { TenantReadBudget } from '../../../../libs/tenant-budgets/index.js';
 
 /** Takes a token of the caller's tenant budget of heavy reads; none left is a 429 with Retry-After. */
 @Injectable()

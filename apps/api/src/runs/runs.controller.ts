@@ -30,6 +30,7 @@ import { RunsService } from '../../../../libs/runs/index.js';
 import { AppNameParam } from '../apps/app-name.param.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
+import { ContainerChange } from '../http/container-change.guard.js';
 import { HeavyRead } from '../http/heavy-read.guard.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
 import { IntParamPipe } from '../http/int-param.pipe.js';
@@ -46,6 +47,7 @@ export class RunsController {
   ) {}
 
   @Post()
+  @ContainerChange()
   @Authorize('apps:write')
   @UseInterceptors(IdempotencyInterceptor)
   @IdempotencyKeyHeader()

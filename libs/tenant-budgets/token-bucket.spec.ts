@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { secondsUntilToken } from './tenant-read-budget.js';
+import { secondsUntilToken } from './token-bucket.js';
 
-describe('heavy read budget', () => {
+describe('tenant token bucket', () => {
   it('waits until the bucket refills to one whole token, at least a second', () => {
     expect(secondsUntilToken(0, 1)).toBe(1);
     expect(secondsUntilToken(0, 0.1)).toBe(10);
