@@ -27,6 +27,7 @@ import {
   renderRouterConfig,
   type AcmeChallengeAnswer,
 } from './router-config.js';
+import { RouterTrafficCollector } from './router-traffic.js';
 import { routerContainerName, routerContainerSpec } from './router-container.js';
 import { routingTable, type RoutingRows } from './routing-table.js';
 import { WakerEndpoint } from './waker-endpoint.js';
@@ -71,6 +72,7 @@ export class EdgeRouter {
     @Inject(BERTH_KEYS) private readonly keys: BerthKeys,
     private readonly acme: AcmeRepository,
     private readonly waker: WakerEndpoint,
+    private readonly traffic: RouterTrafficCollector,
   ) {}
 
   /** One pass over every host; a host that fails is logged and retried at the next pass. */
@@ -230,7 +232,17 @@ export class EdgeRouter {
     host: Host,
     options: { text: string; hash: string; existing: string | undefined },
   ): Promise<void> {
-    if (options.existing) await engine.removeContainer({ id: options.existing, force: true });
+    if (options.existing) {
+      // Its log goes with it: the requests it served since the last pass are counted for egress first.
+      await this.traffic
+        .collect(host)
+        .catch((err) =>
+          this.logger.warn(
+            `router traffic of host ${host.name} before its router is recreated: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+        );
+      await engine.removeContainer({ id: options.existing, force: true });
+    }
     const marker = `berth-router ${options.hash} start`;
     const spec = routerContainerSpec({
       httpPort: this.settings.httpPort,

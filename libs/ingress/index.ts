@@ -7,6 +7,8 @@ export {
   type RouterServer,
 } from './router-config.js';
 export { EdgeRouter } from './edge-router.js';
+export { IngressLoop } from './ingress-loop.js';
+export { RouterTrafficCollector } from './router-traffic.js';
 export { parseRouterAccessLine, routerLogText, type RouterAccessLine } from './router-access-log.js';
 export { appRouterLines, RouterLogs, type RouterLogSource, type RouterSourceLine } from './router-logs.js';
 export { IngressModule } from './ingress.module.js';

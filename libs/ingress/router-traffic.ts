@@ -13,7 +13,7 @@ const MAX_LINES_PER_PASS = 50_000;
  * router's container log from where the last pass stopped (`since` rounded down to the millisecond,
  * then lines up to the stored (timestamp, ordinal) skipped) and records the bytes of its access lines
  * together with the new position. A router that was recreated is a new container: its log is counted from
- * its start (lines its predecessor wrote after the last pass are not billed). Runs after each router
+ * its start (EdgeRouter counts its predecessor's last lines before it removes it). Runs after each router
  * sync, in the process that holds the ingress lock.
  */
 @Injectable()

@@ -4,7 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
-import { defaultHostname } from '../../libs/ingress/index.js';
+import { DataSource } from 'typeorm';
+import {
+  defaultHostname,
+  EdgeRouter,
+  IngressLoop,
+  RouterTrafficCollector,
+} from '../../libs/ingress/index.js';
 import { signupOwner, startTestApi, type Session, type TestApi } from '../support/api.js';
 import { tarGz } from '../support/archives.js';
 import { cleanupTestRun, ensureRuntimeImage, testEngine, waitFor } from '../support/docker.js';
@@ -263,4 +269,43 @@ describe('router lines, egress, WebSocket and HTTP/2 through the edge router', (
     expect(csv.text.split('\r\n')[0]).toContain('bytesIn,bytesOut');
     expect(csv.text).toContain(',egress,');
   }, 200_000);
+
+  // Last in the file: it stops the ingress loop, so that the router's recreate is the only chance to
+  // count these requests (the loop's next pass would otherwise count them before the kill).
+  it('bills the requests a router served before it died and was recreated', async () => {
+    await api.app.get(IngressLoop).onApplicationShutdown();
+    const collector = api.app.get(RouterTrafficCollector);
+    const appId = (await api.http.get('/v1/apps/echo').set(owner.auth).expect(200)).body.id as string;
+    // Staged and metered bytes in one statement: the meter moves them between the tables atomically.
+    const billed = async () =>
+      Number(
+        (
+          await api.app.get(DataSource).query<{ n: string }[]>(
+            `SELECT (SELECT coalesce(sum(bytes_out), 0) FROM router_traffic WHERE app_id = $1)
+                  + (SELECT coalesce(sum(bytes_out), 0) FROM usage_records
+                      WHERE kind = 'egress' AND subject_id = $1) AS n`,
+            [appId],
+          )
+        )[0]!.n,
+      );
+    await collector.collectAll(); // what was served so far, so the difference is the requests below
+    const before = await billed();
+    for (let i = 0; i < REQUESTS; i++) {
+      expect((await getWithHost(`http://127.0.0.1:${routerPort}/lost-${i}`, host)).status).toBe(200);
+    }
+    const router = `berth-router-${routerPort}`;
+    await engine.killContainer({ id: router });
+    await waitFor(
+      'the router to stop',
+      async () => !(await engine.inspectContainer({ id: router }))?.running,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      },
+    );
+    await api.app.get(EdgeRouter).syncAll(); // recreates it
+    expect((await engine.inspectContainer({ id: router }))?.running).toBe(true);
+    await collector.collectAll();
+    expect((await billed()) - before).toBeGreaterThanOrEqual(REQUESTS * BODY_BYTES);
+  }, 60_000);
 });
