@@ -8,7 +8,7 @@ import { TenantNetworks } from '../networks/index.js';
 import { NoCapacityError, placeReplicas } from '../scheduler/index.js';
 import { CRASHLOOP_THRESHOLD, planConvergence } from './convergence.js';
 import { ReleasePhaseGate } from './release-phase.js';
-import { ReplicaLifecycle } from './replica-lifecycle.js';
+import { ReplicaLifecycle, ReplicaNotWantedError } from './replica-lifecycle.js';
 import { WEB_ROLE } from './replica-role.js';
 import { placementHosts } from './placement-hosts.js';
 import { type AppPassState, loadPassState } from './reconcile-pass-state.js';
@@ -239,6 +239,7 @@ export class Reconciler {
         await Promise.all(
           placements.map((p) =>
             this.lifecycle.createWebReplica(app, release, hostById.get(p.hostId)!).catch((err) => {
+              if (err instanceof ReplicaNotWantedError) return; // the next pass sees the stop
               failure = `a replica failed to start: ${err instanceof Error ? err.message : String(err)}`;
             }),
           ),

@@ -24,6 +24,11 @@ export const READINESS_TIMEOUT_MS = 60_000;
 /** A row whose container never showed up after this long is given up (the next pass places another). */
 const CREATION_TIMEOUT_MS = 30_000;
 
+/** The app stopped, slept or was deleted while its replica's image and network were being made ready. */
+export class ReplicaNotWantedError extends Error {
+  override readonly name = 'ReplicaNotWantedError';
+}
+
 /**
  * The life of one replica, web replica or load balancer alike (ReplicaRole says what differs): created
  * row first, then container (adopted by its label when this process dies in between), observed (Docker's
@@ -102,6 +107,9 @@ export class ReplicaLifecycle {
         this.images.ensureOn(host, draft.image, draft.imageDigest),
         this.networks.ensure({ host, tenantId: app.tenantId }),
       ]);
+      // The image can take long to reach a pool host, and the stop waits behind this pass (the per-app
+      // lock): an app stopped, asleep or deleted meanwhile gets no container to start and remove at once.
+      if (!(await this.appRuns(app.id))) throw new ReplicaNotWantedError(`app ${app.id} no longer runs`);
       const spec = await draft.spec({ replicaId: replica.id, instance });
       const { id } = await engine.createContainer({ ...spec, name: replica.containerName });
       // Recorded while it starts (a container started before its id is saved is adopted by its label);
@@ -115,6 +123,10 @@ export class ReplicaLifecycle {
       await this.recordStarted(role, replica.id, await engine.inspectContainer({ id }));
       return this.replicas.byId(replica.id);
     } catch (err) {
+      if (err instanceof ReplicaNotWantedError) {
+        await this.replicas.markGone(replica.id, {});
+        throw err;
+      }
       const message = describe(err);
       this.logger.warn(`${role.name} replica ${replica.id} of app ${app.id} failed to start: ${message}`);
       const current = await this.replicas.byId(replica.id);
@@ -274,6 +286,15 @@ export class ReplicaLifecycle {
     await this.replicas.closeRun(replica.id, stoppedAt);
     await this.replicas.markGone(replica.id, { stoppedAt });
     this.logger.log(`app ${replica.appId}: ${role.name} replica ${replica.id} removed`);
+  }
+
+  private async appRuns(appId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM apps
+        WHERE id = $1 AND desired_state = 'running' AND deleting_at IS NULL AND sleeping_since IS NULL`,
+      [appId],
+    );
+    return rows.length > 0;
   }
 
   /** Opens a run at Docker's StartedAt (once per start) and marks the replica `starting`. */

@@ -5,7 +5,7 @@ import type { Host } from '../../hosts/index.js';
 import { NoCapacityError, placeReplicas } from '../../scheduler/index.js';
 import { restartDue } from '../convergence.js';
 import { placementHosts } from '../placement-hosts.js';
-import { ReplicaLifecycle } from '../replica-lifecycle.js';
+import { ReplicaLifecycle, ReplicaNotWantedError } from '../replica-lifecycle.js';
 import type { Replica } from '../replica.entity.js';
 import { ReplicasRepository } from '../replicas.repository.js';
 import { LoadBalancerConfigSync } from './load-balancer-config-sync.js';
@@ -144,6 +144,7 @@ export class LoadBalancerManager {
       );
       return null;
     } catch (err) {
+      if (err instanceof ReplicaNotWantedError) return null; // the next pass sees the stop
       return `load balancer failed to start: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
