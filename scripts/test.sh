@@ -80,7 +80,7 @@ NO_DOCKER_E2E=(
   test/database.e2e-spec.ts test/embedded-database.e2e-spec.ts test/errors.e2e-spec.ts test/fuzz.e2e-spec.ts
   test/identity.e2e-spec.ts test/logs/build-follow-slot.e2e-spec.ts test/logs/log-stream-protocol.e2e-spec.ts
   test/logs/stream-revocation.e2e-spec.ts test/metering/egress-ledger.e2e-spec.ts
-  test/metering/usage-api.e2e-spec.ts test/openapi.e2e-spec.ts test/read-budget.e2e-spec.ts
+  test/metering/usage-api.e2e-spec.ts test/openapi.e2e-spec.ts test/read-budget.e2e-spec.ts test/change-budget.e2e-spec.ts
 )
 NETWORKS_E2E=(test/tenant-networks.e2e-spec.ts)
 ignore_pattern="$(printf '%s|' "${NO_DOCKER_E2E[@]}" "${NETWORKS_E2E[@]}")"
