@@ -10,6 +10,7 @@ import { HostsService } from '../../../libs/hosts/index.js';
 import { OperatorBootstrap } from '../../../libs/identity/index.js';
 import { AppModule } from './app.module.js';
 import { authRateLimit } from './http/auth-rate-limit.js';
+import { requestBodies } from './http/request-bodies.js';
 import { requestLog } from './http/request-log.js';
 import { answerClientErrorsAsProblems } from './http/client-errors.js';
 import { createValidationPipe } from './http/validation.js';
@@ -29,7 +30,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   const logStream = options.logStream ?? pino.destination({ dest: 1, sync: false });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ ...options, logStream }), {
     bufferLogs: true,
-    rawBody: false,
+    // Parsed by requestBodies below, which GET and HEAD skip.
+    bodyParser: false,
     // A provider that refuses its settings (e.g. a malformed BERTH_TENANT_SUBNETS) rejects here, for the
     // caller to report, instead of Nest exiting the process.
     abortOnError: false,
@@ -37,10 +39,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.useLogger(app.get(Logger));
   app.useWebSocketAdapter(new WsAdapter(app));
   app.useGlobalPipes(createValidationPipe());
-  app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', 'loopback');
   const requestLines = requestLog(logStream, options.config.logLevel);
   app.use(requestLines);
+  app.use(requestBodies());
   app.getHttpServer().once('close', () => requestLines.flush());
   // Audit events name the client's address; the services writing them see it through this context. It is
   // worked out (trusted proxies, X-Forwarded-For) only when an event is written, not on every read.
