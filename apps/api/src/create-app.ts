@@ -1,14 +1,13 @@
-import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
 import { pino, type DestinationStream } from 'pino';
 import type { BerthConfig } from '../../../libs/config/index.js';
-import { runWithAuditContext } from '../../../libs/audit/index.js';
 import { HostsService } from '../../../libs/hosts/index.js';
 import { OperatorBootstrap } from '../../../libs/identity/index.js';
 import { AppModule } from './app.module.js';
+import { auditContext } from './http/audit-context.js';
 import { authRateLimit } from './http/auth-rate-limit.js';
 import { requestBodies } from './http/request-bodies.js';
 import { requestLog } from './http/request-log.js';
@@ -44,18 +43,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   app.use(requestLines);
   app.use(requestBodies());
   app.getHttpServer().once('close', () => requestLines.flush());
-  // Audit events name the client's address; the services writing them see it through this context. It is
-  // worked out (trusted proxies, X-Forwarded-For) only when an event is written, not on every read.
-  app.use((request: Request, _response: unknown, next: () => void) =>
-    runWithAuditContext(
-      {
-        get address() {
-          return request.ip ?? null;
-        },
-      },
-      next,
-    ),
-  );
+  app.use(auditContext);
   app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
   app.enableShutdownHooks();
   answerClientErrorsAsProblems(app.getHttpServer());
