@@ -1,16 +1,16 @@
-import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
 import { pino, type DestinationStream } from 'pino';
 import type { BerthConfig } from '../../../libs/config/index.js';
-import { runWithAuditContext } from '../../../libs/audit/index.js';
 import { HostsService } from '../../../libs/hosts/index.js';
 import { OperatorBootstrap } from '../../../libs/identity/index.js';
 import { parseSubnetPool } from '../../../libs/networks/index.js';
 import { AppModule } from './app.module.js';
+import { auditContext } from './http/audit-context.js';
 import { authRateLimit } from './http/auth-rate-limit.js';
+import { requestBodies } from './http/request-bodies.js';
 import { requestLog } from './http/request-log.js';
 import { answerClientErrorsAsProblems } from './http/client-errors.js';
 import { createValidationPipe } from './http/validation.js';
@@ -33,7 +33,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
   const logStream = options.logStream ?? pino.destination({ dest: 1, sync: false });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ ...options, logStream }), {
     bufferLogs: true,
-    rawBody: false,
+    // Parsed by requestBodies below, which GET and HEAD skip.
+    bodyParser: false,
     // A provider that refuses its settings (e.g. a malformed BERTH_TENANT_SUBNETS) rejects here, for the
     // caller to report, instead of Nest exiting the process.
     abortOnError: false,
@@ -57,23 +58,12 @@ async function configure(
   app.useLogger(app.get(Logger));
   app.useWebSocketAdapter(new WsAdapter(app));
   app.useGlobalPipes(createValidationPipe());
-  app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', 'loopback');
   const requestLines = requestLog(logStream, options.config.logLevel);
   app.use(requestLines);
+  app.use(requestBodies());
   app.getHttpServer().once('close', () => requestLines.flush());
-  // Audit events name the client's address; the services writing them see it through this context. It is
-  // worked out (trusted proxies, X-Forwarded-For) only when an event is written, not on every read.
-  app.use((request: Request, _response: unknown, next: () => void) =>
-    runWithAuditContext(
-      {
-        get address() {
-          return request.ip ?? null;
-        },
-      },
-      next,
-    ),
-  );
+  app.use(auditContext);
   app.use('/v1/auth', authRateLimit(options.config.loginRateLimitPerMinute));
   app.enableShutdownHooks();
   answerClientErrorsAsProblems(app.getHttpServer());

@@ -20,7 +20,7 @@ export class UsersController {
   @ApiOperation({ summary: 'The caller: user (or API key), tenant and effective permissions' })
   @ApiOkResponse({ type: MeView })
   async me(@CurrentPrincipal() principal: Principal): Promise<MeView> {
-    return MeView.from(await this.users.me(principal));
+    return MeView.of(principal, () => this.users.me(principal));
   }
 
   @Get('users')
