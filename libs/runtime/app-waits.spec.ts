@@ -1,7 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { App, Release } from '../apps/index.js';
 import type { AppOverview, ReplicaOverview } from './app-overview.service.js';
-import { decide } from './app-waits.js';
+import type { DataSource } from 'typeorm';
+import type { AppsService } from '../apps/index.js';
+import type { Principal } from '../identity/index.js';
+import type { AppListCache } from './app-list-cache.js';
+import type { AppOverviewService } from './app-overview.service.js';
+import { AppWaits, decide } from './app-waits.js';
 import type { Replica, ReplicaState } from './replica.entity.js';
 
 const release = (id: string, version: number) => ({ id, version }) as Release;
@@ -60,5 +65,57 @@ describe('decide (what GET /v1/apps/{app}/wait answers)', () => {
   it('fails when a newer release superseded the awaited one before it ran', () => {
     const result = decide(app('r3'), 'r2', overview(release('r3', 3), [replica('r2', 2, 'stopping')]));
     expect(result).toMatchObject({ outcome: 'failed', reason: 'superseded by release v3' });
+  });
+});
+
+describe('AppWaits.wait', () => {
+  // Timers are fake and never advanced past the wait's re-check: only a notification or the close wakes it.
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+  const principal = { tenantId: 't1', userId: 'u1', role: 'owner' } as unknown as Principal;
+
+  /** A service whose app has release r1, with a running replica once `ready` is set. */
+  function fixture() {
+    const state = { ready: false, listeners: [] as ((tenantId: string) => void)[] };
+    const apps = { get: async () => app('r1') } as unknown as AppsService;
+    const overviews = {
+      overview: async () =>
+        overview(
+          release('r1', 1),
+          state.ready ? [replica('r1', 1, 'running')] : [replica('r1', 1, 'starting')],
+        ),
+    } as unknown as AppOverviewService;
+    const listCache = {
+      onChange: (listener: (tenantId: string) => void) => {
+        state.listeners.push(listener);
+        return () => state.listeners.splice(state.listeners.indexOf(listener), 1);
+      },
+    } as unknown as AppListCache;
+    const waits = new AppWaits({} as DataSource, apps, overviews, listCache);
+    return { state, waits };
+  }
+
+  it("answers when a change of the tenant's apps is heard, not only at its re-check", async () => {
+    const { state, waits } = fixture();
+    const answer = waits.wait(principal, 'web', {}, 60_000);
+    await jest.advanceTimersByTimeAsync(10);
+    state.ready = true;
+    for (const listener of [...state.listeners]) listener('another-tenant');
+    for (const listener of [...state.listeners]) listener('t1');
+    expect(await answer).toMatchObject({ outcome: 'ready', releaseVersion: 1 });
+    expect(state.listeners).toHaveLength(0);
+  });
+
+  it('lets open waits answer at once when the process closes', async () => {
+    const { state, waits } = fixture();
+    const answer = waits.wait(principal, 'web', {}, 60_000);
+    await jest.advanceTimersByTimeAsync(10);
+    waits.beforeApplicationShutdown();
+    expect(await answer).toMatchObject({ outcome: 'timeout' });
+    expect(state.listeners).toHaveLength(0);
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { type App, AppsService, Release } from '../apps/index.js';
@@ -37,8 +37,11 @@ export interface AppWaitResult {
  * AppListChanges notify on commit, whichever process made the change) and at least every RECHECK_MS.
  */
 @Injectable()
-export class AppWaits {
+export class AppWaits implements BeforeApplicationShutdown {
   private readonly waitsByTenant = new Map<string, number>();
+  /** Set when the process closes: open waits answer at once, so the HTTP server is not held by them. */
+  private closing = false;
+  private readonly wakeOnClose = new Set<() => void>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -68,12 +71,14 @@ export class AppWaits {
       changed = true;
       wake?.();
     });
+    const wakeForClose = () => wake?.();
+    this.wakeOnClose.add(wakeForClose);
     try {
       const deadline = Date.now() + Math.min(timeoutMs, MAX_WAIT_MS);
       for (;;) {
         changed = false;
         const result = await this.check(p, name, target);
-        if (result.outcome !== 'timeout' || Date.now() >= deadline) return result;
+        if (result.outcome !== 'timeout' || Date.now() >= deadline || this.closing) return result;
         if (changed) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(RECHECK_MS, deadline - Date.now()));
@@ -86,10 +91,16 @@ export class AppWaits {
       }
     } finally {
       unsubscribe();
+      this.wakeOnClose.delete(wakeForClose);
       const left = (this.waitsByTenant.get(tenantId) ?? 1) - 1;
       if (left > 0) this.waitsByTenant.set(tenantId, left);
       else this.waitsByTenant.delete(tenantId);
     }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    for (const wakeWait of this.wakeOnClose) wakeWait();
   }
 
   /** Where the awaited release stands now ('timeout': not decided yet). */
