@@ -43,6 +43,50 @@ export async function waitServing(
   );
 }
 
+/** What GET /v1/apps/{app}/wait answers (the fields the benchmarks read). */
+export interface WaitAnswer {
+  outcome: 'ready' | 'failed' | 'timeout';
+  reason: string | null;
+  release: number | null;
+  endpoints: string[];
+}
+
+/**
+ * What a deploying client (`berth deploy`, a CI script) does after its upload instead of polling:
+ * `GET /v1/apps/{app}/wait?build=<id>` (a long poll that answers once a web replica of the build's
+ * release is ready, with that release's endpoints; asked again when it answers `timeout`), then calls
+ * an endpoint it named until it answers 200 with `body` (every 100 ms, as the raw side polls its port;
+ * Berth lists a replica only once it accepts connections, so the first call normally answers).
+ * `onAnswered` gets the time the wait answered ready.
+ */
+export async function waitDeployed(
+  client: ApiClient,
+  app: string,
+  options: { buildId: string; body: string; timeoutMs: number; onAnswered?: (at: number) => void },
+): Promise<string[]> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const timeout = Math.max(1, Math.min(30_000, deadline - Date.now()));
+    const { body: answer } = await client.call<WaitAnswer>(
+      'GET',
+      `/v1/apps/${app}/wait?build=${options.buildId}&timeout=${timeout}`,
+      { expect: 200 },
+    );
+    if (answer.outcome === 'failed') throw new Error(`deploy of ${app} failed: ${answer.reason}`);
+    if (answer.outcome === 'ready') {
+      options.onAnswered?.(Date.now());
+      const endpoints = answer.endpoints;
+      await waitUntil(
+        `an endpoint of ${app} v${answer.release} answering 200`,
+        async () => (await Promise.all(endpoints.map((url) => answers200(url, options.body)))).some(Boolean),
+        { timeoutMs: Math.max(1000, deadline - Date.now()) },
+      );
+      return endpoints;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${app} to deploy: ${answer.reason}`);
+  }
+}
+
 /**
  * A diagnostic next to waitServing: resolves once `count` running containers of the app, found in
  * Docker by label (not through the API), have answered HTTP 200 on their published ports. The gap

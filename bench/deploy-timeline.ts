@@ -2,7 +2,7 @@
  * Where a warm deploy's time goes, step by step (a diagnostic next to the deploy bench, not a benchmark):
  * `node dist/bench/deploy-timeline.js [rounds]` starts the bench stack, deploys the bench's Express app
  * once (cold, untimed), then `rounds` code-only changes (default 3), and for each prints one line per
- * step from the clocks that saw it: the client (upload, the first poll listing the new endpoint, the
+ * step from the clocks that saw it: the client (upload, GET /v1/apps/{app}/wait answering ready, the
  * first 200), the builds and replicas tables, the build log (written in 200 ms batches), Docker's own
  * Created/StartedAt of the new container. Method and figures: bench/README.md, "Deploy latency", "Where a warm deploy's time goes".
  */
@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { DataSource } from 'typeorm';
 import { expressApp } from './bench-archives.js';
 import { BenchStack } from './bench-stack.js';
-import { deleteApps, waitServing } from './berth-waits.js';
+import { deleteApps, waitDeployed, waitServing } from './berth-waits.js';
 import { formatMs, median } from './probes.js';
 
 interface Row {
@@ -40,8 +40,13 @@ async function main(rounds: number): Promise<void> {
       const buildId = await client.upload('timeline', archive);
       const uploaded = Date.now();
       let listedAt: number | undefined;
-      const before = new Set((await client.app('timeline')).endpoints);
-      const served = await waitServingTimed(client, marker, before, (at) => (listedAt ??= at));
+      await waitDeployed(client, 'timeline', {
+        buildId,
+        body: marker,
+        timeoutMs: 120_000,
+        onAnswered: (at) => (listedAt = at),
+      });
+      const served = Date.now();
       const t = (d: Date | string | null | undefined) => (d ? new Date(d).getTime() - t0 : NaN);
       const [build] = await db.query(
         'SELECT created_at, started_at, finished_at, release_id FROM builds WHERE id = $1',
@@ -71,7 +76,7 @@ async function main(rounds: number): Promise<void> {
 
         ['container started (Docker StartedAt)', t(replica.started_at)],
         ...events.map((e): [string, number] => [`event ${e.type} (transaction start)`, t(e.at)]),
-        ['first poll listing the new endpoint', (listedAt ?? NaN) - t0],
+        ['GET /wait answered ready (the new endpoint)', (listedAt ?? NaN) - t0],
         ['first 200 with the new body', served - t0],
       ];
       timeline.sort((a, b) => a[1] - b[1]);
@@ -88,26 +93,6 @@ async function main(rounds: number): Promise<void> {
     await deleteApps(client, stack.engine, [{ name: 'timeline', id: app.id }]);
   } finally {
     await stack.close();
-  }
-}
-
-/** waitServing with the time the new endpoint was first listed, and the time it first served `body`. */
-async function waitServingTimed(
-  client: Awaited<ReturnType<BenchStack['tenant']>>,
-  body: string,
-  before: Set<string>,
-  onListed: (at: number) => void,
-): Promise<number> {
-  for (;;) {
-    const state = await client.app('timeline');
-    const polledAt = Date.now();
-    const fresh = state.endpoints.filter((url) => !before.has(url));
-    if (fresh.length > 0) onListed(polledAt);
-    for (const url of fresh) {
-      const res = await fetch(url).catch(() => undefined);
-      if (res?.ok && (await res.text()) === body) return Date.now();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import type { ApiClient } from './api-client.js';
 import { expressApp, minimalApp } from './bench-archives.js';
 import { BENCH_PLAN, type BenchContext } from './bench-stack.js';
-import { deleteApps, waitServing } from './berth-waits.js';
+import { deleteApps, waitDeployed } from './berth-waits.js';
 import { answers200, formatMs, median, now, waitUntil } from './probes.js';
 import { rawBuild, rawRun, type RawTarget } from './raw-docker.js';
 import type { BenchOutcome, BenchRow } from './report.js';
@@ -173,7 +173,7 @@ async function berthDeploy(
   const t0 = now();
   const buildId = await client.upload(app, archive);
   const uploadMs = now() - t0;
-  await waitServing(client, app, { count: 1, body, buildId, timeoutMs: DEPLOY_TIMEOUT_MS });
+  await waitDeployed(client, app, { buildId, body, timeoutMs: DEPLOY_TIMEOUT_MS });
   const totalMs = now() - t0;
   const build = (
     await client.call<{ createdAt: string; startedAt: string; finishedAt: string }>(

@@ -2,6 +2,7 @@
 export { TEST_RUN_LABEL } from './engine-labels.js';
 export { EnginePool } from './engine-pool.js';
 export { HOSTS_ENTITIES } from './entities.js';
+export { parseHostEndpoint, type HostEndpoint } from './host-endpoint.js';
 export { HostGuard } from './host-guard.js';
 export {
   HOST_GUARD_LABEL,

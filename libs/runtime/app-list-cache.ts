@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -22,6 +23,8 @@ export const APP_LIST_CHANGES_CHANNEL = 'berth_app_list_changes';
 export class AppListCache implements OnModuleInit, OnApplicationShutdown {
   private readonly memo: TenantListMemo<AppSummary[]>;
   private readonly channel: NotificationChannel;
+  /** Hears every change this cache hears: the tenant id, or '' for every tenant (AppWaits waits on it). */
+  private readonly changes = new EventEmitter();
 
   constructor(
     @Inject(BERTH_CONFIG) config: BerthConfig,
@@ -31,9 +34,17 @@ export class AppListCache implements OnModuleInit, OnApplicationShutdown {
     this.channel = new NotificationChannel({
       channel: APP_LIST_CHANGES_CHANNEL,
       dataSource,
-      onMessage: ({ payload }) => (payload === '' ? this.memo.forgetAll() : this.memo.forget(payload)),
-      onReconnect: () => this.memo.forgetAll(),
+      onMessage: ({ payload }) => {
+        if (payload === '') this.memo.forgetAll();
+        else this.memo.forget(payload);
+        this.changes.emit('changed', payload);
+      },
+      onReconnect: () => {
+        this.memo.forgetAll();
+        this.changes.emit('changed', '');
+      },
     });
+    this.changes.setMaxListeners(0);
   }
 
   async onModuleInit(): Promise<void> {
@@ -52,6 +63,12 @@ export class AppListCache implements OnModuleInit, OnApplicationShutdown {
   /** See TenantListMemo.fence: call the returned function once the write is committed (or failed). */
   fence(tenantId: string): () => void {
     return this.memo.fence(tenantId);
+  }
+
+  /** Calls `listener` with the tenant id ('' : every tenant) of each change heard; returns the unsubscribe. */
+  onChange(listener: (tenantId: string) => void): () => void {
+    this.changes.on('changed', listener);
+    return () => this.changes.off('changed', listener);
   }
 
   counts(): TenantListMemoCounts {

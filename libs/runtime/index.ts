@@ -10,6 +10,13 @@ export { type AppSummary } from './app-list-rows.js';
 export { APP_LIST_CHANGES_CHANNEL, AppListCache } from './app-list-cache.js';
 export { TenantListMemo, type TenantListMemoCounts } from './tenant-list-memo.js';
 export { AppsFacade } from './apps.facade.js';
+export {
+  AppWaits,
+  MAX_WAIT_MS,
+  MAX_WAITS_PER_TENANT,
+  type AppWaitResult,
+  type WaitTarget,
+} from './app-waits.js';
 export { RUNTIME_ENTITIES } from './entities.js';
 export {
   configHash,

@@ -3,8 +3,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HEALTH_CHECK_DEFAULTS, type Release, type ReleasesService } from '../apps/index.js';
 import type { Host } from '../hosts/index.js';
+import type { ReadinessTarget } from './readiness.js';
 import { ReplicaHealth } from './replica-health.js';
 import type { Replica } from './replica.entity.js';
+
+/** A health check probes the published port, even when the container's own address is known. */
+const target = (port: number): ReadinessTarget => ({
+  published: { address: '127.0.0.1', port },
+  direct: { address: '127.0.0.1', port: 1 },
+  startedAt: new Date(),
+});
 
 /** ReplicaHealth against a loopback server and releases served from memory. */
 describe('ReplicaHealth', () => {
@@ -45,13 +53,13 @@ describe('ReplicaHealth', () => {
 
   it('makes a starting replica ready only after successThreshold passes, one probe per interval', async () => {
     const starting = replica('r1', 'checked');
-    expect(await health.isReady('127.0.0.1', port, starting)).toBe(false);
+    expect(await health.isReady(target(port), starting)).toBe(false);
     // Not due again within the interval: no second probe, still one pass.
-    expect(await health.isReady('127.0.0.1', port, starting)).toBe(false);
+    expect(await health.isReady(target(port), starting)).toBe(false);
     expect(health.recordsById.get('r1')).toMatchObject({ passes: 1, failures: 0 });
     expect(reads).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await health.isReady('127.0.0.1', port, starting)).toBe(true);
+    expect(await health.isReady(target(port), starting)).toBe(true);
   });
 
   it('probes running replicas with a check and counts failures', async () => {

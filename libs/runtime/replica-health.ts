@@ -4,7 +4,7 @@ import { type HealthCheckSettings, ReleasesService } from '../apps/index.js';
 import type { Host } from '../hosts/index.js';
 import { probeHttp } from './health-probe.js';
 import { type HealthRecord, freshRecord, passedCheck, probeDue, withProbe } from './health-verdict.js';
-import { acceptsConnections } from './readiness.js';
+import { targetAccepts, type ReadinessTarget } from './readiness.js';
 import { WEB_ROLE, type ReplicaRole } from './replica-role.js';
 import type { Replica } from './replica.entity.js';
 
@@ -32,7 +32,7 @@ export class ReplicaHealth {
   /** WEB_ROLE whose readiness is the replica's release's health check. */
   readonly webRole: ReplicaRole = {
     ...WEB_ROLE,
-    isReady: (address, hostPort, replica) => this.isReady(address, hostPort, replica),
+    isReady: (target, replica) => this.isReady(target, replica),
   };
 
   /** The consecutive results of every replica probed so far, by replica id. */
@@ -57,14 +57,16 @@ export class ReplicaHealth {
 
   /**
    * A starting replica is ready once it passed its check `successThreshold` times in a row (probed no
-   * sooner than its grace period and then every interval); without a check, once its port accepts.
+   * sooner than its grace period and then every interval, on its published port); without a check, once
+   * it accepts connections (targetAccepts).
    */
-  async isReady(address: string, hostPort: number, replica?: Replica): Promise<boolean> {
+  async isReady(target: ReadinessTarget, replica?: Replica): Promise<boolean> {
     const check = replica?.releaseId
       ? (await this.checksOf([replica.releaseId])).get(replica.releaseId)
       : null;
-    if (!replica || !check) return acceptsConnections(address, hostPort, 500);
-    const record = await this.probeIfDue(replica, address, hostPort, check, Date.now());
+    if (!replica || !check) return targetAccepts(target);
+    const { address, port } = target.published;
+    const record = await this.probeIfDue(replica, address, port, check, Date.now());
     return passedCheck(record, check);
   }
 

@@ -3,11 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import crypto from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { type App, type Release, ReleasesService } from '../apps/index.js';
-import { hardenedContainerSpec, type ContainerDetails, type ContainerSummary } from '../engine/index.js';
+import {
+  hardenedContainerSpec,
+  tenantNetworkName,
+  type ContainerDetails,
+  type ContainerEngine,
+  type ContainerSummary,
+} from '../engine/index.js';
 import { type Host, EnginePool, ImageDistribution } from '../hosts/index.js';
 import { TenantNetworks } from '../networks/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
 import { orphanContainers, restartBackoffMs } from './convergence.js';
+import { engineIsLocal, readinessTarget } from './readiness.js';
 import {
   APP_PORT,
   REPLICA_LABEL,
@@ -40,6 +47,11 @@ export class ReplicaNotWantedError extends Error {
 @Injectable()
 export class ReplicaLifecycle {
   private readonly logger = new Logger('ReplicaLifecycle');
+  /**
+   * Starting containers' addresses on their tenant network, by container id (read at their start, or once
+   * by the first look of a process that did not start them); dropped once the replica is ready or stops.
+   */
+  private readonly ownAddresses = new Map<string, string>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -170,6 +182,7 @@ export class ReplicaLifecycle {
     const summary = observed.get(replica.containerId);
     if (!summary) {
       if (replica.state === 'pending') return replica;
+      this.ownAddresses.delete(replica.containerId);
       await this.replicas.closeRun(replica.id, new Date());
       await this.replicas.markGone(replica.id, { stoppedAt: new Date(), lastError: 'container disappeared' });
       return null;
@@ -185,7 +198,18 @@ export class ReplicaLifecycle {
         replica = await this.replicas.byId(replica.id);
       }
       if (replica.state === 'starting' && replica.hostPort) {
-        if (await role.isReady(host.publicAddress, replica.hostPort, replica)) {
+        const target = readinessTarget({
+          host,
+          hostPort: replica.hostPort,
+          containerPort: role.port,
+          containerAddress:
+            role.readyOnOwnAddress && engineIsLocal(host.endpoint)
+              ? await this.ownAddress(engine, replica)
+              : undefined,
+          startedAt: replica.startedAt,
+        });
+        if (await role.isReady(target, replica)) {
+          this.ownAddresses.delete(replica.containerId!);
           await this.replicas.markRunning(replica.id);
           replica.state = 'running';
         } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
@@ -201,6 +225,7 @@ export class ReplicaLifecycle {
       (summary.state === 'exited' || summary.state === 'dead') &&
       (replica.state === 'running' || replica.state === 'starting')
     ) {
+      this.ownAddresses.delete(replica.containerId);
       await this.recordCrash(replica, await engine.inspectContainer({ id: replica.containerId }));
       return this.replicas.byId(replica.id);
     }
@@ -279,6 +304,7 @@ export class ReplicaLifecycle {
 
   private async stopAndMarkGone(role: ReplicaRole, replica: Replica, host: Host | undefined): Promise<void> {
     let stoppedAt = new Date();
+    if (replica.containerId) this.ownAddresses.delete(replica.containerId);
     if (host && host.status !== 'down' && replica.containerId) {
       const engine = await this.pool.engineFor(host);
       stoppedAt = (await role.stopAndRemove(engine, replica.containerId)) ?? stoppedAt;
@@ -304,16 +330,31 @@ export class ReplicaLifecycle {
     details: ContainerDetails | undefined,
   ): Promise<void> {
     if (!details) return;
+    // A restarted container may have another address: the one read now replaces any kept.
+    this.ownAddresses.delete(details.id);
     const port = details.ports.find((p) => p.containerPort === role.port)?.hostPort ?? null;
     const startedAt = details.startedAt ?? new Date();
     const started = { containerId: details.id, running: details.running, hostPort: port, startedAt };
     await this.dataSource.transaction(async (manager) => {
       const replica = await this.replicas.lockById(manager, replicaId);
+      const address = details.networks[tenantNetworkName(replica.tenantId)]?.ipAddress;
+      if (details.running && role.readyOnOwnAddress && address) this.ownAddresses.set(details.id, address);
       await this.replicas.markStarted(manager, replica, started);
       if (!details.running) return;
       const planId = await this.tenantPlans.planIdOf(replica.tenantId, manager);
       await this.replicas.openRun(manager, replica, started, planId);
     });
+  }
+
+  /** The starting replica's container address on its tenant network (undefined: it has none). */
+  private async ownAddress(engine: ContainerEngine, replica: Replica): Promise<string | undefined> {
+    const id = replica.containerId!;
+    const known = this.ownAddresses.get(id);
+    if (known !== undefined) return known;
+    const details = await engine.inspectContainer({ id });
+    const address = details?.networks[tenantNetworkName(replica.tenantId)]?.ipAddress ?? '';
+    this.ownAddresses.set(id, address);
+    return address;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ContainerEngine, ContainerSpec } from '../engine/index.js';
 import type { Host } from '../hosts/index.js';
-import { acceptsConnections } from './readiness.js';
+import { targetAccepts, type ReadinessTarget } from './readiness.js';
 import type { Replica, ReplicaRole as RoleName } from './replica.entity.js';
 
 /** The port every app listens on inside its container (the PORT contract); balancers listen on it too. */
@@ -22,7 +22,9 @@ export interface ReplicaRole {
    * True once the replica serves on its published port (a `starting` replica becomes `running`); web
    * replicas of a release with a health check must pass it (ReplicaHealth).
    */
-  isReady(address: string, hostPort: number, replica?: Replica): Promise<boolean>;
+  isReady(target: ReadinessTarget, replica?: Replica): Promise<boolean>;
+  /** Whether isReady uses the container's own address when given one (else the lifecycle never looks it up). */
+  readyOnOwnAddress: boolean;
   /**
    * Stops and removes the container; resolves with the time Docker says it stopped (undefined when it
    * did not say).
@@ -49,7 +51,8 @@ export interface ReplicaDraft {
 export const WEB_ROLE: ReplicaRole = {
   name: 'web',
   port: APP_PORT,
-  isReady: (address, hostPort) => acceptsConnections(address, hostPort, 500),
+  isReady: (target) => targetAccepts(target),
+  readyOnOwnAddress: true,
   /** SIGTERM (Docker's init hands it to node), the grace period, SIGKILL. */
   async stopAndRemove(engine, id) {
     await engine.stopContainer({ id, graceSeconds: STOP_GRACE_SECONDS });

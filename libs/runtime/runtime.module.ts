@@ -6,6 +6,7 @@ import { HostsModule } from '../hosts/index.js';
 import { NetworksModule } from '../networks/index.js';
 import { AppCleanup } from './app-cleanup.js';
 import { AppListCache } from './app-list-cache.js';
+import { AppWaits } from './app-waits.js';
 import { AppOverviewService } from './app-overview.service.js';
 import { AppsFacade } from './apps.facade.js';
 import { RolloutGuard } from './auto-rollback.js';
@@ -42,6 +43,7 @@ import { ReplicasRepository } from './replicas.repository.js';
     AppOverviewService,
     AppListCache,
     AppsFacade,
+    AppWaits,
     HostRemoval,
     ReplicasRepository,
     ReplicaHealth,
@@ -54,6 +56,7 @@ import { ReplicasRepository } from './replicas.repository.js';
     AppOverviewService,
     AppListCache,
     AppsFacade,
+    AppWaits,
     HostRemoval,
     ReplicasRepository,
   ],

@@ -106,6 +106,9 @@ export const LB_ROLE: ReplicaRole = {
   port: APP_PORT,
   // The settle a web replica had before it was cut to 100 ms: a balancer listed early answered its first
   // request with a reset once in CI, and its start is not on a deploy's path.
-  isReady: (address, hostPort) => acceptsConnections(address, hostPort, 500, LB_READINESS_SETTLE_MS),
+  // Only the published port, with its settle: whether the reset seen in CI came from the proxy is not known.
+  isReady: ({ published }) =>
+    acceptsConnections(published.address, published.port, 500, LB_READINESS_SETTLE_MS),
+  readyOnOwnAddress: false,
   stopAndRemove: softStopBalancer,
 };

@@ -526,6 +526,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app}/wait': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Wait (long poll) until a web replica of a release answers: the release of `build`, release `release`, or the current one
+     * @description Answers as soon as it is decided, or after `timeout` ms with outcome timeout (ask again). Each wait takes one of the tenant’s heavy reads; at most 10 waits of one tenant at once per API process (429, code too_many_waits).
+     */
+    get: operations['Apps_wait'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app}/start': {
     parameters: {
       query?: never;
@@ -1924,6 +1944,29 @@ export interface components {
       statusUrl: string;
       /** @example 2026-11-23T14:00:00.000Z */
       createdAt: string;
+    };
+    AppWaitView: {
+      /**
+       * @description ready: a web replica of the release answers (its endpoints below); failed: it never will (the build failed, the release crashloops or was superseded); timeout: neither yet, ask again
+       * @example ready
+       * @enum {string}
+       */
+      outcome: 'ready' | 'failed' | 'timeout';
+      /** @example null */
+      reason: string | null;
+      /**
+       * @description The awaited release
+       * @example 7
+       */
+      release: number | null;
+      /**
+       * @description The endpoints of the release's running web replicas
+       * @example [
+       *       "http://127.0.0.1:49153"
+       *     ]
+       */
+      endpoints: string[];
+      app: components['schemas']['AppView'];
     };
     ScaleAppRequest: {
       /** @example 3 */
@@ -4466,6 +4509,62 @@ export interface operations {
       };
       /** @description No such app in your tenant (code not_found) */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  Apps_wait: {
+    parameters: {
+      query?: {
+        /** @description Wait for the release this build makes (what a deploying client knows after its upload) */
+        build?: string;
+        /** @description Wait for this release (by version) */
+        release?: number;
+        /** @description Milliseconds to wait at most (default 30000); then the answer says timeout */
+        timeout?: number;
+      };
+      header?: never;
+      path: {
+        app: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AppWaitView'];
+        };
+      };
+      /** @description Missing or invalid credentials (problem+json, code unauthorized) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Role or scope does not allow this (problem+json, code forbidden) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description No such app in your tenant (code not_found) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The tenant’s heavy read budget is spent (problem+json, code read_budget_exhausted, Retry-After) */
+      429: {
         headers: {
           [name: string]: unknown;
         };

@@ -8,6 +8,7 @@ import {
   Patch,
   Post,
   Put,
+  Query,
   UseInterceptors,
 } from '@nestjs/common';
 import {
@@ -20,12 +21,14 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AppsFacade } from '../../../../libs/runtime/index.js';
+import { AppsFacade, AppWaits } from '../../../../libs/runtime/index.js';
 import type { Principal } from '../../../../libs/identity/index.js';
 import { AppNameParam } from './app-name.param.js';
+import { AppWaitQuery, AppWaitView } from './app-wait.dto.js';
 import { Authorize, CurrentPrincipal } from '../auth/authorization.js';
 import { Accepted, IdempotencyKeyHeader } from '../http/accepted.js';
 import { ContainerChange } from '../http/container-change.guard.js';
+import { HeavyRead } from '../http/heavy-read.guard.js';
 import { IdempotencyInterceptor } from '../http/idempotency.interceptor.js';
 import { IntParamPipe } from '../http/int-param.pipe.js';
 import {
@@ -51,7 +54,10 @@ const QUOTA = {
 @Controller('v1')
 @ApiNotFoundResponse({ description: 'No such app in your tenant (code not_found)' })
 export class AppsController {
-  constructor(private readonly apps: AppsFacade) {}
+  constructor(
+    private readonly apps: AppsFacade,
+    private readonly waits: AppWaits,
+  ) {}
 
   @Post('apps')
   @Authorize('apps:write')
@@ -89,6 +95,24 @@ export class AppsController {
   @ApiOkResponse({ type: AppView })
   async status(@CurrentPrincipal() p: Principal, @AppNameParam() name: string): Promise<AppView> {
     return AppView.from(await this.apps.describe(p, name));
+  }
+
+  @Get('apps/:app/wait')
+  @Authorize('apps:read')
+  @HeavyRead()
+  @ApiOperation({
+    summary:
+      'Wait (long poll) until a web replica of a release answers: the release of `build`, release `release`, or the current one',
+    description:
+      'Answers as soon as it is decided, or after `timeout` ms with outcome timeout (ask again). Each wait takes one of the tenant’s heavy reads; at most 10 waits of one tenant at once per API process (429, code too_many_waits).',
+  })
+  @ApiOkResponse({ type: AppWaitView })
+  async wait(
+    @CurrentPrincipal() p: Principal,
+    @AppNameParam() name: string,
+    @Query() query: AppWaitQuery,
+  ): Promise<AppWaitView> {
+    return AppWaitView.from(await this.waits.wait(p, name, query.target, query.timeoutMs));
   }
 
   @Patch('apps/:app')
