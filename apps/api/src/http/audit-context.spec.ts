@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { describe, expect, it } from '@jest/globals';
-import { currentAuditContext } from '../../../../libs/audit/audit-context.js';
+import { currentAuditContext } from '../../../../libs/audit/index.js';
 import { auditContext } from './audit-context.js';
 
 /** What the services writing an event would see, read after an await inside the request's handling. */
