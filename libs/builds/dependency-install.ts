@@ -2,6 +2,7 @@ import {
   LABELS,
   execCapabilityOf,
   filesCapabilityOf,
+  hasStatsCapability,
   type ContainerEngine,
   type ContainerExecCapability,
   type ContainerFilesCapability,
@@ -228,7 +229,8 @@ async function watchPids(
   let atLimit = 0;
   while (!signal.aborted) {
     try {
-      const { pids } = await engine.stats({ id });
+      const pids = await processCount(engine, id, signal);
+      if (signal.aborted) return;
       observation.pidsPeak = Math.max(observation.pidsPeak, pids);
       atLimit = pids >= pidsLimit ? atLimit + 1 : 0;
       if (atLimit >= PIDS_SAMPLES_AT_LIMIT && !signal.aborted) {
@@ -241,6 +243,15 @@ async function watchPids(
     }
     await delay(PIDS_SAMPLE_MS, signal);
   }
+}
+
+/**
+ * The container's process count now. One-shot counters when the engine has them: the core `stats` waits
+ * for Docker's second sample (about a second) and cannot be aborted, so the install's end waited for it.
+ */
+async function processCount(engine: ContainerEngine, id: string, signal: AbortSignal): Promise<number> {
+  if (!hasStatsCapability(engine)) return (await engine.stats({ id })).pids;
+  return (await engine.readContainerCounters({ id, signal }))?.pids ?? 0;
 }
 
 /**
