@@ -302,16 +302,15 @@ export async function removeDependencyImages(engine: ContainerEngine, appId: str
   for (const image of images) await engine.removeImage({ ref: image.id, force: true });
 }
 
+/** Resolves after `ms`, or at once when `signal` fires; leaves no listener on `signal` (one per sample). */
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
