@@ -105,7 +105,10 @@ async function main(rounds: number): Promise<void> {
       for (const [i, step] of stepStarts.entries()) {
         const end = stepStarts[i + 1]?.at ?? r0 + rawMs;
         console.log(`  ${String(step.at - r0).padStart(6)} ms  +${end - step.at} ms  ${step.text}`);
-        if (/RUN npm/.test(step.text)) note('raw: RUN npm install step', end - step.at);
+        if (/RUN npm/.test(step.text)) {
+          note('raw: RUN npm install step', end - step.at);
+          note('raw: all but the RUN step', rawMs - (end - step.at));
+        }
       }
       note('raw: whole build', rawMs);
 
@@ -134,6 +137,14 @@ async function main(rounds: number): Promise<void> {
             : ` (first line +${call.firstLine - call.start} ms, last line +${call.lastLine! - call.start} ms)`;
         console.log(`  ${String(call.start - t0).padStart(6)} ms  ${took.padEnd(10)} ${call.name}${output}`);
         if (call.end !== undefined) note(`berth: ${call.name} (each)`, call.end - call.start);
+      }
+      // npm's own time is the registry's and the CPU's; around it is what Berth adds (raw: around RUN).
+      const install = calls.find((c) => c.name === 'execInContainer' && c.end !== undefined);
+      if (install) {
+        note('berth: claim → install exec', install.start - started);
+        note('berth: install exec (npm)', install.end! - install.start);
+        note('berth: install exec end → finished_at', finished - install.end!);
+        note('berth: all but npm', finished - started - (install.end! - install.start));
       }
       note('berth: upload → finished_at', finished - t0);
       note('berth: started_at → finished_at', finished - started);
