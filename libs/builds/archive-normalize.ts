@@ -90,15 +90,41 @@ function headersOf(entry: ManifestEntry): TarHeaders {
   }
 }
 
-/** Adds one entry, streaming its body; settles when the pack has taken all of it (or failed). */
-export function writeEntry(
+/**
+ * Bodies declared this size or smaller are read whole and given to the pack as one buffer: a stream per
+ * entry cost ~0.5 ms of CPU each, and node_modules has hundreds (express: 771 entries, 0.3-0.9 s repacked
+ * through streams under load, 30-150 ms through buffers). Larger bodies stream, so memory stays bounded.
+ */
+export const WHOLE_BODY_MAX_BYTES = 1024 * 1024;
+
+/** Adds one entry with its body; settles when the pack has taken all of it (or failed). */
+export async function writeEntry(
   pack: tarStream.Pack,
   headers: TarHeaders,
   body: AsyncIterable<Buffer> | Iterable<Buffer> | null,
 ): Promise<void> {
+  const size = headers.size;
+  if (body !== null && size !== undefined && size <= WHOLE_BODY_MAX_BYTES) {
+    const chunks: Buffer[] = [];
+    let read = 0;
+    for await (const chunk of body) {
+      read += chunk.length;
+      // The stream path's check, before the bytes are kept: never more than the declared size in memory.
+      if (read > size) throw new Error('Size mismatch');
+      chunks.push(chunk);
+    }
+    if (read !== size) throw new Error('Size mismatch');
+    return packEntry(pack, headers, Buffer.concat(chunks, size));
+  }
   return new Promise<void>((resolve, reject) => {
     const sink = pack.entry(headers, (error) => (error ? reject(error) : resolve()));
     // Folders and links have no body: tar-stream completes them on its own.
     if (body !== null) pipeline(Readable.from(body), sink).catch(reject);
   });
+}
+
+function packEntry(pack: tarStream.Pack, headers: TarHeaders, body: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    pack.entry(headers, body, (error) => (error ? reject(error) : resolve())),
+  );
 }

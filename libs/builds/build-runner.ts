@@ -170,22 +170,26 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       // The source extracted into a container of the dependency image that never runs, committed: no
       // builder, so no context to hash and no step per instruction; no tenant code runs.
       const assembling = Date.now();
-      await filesCapabilityOf(engine).commitFiles({
-        baseImage: dependencies.image,
-        path: '/app',
-        tar: appLayerTar({ normalizedTar: this.blobs.get(build.sourceKey) }),
-        tag: image,
-        // Its own kind: it would inherit the dependency image's, and be pruned as one.
-        labels: {
-          'berth.tenant': build.tenantId,
-          'berth.app': build.appId,
-          'berth.build': build.id,
-          [DEPENDENCY_IMAGE_LABEL]: 'app',
-        },
-        config,
-        signal: controller.signal,
-      });
+      const committed = await filesCapabilityOf(engine)
+        .commitFiles({
+          baseImage: dependencies.image,
+          path: '/app',
+          tar: appLayerTar({ normalizedTar: this.blobs.get(build.sourceKey) }),
+          tag: image,
+          // Its own kind: it would inherit the dependency image's, and be pruned as one.
+          labels: {
+            'berth.tenant': build.tenantId,
+            'berth.app': build.appId,
+            'berth.build': build.id,
+            [DEPENDENCY_IMAGE_LABEL]: 'app',
+          },
+          config,
+          signal: controller.signal,
+        })
+        // The install's leftovers go while the app image is committed; the build ends after both.
+        .finally(() => dependencies.cleanedUp);
       log(`[berth] image ${image} assembled in ${Date.now() - assembling} ms`);
+      await committed.removed;
       const imageDigest = await this.publish({ engine, host, image, signal: controller.signal, log });
       await this.flush(build.id);
       await this.succeed(build, image, imageDigest);

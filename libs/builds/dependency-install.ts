@@ -2,6 +2,7 @@ import {
   LABELS,
   execCapabilityOf,
   filesCapabilityOf,
+  hasStatsCapability,
   type ContainerEngine,
   type ContainerExecCapability,
   type ContainerFilesCapability,
@@ -57,15 +58,25 @@ export interface DependencyImageInput {
   log: (line: string) => void;
 }
 
+/** A dependency image ready for the app image, and the install's leftovers going away. */
+export interface DependencyImage {
+  image: string;
+  reused: boolean;
+  /**
+   * The install container's and volume's removal and the prune of the app's older dependency images,
+   * started once the image exists: the app image is committed meanwhile. Never rejects; await it before
+   * the build ends.
+   */
+  cleanedUp: Promise<void>;
+}
+
 /**
  * The app's dependency image on this host for these manifests: reused when the host already has it
  * (same package.json, lockfile, .npmrc, install command and runtime image), else installed in a hardened
  * build container and copied into an image with no RUN step. Rejects with InstallFailedError (a limit
- * or npm's exit code), with `signal.reason` on cancel/timeout.
+ * or npm's exit code), with `signal.reason` on cancel/timeout (after removing the install container).
  */
-export async function ensureDependencyImage(
-  input: DependencyImageInput,
-): Promise<{ image: string; reused: boolean }> {
+export async function ensureDependencyImage(input: DependencyImageInput): Promise<DependencyImage> {
   const { engine, log } = input;
   const runtime = await engine.inspectImage({ ref: input.runtimeImage });
   if (!runtime) throw new Error(`runtime image ${input.runtimeImage} is not on the build host`);
@@ -76,7 +87,7 @@ export async function ensureDependencyImage(
     log(
       `[berth] dependencies unchanged since an earlier build on this host (key ${key.slice(0, 12)}): reusing them`,
     );
-    return { image, reused: true };
+    return { image, reused: true, cleanedUp: Promise.resolve() };
   }
   const files = filesCapabilityOf(engine);
   const exec = execCapabilityOf(engine);
@@ -89,10 +100,18 @@ export async function ensureDependencyImage(
   const labels = { [LABELS.tenant]: input.tenantId, [LABELS.app]: input.appId, 'berth.build': input.buildId };
   await files.createVolume({ name: volumeName, labels, sizeMb: limits.diskMb, uid: BUILD_UID });
   let containerId: string | undefined;
+  const removeInstall = async () => {
+    if (containerId !== undefined)
+      await engine.removeContainer({ id: containerId, force: true }).catch(() => undefined);
+    await files
+      .removeVolume({ name: volumeName })
+      .catch((error: unknown) => log(`[berth] warning: ${String(error)}`));
+  };
   try {
     const spec = installContainerSpec({ ...input, image: input.runtimeImage, volumeName, limits });
     containerId = (await engine.createContainer(spec)).id;
-    const observation = await runInstall({ ...input, files, exec, id: containerId, argv });
+    const id = containerId;
+    const observation = await runInstall({ ...input, files, exec, id, argv });
     const failure = classifyInstallFailure(observation, limits, argv);
     log(
       `[berth] install ended with code ${observation.exitCode}; at most ${observation.pidsPeak} processes seen`,
@@ -103,11 +122,11 @@ export async function ensureDependencyImage(
     // runs, committed. No builder: no context to hash, no step per instruction or label.
     const assembling = Date.now();
     const nodeModules = await files.getArchive({
-      id: containerId,
+      id,
       path: `${BUILD_APP_DIR}/node_modules`,
       signal: input.signal,
     });
-    await files.commitFiles({
+    const committed = await files.commitFiles({
       baseImage: input.runtimeImage,
       path: '/app',
       tar: dependencyLayerTar({ nodeModules }),
@@ -116,15 +135,18 @@ export async function ensureDependencyImage(
       signal: input.signal,
     });
     log(`[berth] dependency image ${image} assembled in ${Date.now() - assembling} ms`);
-  } finally {
-    if (containerId !== undefined)
-      await engine.removeContainer({ id: containerId, force: true }).catch(() => undefined);
-    await files
-      .removeVolume({ name: volumeName })
-      .catch((error: unknown) => log(`[berth] warning: ${String(error)}`));
+    const cleanedUp = Promise.all([
+      committed.removed,
+      removeInstall().then(() => pruneDependencyImages(engine, input.appId, image)),
+    ]).then(
+      () => undefined,
+      (error: unknown) => log(`[berth] warning: ${String(error)}`),
+    );
+    return { image, reused: false, cleanedUp };
+  } catch (error) {
+    await removeInstall();
+    throw error;
   }
-  await pruneDependencyImages(engine, input.appId, image);
-  return { image, reused: false };
 }
 
 /**
@@ -228,7 +250,8 @@ async function watchPids(
   let atLimit = 0;
   while (!signal.aborted) {
     try {
-      const { pids } = await engine.stats({ id });
+      const pids = await processCount(engine, id, signal);
+      if (signal.aborted) return;
       observation.pidsPeak = Math.max(observation.pidsPeak, pids);
       atLimit = pids >= pidsLimit ? atLimit + 1 : 0;
       if (atLimit >= PIDS_SAMPLES_AT_LIMIT && !signal.aborted) {
@@ -241,6 +264,15 @@ async function watchPids(
     }
     await delay(PIDS_SAMPLE_MS, signal);
   }
+}
+
+/**
+ * The container's process count now. One-shot counters when the engine has them: the core `stats` waits
+ * for Docker's second sample (about a second) and cannot be aborted, so the install's end waited for it.
+ */
+async function processCount(engine: ContainerEngine, id: string, signal: AbortSignal): Promise<number> {
+  if (!hasStatsCapability(engine)) return (await engine.stats({ id })).pids;
+  return (await engine.readContainerCounters({ id, signal }))?.pids ?? 0;
 }
 
 /**
@@ -270,16 +302,15 @@ export async function removeDependencyImages(engine: ContainerEngine, appId: str
   for (const image of images) await engine.removeImage({ ref: image.id, force: true });
 }
 
+/** Resolves after `ms`, or at once when `signal` fires; leaves no listener on `signal` (one per sample). */
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -38,9 +38,11 @@ export interface ContainerFilesCapability {
    * The image `tag`: `baseImage` with the tar stream extracted into `path` (an existing folder) as one
    * layer, `labels` added to the base's, and `config` over the base's command, environment and user. The
    * engine creates a container it never starts, extracts into it and commits it, then removes it: no
-   * builder, no context, no step per instruction.
+   * builder, no context, no step per instruction. Resolves once the image is tagged; the container's
+   * removal goes on (`removed`), so the next step need not wait for it. On failure the container is
+   * removed before the rejection.
    */
-  commitFiles(options: CommitFilesOptions): Promise<void>;
+  commitFiles(options: CommitFilesOptions): Promise<CommittedFiles>;
 }
 
 export interface CommitFilesOptions {
@@ -52,6 +54,11 @@ export interface CommitFilesOptions {
   /** What the image runs, where the base's is not kept; `env` adds to the base's variables. */
   config?: CommitFilesConfig;
   signal?: AbortSignal;
+}
+
+export interface CommittedFiles {
+  /** Settles (never rejects) once the container the files were extracted into is gone. */
+  removed: Promise<void>;
 }
 
 export interface CommitFilesConfig {

@@ -15,7 +15,12 @@ import type {
   NetworkSummary,
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
-import type { CommitFilesOptions, ContainerFilesCapability, CreateVolumeOptions } from './container-files.js';
+import type {
+  CommitFilesOptions,
+  CommittedFiles,
+  ContainerFilesCapability,
+  CreateVolumeOptions,
+} from './container-files.js';
 import type { ContainerCounters, ContainerStatsCapability } from './container-stats.js';
 import { LABELS, type ContainerSpec } from './container-spec.js';
 import type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
@@ -267,7 +272,7 @@ export class DockerEngine
     return dockerGetArchive(this.docker, options);
   }
 
-  commitFiles(options: CommitFilesOptions): Promise<void> {
+  commitFiles(options: CommitFilesOptions): Promise<CommittedFiles> {
     return dockerCommitFiles(this.docker, this.extraLabels, options);
   }
 

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { CommitFilesOptions, CreateVolumeOptions } from './container-files.js';
+import type { CommitFilesOptions, CommittedFiles, CreateVolumeOptions } from './container-files.js';
 import { assertPositiveInteger } from './container-spec.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
 import { abortReason, destroyOnAbort } from './stream-lines.js';
@@ -94,7 +94,7 @@ export async function dockerCommitFiles(
   docker: Docker,
   extraLabels: Record<string, string>,
   options: CommitFilesOptions,
-): Promise<void> {
+): Promise<CommittedFiles> {
   if (options.signal?.aborted) throw abortReason(options.signal);
   const config = options.config;
   // Never started: no process, no network. Its config becomes the image's (commit keeps the container's
@@ -114,6 +114,11 @@ export async function dockerCommitFiles(
         : {}),
     }),
   );
+  const remove = () =>
+    dockerCallAbsentOn404('commitFiles', () => container.remove({ force: true })).then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     await dockerPutArchive(docker, {
       id: container.id,
@@ -124,9 +129,10 @@ export async function dockerCommitFiles(
     if (options.signal?.aborted) throw abortReason(options.signal);
     const { repo, tag } = repositoryAndTag(options.tag);
     await dockerCall('commitFiles', () => container.commit({ repo, tag, pause: false }));
-  } finally {
-    await dockerCallAbsentOn404('commitFiles', () => container.remove({ force: true })).catch(
-      () => undefined,
-    );
+  } catch (error) {
+    await remove();
+    throw error;
   }
+  // The image exists: the caller may go on while the container goes.
+  return { removed: remove() };
 }

@@ -26,6 +26,7 @@ export { filesCapabilityOf, hasFilesCapability } from './container-files.js';
 export type {
   CommitFilesConfig,
   CommitFilesOptions,
+  CommittedFiles,
   ContainerFilesCapability,
   CreateVolumeOptions,
 } from './container-files.js';

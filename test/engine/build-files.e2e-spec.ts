@@ -95,7 +95,7 @@ describe('build files on the real engine (tmpfs volume, putArchive, getArchive, 
     const tag = `${uniqueId('berth-test-commit')}:k1`;
     const labels = { 'berth.app': uniqueId('app'), 'berth.image-kind': 'dependencies' };
     const base = await engine.inspectImage({ ref: 'berth/node-runtime:local' });
-    await files.commitFiles({
+    const committed = await files.commitFiles({
       baseImage: 'berth/node-runtime:local',
       path: '/app',
       tar: tarOf([
@@ -106,6 +106,7 @@ describe('build files on the real engine (tmpfs volume, putArchive, getArchive, 
       labels,
     });
     const image = await engine.inspectImage({ ref: tag });
+    await committed.removed;
     expect(image?.labels).toMatchObject({
       ...base!.labels,
       ...labels,
