@@ -309,7 +309,14 @@ export function addDays(day: string, days: number): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** Today's UTC date, `YYYY-MM-DD`. */
+const DAY_MS = 86_400_000;
+let lastDay = { day: '', from: 0 };
+
+/** Today's UTC date, `YYYY-MM-DD` (the archiver asks per delivery: the last day is kept, not reformatted). */
 export function utcDay(at: number = Date.now()): string {
-  return new Date(at).toISOString().slice(0, 10);
+  if (at < lastDay.from || at >= lastDay.from + DAY_MS) {
+    const from = Math.floor(at / DAY_MS) * DAY_MS;
+    lastDay = { day: new Date(from).toISOString().slice(0, 10), from };
+  }
+  return lastDay.day;
 }

@@ -7,7 +7,7 @@ import type { AppLogEntry } from '../log-entry.js';
 import type { LogHub } from '../log-fanout.js';
 import type { SendLogs } from '../log-subscriber.js';
 import { ARCHIVE_BATCH_DELAY_MS, ARCHIVE_BATCH_LINES, LogArchiver } from './log-archiver.js';
-import type { ArchiveWrite, LogArchiveStore } from './log-archive-store.js';
+import { type ArchiveWrite, type LogArchiveStore, utcDay } from './log-archive-store.js';
 
 const APP = '11111111-1111-4111-8111-111111111111';
 const REPLICA = '22222222-2222-4222-8222-222222222222';
@@ -110,5 +110,17 @@ describe('LogArchiver batching', () => {
       Array.from({ length: 2 * ARCHIVE_BATCH_LINES + 7 }, (_, i) => i),
     );
     expect(writes[2].watermarks).toEqual([]); // not synced yet: no catch-up ran
+  });
+});
+
+describe('utcDay', () => {
+  it('gives the UTC day of the instant, forwards and backwards across midnight', () => {
+    const midnight = Date.parse('2026-12-06T00:00:00.000Z');
+    expect(utcDay(midnight - 1)).toBe('2026-12-05');
+    expect(utcDay(midnight)).toBe('2026-12-06');
+    expect(utcDay(midnight + 86_399_999)).toBe('2026-12-06');
+    expect(utcDay(midnight + 86_400_000)).toBe('2026-12-07');
+    expect(utcDay(midnight - 1)).toBe('2026-12-05');
+    expect(utcDay(Date.parse('1999-12-31T23:59:59.999Z'))).toBe('1999-12-31');
   });
 });
