@@ -67,8 +67,12 @@ function archiverWithHeldWrites() {
 }
 
 describe('LogArchiver batching', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('lines that come during a write wait for the batch timer instead of going out as the write ends', async () => {
     const { archiver, deliver, writes, finishWrite } = archiverWithHeldWrites();
