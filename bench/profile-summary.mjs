@@ -1,17 +1,18 @@
 /**
  * Summarizes a CPU profile of the Berth child under the logs bench (bench/berth-child-probe.cjs):
  *
- *   node bench/profile-summary.mjs <berth-PID.cpuprofile> [lines streamed] [long task ms]
+ *   node bench/profile-summary.mjs <berth-PID.cpuprofile> [lines streamed] [long task ms] [berth-PID.json]
  *
  * Only the 100 ms windows with more than 20 ms in the log path (engine follow, hub, feed, WebSocket) are
  * counted, so Berth's start and the bench's pauses are left out. Prints the busy time (sampled, not idle;
  * on a loaded machine it includes time the process waited for a CPU), the frames with the most self time,
  * per line when `lines` is given, the frames with the most inclusive time, and the tasks (runs of busy
- * samples) longer than `long task ms` (default 5), grouped by the code that took most of each.
+ * samples) longer than `long task ms` (default 5), grouped by the code that took most of each. Given the
+ * probe's berth-PID.json, it also lists the tasks of 1 ms or more that ran in the paced rounds' windows.
  */
 import fs from 'node:fs';
 
-const [file, linesArg, longArg] = process.argv.slice(2);
+const [file, linesArg, longArg, probeFile] = process.argv.slice(2);
 const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 const lines = Number(linesArg ?? 0);
 const longMs = Number(longArg ?? 5);
@@ -35,7 +36,7 @@ const idle = (id) => byId.get(id).callFrame.functionName === '(idle)';
 let t = 0;
 const samples = profile.samples.map((id, i) => {
   t += profile.timeDeltas[i];
-  return { id, ms: profile.timeDeltas[i] / 1000, window: Math.floor(t / 100_000), at: t };
+  return { id, ms: profile.timeDeltas[i] / 1000, window: Math.floor(t / 100_000), at: profile.startTime + t };
 });
 const logMs = new Map();
 for (const s of samples) {
@@ -74,7 +75,7 @@ for (const s of samples) {
     task = undefined;
     continue;
   }
-  task ??= { ms: 0, by: new Map() };
+  task ??= { ms: 0, by: new Map(), at: s.at };
   task.ms += s.ms;
   const key = stackOf(s.id)
     .map(frameName)
@@ -83,16 +84,30 @@ for (const s of samples) {
     .join(' < ');
   task.by.set(key, (task.by.get(key) ?? 0) + s.ms);
 }
-const groups = new Map();
-for (const long of tasks.filter((candidate) => candidate.ms >= longMs)) {
-  const [key] = top(long.by, 1)[0];
-  const group = groups.get(key) ?? { count: 0, max: 0 };
-  group.count++;
-  group.max = Math.max(group.max, long.ms);
-  groups.set(key, group);
+const printGroups = (title, chosen) => {
+  const groups = new Map();
+  for (const long of chosen) {
+    const [key] = top(long.by, 1)[0];
+    const group = groups.get(key) ?? { count: 0, max: 0, ms: 0 };
+    group.count++;
+    group.ms += long.ms;
+    group.max = Math.max(group.max, long.ms);
+    groups.set(key, group);
+  }
+  console.log(`--- ${title}: ${chosen.length}`);
+  for (const [key, group] of [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+    console.log(
+      `${String(group.count).padStart(5)}x  ${group.ms.toFixed(0).padStart(5)} ms  max ${group.max.toFixed(1)} ms  ${key || '(native or GC)'}`,
+    );
+};
+printGroups(
+  `tasks >= ${longMs} ms`,
+  tasks.filter((candidate) => candidate.ms >= longMs),
+);
+if (probeFile) {
+  const windows = JSON.parse(fs.readFileSync(probeFile, 'utf8')).pacedWindowsUs ?? [];
+  const paced = (at) => windows.some(([from, to]) => at >= from && at < to);
+  const pacedTasks = tasks.filter((candidate) => candidate.ms >= 1 && paced(candidate.at));
+  const seconds = windows.length / 10;
+  printGroups(`paced windows (${seconds.toFixed(1)} s): tasks >= 1 ms`, pacedTasks);
 }
-console.log(`--- tasks >= ${longMs} ms: ${[...groups.values()].reduce((n, g) => n + g.count, 0)}`);
-for (const [key, group] of [...groups].sort((a, b) => b[1].count - a[1].count).slice(0, 15))
-  console.log(
-    `${String(group.count).padStart(5)}x  max ${group.max.toFixed(1)} ms  ${key || '(native or GC)'}`,
-  );

@@ -201,7 +201,7 @@ describe('LogHub upstream lifecycle', () => {
     expect(follow.signal?.aborted).toBe(false);
     b.unsubscribe();
     expect(follow.signal?.aborted).toBe(true);
-    expect(hub.stats()).toEqual({ apps: 0, upstreams: 0, subscribers: 0 });
+    expect(hub.stats()).toEqual({ apps: 0, upstreams: 0, subscribers: 0, ringBytes: 0 });
     hub.subscribe({ app: 'app', maxBufferedLines: 10, send: () => true });
     expect(follow.opens).toHaveLength(2);
     expect(follow.opens[1]).toMatchObject({ since: undefined });
@@ -328,7 +328,7 @@ describe('LogHub upstream lifecycle', () => {
     sub.unsubscribe();
     expect(watched[0].signal.aborted).toBe(true);
     expect(follow.signal?.aborted).toBe(true);
-    expect(hub.stats()).toEqual({ apps: 0, upstreams: 0, subscribers: 0 });
+    expect(hub.stats()).toEqual({ apps: 0, upstreams: 0, subscribers: 0, ringBytes: 0 });
   });
 
   it('detach stops the follow of that container only', async () => {

@@ -30,6 +30,8 @@ interface Attachment extends AttachOptions {
 
 interface AppSession {
   ring: LogRing;
+  /** The hub's append count at this ring's last append (which rings are idle). */
+  lastAppend: number;
   subscribers: Set<LogSubscriber>;
   watch: AbortController;
   linger: NodeJS.Timeout | undefined;
@@ -55,12 +57,16 @@ export class LogHub {
   private readonly attachments = new Map<string, Attachment>();
   private readonly sessions = new Map<string, AppSession>();
   private seqFloor = 1;
+  /** Line text bytes held by every ring (LogHubOptions.totalRingBytes bounds it). */
+  private ringBytes = 0;
+  private appends = 0;
   private readonly options: Required<Omit<LogHubOptions, 'watchApp'>> & Pick<LogHubOptions, 'watchApp'>;
 
   constructor(options: LogHubOptions = {}) {
     this.options = {
       ringLines: 10_000,
       ringBytes: 8 * 1024 * 1024,
+      totalRingBytes: 64 * 1024 * 1024,
       maxLineBytes: 16 * 1024,
       batchLines: 256,
       lingerMs: 0,
@@ -137,12 +143,12 @@ export class LogHub {
     this.attachments.clear();
   }
 
-  stats(): { apps: number; upstreams: number; subscribers: number } {
+  stats(): { apps: number; upstreams: number; subscribers: number; ringBytes: number } {
     let upstreams = 0;
     for (const a of this.attachments.values()) if (a.controller) upstreams++;
     let subscribers = 0;
     for (const s of this.sessions.values()) subscribers += s.subscribers.size;
-    return { apps: this.sessions.size, upstreams, subscribers };
+    return { apps: this.sessions.size, upstreams, subscribers, ringBytes: this.ringBytes };
   }
 
   private activate(app: string): AppSession {
@@ -156,6 +162,7 @@ export class LogHub {
     });
     const session: AppSession = {
       ring,
+      lastAppend: this.appends,
       subscribers: new Set(),
       watch: new AbortController(),
       linger: undefined,
@@ -185,6 +192,7 @@ export class LogHub {
     for (const subscriber of session.subscribers) subscriber.close();
     session.subscribers.clear();
     this.sessions.delete(app);
+    this.ringBytes -= session.ring.bytes;
     this.seqFloor = Math.max(this.seqFloor, session.ring.newestSeq + 1);
     session.watch.abort();
     for (const attachment of this.attachments.values()) {
@@ -274,7 +282,7 @@ export class LogHub {
     const text = limitTextBytes(line.text, this.options.maxLineBytes);
     const { replica } = attachment;
     const containerId = attachment.containerId ?? attachment.key;
-    session.ring.append({ timestamp, replica, containerId, stream: line.stream, text, ordinal });
+    this.appendTo(session, { timestamp, replica, containerId, stream: line.stream, text, ordinal });
   }
 
   private end(attachment: Attachment, text: string): void {
@@ -306,8 +314,37 @@ export class LogHub {
   private append(app: string, entry: AppLogEntryWithoutSeq): void {
     const session = this.sessions.get(app);
     if (!session) return;
-    session.ring.append(entry);
+    this.appendTo(session, entry);
     this.notify(session);
+  }
+
+  private appendTo(session: AppSession, entry: AppLogEntryWithoutSeq): void {
+    const before = session.ring.bytes;
+    session.ring.append(entry);
+    session.lastAppend = ++this.appends;
+    this.ringBytes += session.ring.bytes - before;
+    if (this.ringBytes > this.options.totalRingBytes) this.trimRings();
+  }
+
+  /**
+   * Over totalRingBytes: frees lines every subscriber of their ring already has, least recently written
+   * rings first, then the oldest lines of the largest rings (subscribers behind get them as dropped), down
+   * to 7/8 of the cap, so this runs once per eighth of the cap appended, not per line.
+   */
+  private trimRings(): void {
+    const target = (this.options.totalRingBytes * 7) / 8;
+    const sessions = [...this.sessions.values()].sort((a, b) => a.lastAppend - b.lastAppend);
+    for (const session of sessions) {
+      if (this.ringBytes <= target) return;
+      let throughSeq = session.ring.newestSeq;
+      for (const subscriber of session.subscribers) throughSeq = Math.min(throughSeq, subscriber.lastSeq);
+      this.ringBytes -= session.ring.evictOldest({ throughSeq, bytes: this.ringBytes - target });
+    }
+    sessions.sort((a, b) => b.ring.bytes - a.ring.bytes);
+    for (const session of sessions) {
+      if (this.ringBytes <= target) return;
+      this.ringBytes -= session.ring.evictOldest({ throughSeq: Infinity, bytes: this.ringBytes - target });
+    }
   }
 
   private notify(session: AppSession): void {

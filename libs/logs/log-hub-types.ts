@@ -46,6 +46,13 @@ export interface LogHubOptions {
   /** Per-app ring, shared by the app's subscribers and used for resume (defaults 10,000 lines, 8 MiB). */
   ringLines?: number;
   ringBytes?: number;
+  /**
+   * Line text bytes of every ring of the hub together (default 64 MiB): past it, lines that every subscriber
+   * of their ring already has are evicted, least recently written rings first, then (if that is not
+   * enough) the oldest lines of the largest rings, down to 7/8 of it. A process archiving or streaming many
+   * chatty apps holds this much, not apps × ringBytes.
+   */
+  totalRingBytes?: number;
   /** Longer lines are cut (default 16 KiB). */
   maxLineBytes?: number;
   /** Lines per `send` (default 256; capped so a batch always fits in the ring). */

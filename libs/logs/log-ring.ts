@@ -94,12 +94,12 @@ export class LogRing {
     };
     const size = entryBytes(stored);
     if (size > this.maxBytes) {
-      while (this.count > 0) this.evictOldest();
+      while (this.count > 0) this.evictOne();
       this.evictedLines++;
       return stored;
     }
     while (this.count > 0 && (this.count === this.maxLines || this.totalBytes + size > this.maxBytes)) {
-      this.evictOldest();
+      this.evictOne();
     }
     const slot = (this.head + this.count) % this.maxLines;
     this.slots[slot] = stored;
@@ -149,7 +149,18 @@ export class LogRing {
     return undefined;
   }
 
-  private evictOldest(): void {
+  /**
+   * Evicts the oldest lines, none after `throughSeq`, until `bytes` were freed (or no such line is left);
+   * returns the bytes freed. Readers of those lines get them counted as dropped, as for any eviction.
+   */
+  evictOldest({ throughSeq, bytes }: { throughSeq: number; bytes: number }): number {
+    const before = this.totalBytes;
+    while (this.count > 0 && before - this.totalBytes < bytes && this.oldestSeq <= throughSeq)
+      this.evictOne();
+    return before - this.totalBytes;
+  }
+
+  private evictOne(): void {
     this.totalBytes -= this.sizes[this.head];
     this.slots[this.head] = undefined;
     this.head = (this.head + 1) % this.maxLines;

@@ -141,7 +141,7 @@ export class LogStreamsService implements OnApplicationShutdown {
     return this.slots.countAll();
   }
 
-  hubStats(): { apps: number; upstreams: number; subscribers: number } {
+  hubStats(): { apps: number; upstreams: number; subscribers: number; ringBytes: number } {
     return this.hub.stats();
   }
 

@@ -48,6 +48,11 @@ export class LogSubscriber {
     this.bound();
   }
 
+  /** The seq of the last line this subscriber was given (or skipped). */
+  get lastSeq(): number {
+    return this.position;
+  }
+
   /** Lines waiting for this subscriber (never more than maxQueued, nor than the ring holds). */
   get queuedLines(): number {
     return this.ring.newestSeq - this.position;
