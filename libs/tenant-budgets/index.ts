@@ -1,5 +1,4 @@
 // The public entry of libs/tenant-budgets: per-tenant token buckets (heavy reads, container changes).
 export { TenantBudgetsModule } from './tenant-budgets.module.js';
-export { TenantChangeBudget } from './tenant-change-budget.js';
-export { TenantReadBudget } from './tenant-read-budget.js';
+export { TenantChangeBudget, TenantReadBudget } from './tenant-budgets.js';
 export { secondsUntilToken } from './token-bucket.js';

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TenantChangeBudget } from './tenant-change-budget.js';
-import { TenantReadBudget } from './tenant-read-budget.js';
+import { TenantChangeBudget, TenantReadBudget } from './tenant-budgets.js';
 
 @Module({
   providers: [TenantReadBudget, TenantChangeBudget],

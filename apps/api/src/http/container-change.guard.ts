@@ -1,37 +1,16 @@
-import {
-  applyDecorators,
-  type CanActivate,
-  type ExecutionContext,
-  Injectable,
-  UseGuards,
-} from '@nestjs/common';
+import { applyDecorators, Injectable, UseGuards } from '@nestjs/common';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { problems } from '../../../../libs/errors/index.js';
-import type { Principal } from '../../../../libs/identity/index.js';
 import { TenantChangeBudget } from '../../../../libs/tenant-budgets/index.js';
+import { TenantBudgetGuard } from './tenant-budget.guard.js';
 
-/**
- * Takes a token of the caller's tenant budget of container changes; none left is a 429 with Retry-After.
- * It runs after authentication and before validation and the change itself, so a refused call changes
- * nothing.
- */
+/** Takes a token of the caller's tenant budget of changes that start or stop containers. */
 @Injectable()
-export class ContainerChangeGuard implements CanActivate {
-  constructor(private readonly budget: TenantChangeBudget) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const principal = context.switchToHttp().getRequest<Request & { principal?: Principal }>().principal;
-    if (!principal?.tenantId) return true;
-    const wait = await this.budget.take(principal.tenantId);
-    if (wait > 0) {
-      throw problems.tooManyRequests(
-        'change_budget_exhausted',
-        'This tenant made too many changes that start or stop containers in a short time',
-        wait,
-      );
-    }
-    return true;
+export class ContainerChangeGuard extends TenantBudgetGuard {
+  constructor(budget: TenantChangeBudget) {
+    super(budget, {
+      code: 'change_budget_exhausted',
+      detail: 'This tenant made too many changes that start or stop containers in a short time',
+    });
   }
 }
 
