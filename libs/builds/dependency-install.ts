@@ -3,6 +3,7 @@ import {
   execCapabilityOf,
   filesCapabilityOf,
   hasStatsCapability,
+  readHostPidsCounters,
   type ContainerEngine,
   type ContainerExecCapability,
   type ContainerFilesCapability,
@@ -205,8 +206,9 @@ async function runInstall(
 }
 
 /**
- * The cgroup's own counters after npm ended: the true peak and the forks refused at the limit (sampling
- * misses a fork bomb that detached and churns). An exec that cannot fork means the limit is still full.
+ * The cgroup's own counters after npm ended: the peak and the forks refused at the limit (sampling misses
+ * a fork bomb that detached and churns). Read from this machine's cgroup files when the container runs
+ * here, else by an exec in the container, which cannot even fork while the limit is still full.
  */
 async function readPidsCounters(
   exec: ContainerExecCapability,
@@ -215,8 +217,12 @@ async function readPidsCounters(
   signal: AbortSignal,
 ): Promise<void> {
   try {
-    const result = await exec.execInContainer({ id, cmd: PIDS_COUNTERS_ARGV, timeoutMs: 10_000, signal });
-    const counters = parsePidsCounters(result.stdout);
+    // From this machine's cgroup files when the container runs here: no exec round trip.
+    const counters =
+      (await readHostPidsCounters(id)) ??
+      parsePidsCounters(
+        (await exec.execInContainer({ id, cmd: PIDS_COUNTERS_ARGV, timeoutMs: 10_000, signal })).stdout,
+      );
     observation.pidsPeak = Math.max(observation.pidsPeak, counters.peak ?? 0);
     observation.forkRefusals = Math.max(observation.forkRefusals, counters.forkRefusals ?? 0);
   } catch (error) {

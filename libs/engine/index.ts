@@ -48,6 +48,7 @@ export { HOST_GUARD_CAPABILITIES, toHostGuardCreateOptions } from './docker-host
 export { hasHostGuardCapability, hostGuardCapabilityOf } from './host-guard-container.js';
 export type { HostGuardCapability, HostGuardContainerSpec } from './host-guard-container.js';
 export { DockerEngine } from './docker-engine.js';
+export { readHostPidsCounters, type PidsCounters } from './host-cgroups.js';
 export type { DockerEngineOptions } from './docker-engine.js';
 export {
   BuildFailedError,
