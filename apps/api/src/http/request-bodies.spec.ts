@@ -70,7 +70,7 @@ describe('requestBodies', () => {
     expect(await form.json()).toEqual({ hasBody: true, body: { a: { b: 'c' } } });
   });
 
-  it('refuses a JSON body over 1 MB (413) and malformed JSON (400)', async () => {
+  it('refuses a JSON body over 1 MB (413), malformed JSON and lone surrogates (400)', async () => {
     const server = await parsingServer();
     close = server.close;
     const large = await fetch(server.url, {
@@ -85,6 +85,20 @@ describe('requestBodies', () => {
       body: '{"a":',
     });
     expect(await malformed.json()).toEqual({ status: 400, type: 'entity.parse.failed' });
+    for (const body of ['{"command":["node","\\ud800"]}', '{"\\udc00":1}']) {
+      const lone = await fetch(server.url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(await lone.json()).toEqual({ status: 400, type: 'entity.parse.failed' });
+    }
+    const pair = await fetch(server.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"\\ud83d\\ude80"}',
+    });
+    expect(await pair.json()).toEqual({ hasBody: true, body: { text: '\u{1F680}' } });
   });
 
   it('leaves the body of a GET unread, even malformed', async () => {

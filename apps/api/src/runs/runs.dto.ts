@@ -1,12 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 import type { App } from '../../../../libs/apps/index.js';
+import { LONE_SURROGATE } from '../http/request-bodies.js';
 import { MAX_RUN_TIMEOUT_SECONDS, type OneOffRun, type RunOutputEntry } from '../../../../libs/runs/index.js';
 
 const MAX_ARGS = 64;
 const MAX_COMMAND_CHARS = 8192;
 
-/** Why a command is refused, or undefined: a non-empty string, or 1-64 strings; no NUL; 8 KiB in all. */
+/**
+ * Why a command is refused, or undefined: a non-empty string, or 1-64 strings; no NUL, no lone surrogate;
+ * 8 KiB in all.
+ */
 export function commandFault(value: unknown): string | undefined {
   const parts = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_ARGS) {
@@ -15,6 +19,10 @@ export function commandFault(value: unknown): string | undefined {
   if (!parts.every((part) => typeof part === 'string')) return 'command must hold strings only';
   if ((parts as string[])[0]!.trim() === '') return 'command must not start with an empty string';
   if ((parts as string[]).some((part) => part.includes('\0'))) return 'command must not hold NUL bytes';
+  // A lone surrogate has no UTF-8 form: the stored JSON (jsonb) refuses it, and no program could get it.
+  if ((parts as string[]).some((part) => LONE_SURROGATE.test(part))) {
+    return 'command must be well-formed Unicode (no lone surrogate)';
+  }
   if ((parts as string[]).reduce((sum, part) => sum + part.length, 0) > MAX_COMMAND_CHARS) {
     return `command must be at most ${MAX_COMMAND_CHARS} characters in all`;
   }
