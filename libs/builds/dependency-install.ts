@@ -308,8 +308,12 @@ export async function removeDependencyImages(engine: ContainerEngine, appId: str
   for (const image of images) await engine.removeImage({ ref: image.id, force: true });
 }
 
-/** Resolves after `ms`, or at once when `signal` fires; leaves no listener on `signal` (one per sample). */
+/**
+ * Resolves after `ms`, or at once when `signal` fires or has fired (a sample aborted at npm's end lands
+ * here after the abort: waiting would hold the build for a whole period); leaves no listener on `signal`.
+ */
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
