@@ -79,20 +79,26 @@ describe('appLayerTar', () => {
     async (_label, gzip) => {
       const normalizedTar = Readable.from([await tarGz(sourceEntries, { gzip })]);
       const listed = await listTar(await collect(appLayerTar({ normalizedTar })));
+      // Paths from the image's root, /app first with the runtime image's owner and mode.
       expect(listed.map((entry) => entry.name)).toEqual([
-        'package.json',
-        'lib/',
-        'lib/app.js',
-        'lib/same.js',
-        'bin',
-        'lib/Dockerfile',
+        'app/',
+        'app/package.json',
+        'app/lib/',
+        'app/lib/app.js',
+        'app/lib/same.js',
+        'app/bin',
+        'app/lib/Dockerfile',
       ]);
-      expect(listed.find((entry) => entry.name === 'lib/app.js')).toMatchObject({ body: 'app', mode: 0o755 });
-      expect(listed.find((entry) => entry.name === 'lib/same.js')).toMatchObject({
-        type: 'link',
-        linkname: 'lib/app.js',
+      expect(listed[0]).toMatchObject({ type: 'directory', mode: 0o755 });
+      expect(listed.find((entry) => entry.name === 'app/lib/app.js')).toMatchObject({
+        body: 'app',
+        mode: 0o755,
       });
-      expect(listed.find((entry) => entry.name === 'bin')).toMatchObject({
+      expect(listed.find((entry) => entry.name === 'app/lib/same.js')).toMatchObject({
+        type: 'link',
+        linkname: 'app/lib/app.js',
+      });
+      expect(listed.find((entry) => entry.name === 'app/bin')).toMatchObject({
         type: 'symlink',
         linkname: 'lib',
       });

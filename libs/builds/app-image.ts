@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import type { CommitFilesConfig } from '../engine/index.js';
-import { writeEntry } from './archive-normalize.js';
+import type { ImageRunConfig } from '../engine/index.js';
+import { NORMALIZED_MTIME, writeEntry } from './archive-normalize.js';
 import { gunzipIfNeeded } from './dockerfile.js';
 import { safeMainPath, type StartCommand } from './package-json.js';
 
@@ -11,6 +11,23 @@ import { safeMainPath, type StartCommand } from './package-json.js';
 export const APP_UID = 10001;
 /** The PORT contract: the app listens on $PORT; the platform also passes PORT when it runs a replica. */
 export const APP_PORT = 8080;
+/** The app's folder as a layer names it (layers hold paths from the image's root). */
+export const APP_DIR = 'app/';
+
+/**
+ * `/app` as the runtime image has it (uid 10001, 0755): each layer names it first, or the Engine would
+ * create it root's when it applies the layer's files beneath it.
+ */
+export function appDirEntry() {
+  return {
+    name: APP_DIR,
+    type: 'directory' as const,
+    mode: 0o755,
+    uid: APP_UID,
+    gid: APP_UID,
+    mtime: NORMALIZED_MTIME,
+  };
+}
 
 export interface AppImageInput {
   start: StartCommand;
@@ -25,8 +42,8 @@ export interface AppImageInput {
  * PORT=8080, npm's cache and HOME in /tmp (the root filesystem is read-only at run time), the machine's
  * CA bundle, and `npm start` or `node <main>`. Pure: same input, same config.
  */
-export function appImageConfig(input: AppImageInput): { config: CommitFilesConfig; warnings: string[] } {
-  const config: CommitFilesConfig = {
+export function appImageConfig(input: AppImageInput): { config: ImageRunConfig; warnings: string[] } {
+  const config: ImageRunConfig = {
     env: [
       'NODE_ENV=production',
       `PORT=${APP_PORT}`,
@@ -86,7 +103,7 @@ function keptName(name: string): string | undefined {
 }
 
 /**
- * The app's layer, extracted into the image's /app (ContainerFilesCapability's commitFiles): the stored
+ * The app's layer, its files under the image's /app (ContainerFilesCapability's commitLayers): the stored
  * normalized source (tar or tar.gz) as uploaded, owned by uid 10001, without the root Dockerfile and
  * .dockerignore and without any node_modules or .git folder. A hardlink whose target was left out is
  * left out too (it could not be extracted).
@@ -105,6 +122,7 @@ async function fillAppLayer(pack: tarStream.Pack, source: Readable): Promise<voi
   const piping = pipeline(source, gunzipIfNeeded, extract);
   piping.catch(() => undefined); // awaited below; the loop may fail first
   const written = new Set<string>();
+  await writeEntry(pack, appDirEntry(), null);
   try {
     for await (const entry of extract) {
       const { type, mode, size, mtime } = entry.header;
@@ -124,11 +142,11 @@ async function fillAppLayer(pack: tarStream.Pack, source: Readable): Promise<voi
         continue;
       }
       const headers = {
-        name: type === 'directory' ? `${name}/` : name,
+        name: `${APP_DIR}${name}${type === 'directory' ? '/' : ''}`,
         type,
         mode: (mode ?? 0o644) & 0o777,
         size,
-        linkname: linkTarget,
+        linkname: type === 'link' ? `${APP_DIR}${linkTarget}` : linkTarget,
         uid: APP_UID,
         gid: APP_UID,
         mtime,

@@ -147,6 +147,12 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         readDependencyManifests(this.blobs.get(build.sourceKey)),
       ]);
       const manifest = build.manifest;
+      const { config, warnings } = appImageConfig({
+        start: manifest.start ?? { kind: 'script' },
+        nodeEnginesRange: manifest.enginesNode,
+        runtimeNodeVersion: process.versions.node,
+      });
+      for (const warning of warnings) log(`[berth] warning: ${warning}`);
       const dependencies = await ensureDependencyImage({
         engine,
         tenantId: build.tenantId,
@@ -160,36 +166,49 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
         signal: controller.signal,
         log,
       });
-      const { config, warnings } = appImageConfig({
-        start: manifest.start ?? { kind: 'script' },
-        nodeEnginesRange: manifest.enginesNode,
-        runtimeNodeVersion: process.versions.node,
-      });
-      for (const warning of warnings) log(`[berth] warning: ${warning}`);
       const image = imageTagFor(build);
-      // The source extracted into a container of the dependency image that never runs, committed: no
-      // builder, so no context to hash and no step per instruction; no tenant code runs.
+      const appImage = {
+        tag: image,
+        // Its own kind: it would inherit the dependency image's, and be pruned as one.
+        labels: {
+          'berth.tenant': build.tenantId,
+          'berth.app': build.appId,
+          'berth.build': build.id,
+          [DEPENDENCY_IMAGE_LABEL]: 'app',
+        },
+        config,
+      };
+      const files = filesCapabilityOf(engine);
+      const appLayer = appLayerTar({ normalizedTar: this.blobs.get(build.sourceKey) });
+      // The images are layers written by the platform, loaded into the Engine: no builder, so no context
+      // to hash and no step per instruction; no tenant code runs. After an install, the dependency image
+      // and the app image are made in one call.
       const assembling = Date.now();
-      const committed = await filesCapabilityOf(engine)
-        .commitFiles({
+      if (dependencies.reused) {
+        await files.commitLayers({
           baseImage: dependencies.image,
-          path: '/app',
-          tar: appLayerTar({ normalizedTar: this.blobs.get(build.sourceKey) }),
-          tag: image,
-          // Its own kind: it would inherit the dependency image's, and be pruned as one.
-          labels: {
-            'berth.tenant': build.tenantId,
-            'berth.app': build.appId,
-            'berth.build': build.id,
-            [DEPENDENCY_IMAGE_LABEL]: 'app',
-          },
-          config,
+          layers: [appLayer],
+          images: [{ ...appImage, layers: 1 }],
           signal: controller.signal,
-        })
-        // The install's leftovers go while the app image is committed; the build ends after both.
-        .finally(() => dependencies.cleanedUp);
-      log(`[berth] image ${image} assembled in ${Date.now() - assembling} ms`);
-      await committed.removed;
+        });
+      } else {
+        await files
+          .commitLayers({
+            baseImage: RUNTIME_IMAGE,
+            layers: [dependencies.layer, appLayer],
+            images: [
+              { tag: dependencies.image, layers: 1, labels: dependencies.labels },
+              { ...appImage, layers: 2 },
+            ],
+            signal: controller.signal,
+          })
+          // The install's leftovers go once node_modules is read; the build ends after both.
+          .finally(() => dependencies.cleanedUp);
+      }
+      log(
+        `[berth] image ${image} assembled in ${Date.now() - assembling} ms` +
+          (dependencies.reused ? '' : ` (with dependency image ${dependencies.image})`),
+      );
       const imageDigest = await this.publish({ engine, host, image, signal: controller.signal, log });
       await this.flush(build.id);
       await this.succeed(build, image, imageDigest);

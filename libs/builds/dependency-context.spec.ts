@@ -56,14 +56,24 @@ describe('dependencyLayerTar', () => {
     const listed = await listTar(
       await collect(dependencyLayerTar({ nodeModules: Readable.from([fromEngine]) })),
     );
+    // Paths from the image's root, /app first with the runtime image's owner and mode.
     expect(listed.map((e) => e.name)).toEqual([
-      'node_modules/',
-      'node_modules/a/index.js',
-      'node_modules/.bin/a',
-      'node_modules/b/same.js',
+      'app/',
+      'app/node_modules/',
+      'app/node_modules/a/index.js',
+      'app/node_modules/.bin/a',
+      'app/node_modules/b/same.js',
     ]);
+    expect(listed[0]).toMatchObject({ type: 'directory', mode: 0o755, uid: 10001, gid: 10001 });
+    expect(listed.find((e) => e.name === 'app/node_modules/b/same.js')).toMatchObject({
+      type: 'link',
+      linkname: 'app/node_modules/a/index.js',
+    });
+    expect(listed.find((e) => e.name === 'app/node_modules/.bin/a')).toMatchObject({
+      linkname: '../a/index.js',
+    });
     // Owned by the app's uid (the image's files), setuid dropped.
-    expect(listed.find((e) => e.name === 'node_modules/a/index.js')).toMatchObject({
+    expect(listed.find((e) => e.name === 'app/node_modules/a/index.js')).toMatchObject({
       mode: 0o755,
       uid: 10001,
       gid: 10001,
@@ -72,6 +82,6 @@ describe('dependencyLayerTar', () => {
 
   it('holds an empty node_modules/ when the install made none', async () => {
     const listed = await listTar(await collect(dependencyLayerTar({ nodeModules: undefined })));
-    expect(listed.map((e) => e.name)).toEqual(['node_modules/']);
+    expect(listed.map((e) => e.name)).toEqual(['app/', 'app/node_modules/']);
   });
 });

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { NORMALIZED_MTIME, writeEntry } from './archive-normalize.js';
 import { BUILD_UID, type DependencyManifest } from './build-containment.js';
-import { APP_UID } from './app-image.js';
+import { APP_DIR, APP_UID, appDirEntry } from './app-image.js';
 import { gunzipIfNeeded } from './dockerfile.js';
 
 /** The root files npm reads to install; only these enter the install container (as the old RUN step saw). */
@@ -70,8 +70,8 @@ function isUnderNodeModules(name: string): boolean {
 }
 
 /**
- * The layer of the dependency image, extracted into the image's `/app` (ContainerFilesCapability's
- * commitFiles): `node_modules/` as the install left it (`nodeModules`: the engine's tar of
+ * The layer of the dependency image, its files under the image's `/app` (ContainerFilesCapability's
+ * commitLayers): `app/`, then `app/node_modules/` as the install left it (`nodeModules`: the engine's tar of
  * /build/app/node_modules; `undefined` when there was none), owned by the app's uid, with a fixed mtime
  * and permission bits only (no setuid). Entries outside node_modules/, hardlinks whose target is outside
  * it, and devices or fifos (the tenant wrote this tar) are dropped. Symlinks are kept as they are: inside
@@ -91,7 +91,8 @@ async function fillDependencyLayer(
   options: { nodeModules: NodeJS.ReadableStream | undefined },
 ): Promise<void> {
   const fixed = { uid: APP_UID, gid: APP_UID, mtime: NORMALIZED_MTIME };
-  await writeEntry(pack, { ...fixed, name: 'node_modules/', type: 'directory', mode: 0o755 }, null);
+  await writeEntry(pack, appDirEntry(), null);
+  await writeEntry(pack, { ...fixed, name: `${APP_DIR}node_modules/`, type: 'directory', mode: 0o755 }, null);
   if (!options.nodeModules) return;
   const source = options.nodeModules;
   const extract = tarStream.extract();
@@ -113,7 +114,14 @@ async function fillDependencyLayer(
         }
         continue;
       }
-      const headers = { ...fixed, name, type, mode: (mode ?? 0o644) & 0o777, size, linkname };
+      const headers = {
+        ...fixed,
+        name: `${APP_DIR}${name}`,
+        type,
+        mode: (mode ?? 0o644) & 0o777,
+        size,
+        linkname: type === 'link' ? `${APP_DIR}${linkname}` : linkname,
+      };
       await writeEntry(pack, headers, type === 'file' ? body : null);
     }
   } catch (error) {

@@ -1,3 +1,4 @@
+import { finished, type Readable } from 'node:stream';
 import {
   LABELS,
   execCapabilityOf,
@@ -59,23 +60,32 @@ export interface DependencyImageInput {
   log: (line: string) => void;
 }
 
-/** A dependency image ready for the app image, and the install's leftovers going away. */
-export interface DependencyImage {
-  image: string;
-  reused: boolean;
-  /**
-   * The install container's and volume's removal and the prune of the app's older dependency images,
-   * started once the image exists: the app image is committed meanwhile. Never rejects; await it before
-   * the build ends.
-   */
-  cleanedUp: Promise<void>;
-}
+/**
+ * The app's dependency image: on the host already (`reused`), or the layer that makes it, to be committed
+ * with the app's layer in one call (the runner's commitLayers: the dependency image is the runtime image
+ * plus `layer`, tagged `image` with `labels`).
+ */
+export type DependencyImage =
+  | { image: string; reused: true }
+  | {
+      image: string;
+      reused: false;
+      /** node_modules as the install left it, filtered (dependencyLayerTar). Read or destroy it. */
+      layer: Readable;
+      labels: Record<string, string>;
+      /**
+       * The install container's and volume's removal and the prune of the app's older dependency images,
+       * started once `layer` has been read (or destroyed). Never rejects; await it before the build ends.
+       */
+      cleanedUp: Promise<void>;
+    };
 
 /**
  * The app's dependency image on this host for these manifests: reused when the host already has it
  * (same package.json, lockfile, .npmrc, install command and runtime image), else installed in a hardened
- * build container and copied into an image with no RUN step. Rejects with InstallFailedError (a limit
- * or npm's exit code), with `signal.reason` on cancel/timeout (after removing the install container).
+ * build container, whose node_modules becomes the layer of a new image (no RUN step). Rejects with
+ * InstallFailedError (a limit or npm's exit code), with `signal.reason` on cancel/timeout (after removing
+ * the install container).
  */
 export async function ensureDependencyImage(input: DependencyImageInput): Promise<DependencyImage> {
   const { engine, log } = input;
@@ -88,7 +98,7 @@ export async function ensureDependencyImage(input: DependencyImageInput): Promis
     log(
       `[berth] dependencies unchanged since an earlier build on this host (key ${key.slice(0, 12)}): reusing them`,
     );
-    return { image, reused: true, cleanedUp: Promise.resolve() };
+    return { image, reused: true };
   }
   const files = filesCapabilityOf(engine);
   const exec = execCapabilityOf(engine);
@@ -118,32 +128,25 @@ export async function ensureDependencyImage(input: DependencyImageInput): Promis
       `[berth] install ended with code ${observation.exitCode}; at most ${observation.pidsPeak} processes seen`,
     );
     if (failure !== undefined) throw new InstallFailedError(failure);
-
-    // The image is the runtime image plus one layer: node_modules extracted into a container that never
-    // runs, committed. No builder: no context to hash, no step per instruction or label.
-    const assembling = Date.now();
     const nodeModules = await files.getArchive({
       id,
       path: `${BUILD_APP_DIR}/node_modules`,
       signal: input.signal,
     });
-    const committed = await files.commitFiles({
-      baseImage: input.runtimeImage,
-      path: '/app',
-      tar: dependencyLayerTar({ nodeModules }),
-      tag: image,
+    const layer = dependencyLayerTar({ nodeModules });
+    // The volume holds node_modules until the layer has been read out of it.
+    const read = new Promise<void>((resolve) => finished(layer, () => resolve()));
+    const cleanedUp = read
+      .then(removeInstall)
+      .then(() => pruneDependencyImages(engine, input.appId, image))
+      .catch((error: unknown) => log(`[berth] warning: ${String(error)}`));
+    return {
+      image,
+      reused: false,
+      layer,
       labels: { ...labels, [DEPENDENCY_IMAGE_LABEL]: 'dependencies' },
-      signal: input.signal,
-    });
-    log(`[berth] dependency image ${image} assembled in ${Date.now() - assembling} ms`);
-    const cleanedUp = Promise.all([
-      committed.removed,
-      removeInstall().then(() => pruneDependencyImages(engine, input.appId, image)),
-    ]).then(
-      () => undefined,
-      (error: unknown) => log(`[berth] warning: ${String(error)}`),
-    );
-    return { image, reused: false, cleanedUp };
+      cleanedUp,
+    };
   } catch (error) {
     await removeInstall();
     throw error;

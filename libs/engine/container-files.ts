@@ -35,33 +35,24 @@ export interface ContainerFilesCapability {
     signal?: AbortSignal;
   }): Promise<NodeJS.ReadableStream | undefined>;
   /**
-   * The image `tag`: `baseImage` with the tar stream extracted into `path` (an existing folder) as one
-   * layer, `labels` added to the base's, and `config` over the base's command, environment and user. The
-   * engine creates a container it never starts, extracts into it and commits it, then removes it: no
-   * builder, no context, no step per instruction. Resolves once the image is tagged; the container's
-   * removal goes on (`removed`), so the next step need not wait for it. On failure the container is
-   * removed before the rejection.
+   * Images made of `baseImage` and new layers, in one call: each of `layers` is a tar stream of paths
+   * from the image's root (`app/node_modules/...`), one layer over the previous; each of `images` is the
+   * base plus its first `layers` of them, tagged `tag`, with `labels` added to the base's and `config`
+   * over the base's command, environment and user. No container, no builder, no step per instruction:
+   * the layers are applied once. Every stream is read or destroyed before it settles.
    */
-  commitFiles(options: CommitFilesOptions): Promise<CommittedFiles>;
+  commitLayers(options: CommitLayersOptions): Promise<void>;
 }
 
-export interface CommitFilesOptions {
+export interface CommitLayersOptions {
   baseImage: string;
-  path: string;
-  tar: NodeJS.ReadableStream;
-  tag: string;
-  labels: Record<string, string>;
-  /** What the image runs, where the base's is not kept; `env` adds to the base's variables. */
-  config?: CommitFilesConfig;
+  layers: NodeJS.ReadableStream[];
+  images: { tag: string; layers: number; labels: Record<string, string>; config?: ImageRunConfig }[];
   signal?: AbortSignal;
 }
 
-export interface CommittedFiles {
-  /** Settles (never rejects) once the container the files were extracted into is gone. */
-  removed: Promise<void>;
-}
-
-export interface CommitFilesConfig {
+/** What an image runs, where the base's is not kept. */
+export interface ImageRunConfig {
   cmd?: string[];
   /** `NAME=value`; a name the base image has is replaced, the base's others stay. */
   env?: string[];

@@ -16,8 +16,7 @@ import type {
 } from './container-engine.js';
 import type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 import type {
-  CommitFilesOptions,
-  CommittedFiles,
+  CommitLayersOptions,
   ContainerFilesCapability,
   CreateVolumeOptions,
 } from './container-files.js';
@@ -34,12 +33,12 @@ import { dockerExec } from './docker-exec.js';
 import { dockerContainerCounters } from './docker-stats.js';
 import {
   dockerCreateVolume,
-  dockerCommitFiles,
   dockerGetArchive,
   dockerPutArchive,
   dockerRemoveLabelledVolumes,
   dockerRemoveVolume,
 } from './docker-files.js';
+import { dockerCommitLayers } from './docker-layers.js';
 import {
   dockerBuildImage,
   dockerInspectImage,
@@ -272,8 +271,8 @@ export class DockerEngine
     return dockerGetArchive(this.docker, options);
   }
 
-  commitFiles(options: CommitFilesOptions): Promise<CommittedFiles> {
-    return dockerCommitFiles(this.docker, this.extraLabels, options);
+  commitLayers(options: CommitLayersOptions): Promise<void> {
+    return dockerCommitLayers(this.docker, this.extraLabels, options);
   }
 
   // Logs, events, stats

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { CommitFilesOptions, CommittedFiles, CreateVolumeOptions } from './container-files.js';
+import type { CreateVolumeOptions } from './container-files.js';
 import { assertPositiveInteger } from './container-spec.js';
 import { dockerCall, dockerCallAbsentOn404, statusOf, toEngineError } from './docker-errors.js';
 import { abortReason, destroyOnAbort } from './stream-lines.js';
@@ -81,58 +81,4 @@ export async function dockerRemoveLabelledVolumes(docker: Docker, label: string)
   const volumes = answer.Volumes ?? [];
   for (const volume of volumes) await dockerRemoveVolume(docker, volume.Name);
   return volumes.length;
-}
-
-/** `name[:tag]` of a local image reference (a registry port is not a tag: the tag follows the last `/`). */
-function repositoryAndTag(ref: string): { repo: string; tag: string } {
-  const colon = ref.lastIndexOf(':');
-  if (colon > ref.lastIndexOf('/')) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { repo: ref, tag: 'latest' };
-}
-
-export async function dockerCommitFiles(
-  docker: Docker,
-  extraLabels: Record<string, string>,
-  options: CommitFilesOptions,
-): Promise<CommittedFiles> {
-  if (options.signal?.aborted) throw abortReason(options.signal);
-  const config = options.config;
-  // Never started: no process, no network. Its config becomes the image's (commit keeps the container's
-  // config: the base image's with these labels and settings over it).
-  const container = await dockerCall('commitFiles', () =>
-    docker.createContainer({
-      Image: options.baseImage,
-      Labels: { ...extraLabels, ...options.labels },
-      NetworkDisabled: true,
-      HostConfig: { NetworkMode: 'none' },
-      ...(config?.cmd ? { Cmd: config.cmd } : {}),
-      ...(config?.env ? { Env: config.env } : {}),
-      ...(config?.workingDir ? { WorkingDir: config.workingDir } : {}),
-      ...(config?.user ? { User: config.user } : {}),
-      ...(config?.exposedPorts
-        ? { ExposedPorts: Object.fromEntries(config.exposedPorts.map((port) => [port, {}])) }
-        : {}),
-    }),
-  );
-  const remove = () =>
-    dockerCallAbsentOn404('commitFiles', () => container.remove({ force: true })).then(
-      () => undefined,
-      () => undefined,
-    );
-  try {
-    await dockerPutArchive(docker, {
-      id: container.id,
-      path: options.path,
-      tar: options.tar,
-      signal: options.signal,
-    });
-    if (options.signal?.aborted) throw abortReason(options.signal);
-    const { repo, tag } = repositoryAndTag(options.tag);
-    await dockerCall('commitFiles', () => container.commit({ repo, tag, pause: false }));
-  } catch (error) {
-    await remove();
-    throw error;
-  }
-  // The image exists: the caller may go on while the container goes.
-  return { removed: remove() };
 }

@@ -24,11 +24,10 @@ export { hasStatsCapability, statsCapabilityOf } from './container-stats.js';
 export type { ContainerCounters, ContainerStatsCapability } from './container-stats.js';
 export { filesCapabilityOf, hasFilesCapability } from './container-files.js';
 export type {
-  CommitFilesConfig,
-  CommitFilesOptions,
-  CommittedFiles,
+  CommitLayersOptions,
   ContainerFilesCapability,
   CreateVolumeOptions,
+  ImageRunConfig,
 } from './container-files.js';
 export type { ContainerExecCapability, ExecOptions, ExecResult } from './container-exec.js';
 export {

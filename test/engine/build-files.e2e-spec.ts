@@ -91,36 +91,50 @@ describe('build files on the real engine (tmpfs volume, putArchive, getArchive, 
     await files.removeVolume({ name: volume }); // absent is fine
   }, 60_000);
 
-  it('commits files extracted into a container that never runs as an image of one more layer', async () => {
-    const tag = `${uniqueId('berth-test-commit')}:k1`;
-    const labels = { 'berth.app': uniqueId('app'), 'berth.image-kind': 'dependencies' };
+  it('makes a dependency image and an app image on it from new layers in one call', async () => {
+    const appId = uniqueId('app');
+    const depsTag = `${uniqueId('berth-test-deps')}:k1`;
+    const tag = `${uniqueId('berth-test-app')}:b1`;
+    const depsLabels = { 'berth.app': appId, 'berth.image-kind': 'dependencies' };
+    const labels = { 'berth.app': appId, 'berth.image-kind': 'app' };
     const base = await engine.inspectImage({ ref: 'berth/node-runtime:local' });
-    const committed = await files.commitFiles({
+    await files.commitLayers({
       baseImage: 'berth/node-runtime:local',
-      path: '/app',
-      tar: tarOf([
-        { name: 'node_modules/' },
-        { name: 'node_modules/m/index.js', body: 'module.exports = 42;' },
-      ]),
-      tag,
-      labels,
+      layers: [
+        tarOf([
+          { name: 'app/' },
+          { name: 'app/node_modules/' },
+          { name: 'app/node_modules/m/index.js', body: 'module.exports = 42;' },
+        ]),
+        tarOf([{ name: 'app/' }, { name: 'app/server.js', body: 'console.log(require("m"))' }]),
+      ],
+      images: [
+        { tag: depsTag, layers: 1, labels: depsLabels },
+        {
+          tag,
+          layers: 2,
+          labels,
+          config: { cmd: ['node', 'server.js'], env: ['PORT=8080', 'NPM_CONFIG_UPDATE_NOTIFIER=true'] },
+        },
+      ],
     });
+    const deps = await engine.inspectImage({ ref: depsTag });
     const image = await engine.inspectImage({ ref: tag });
-    await committed.removed;
+    expect(deps?.labels).toMatchObject({ ...base!.labels, ...depsLabels });
     expect(image?.labels).toMatchObject({
       ...base!.labels,
       ...labels,
       'berth.test-run': process.env.BERTH_TEST_RUN,
     });
-    expect(image?.user).toBe(base!.user);
-    // The container it was assembled in is gone; the files are in the image, owned by the app's uid.
-    expect(await engine.listContainers({ labels, all: true })).toEqual([]);
+    expect([image?.user, image?.os, image?.architecture]).toEqual([base!.user, base!.os, base!.architecture]);
+    // No container was made to assemble them.
+    expect(await engine.listContainers({ labels: { 'berth.app': appId }, all: true })).toEqual([]);
     const tenantId = uniqueId('commit');
     await engine.ensureNetwork({ name: tenantNetworkName(tenantId), labels: { 'berth.tenant': tenantId } });
     const { id } = await engine.createContainer(
       hardenedContainerSpec({
         tenantId,
-        appId: labels['berth.app'],
+        appId,
         appName: 'commit',
         role: 'run',
         instance: 'c0',
@@ -128,7 +142,10 @@ describe('build files on the real engine (tmpfs volume, putArchive, getArchive, 
         cmd: [
           'node',
           '-e',
-          `const fs = require('fs'); console.log(require('/app/node_modules/m'), fs.statSync('/app/node_modules/m/index.js').uid)`,
+          // The image's command, its environment over the base's, and /app still the app user's.
+          `const fs = require('fs'); console.log(require('/app/node_modules/m'), fs.statSync('/app/node_modules/m/index.js').uid,
+           fs.statSync('/app').uid, fs.readFileSync('/app/server.js', 'utf8').length, process.env.PORT, process.env.NPM_CONFIG_UPDATE_NOTIFIER,
+           process.env.NODE_EXTRA_CA_CERTS)`,
         ],
         env: {},
         plan: { memoryMb: 128, cpuMillis: 500 },
@@ -136,8 +153,25 @@ describe('build files on the real engine (tmpfs volume, putArchive, getArchive, 
     );
     await engine.startContainer({ id });
     expect(await engine.waitContainer({ id })).toEqual({ exitCode: 0 });
-    expect((await collectLogs(engine, id)).map((line) => line.text)).toEqual(['42 10001']);
+    expect((await collectLogs(engine, id)).map((line) => line.text)).toEqual([
+      '42 10001 10001 25 8080 true /etc/ssl/certs/ca-certificates.crt',
+    ]);
     await engine.removeContainer({ id, force: true });
     await engine.removeImage({ ref: tag });
+    // The dependency image stands alone: removing the app image left its layer.
+    expect(await engine.inspectImage({ ref: depsTag })).toBeDefined();
+    await engine.removeImage({ ref: depsTag });
+  }, 60_000);
+
+  it('rejects a layer that is not a tar with the engine error, and leaves no image', async () => {
+    const tag = `${uniqueId('berth-test-bad')}:b1`;
+    await expect(
+      files.commitLayers({
+        baseImage: 'berth/node-runtime:local',
+        layers: [Readable.from([Buffer.from('not a tar at all')])],
+        images: [{ tag, layers: 1, labels: {} }],
+      }),
+    ).rejects.toThrow(/commitLayers/);
+    expect(await engine.inspectImage({ ref: tag })).toBeUndefined();
   }, 60_000);
 });
