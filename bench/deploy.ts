@@ -40,9 +40,9 @@ interface RawSample {
 
 export async function runDeployBench(ctx: BenchContext): Promise<BenchOutcome> {
   const started = now();
-  // An even count: the side that goes first builds ~0.25 s slower (measured at 676f13d over 9 cold rounds: Berth minus raw
-  // was +0.22 s on average when Berth went first, -0.26 s when raw did), so 3 alternating rounds, two of
-  // them with Berth first, leaned the median against Berth.
+  // An even count: the side that goes first builds ~0.25 s slower (at 676f13d, over 9 cold rounds, Berth
+  // minus raw was +0.22 s on average when Berth went first, -0.26 s when raw did), so 3 alternating
+  // rounds, two of them with Berth first, leaned the median against Berth.
   const rounds = ctx.quick ? 1 : 4;
   // --warm-only: one app per side, deployed cold once untimed, then only the code-only changes timed.
   const warmOnly = ctx.warmOnly ?? false;
