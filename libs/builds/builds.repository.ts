@@ -156,6 +156,11 @@ export class BuildsRepository implements ActiveBuildsReader {
    * millisecond or two, so the queue never waits on it.
    */
   async claimNext(worker: string): Promise<Build | undefined> {
+    // Most passes find nothing queued: one read then, not a transaction of four statements.
+    const [queued] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM builds WHERE status = 'queued') AS queued`,
+    )) as { queued: boolean }[];
+    if (!queued?.queued) return undefined;
     const rows = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASSES.buildClaim]);
       const [claimed] = (await manager.query(

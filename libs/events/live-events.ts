@@ -81,6 +81,7 @@ export class LiveEvents implements OnApplicationShutdown {
       }
       // Read up to the newest seq as of now: events of apps nobody watches are passed over with it.
       const newest = await this.newestSeq();
+      if (newest === this.afterSeq) return;
       const rows = await this.events
         .createQueryBuilder('e')
         .where('e.seq > :after AND e.seq <= :newest', { after: this.afterSeq, newest })

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { AppChanges, AppsRepository } from '../apps/index.js';
+import { AppChanges } from '../apps/index.js';
 import { containerLogBatchesOf } from '../engine/index.js';
 import { EnginePool } from '../hosts/index.js';
 import { appRouterLines, type RouterLogSource, RouterLogs } from '../ingress/index.js';
@@ -53,13 +53,12 @@ export class AppLogWatcher {
   constructor(
     private readonly pool: EnginePool,
     changes: AppChanges,
-    private readonly appRows: AppsRepository,
     private readonly replicaRows: ReplicasRepository,
     @Optional() private readonly routerLogs?: RouterLogs,
   ) {
     this.gone.setMaxListeners(0);
     this.poll = new WatchedAppsPoll({
-      read: (appIds) => readWatchedApps(this.appRows, this.replicaRows, appIds),
+      read: (appIds) => readWatchedApps(this.replicaRows, appIds),
       intervalMs: WATCH_POLL_MS,
       burstIntervalMs: BURST_POLL_MS,
       burstMs: BURST_MS,
@@ -200,15 +199,13 @@ export class AppLogWatcher {
  * apps are watched: an app missing from the answer, or being deleted, is gone.
  */
 async function readWatchedApps(
-  apps: AppsRepository,
   replicas: ReplicasRepository,
   appIds: string[],
 ): Promise<Map<string, WatchedAppState>> {
-  const present = await apps.presentAmong(appIds);
+  const { presentAppIds, replicas: live } = await replicas.watchedAppsState(appIds);
   const states = new Map<string, WatchedAppState>(
-    appIds.filter((id) => present.has(id)).map((id) => [id, { exists: true, replicas: [] }]),
+    [...presentAppIds].map((id) => [id, { exists: true, replicas: [] }]),
   );
-  const live = present.size > 0 ? await replicas.startedWithContainerOfApps([...present]) : [];
   for (const replica of live) {
     states.get(replica.appId)?.replicas.push({
       id: replica.id,

@@ -72,6 +72,43 @@ export class ReplicasRepository {
     });
   }
 
+  /**
+   * For the log watchers' shared poll, in one statement: which of `appIds` exist and are not being
+   * deleted, and their replicas with a container that are starting or running, oldest first (what
+   * startedWithContainerOfApps reads).
+   */
+  async watchedAppsState(appIds: string[]): Promise<{
+    presentAppIds: Set<string>;
+    replicas: Pick<Replica, 'id' | 'appId' | 'hostId' | 'containerId' | 'startedAt'>[];
+  }> {
+    const rows = (await this.dataSource.query(
+      `SELECT a.id AS app_id, r.id, r.host_id, r.container_id, r.started_at
+         FROM apps a
+         LEFT JOIN replicas r ON r.app_id = a.id AND r.state IN ('starting', 'running') AND r.container_id IS NOT NULL
+        WHERE a.id = ANY($1::uuid[]) AND a.deleting_at IS NULL
+        ORDER BY r.created_at`,
+      [appIds],
+    )) as {
+      app_id: string;
+      id: string | null;
+      host_id: string;
+      container_id: string;
+      started_at: Date | null;
+    }[];
+    return {
+      presentAppIds: new Set(rows.map((row) => row.app_id)),
+      replicas: rows
+        .filter((row) => row.id !== null)
+        .map((row) => ({
+          id: row.id!,
+          appId: row.app_id,
+          hostId: row.host_id,
+          containerId: row.container_id,
+          startedAt: row.started_at,
+        })),
+    };
+  }
+
   /** Every replica (both roles) with a container that is starting or running: what the metrics sampler reads. */
   startedWithContainer(): Promise<Replica[]> {
     return this.rows.find({

@@ -111,6 +111,14 @@ export class WebhooksRepository {
    * GAP_WINDOW passes (a rollback leaves the gap forever). Returns how many events after the cursor it read.
    */
   async fanOut(limit: number): Promise<number> {
+    // An idle pass (no event past the cursor, no gap to look at again) is this one read, not a transaction
+    // of six statements. Without a cursor yet, the transaction below makes it.
+    const [pending] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM webhook_dispatch_gaps)
+           OR coalesce((SELECT max(seq) FROM events), 0)
+              > coalesce((SELECT seq FROM webhook_dispatch_cursor WHERE id = 1), -1) AS work`,
+    )) as { work: boolean }[];
+    if (!pending?.work) return 0;
     return this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO webhook_dispatch_cursor (id, seq)
