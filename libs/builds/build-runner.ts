@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -193,11 +194,14 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
       // to hash and no step per instruction; no tenant code runs. After an install, the dependency image
       // and the app image are made in one call.
       const assembling = Date.now();
+      // Beside the uploads, on the data disk: a dependency layer can be as large as the build's disk bound.
+      const spoolDir = path.join(this.config.dataDir, 'layers');
       if (dependencies.reused) {
         await files.commitLayers({
           baseImage: dependencies.image,
           layers: [appLayer],
           images: [{ ...appImage, layers: 1 }],
+          spoolDir,
           signal: controller.signal,
         });
       } else {
@@ -209,6 +213,7 @@ export class BuildRunner implements OnApplicationBootstrap, OnApplicationShutdow
               { tag: dependencies.image, layers: 1, labels: dependencies.labels },
               { ...appImage, layers: 2 },
             ],
+            spoolDir,
             signal: controller.signal,
           })
           // The install's leftovers go once node_modules is read; the build ends after both.

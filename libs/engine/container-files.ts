@@ -48,6 +48,8 @@ export interface CommitLayersOptions {
   baseImage: string;
   layers: NodeJS.ReadableStream[];
   images: { tag: string; layers: number; labels: Record<string, string>; config?: ImageRunConfig }[];
+  /** Where the layers wait (each in a file of its own, removed at the end); the system's temp folder by default. */
+  spoolDir?: string;
   signal?: AbortSignal;
 }
 

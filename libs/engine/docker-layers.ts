@@ -50,7 +50,9 @@ export async function dockerCommitLayers(
   options: CommitLayersOptions,
 ): Promise<void> {
   const unread = new Set(options.layers);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-layers-'));
+  const parent = options.spoolDir ?? os.tmpdir();
+  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+  const dir = await fs.mkdtemp(path.join(parent, 'berth-layers-'));
   try {
     if (options.signal?.aborted) throw abortReason(options.signal);
     validateImages(options);
