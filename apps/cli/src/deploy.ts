@@ -40,8 +40,8 @@ export async function deploy(client: BerthClient, options: DeployOptions): Promi
   const release = releases.find((r) => r.buildId === build.id);
   if (!release) throw new CliError(`Build ${build.id} succeeded but made no release`, ExitCode.deployFailed);
   say(`Release v${release.version} made; rolling out`);
-  const app = await waitForRollout(client, options.app, release.version, options.timeout);
-  const urls = [...(app.loadBalancerEndpoint ? [app.loadBalancerEndpoint] : []), ...app.endpoints];
+  const { app, endpoints } = await waitForRollout(client, options.app, release.version, options.timeout);
+  const urls = [...(app.loadBalancerEndpoint ? [app.loadBalancerEndpoint] : []), ...endpoints];
   return { build: finished, release: release.version, app, urls };
 }
 
@@ -101,36 +101,46 @@ function printBuildLine(line: string): void {
   if (typeof entry.text === 'string') process.stderr.write(`build | ${entry.text}\n`);
 }
 
+/** Longest single wait the API grants (GET /v1/apps/{app}/wait, `timeout` in ms). */
+const MAX_WAIT_MS = 60_000;
+/** The CLI's own wait per call: short enough to say it is still waiting. */
+const WAIT_STEP_MS = 15_000;
+
+/**
+ * Waits until a web replica of release `version` answers (GET /v1/apps/{app}/wait: the API answers as
+ * soon as it is decided, no polling), or the rollout fails (crash loop, failed health check, a newer
+ * release), or `timeoutSeconds` pass. Returns the app and the release's own endpoints: the URLs printed
+ * serve this release, while older replicas may still be draining.
+ */
 async function waitForRollout(
   client: BerthClient,
   app: string,
   version: number,
   timeoutSeconds: number,
-): Promise<Schemas['AppView']> {
+): Promise<{ app: Schemas['AppView']; endpoints: string[] }> {
   const deadline = Date.now() + timeoutSeconds * 1000;
-  let lastPhase = '';
   for (;;) {
-    const status = unwrap(await client.GET('/v1/apps/{app}/status', { params: { path: { app } } }));
-    if (status.phase !== lastPhase) {
-      lastPhase = status.phase;
-      say(`App ${app}: ${status.phase}${status.statusReason ? ` (${status.statusReason})` : ''}`);
-    }
-    if (status.phase === 'failed' || status.phase === 'crashloop')
+    const left = deadline - Date.now();
+    const timeout = Math.max(1, Math.min(left, WAIT_STEP_MS, MAX_WAIT_MS));
+    const answer = unwrap(
+      await client.GET('/v1/apps/{app}/wait', {
+        params: { path: { app }, query: { release: version, timeout } },
+      }),
+    );
+    if (answer.outcome === 'ready') return { app: answer.app, endpoints: answer.endpoints };
+    if (answer.outcome === 'failed')
       throw new CliError(
-        `Rollout of v${version} ${status.phase}: ${status.statusReason ?? 'see berth logs'}`,
+        `Rollout of v${version} failed: ${answer.reason ?? 'see berth logs'}`,
         ExitCode.deployFailed,
       );
-    if (status.rollout?.state === 'rolled_back' && status.rollout.fromVersion === version)
+    const { phase, statusReason } = answer.app;
+    if (Date.now() >= deadline)
       throw new CliError(
-        `v${version} failed its health check and was rolled back to v${status.rollout.toVersion}: ${status.rollout.reason}`,
+        `Rollout of v${version} did not finish within ${timeoutSeconds}s (phase ${phase})`,
         ExitCode.deployFailed,
       );
-    if (status.converged && status.release?.version === version) return status;
-    if (Date.now() > deadline)
-      throw new CliError(
-        `Rollout of v${version} did not finish within ${timeoutSeconds}s (phase ${status.phase})`,
-        ExitCode.deployFailed,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    say(
+      `App ${app}: ${phase}${statusReason ? ` (${statusReason})` : ''}; still waiting for v${version} to answer`,
+    );
   }
 }
