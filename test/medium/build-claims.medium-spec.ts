@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { BuildsRepository } from '../../libs/builds/index.js';
 import { migratedDataSource } from '../support/database.js';
-import { newTenant, resetRuntimeTables } from './support/runtime-process.js';
+import { newTenant, queuedBuildInput, resetRuntimeTables } from './support/runtime-process.js';
 
 /**
  * The build queue's claim under concurrency, on real PostgreSQL: two workers (each with its own connection
@@ -35,17 +34,7 @@ describe('build claims (medium)', () => {
     // One after another: the queue is served oldest first.
     for (let i = 0; i < count; i += 1) {
       const build = await dbA.transaction((manager) =>
-        workerA.insertQueued(manager, {
-          appId: crypto.randomUUID(),
-          tenantId,
-          sourceKey: `sources/${tenantId}/${i}.tar.gz`,
-          sourceSha256: 'x'.repeat(64),
-          sourceBytes: '1',
-          manifest: {},
-          timeoutSeconds: 60,
-          memoryMb: 128,
-          cpuMillis: 250,
-        }),
+        workerA.insertQueued(manager, queuedBuildInput(tenantId, i)),
       );
       ids.push(build.id);
     }

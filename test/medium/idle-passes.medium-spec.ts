@@ -1,10 +1,9 @@
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';
 import { BuildsRepository } from '../../libs/builds/index.js';
 import { WebhooksRepository } from '../../libs/webhooks/index.js';
 import { migratedDataSource } from '../support/database.js';
-import { newTenant, resetRuntimeTables } from './support/runtime-process.js';
+import { newTenant, queuedBuildInput, resetRuntimeTables } from './support/runtime-process.js';
 
 /**
  * What the control loops send to PostgreSQL when there is nothing to do, on real PostgreSQL: every
@@ -42,17 +41,7 @@ describe('idle passes (medium)', () => {
 
     const tenant = await newTenant(db);
     const queued = await db.transaction((manager) =>
-      builds.insertQueued(manager, {
-        appId: crypto.randomUUID(),
-        tenantId: tenant.tenantId!,
-        sourceKey: 'sources/idle/0.tar.gz',
-        sourceSha256: 'x'.repeat(64),
-        sourceBytes: '1',
-        manifest: {},
-        timeoutSeconds: 60,
-        memoryMb: 128,
-        cpuMillis: 250,
-      }),
+      builds.insertQueued(manager, queuedBuildInput(tenant.tenantId!)),
     );
     expect((await builds.claimNext('worker-a'))?.id).toBe(queued.id);
   });

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { AppsService, ReleasesService, type App } from '../../../libs/apps/index.js';
 import { AuditModule } from '../../../libs/audit/index.js';
-import { BuildsModule } from '../../../libs/builds/index.js';
+import { BuildsModule, type BuildsRepository } from '../../../libs/builds/index.js';
 import { ConfigModule, loadConfig, type BerthConfig } from '../../../libs/config/index.js';
 import { DatabaseModule } from '../../../libs/db/index.js';
 import type { ContainerSpec } from '../../../libs/engine/index.js';
@@ -179,4 +179,22 @@ export async function resetRuntimeTables(dataSource: DataSource): Promise<void> 
   await dataSource.query(
     `TRUNCATE replica_samples, replica_runs, replicas, releases, app_domains, log_drains, app_log_lines, app_log_watermarks, app_log_days, apps, hosts, build_log_lines, builds, audit_events`,
   );
+}
+
+/** What BuildsRepository.insertQueued takes for a build of `tenantId`: a made-up source, the smallest sizes. */
+export function queuedBuildInput(
+  tenantId: string,
+  index = 0,
+): Parameters<BuildsRepository['insertQueued']>[1] {
+  return {
+    appId: crypto.randomUUID(),
+    tenantId,
+    sourceKey: `sources/${tenantId}/${index}.tar.gz`,
+    sourceSha256: 'x'.repeat(64),
+    sourceBytes: '1',
+    manifest: {},
+    timeoutSeconds: 60,
+    memoryMb: 128,
+    cpuMillis: 250,
+  };
 }
