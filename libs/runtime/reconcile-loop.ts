@@ -7,6 +7,7 @@ import { countQueries } from '../db/index.js';
 import { EnginePool } from '../hosts/index.js';
 import { ControlLoop, LOCK_KEYS } from '../control-loop/index.js';
 import { EngineEventWatch } from './engine-event-watch.js';
+import { ReadinessWatch } from './readiness-watch.js';
 import { ReconcileSchedule } from './reconcile-schedule.js';
 import { type ReconcilePass, Reconciler } from './reconciler.service.js';
 
@@ -47,6 +48,7 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
     private readonly reconciler: Reconciler,
     private readonly pool: EnginePool,
     private readonly changes: AppChanges,
+    private readonly readinessWatch: ReadinessWatch,
   ) {
     this.schedule = new ReconcileSchedule(config.reconcileResyncMs);
     // A Docker event (a container died, was OOM-killed, vanished) marks its app; one without an app label
@@ -76,11 +78,13 @@ export class ReconcileLoop implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     if (!this.config.runWorkers) return;
-    this.changes.onChange((appId) => {
+    const markNow = (appId: string) => {
       if (!APP_ID.test(appId)) return;
       this.schedule.mark(appId, Date.now());
       this.loop.wake();
-    });
+    };
+    this.changes.onChange(markNow);
+    this.readinessWatch.onAccepting(markNow);
     this.loop.start();
   }
 

@@ -4,6 +4,7 @@ import type { App, ReleasesService } from '../apps/index.js';
 import type { EnginePool, Host, ImageDistribution } from '../hosts/index.js';
 import type { TenantNetworks } from '../networks/index.js';
 import type { TenantPlanRepository } from '../plans/index.js';
+import { ReadinessWatch } from './readiness-watch.js';
 import { ReplicaLifecycle, ReplicaNotWantedError } from './replica-lifecycle.js';
 import { WEB_ROLE, type ReplicaDraft } from './replica-role.js';
 import type { Replica } from './replica.entity.js';
@@ -38,6 +39,7 @@ describe('ReplicaLifecycle.create', () => {
       {} as ReleasesService,
       { ensure: async () => 'net' } as unknown as TenantNetworks,
       {} as TenantPlanRepository,
+      new ReadinessWatch(),
     );
     const draft: ReplicaDraft = {
       app: { id: 'a1', tenantId: 't1' } as App,

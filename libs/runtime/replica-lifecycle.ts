@@ -15,6 +15,7 @@ import { TenantNetworks } from '../networks/index.js';
 import { TenantPlanRepository } from '../plans/index.js';
 import { orphanContainers, restartBackoffMs } from './convergence.js';
 import { engineIsLocal, readinessTarget } from './readiness.js';
+import { ReadinessWatch } from './readiness-watch.js';
 import {
   APP_PORT,
   REPLICA_LABEL,
@@ -61,6 +62,7 @@ export class ReplicaLifecycle {
     private readonly releases: ReleasesService,
     private readonly networks: TenantNetworks,
     private readonly tenantPlans: TenantPlanRepository,
+    private readonly readinessWatch: ReadinessWatch,
   ) {}
 
   /** A web replica of the app's release on `host`. */
@@ -212,11 +214,15 @@ export class ReplicaLifecycle {
           this.ownAddresses.delete(replica.containerId!);
           await this.replicas.markRunning(replica.id);
           replica.state = 'running';
-        } else if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
-          await this.replicas.setLastError(
-            replica.id,
-            `not ready on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s (no connection, or its health check not passed)`,
-          );
+        } else {
+          // The pass after it accepts comes at once, not at the app's next look.
+          this.readinessWatch.watch(replica.containerId!, replica.appId, target);
+          if (replica.startedAt && Date.now() - replica.startedAt.getTime() > READINESS_TIMEOUT_MS) {
+            await this.replicas.setLastError(
+              replica.id,
+              `not ready on port ${role.port} after ${READINESS_TIMEOUT_MS / 1000} s (no connection, or its health check not passed)`,
+            );
+          }
         }
       }
       return replica;

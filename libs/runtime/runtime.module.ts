@@ -19,6 +19,7 @@ import { ReleasePhaseGate } from './release-phase.js';
 import { Reconciler } from './reconciler.service.js';
 import { ReplicaHealth } from './replica-health.js';
 import { ReplicaLifecycle } from './replica-lifecycle.js';
+import { ReadinessWatch } from './readiness-watch.js';
 import { ReplicaRun } from './replica-run.entity.js';
 import { Replica } from './replica.entity.js';
 import { ReplicasRepository } from './replicas.repository.js';
@@ -36,6 +37,7 @@ import { ReplicasRepository } from './replicas.repository.js';
     Reconciler,
     ReleasePhaseGate,
     ReplicaLifecycle,
+    ReadinessWatch,
     AppCleanup,
     ReconcileLoop,
     LoadBalancerManager,
