@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { childImageConfig } from './docker-layers.js';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { childImageConfig, dockerCommitLayers } from './docker-layers.js';
 
 describe('childImageConfig', () => {
   const base = {
@@ -62,5 +67,31 @@ describe('childImageConfig', () => {
       ExposedPorts: { '9229/tcp': {} },
       Labels: { ...base.Config.Labels, 'berth.app': 'a1' },
     });
+  });
+});
+
+describe('dockerCommitLayers', () => {
+  it('destroys every layer it was given when it cannot even spool them (a caller waits for their end)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-layers-spec-'));
+    const notAFolder = path.join(dir, 'file');
+    await fs.writeFile(notAFolder, '');
+    const layers = [new PassThrough(), new PassThrough()];
+    try {
+      await expect(
+        dockerCommitLayers(
+          {} as Docker,
+          {},
+          {
+            baseImage: 'base',
+            layers,
+            images: [{ tag: 'x:1', layers: 2, labels: {} }],
+            spoolDir: path.join(notAFolder, 'layers'),
+          },
+        ),
+      ).rejects.toThrow();
+      expect(layers.map((layer) => layer.destroyed)).toEqual([true, true]);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,12 +49,16 @@ export async function dockerCommitLayers(
   extraLabels: Record<string, string>,
   options: CommitLayersOptions,
 ): Promise<void> {
+  // Every stream is read or destroyed whatever fails: a caller may wait for a layer's end (the install
+  // container goes once node_modules has been read).
   const unread = new Set(options.layers);
-  const parent = options.spoolDir ?? os.tmpdir();
-  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
-  const dir = await fs.mkdtemp(path.join(parent, 'berth-layers-'));
+  let dir: string | undefined;
   try {
     if (options.signal?.aborted) throw abortReason(options.signal);
+    const parent = options.spoolDir ?? os.tmpdir();
+    await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+    dir = await fs.mkdtemp(path.join(parent, 'berth-layers-'));
+    const spoolDir = dir;
     validateImages(options);
     const base = (await dockerCall('commitLayers', () =>
       docker.getImage(options.baseImage).inspect(),
@@ -63,7 +67,7 @@ export async function dockerCommitLayers(
     const layers: SpooledLayer[] = [];
     for (const [index, tar] of options.layers.entries()) {
       unread.delete(tar);
-      layers.push(await spoolLayer(tar, path.join(dir, `${index}.tar`), options.signal));
+      layers.push(await spoolLayer(tar, path.join(spoolDir, `${index}.tar`), options.signal));
     }
     const configs = options.images.map((image) =>
       Buffer.from(
@@ -92,7 +96,7 @@ export async function dockerCommitLayers(
     }
   } finally {
     for (const tar of unread) (tar as Readable).destroy?.();
-    await fs.rm(dir, { recursive: true, force: true });
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
