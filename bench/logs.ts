@@ -20,6 +20,7 @@ import tarStream from 'tar-stream';
 import WebSocket from 'ws';
 import { DockerEngine } from '../libs/engine/index.js';
 import { TEST_RUN_LABEL } from '../libs/hosts/index.js';
+import { startLogRelay, type LogRelay } from './log-relay-process.js';
 
 export interface LogsBenchOptions {
   /** 10,000 lines × 2 rounds instead of 50,000 × 5: a smoke run, figures are noisy. */
@@ -55,6 +56,8 @@ export interface LogsBenchResult {
   rounds: number;
   berth: LogsPathFigures & { droppedLines: number };
   raw: LogsPathFigures & { replayedLines: number };
+  /** A bare relay process (bench/log-relay.ts): the Engine's follow plus one hop, the floor of any proxy. */
+  relay: LogsPathFigures;
   /** How fast the container printed (median over all rounds): the ceiling of both sides. */
   containerLinesPerSecond: number;
   /** berth ÷ raw lines per second (1 = as fast as reading the Engine directly). */
@@ -64,6 +67,9 @@ export interface LogsBenchResult {
   p99Ratio: number;
   pacedP50Ratio: number;
   pacedP99Ratio: number;
+  /** At PACED_RATE: relay ÷ raw p99 (what one hop costs), Berth ÷ relay p99 (what Berth adds to it). */
+  relayPacedP99Ratio: number;
+  berthOverRelayPacedP99Ratio: number;
   rows: LogsBenchRow[];
 }
 
@@ -112,8 +118,9 @@ const clock = () => performance.timeOrigin + performance.now();
 const say = (line: string) => process.stderr.write(`[logs bench] ${line}\n`);
 
 export async function runLogsBench({ quick = false }: LogsBenchOptions = {}): Promise<LogsBenchResult> {
-  // Per round the container logs 2 bursts + 2 paced runs: 2 × 40,000 + 2 × 5,000 lines of ~100 bytes in
-  // Docker's json-file format, under its 10 MB max-size, so no round crosses a log rotation (see README).
+  // Per round one container logs 2 bursts (2 × 40,000 lines of ~110 bytes in Docker's json-file format) and
+  // a fresh one 3 paced runs (3 × 5,000): each under the 10 MB max-size, so no phase crosses a log rotation
+  // (see README).
   const lines = quick ? 10_000 : 40_000;
   const pacedLines = quick ? 2_000 : 5_000;
   const rounds = quick ? 2 : 5;
@@ -128,6 +135,7 @@ export async function runLogsBench({ quick = false }: LogsBenchOptions = {}): Pr
   const dataDir = path.resolve('.data/logs-bench', runId);
   await fs.mkdir(dataDir, { recursive: true });
   let berth: ChildProcess | undefined;
+  let relay: LogRelay | undefined;
   try {
     say(`starting Berth (run ${runId}, data in ${dataDir})`);
     const started = await startBerth(runId, dataDir);
@@ -136,21 +144,25 @@ export async function runLogsBench({ quick = false }: LogsBenchOptions = {}): Pr
     await api.signup();
     let { endpoint, containerId } = await api.deploy(await appArchive());
     say(`app running at ${endpoint}, container ${containerId}`);
+    relay = await startLogRelay(DOCKER_ENDPOINT);
+    say(`bare relay listening on ${relay.port}`);
 
-    const figures = { berth: { burst: [], paced: [] }, raw: { burst: [], paced: [] } } as Record<
-      'berth' | 'raw',
-      Record<'burst' | 'paced', RoundFigures[]>
-    >;
+    const figures = {
+      berth: { burst: [], paced: [] },
+      raw: { burst: [], paced: [] },
+      relay: { burst: [], paced: [] },
+    } as Record<Side, Record<'burst' | 'paced', RoundFigures[]>>;
     for (let round = 1; round <= rounds; round++) {
-      if (round > 1) {
-        // A fresh container (empty log file) per round: see the sizes above.
-        ({ endpoint, containerId } = await api.restart(containerId));
-        say(`round ${round}: restarted, container ${containerId}`);
-      }
-      // Alternate which side goes first, so neither always gets the warmer log file.
-      const order = round % 2 === 1 ? (['raw', 'berth'] as const) : (['berth', 'raw'] as const);
+      // Alternate the order, so no side always gets the warmer log file or the quieter machine.
+      const order: readonly Side[] = round % 2 === 1 ? ['raw', 'berth', 'relay'] : ['relay', 'berth', 'raw'];
       for (const kind of ['burst', 'paced'] as const) {
-        for (const side of order) {
+        if (round > 1 || kind === 'paced') {
+          // A fresh container (empty log file) per phase: see the sizes above.
+          ({ endpoint, containerId } = await api.restart(containerId));
+          say(`round ${round} ${kind}: restarted, container ${containerId}`);
+        }
+        // The relay only in paced phases: it answers what one hop costs a line's latency.
+        for (const side of order.filter((s) => kind === 'paced' || s !== 'relay')) {
           const flood: Flood = {
             tag: `${side}${kind}${round}`,
             total: kind === 'burst' ? lines : pacedLines,
@@ -159,7 +171,11 @@ export async function runLogsBench({ quick = false }: LogsBenchOptions = {}): Pr
           const result =
             side === 'raw'
               ? await rawRound(engine, containerId, endpoint, flood)
-              : await berthRound(api, endpoint, flood);
+              : await webSocketRound(
+                  side === 'berth' ? await api.logSessionUrl() : relay.urlFor(containerId),
+                  endpoint,
+                  flood,
+                );
           figures[side][kind].push(result);
           say(
             `round ${round} ${kind} ${side}: ${Math.round(result.linesPerSecond)} lines/s, p50 ${result.p50Ms.toFixed(1)} ms, ` +
@@ -172,6 +188,7 @@ export async function runLogsBench({ quick = false }: LogsBenchOptions = {}): Pr
     }
     return summarize({ lines, pacedLines, rounds }, figures);
   } finally {
+    await relay?.stop();
     await stopBerth(berth);
     const removed = await engine
       .removeLabelled({ label: `${TEST_RUN_LABEL}=${runId}` })
@@ -180,6 +197,8 @@ export async function runLogsBench({ quick = false }: LogsBenchOptions = {}): Pr
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 }
+
+type Side = 'berth' | 'raw' | 'relay';
 
 interface Flood {
   tag: string;
@@ -256,9 +275,9 @@ async function rawRound(
   }
 }
 
-async function berthRound(api: Api, endpoint: string, flood: Flood): Promise<RoundFigures> {
+/** Reads Berth's log stream or the bare relay's: both send `lines` frames of `{ text }` objects. */
+async function webSocketRound(url: string, endpoint: string, flood: Flood): Promise<RoundFigures> {
   const counter = new FloodCounter(flood.tag, flood.total);
-  const url = await api.logSessionUrl();
   const ws = new WebSocket(url);
   let dropped = 0;
   const connected = new Promise<void>((resolve, reject) => {
@@ -278,7 +297,7 @@ async function berthRound(api: Api, endpoint: string, flood: Flood): Promise<Rou
   });
   try {
     await connected;
-    await sleep(500); // the hub's watcher found the container and its follow is attached
+    await sleep(500); // Berth's hub found the container (the relay's follow is attached): as rawRound
     return await measure(counter, endpoint, flood, () => dropped);
   } finally {
     ws.close();
@@ -321,7 +340,7 @@ async function measure(
 
 function summarize(
   sizes: { lines: number; pacedLines: number; rounds: number },
-  figures: Record<'berth' | 'raw', Record<'burst' | 'paced', RoundFigures[]>>,
+  figures: Record<Side, Record<'burst' | 'paced', RoundFigures[]>>,
 ): LogsBenchResult {
   const side = ({ burst, paced }: Record<'burst' | 'paced', RoundFigures[]>): LogsPathFigures => ({
     linesPerSecond: median(burst.map((f) => f.linesPerSecond)),
@@ -333,6 +352,9 @@ function summarize(
   const all = (which: Record<'burst' | 'paced', RoundFigures[]>) => [...which.burst, ...which.paced];
   const berth = { ...side(figures.berth), droppedLines: sum(all(figures.berth).map((f) => f.dropped)) };
   const raw = { ...side(figures.raw), replayedLines: sum(all(figures.raw).map((f) => f.replayed)) };
+  const relay = side(figures.relay);
+  const relayPacedP99Ratio = relay.pacedP99Ms / raw.pacedP99Ms;
+  const berthOverRelayPacedP99Ratio = berth.pacedP99Ms / relay.pacedP99Ms;
   const ratio = berth.linesPerSecond / raw.linesPerSecond;
   const p50Ratio = berth.p50Ms / raw.p50Ms;
   const p99Ratio = berth.p99Ms / raw.p99Ms;
@@ -346,6 +368,7 @@ function summarize(
     pacedRate: PACED_RATE,
     berth,
     raw,
+    relay,
     containerLinesPerSecond: median(
       [...figures.berth.burst, ...figures.raw.burst].map((f) => f.printedPerSecond),
     ),
@@ -354,6 +377,8 @@ function summarize(
     p99Ratio,
     pacedP50Ratio,
     pacedP99Ratio,
+    relayPacedP99Ratio,
+    berthOverRelayPacedP99Ratio,
     rows: [
       {
         name: 'log lines, burst, stdout → client',
@@ -388,6 +413,22 @@ function summarize(
         berth: ms(berth.pacedP99Ms),
         raw: ms(raw.pacedP99Ms),
         ratio: pacedP99Ratio,
+        ratioOf: 'p99',
+      },
+      {
+        // First column: the relay (one hop and nothing else); second: the Engine's follow.
+        name: `log latency p99, ${PACED_RATE} lines/s: a bare relay against raw`,
+        berth: ms(relay.pacedP99Ms),
+        raw: ms(raw.pacedP99Ms),
+        ratio: relayPacedP99Ratio,
+        ratioOf: 'p99',
+      },
+      {
+        // First column: Berth; second: the relay. What Berth adds to the hop.
+        name: `log latency p99, ${PACED_RATE} lines/s: Berth against a bare relay`,
+        berth: ms(berth.pacedP99Ms),
+        raw: ms(relay.pacedP99Ms),
+        ratio: berthOverRelayPacedP99Ratio,
         ratioOf: 'p99',
       },
     ],
