@@ -10,3 +10,4 @@ export { NotificationChannel } from './notification-channel.js';
 export { countQueries, statementsSent } from './query-counter.js';
 export { LOCK_CLASSES } from './advisory-locks.js';
 export { EntityColumns } from './entity-columns.js';
+export { arrayLiteral } from './array-literal.js';

@@ -51,3 +51,4 @@ export {
   utcDay,
 } from './archive/log-archive-store.js';
 export { LogArchiver } from './archive/log-archiver.js';
+export { textBytes } from './archive/text-bytes.js';

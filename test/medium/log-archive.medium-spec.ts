@@ -189,6 +189,39 @@ describe('log archive (medium)', () => {
     }
   }, 60_000);
 
+  it('keeps every line byte for byte: multi-byte, empty, NUL, quotes, braces, backslashes, long', async () => {
+    const app = await running(await newTenant(db, longPlan), 'bytes');
+    const today = utcDay();
+    // The texts go as one bytea cut by byte lengths: a wrong offset shifts every line after it.
+    const texts = [
+      'plain',
+      '',
+      'añø 日本語 🚢 (four-byte)',
+      'nul\u0000inside',
+      '{"json": "with \\"quotes\\""}',
+      'C:\\path\\with\\backslashes, commas, {braces}',
+      'x'.repeat(16_000),
+      'NULL',
+      'last',
+    ];
+    const lines = texts.map((text, n) => ({
+      appId: app.appId,
+      replica: app.replica,
+      containerId: app.containerId,
+      stream: (n % 2 ? 'stderr' : 'stdout') as 'stdout' | 'stderr',
+      timestamp: `${today}T00:00:01.00000000${n}Z`,
+      ordinal: n,
+      text,
+    }));
+    expect(await store.write({ today, lines, watermarks: [], days: [] })).toBe(texts.length);
+    const rows = (await db.query(
+      `SELECT text, stream, ordinal FROM app_log_lines WHERE app_id = $1 AND ts LIKE $2 ORDER BY ts`,
+      [app.appId, `${today}T00:00:01.%`],
+    )) as { text: Buffer; stream: string; ordinal: number }[];
+    expect(rows.map((r) => r.text.toString('utf8'))).toEqual(texts);
+    expect(rows.map((r) => [r.stream, r.ordinal])).toEqual(lines.map((l) => [l.stream, l.ordinal]));
+  }, 60_000);
+
   it("refuses and counts lines past the plan's daily bytes", async () => {
     const tiny = await running(await newTenant(db, tinyPlan), 'tiny');
     const archiver = one.module.get(LogArchiver);
