@@ -1,6 +1,6 @@
 /**
- * The log archive's parameters for one batch of 1,000 lines, encoded the way its statement sends them
- * (libs/logs/archive/log-archive-store.ts: array literals from arrayLiteral, the texts as one bytea) against
+ * The log archive's parameters for one batch of 1,000 lines, as its statement sends them
+ * (`archiveLineParameters` of libs/logs: array literals, the texts as one bytea), against
  * pg's own encoding of the same columns as JS arrays (a bytea[] for the texts), the way it sent them before.
  * Both end as the bytes pg writes to the socket; the time is CPU in this process, measured back to back.
  *
@@ -8,8 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
-import { arrayLiteral } from '../libs/db/index.js';
-import { textBytes } from '../libs/logs/index.js';
+import { archiveLineParameters } from '../libs/logs/index.js';
 
 const require = createRequire(import.meta.url);
 // pg's own conversion of a parameter (arrays to literals), what it applies to every value it sends.
@@ -23,7 +22,7 @@ const lines = Array.from({ length: LINES }, (_, i) => ({
   appId,
   replica,
   containerId,
-  stream: 'stdout',
+  stream: 'stdout' as const,
   timestamp: `2026-12-06T06:47:00.${String(123_456_789 + i).padStart(9, '0')}Z`,
   ordinal: 0,
   text: `flood berthburst1 ${i} 1765003620123.456`,
@@ -48,17 +47,8 @@ function pgArrays(): number {
 }
 
 function archiveLiterals(): number {
-  const texts = textBytes(lines.map((l) => l.text));
-  return sentBytes([
-    arrayLiteral(lines.map((l) => l.appId)),
-    arrayLiteral(lines.map((l) => l.replica)),
-    arrayLiteral(lines.map((l) => l.containerId)),
-    arrayLiteral(lines.map((l) => l.stream)),
-    arrayLiteral(lines.map((l) => l.timestamp)),
-    arrayLiteral(lines.map((l) => l.ordinal)),
-    arrayLiteral(texts.lengths),
-    texts.bytes,
-  ]);
+  const { columns, texts } = archiveLineParameters(lines);
+  return sentBytes([...columns, texts]);
 }
 
 function msPerBatch(encode: () => number, batches: number): { ms: number; bytes: number } {

@@ -45,10 +45,10 @@ export { LogsModule } from './logs.module.js';
 export { StreamSlots } from './stream-slots.js';
 export {
   LogArchiveStore,
+  archiveLineParameters,
   PARTITION_DAYS_AHEAD,
   partitionName,
   addDays,
   utcDay,
 } from './archive/log-archive-store.js';
 export { LogArchiver } from './archive/log-archiver.js';
-export { textBytes } from './archive/text-bytes.js';

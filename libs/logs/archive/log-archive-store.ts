@@ -37,6 +37,26 @@ export interface ArchiveWrite {
   days: DayCounts[];
 }
 
+/**
+ * A batch's lines as the archive statement's parameters: the columns as array literals ($1–$7: app,
+ * replica, container, stream, timestamp, ordinal, the text's byte length) and the texts as one bytea ($17).
+ */
+export function archiveLineParameters(lines: readonly ArchivedLine[]): { columns: string[]; texts: Buffer } {
+  const texts = textBytes(lines.map((l) => l.text));
+  return {
+    columns: [
+      arrayLiteral(lines.map((l) => l.appId)),
+      arrayLiteral(lines.map((l) => l.replica)),
+      arrayLiteral(lines.map((l) => l.containerId)),
+      arrayLiteral(lines.map((l) => l.stream)),
+      arrayLiteral(lines.map((l) => l.timestamp)),
+      arrayLiteral(lines.map((l) => l.ordinal)),
+      arrayLiteral(texts.lengths),
+    ],
+    texts: texts.bytes,
+  };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -152,7 +172,7 @@ export class LogArchiveStore {
    * and together, atomically): one round trip per batch instead of five (BEGIN, three INSERTs, COMMIT), and
    * one count back instead of a row per inserted line.
    *
-   * The lines' columns go as array literals built here (arrayLiteral) and their texts as one bytea sent
+   * The lines' columns go as array literals (archiveLineParameters) and their texts as one bytea sent
    * binary, cut by byte lengths: pg's own encoding of a bytea[] (hex, quoted and escaped one element at a
    * time) took 3.3x the CPU per batch (bench/archive-encoding.ts) and most of the archiver's allocations.
    */
@@ -160,7 +180,7 @@ export class LogArchiveStore {
     const { lines, watermarks } = batch;
     const days = batch.days.filter((d) => d.bytesKept + d.linesKept + d.linesNotKept > 0);
     if (lines.length + watermarks.length + days.length === 0) return 0;
-    const texts = textBytes(lines.map((l) => l.text));
+    const lineParameters = archiveLineParameters(lines);
     const rows: { inserted: number }[] = await this.dataSource.query(
       `WITH line_rows AS (
          SELECT u.*, (sum(u.bytes) OVER (ORDER BY u.n) - u.bytes)::int AS start
@@ -195,13 +215,7 @@ export class LogArchiveStore {
        )
        SELECT count(*)::int AS inserted FROM inserted_lines`,
       [
-        arrayLiteral(lines.map((l) => l.appId)),
-        arrayLiteral(lines.map((l) => l.replica)),
-        arrayLiteral(lines.map((l) => l.containerId)),
-        arrayLiteral(lines.map((l) => l.stream)),
-        arrayLiteral(lines.map((l) => l.timestamp)),
-        arrayLiteral(lines.map((l) => l.ordinal)),
-        arrayLiteral(texts.lengths),
+        ...lineParameters.columns,
         batch.today,
         watermarks.map((m) => m.replica),
         watermarks.map((m) => m.appId),
@@ -211,7 +225,7 @@ export class LogArchiveStore {
         days.map((d) => d.bytesKept),
         days.map((d) => d.linesKept),
         days.map((d) => d.linesNotKept),
-        texts.bytes,
+        lineParameters.texts,
       ],
     );
     return rows[0].inserted;
