@@ -24,15 +24,19 @@ export function startLogRelay(dockerEndpoint: string): Promise<LogRelay> {
     clearTimeout(timer);
   };
   let output = '';
+  let started = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
       reject(new Error(`the log relay did not start within 30 s:\n${output}`));
     }, 30_000);
     child.stderr!.on('data', (chunk: Buffer) => {
+      // Once started, what the relay says (a follow that failed) goes to the bench's own progress.
+      if (started) return void process.stderr.write(`[log relay] ${chunk.toString()}`);
       output = (output + chunk.toString()).slice(-10_000);
       const match = /relay listening on (\d+)/.exec(output);
       if (match) {
+        started = true;
         clearTimeout(timer);
         const port = Number(match[1]);
         resolve({
@@ -42,9 +46,10 @@ export function startLogRelay(dockerEndpoint: string): Promise<LogRelay> {
         });
       }
     });
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`the log relay exited (${code}) while starting:\n${output}`));
+      if (started) process.stderr.write(`[log relay] exited (${code ?? signal})\n`);
+      else reject(new Error(`the log relay exited (${code}) while starting:\n${output}`));
     });
   });
 }

@@ -56,8 +56,11 @@ export interface LogsBenchResult {
   rounds: number;
   berth: LogsPathFigures & { droppedLines: number };
   raw: LogsPathFigures & { replayedLines: number };
-  /** A bare relay process (bench/log-relay.ts): the Engine's follow plus one hop, the floor of any proxy. */
-  relay: LogsPathFigures;
+  /**
+   * A bare relay process (bench/log-relay.ts): the Engine's follow plus one hop, the floor of any proxy.
+   * Paced phases only, so no burst figures.
+   */
+  relay: Pick<LogsPathFigures, 'pacedP50Ms' | 'pacedP99Ms'>;
   /** How fast the container printed (median over all rounds): the ceiling of both sides. */
   containerLinesPerSecond: number;
   /** berth ÷ raw lines per second (1 = as fast as reading the Engine directly). */
@@ -352,7 +355,10 @@ function summarize(
   const all = (which: Record<'burst' | 'paced', RoundFigures[]>) => [...which.burst, ...which.paced];
   const berth = { ...side(figures.berth), droppedLines: sum(all(figures.berth).map((f) => f.dropped)) };
   const raw = { ...side(figures.raw), replayedLines: sum(all(figures.raw).map((f) => f.replayed)) };
-  const relay = side(figures.relay);
+  const relay = {
+    pacedP50Ms: median(figures.relay.paced.map((f) => f.p50Ms)),
+    pacedP99Ms: median(figures.relay.paced.map((f) => f.p99Ms)),
+  };
   const relayPacedP99Ratio = relay.pacedP99Ms / raw.pacedP99Ms;
   const berthOverRelayPacedP99Ratio = berth.pacedP99Ms / relay.pacedP99Ms;
   const ratio = berth.linesPerSecond / raw.linesPerSecond;
